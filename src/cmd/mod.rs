@@ -1,0 +1,63 @@
+//! The command line: one file per subcommand, each owning its arguments and its `run`.
+
+use clap::{Parser, Subcommand};
+
+use crate::error::Result;
+
+pub mod demo;
+pub mod later;
+pub mod validate;
+
+/// Calibrate a B2B lead-scoring points model against what actually converted.
+///
+/// Exit codes: 0 ok, 2 a problem with the input or the arguments, 1 an internal error.
+#[derive(Debug, Parser)]
+#[command(name = "leadcal", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a seeded synthetic B2B dataset with a known ground truth.
+    Demo(demo::Args),
+    /// Check a dataset against the data contract and print its profile.
+    Validate(validate::Args),
+    /// Replay the live scoring model as of a date (not available yet).
+    Score(later::Args),
+    /// Threshold quality per period, live score and fitted model side by side (not available yet).
+    Evaluate(later::Args),
+    /// High-score non-converters by attribute and pair of attributes (not available yet).
+    Segments(later::Args),
+    /// Recommended weights and thresholds as a loadable config (not available yet).
+    Calibrate(later::Args),
+    /// The meeting report as HTML with PNG charts (not available yet).
+    Report(later::Args),
+}
+
+// Help text for the commands a later issue implements (clap takes the doc comment of the
+// variant, so these live here).
+impl Command {
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Demo(_) => "demo",
+            Command::Validate(_) => "validate",
+            Command::Score(_) => "score",
+            Command::Evaluate(_) => "evaluate",
+            Command::Segments(_) => "segments",
+            Command::Calibrate(_) => "calibrate",
+            Command::Report(_) => "report",
+        }
+    }
+}
+
+/// Run the chosen command.
+pub fn dispatch(cli: Cli) -> Result<()> {
+    let name = cli.command.name();
+    match cli.command {
+        Command::Demo(a) => demo::run(a),
+        Command::Validate(a) => validate::run(a),
+        Command::Score(_) | Command::Evaluate(_) | Command::Segments(_) | Command::Calibrate(_) | Command::Report(_) => later::run(name),
+    }
+}

@@ -1,0 +1,149 @@
+//! `leadcal validate`: load a dataset, check it against the data contract, print its profile.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::data::problem::{Severity, thousands};
+use crate::data::{self, LoadOptions};
+use crate::error::{Error, Result};
+use crate::label::{self, LabelSpec, LabelSummary};
+use crate::timeparse;
+
+/// Check a dataset against the data contract and print its profile.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  leadcal validate                          # the committed demo dataset\n  leadcal validate exports/2024-q4/         # a folder with leads.csv, events.csv, outcomes.csv\n  leadcal validate crm/dataset.toml --json  # a mapped export, machine-readable")]
+pub struct Args {
+    /// Dataset folder (leads, events, outcomes as .csv or .parquet) or a dataset.toml.
+    #[arg(default_value = "notebooks-data/demo")]
+    pub dataset: PathBuf,
+    /// Print the profile as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Days after created_at at which a lead is judged.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(i64).range(0..=3650))]
+    pub snapshot_days: i64,
+    /// Days after the snapshot within which the target stage must be reached.
+    #[arg(long, default_value_t = 180, value_parser = clap::value_parser!(i64).range(1..=3650))]
+    pub horizon_days: i64,
+    /// Stage that counts as converted.
+    #[arg(long, default_value = "won")]
+    pub target: String,
+    /// End of the data (month, date or date-time); default: the latest timestamp seen.
+    #[arg(long)]
+    pub until: Option<String>,
+}
+
+/// The profile `validate` prints.
+#[derive(Debug, Serialize)]
+pub struct Profile {
+    pub dataset: String,
+    pub tables: Vec<data::TableReport>,
+    pub attributes: Vec<data::Attribute>,
+    pub event_types: Vec<data::Count>,
+    pub stages: Vec<data::Count>,
+    pub data_end: Option<String>,
+    pub label_spec: LabelSpec,
+    pub labels: Option<LabelSummary>,
+    pub errors: usize,
+    pub warnings: usize,
+    pub problems: Vec<data::problem::Problem>,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let until = args.until.as_deref().map(timeparse::parse_bound).transpose().map_err(|e| Error::Usage(format!("--until {e}")))?;
+    // An unusable leads table leaves nothing to profile: its problems are the error.
+    let ds = data::load(&args.dataset, &LoadOptions::default())?;
+    let label_spec = LabelSpec { snapshot_days: args.snapshot_days, horizon_days: args.horizon_days, target_stage: args.target.clone() };
+    let data_end = until.or(ds.data_end);
+    let labels = match (data_end, ds.leads.height()) {
+        (Some(end), n) if n > 0 => Some(label::summarize(&label::label(&ds.leads, ds.outcomes.as_ref(), &label_spec, end)?)?),
+        _ => None,
+    };
+    let problems = ds.report.problems.clone();
+    let profile = Profile {
+        dataset: args.dataset.display().to_string(),
+        tables: ds.report.tables.clone(),
+        attributes: ds.attributes.clone(),
+        event_types: ds.report.event_types.clone(),
+        stages: ds.report.stages.clone(),
+        data_end: data_end.map(timeparse::display),
+        label_spec,
+        labels,
+        errors: problems.iter().filter(|p| p.severity == Severity::Error).count(),
+        warnings: problems.iter().filter(|p| p.severity == Severity::Warning).count(),
+        problems,
+    };
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &profile).map_err(|e| Error::Internal(e.to_string()))?;
+        writeln!(out).map_err(Error::Stdout)?;
+    } else {
+        write_text(&mut out, &profile).map_err(Error::Stdout)?;
+    }
+    out.flush().map_err(Error::Stdout)?;
+    if profile.errors > 0 {
+        return Err(Error::Reported(profile.errors));
+    }
+    Ok(())
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", 100.0 * x)
+}
+
+/// The human-readable profile.
+pub fn write_text(out: &mut impl Write, p: &Profile) -> std::io::Result<()> {
+    writeln!(out, "Dataset {}", p.dataset)?;
+    writeln!(out, "\nTables")?;
+    for t in &p.tables {
+        let range = match (&t.first, &t.last) {
+            (Some(a), Some(b)) => format!("  {a} .. {b}"),
+            _ => String::new(),
+        };
+        let left_out = t.rows - t.rows_used.min(t.rows);
+        let lo = if left_out > 0 { format!(" ({} left out)", thousands(left_out)) } else { String::new() };
+        writeln!(out, "  {:<9} {:>12} rows{lo}  {} [{}]{range}", t.table.name_str(), thousands(t.rows), t.file, t.format)?;
+    }
+    if !p.attributes.is_empty() {
+        writeln!(out, "\nAttributes")?;
+        for a in &p.attributes {
+            writeln!(out, "  {:<24} {:<8} {:>6} distinct  {:>12} filled", a.name, format!("{:?}", a.kind).to_lowercase(), thousands(a.distinct), thousands(a.non_null))?;
+        }
+    }
+    if !p.event_types.is_empty() {
+        writeln!(out, "\nEvent types")?;
+        for c in &p.event_types {
+            writeln!(out, "  {:<24} {:>12}", c.value, thousands(c.count))?;
+        }
+    }
+    if !p.stages.is_empty() {
+        writeln!(out, "\nStages")?;
+        for c in &p.stages {
+            writeln!(out, "  {:<24} {:>12}", c.value, thousands(c.count))?;
+        }
+    }
+    if let Some(l) = &p.labels {
+        let s = &p.label_spec;
+        writeln!(out, "\nOutcome: target stage `{}`, snapshot created_at + {} days, horizon {} days, data end {}",
+            s.target_stage, s.snapshot_days, s.horizon_days, p.data_end.as_deref().unwrap_or("-"))?;
+        let share = |n: u64| if l.leads > 0 { pct(n as f64 / l.leads as f64) } else { "-".into() };
+        writeln!(out, "  immature (snapshot + horizon after data end): {:>10} ({})", thousands(l.immature), share(l.immature))?;
+        writeln!(out, "  came in hot (converted before snapshot):      {:>10} ({})", thousands(l.came_in_hot), share(l.came_in_hot))?;
+        writeln!(out, "  evaluable:                                     {:>10} ({})", thousands(l.evaluable), share(l.evaluable))?;
+        match l.conversion_rate {
+            Some(r) => writeln!(out, "  converted within horizon:                     {:>10} ({} of evaluable)", thousands(l.converted), pct(r))?,
+            None => writeln!(out, "  converted within horizon:                     - (no evaluable leads)")?,
+        }
+        if l.undated_conversions > 0 {
+            writeln!(out, "  note: {} conversion(s) have no date; horizon and came-in-hot cannot be applied to them", thousands(l.undated_conversions))?;
+        }
+    }
+    writeln!(out, "\nProblems: {} error(s), {} warning(s)", p.errors, p.warnings)?;
+    for pr in &p.problems {
+        let tag = if pr.is_error() { "error" } else { "warning" };
+        writeln!(out, "  {tag}: {}", pr.message)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,153 @@
+//! CSV header sniffing: delimiter detection and a first look at the lines, before polars reads
+//! the file, so that a wrong delimiter gets a message a person can act on.
+
+use std::io::Read;
+use std::path::Path;
+
+/// Delimiters tried when the dataset does not declare one.
+pub const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
+
+/// What the first lines of a CSV file say.
+#[derive(Debug)]
+pub struct Sniffed {
+    pub delimiter: u8,
+    /// The header's field names (quotes removed).
+    pub header: Vec<String>,
+    /// True when the file holds no bytes, or only white space.
+    pub empty: bool,
+    /// A first data line (1-based file line) whose field count differs from the header's, with
+    /// its count; only lines in the sniffed prefix are looked at.
+    pub ragged: Option<(usize, usize)>,
+    /// Set when a declared delimiter does not occur in the header but another candidate does.
+    pub declared_mismatch: Option<u8>,
+}
+
+/// Split one line on `delim`, honouring double quotes.
+fn split(line: &str, delim: u8) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '"' {
+            if quoted && chars.peek() == Some(&'"') {
+                cur.push('"');
+                chars.next();
+            } else {
+                quoted = !quoted;
+            }
+        } else if !quoted && c as u32 == delim as u32 {
+            out.push(std::mem::take(&mut cur));
+        } else {
+            cur.push(c);
+        }
+    }
+    out.push(cur);
+    out
+}
+
+/// Read the first 64 KiB of `path` and work out its delimiter and header.
+pub fn sniff(path: &Path, declared: Option<u8>) -> std::io::Result<Sniffed> {
+    let mut buf = Vec::with_capacity(1 << 16);
+    std::fs::File::open(path)?
+        .take(1 << 16)
+        .read_to_end(&mut buf)?;
+    let text = String::from_utf8_lossy(buf.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&buf));
+    let mut lines: Vec<&str> = text.lines().collect();
+    if buf.len() == 1 << 16 && lines.len() > 1 {
+        lines.pop(); // the last line may be cut
+    }
+    let header_line = lines.first().copied().unwrap_or("");
+    if header_line.trim().is_empty() {
+        return Ok(Sniffed {
+            delimiter: declared.unwrap_or(b','),
+            header: Vec::new(),
+            empty: true,
+            ragged: None,
+            declared_mismatch: None,
+        });
+    }
+    let count = |d: u8| split(header_line, d).len() - 1;
+    let best = CANDIDATES
+        .iter()
+        .copied()
+        .max_by_key(|&d| (count(d), std::cmp::Reverse(d == b'|')))
+        .unwrap_or(b',');
+    let (delimiter, declared_mismatch) = match declared {
+        Some(d) if count(d) == 0 && count(best) > 0 => (d, Some(best)),
+        Some(d) => (d, None),
+        None => (if count(best) > 0 { best } else { b',' }, None),
+    };
+    let header: Vec<String> = split(header_line, delimiter)
+        .into_iter()
+        .map(|s| s.trim().to_string())
+        .collect();
+    let ragged = lines
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, l)| !l.trim().is_empty())
+        .take(50)
+        .find_map(|(i, l)| {
+            let n = split(l, delimiter).len();
+            (n != header.len() && header.len() > 1 && !l.contains('"')).then_some((i + 1, n))
+        });
+    Ok(Sniffed {
+        delimiter,
+        header,
+        empty: false,
+        ragged,
+        declared_mismatch,
+    })
+}
+
+/// How a delimiter is written in messages.
+pub fn show(d: u8) -> String {
+    match d {
+        b'\t' => "tab".to_string(),
+        other => format!("`{}`", other as char),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.csv");
+        std::fs::write(&p, text).unwrap();
+        (dir, p)
+    }
+
+    #[test]
+    fn detects_semicolon_and_ignores_quoted_commas() {
+        let (_d, p) = write("lead_id;created_at;\"Company, Inc\"\n1;2024-01-01;x\n");
+        let s = sniff(&p, None).unwrap();
+        assert_eq!(s.delimiter, b';');
+        assert_eq!(s.header, vec!["lead_id", "created_at", "Company, Inc"]);
+        assert!(s.ragged.is_none());
+    }
+
+    #[test]
+    fn flags_declared_delimiter_absent_from_header() {
+        let (_d, p) = write("a,b,c\n1,2,3\n");
+        let s = sniff(&p, Some(b';')).unwrap();
+        assert_eq!(s.declared_mismatch, Some(b','));
+    }
+
+    #[test]
+    fn finds_rows_split_differently_from_the_header() {
+        let (_d, p) = write("a,b,c\n1,2,3\n1;2;3\n");
+        let s = sniff(&p, None).unwrap();
+        assert_eq!(s.ragged, Some((3, 1)));
+    }
+
+    #[test]
+    fn strips_bom_and_flags_empty() {
+        let (_d, p) = write("\u{feff}lead_id,created_at\n");
+        assert_eq!(sniff(&p, None).unwrap().header[0], "lead_id");
+        let (_d2, p2) = write("  \n");
+        assert!(sniff(&p2, None).unwrap().empty);
+    }
+}

@@ -1,0 +1,454 @@
+//! Where a dataset's tables are and what their columns are called.
+//!
+//! Input: a folder (holding `leads`, `events`, `outcomes` as `.csv` or `.parquet`, or a
+//! `dataset.toml`) or the path of a `dataset.toml`. Output: a checked [`DatasetSpec`] that names
+//! every file and maps the user's column names onto the canonical ones of DATA-CONTRACT.md.
+//! The raw TOML structs reject unknown keys (with the line they stand on); the rest of the crate
+//! only sees the checked types.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// The three tables of the data contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Table {
+    Leads,
+    Events,
+    Outcomes,
+}
+
+impl Table {
+    pub const ALL: [Table; 3] = [Table::Leads, Table::Events, Table::Outcomes];
+
+    pub fn name_str(&self) -> &'static str {
+        self.name()
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Leads => "leads",
+            Table::Events => "events",
+            Table::Outcomes => "outcomes",
+        }
+    }
+
+    /// Canonical columns that must be present.
+    pub fn required(self) -> &'static [&'static str] {
+        match self {
+            Table::Leads => &["lead_id", "created_at"],
+            Table::Events => &["lead_id", "occurred_at", "event_type"],
+            Table::Outcomes => &["lead_id", "stage", "reached_at"],
+        }
+    }
+
+    /// Canonical columns that may be present.
+    pub fn optional(self) -> &'static [&'static str] {
+        match self {
+            Table::Leads => &["account_id", "converted", "converted_at"],
+            Table::Events => &["topic", "asset_id", "channel", "value"],
+            Table::Outcomes => &["amount"],
+        }
+    }
+}
+
+/// File format, decided by the extension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Format {
+    /// `delimiter: None` means auto-detect from the header line.
+    Csv { delimiter: Option<u8> },
+    Parquet,
+}
+
+/// One table's file and column mapping.
+#[derive(Debug, Clone)]
+pub struct TableSpec {
+    pub table: Table,
+    pub path: PathBuf,
+    pub format: Format,
+    /// canonical name -> the user's column name. Canonical columns not listed keep their name.
+    pub columns: BTreeMap<String, String>,
+    /// Strings that mean "missing", besides the empty field.
+    pub null_values: Vec<String>,
+    /// User columns that are not attributes (names, e-mails, free text).
+    pub ignore_columns: Vec<String>,
+}
+
+impl TableSpec {
+    /// The user's name for a canonical column.
+    pub fn user_name<'a>(&'a self, canonical: &'a str) -> &'a str {
+        self.columns
+            .get(canonical)
+            .map(String::as_str)
+            .unwrap_or(canonical)
+    }
+
+    /// The file name as messages show it.
+    pub fn display(&self) -> String {
+        self.path.display().to_string()
+    }
+}
+
+/// A checked dataset description.
+#[derive(Debug, Clone)]
+pub struct DatasetSpec {
+    /// What the user pointed at (folder or dataset.toml).
+    pub origin: PathBuf,
+    pub leads: TableSpec,
+    pub events: Option<TableSpec>,
+    pub outcomes: Option<TableSpec>,
+}
+
+impl DatasetSpec {
+    pub fn tables(&self) -> impl Iterator<Item = &TableSpec> {
+        std::iter::once(&self.leads)
+            .chain(self.events.as_ref())
+            .chain(self.outcomes.as_ref())
+    }
+}
+
+// ---- raw dataset.toml ---------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSpec {
+    null_values: Option<Vec<String>>,
+    leads: Option<RawTable<RawLeadColumns>>,
+    events: Option<RawTable<RawEventColumns>>,
+    outcomes: Option<RawTable<RawOutcomeColumns>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTable<C> {
+    file: Option<String>,
+    delimiter: Option<String>,
+    null_values: Option<Vec<String>>,
+    ignore_columns: Option<Vec<String>>,
+    columns: Option<C>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLeadColumns {
+    lead_id: Option<String>,
+    created_at: Option<String>,
+    account_id: Option<String>,
+    converted: Option<String>,
+    converted_at: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEventColumns {
+    lead_id: Option<String>,
+    occurred_at: Option<String>,
+    event_type: Option<String>,
+    topic: Option<String>,
+    asset_id: Option<String>,
+    channel: Option<String>,
+    value: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOutcomeColumns {
+    lead_id: Option<String>,
+    stage: Option<String>,
+    reached_at: Option<String>,
+    amount: Option<String>,
+}
+
+fn collect_map(pairs: &[(&str, &Option<String>)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_string(), v.clone())))
+        .collect()
+}
+
+impl RawLeadColumns {
+    fn map(&self) -> BTreeMap<String, String> {
+        collect_map(&[
+            ("lead_id", &self.lead_id),
+            ("created_at", &self.created_at),
+            ("account_id", &self.account_id),
+            ("converted", &self.converted),
+            ("converted_at", &self.converted_at),
+        ])
+    }
+}
+impl RawEventColumns {
+    fn map(&self) -> BTreeMap<String, String> {
+        collect_map(&[
+            ("lead_id", &self.lead_id),
+            ("occurred_at", &self.occurred_at),
+            ("event_type", &self.event_type),
+            ("topic", &self.topic),
+            ("asset_id", &self.asset_id),
+            ("channel", &self.channel),
+            ("value", &self.value),
+        ])
+    }
+}
+impl RawOutcomeColumns {
+    fn map(&self) -> BTreeMap<String, String> {
+        collect_map(&[
+            ("lead_id", &self.lead_id),
+            ("stage", &self.stage),
+            ("reached_at", &self.reached_at),
+            ("amount", &self.amount),
+        ])
+    }
+}
+
+// ---- resolution ---------------------------------------------------------------------------
+
+/// Turn what the user pointed at into a checked spec.
+pub fn resolve(path: &Path) -> Result<DatasetSpec> {
+    if !path.exists() {
+        return Err(Error::Input {
+            path: path.to_path_buf(),
+            message: "no such file or folder; expected a dataset folder or a dataset.toml"
+                .into(),
+        });
+    }
+    if path.is_dir() {
+        let toml = path.join("dataset.toml");
+        if toml.is_file() {
+            return from_toml(&toml);
+        }
+        return discover(path);
+    }
+    if path.extension().and_then(|e| e.to_str()) == Some("toml") {
+        return from_toml(path);
+    }
+    Err(Error::Input {
+        path: path.to_path_buf(),
+        message: "expected a dataset folder (with leads.csv or leads.parquet) or a dataset.toml"
+            .into(),
+    })
+}
+
+fn format_of(path: &Path, delimiter: Option<u8>) -> Result<Format> {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("csv") | Some("tsv") | Some("txt") => Ok(Format::Csv { delimiter }),
+        Some("parquet") | Some("pq") => Ok(Format::Parquet),
+        _ => Err(Error::Input {
+            path: path.to_path_buf(),
+            message: "unknown file type; expected a .csv or .parquet extension".into(),
+        }),
+    }
+}
+
+/// Find `leads.*`, `events.*`, `outcomes.*` in a folder.
+fn discover(dir: &Path) -> Result<DatasetSpec> {
+    let mut found: BTreeMap<Table, Vec<PathBuf>> = BTreeMap::new();
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::Input {
+        path: dir.to_path_buf(),
+        message: format!("cannot list the folder: {e}"),
+    })?;
+    for entry in entries.flatten() {
+        let p = entry.path();
+        let (Some(stem), Some(ext)) = (
+            p.file_stem().and_then(|s| s.to_str()),
+            p.extension().and_then(|s| s.to_str()),
+        ) else {
+            continue;
+        };
+        let ext = ext.to_ascii_lowercase();
+        if !matches!(ext.as_str(), "csv" | "parquet" | "pq" | "tsv") {
+            continue;
+        }
+        for t in Table::ALL {
+            if stem.eq_ignore_ascii_case(t.name()) {
+                found.entry(t).or_default().push(p.clone());
+            }
+        }
+    }
+    let mut pick = |t: Table| -> Result<Option<TableSpec>> {
+        let Some(mut paths) = found.remove(&t) else {
+            return Ok(None);
+        };
+        paths.sort();
+        if paths.len() > 1 {
+            let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            return Err(Error::Input {
+                path: dir.to_path_buf(),
+                message: format!(
+                    "the {} table exists more than once ({}); keep one, or name it in a dataset.toml",
+                    t.name(),
+                    names.join(", ")
+                ),
+            });
+        }
+        let path = paths.pop().expect("one path");
+        Ok(Some(TableSpec {
+            table: t,
+            format: format_of(&path, None)?,
+            path,
+            columns: BTreeMap::new(),
+            null_values: Vec::new(),
+            ignore_columns: Vec::new(),
+        }))
+    };
+    let leads = pick(Table::Leads)?.ok_or_else(|| Error::Input {
+        path: dir.to_path_buf(),
+        message: "no leads table: expected leads.csv or leads.parquet (or a dataset.toml that names the files)".into(),
+    })?;
+    Ok(DatasetSpec {
+        origin: dir.to_path_buf(),
+        leads,
+        events: pick(Table::Events)?,
+        outcomes: pick(Table::Outcomes)?,
+    })
+}
+
+fn parse_delimiter(toml: &Path, table: Table, d: &str) -> Result<u8> {
+    let d = match d {
+        "\\t" | "tab" => "\t",
+        other => other,
+    };
+    match d.as_bytes() {
+        [b] if d.is_ascii() && *b != b'"' && *b != b'\n' && *b != b'\r' => Ok(*b),
+        _ => Err(Error::Spec {
+            path: toml.to_path_buf(),
+            message: format!(
+                "[{}] delimiter = {d:?}: expected a single ASCII character such as \",\", \";\", \"|\" or \"\\t\"",
+                table.name()
+            ),
+        }),
+    }
+}
+
+fn from_toml(toml_path: &Path) -> Result<DatasetSpec> {
+    let text = std::fs::read_to_string(toml_path).map_err(|e| Error::Spec {
+        path: toml_path.to_path_buf(),
+        message: format!("cannot read: {e}"),
+    })?;
+    let raw: RawSpec = toml::from_str(&text).map_err(|e| Error::Spec {
+        path: toml_path.to_path_buf(),
+        message: e.to_string().trim_end().to_string(),
+    })?;
+    let base = toml_path.parent().unwrap_or(Path::new("."));
+    let global_nulls = raw.null_values.clone().unwrap_or_default();
+    let spec_err = |message: String| Error::Spec {
+        path: toml_path.to_path_buf(),
+        message,
+    };
+
+    fn build<C>(
+        toml_path: &Path,
+        base: &Path,
+        table: Table,
+        raw: RawTable<C>,
+        columns: BTreeMap<String, String>,
+        global_nulls: &[String],
+    ) -> Result<TableSpec> {
+        let file = raw.file.ok_or_else(|| Error::Spec {
+            path: toml_path.to_path_buf(),
+            message: format!(
+                "[{}] has no `file = \"...\"`: name the table's CSV or Parquet file",
+                table.name()
+            ),
+        })?;
+        let path = base.join(&file);
+        let delimiter = raw
+            .delimiter
+            .as_deref()
+            .map(|d| parse_delimiter(toml_path, table, d))
+            .transpose()?;
+        let format = format_of(&path, delimiter)?;
+        if delimiter.is_some() && format == Format::Parquet {
+            return Err(Error::Spec {
+                path: toml_path.to_path_buf(),
+                message: format!(
+                    "[{}] sets a delimiter, but {file} is a Parquet file",
+                    table.name()
+                ),
+            });
+        }
+        let mut null_values = global_nulls.to_vec();
+        null_values.extend(raw.null_values.unwrap_or_default());
+        Ok(TableSpec {
+            table,
+            path,
+            format,
+            columns,
+            null_values,
+            ignore_columns: raw.ignore_columns.unwrap_or_default(),
+        })
+    }
+
+    let leads_raw = raw.leads.ok_or_else(|| {
+        spec_err("no [leads] section: the leads table is required (file = \"...\")".into())
+    })?;
+    let lead_cols = leads_raw.columns.as_ref().map(|c| c.map()).unwrap_or_default();
+    if lead_cols.contains_key("converted_at") && !lead_cols.contains_key("converted") {
+        return Err(spec_err(
+            "[leads.columns] names converted_at but not converted: the conversion date needs the outcome column".into(),
+        ));
+    }
+    if lead_cols.contains_key("converted") && raw.outcomes.is_some() {
+        return Err(spec_err(
+            "both [outcomes] and [leads.columns] converted are given: use one source of outcomes".into(),
+        ));
+    }
+    let leads = build(toml_path, base, Table::Leads, leads_raw, lead_cols, &global_nulls)?;
+    let events = raw
+        .events
+        .map(|t| {
+            let cols = t.columns.as_ref().map(|c| c.map()).unwrap_or_default();
+            build(toml_path, base, Table::Events, t, cols, &global_nulls)
+        })
+        .transpose()?;
+    let outcomes = raw
+        .outcomes
+        .map(|t| {
+            let cols = t.columns.as_ref().map(|c| c.map()).unwrap_or_default();
+            build(toml_path, base, Table::Outcomes, t, cols, &global_nulls)
+        })
+        .transpose()?;
+    Ok(DatasetSpec {
+        origin: toml_path.to_path_buf(),
+        leads,
+        events,
+        outcomes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_key_names_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("dataset.toml");
+        std::fs::write(
+            &p,
+            "[leads]\nfile = \"l.csv\"\n[leads.columns]\nlead_id = \"Id\"\ncreated = \"Create Date\"\n",
+        )
+        .unwrap();
+        let msg = resolve(&p).unwrap_err().to_string();
+        assert!(msg.contains("line 5"), "{msg}");
+        assert!(msg.contains("created"), "{msg}");
+    }
+
+    #[test]
+    fn delimiter_must_be_one_character() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("dataset.toml");
+        std::fs::write(&p, "[leads]\nfile = \"l.csv\"\ndelimiter = \";;\"\n").unwrap();
+        let msg = resolve(&p).unwrap_err().to_string();
+        assert!(msg.contains("single ASCII character"), "{msg}");
+    }
+}

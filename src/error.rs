@@ -1,0 +1,90 @@
+//! Typed errors and their exit codes.
+//!
+//! Every error is either the user's to fix (exit code 2: bad input, bad flags, a command that
+//! is not available yet) or ours (exit code 1: a bug or an environment failure). Messages about
+//! data name the file, and where it applies the row and column, and what was expected.
+
+use std::path::PathBuf;
+
+use crate::data::problem::Problem;
+
+/// Result alias used across the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can stop a command.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Wrong flags or arguments.
+    #[error("{0}")]
+    Usage(String),
+
+    /// A command that a later issue implements.
+    #[error("`leadcal {command}` is not available yet: {detail}")]
+    NotAvailable {
+        command: &'static str,
+        detail: &'static str,
+    },
+
+    /// A `dataset.toml` that cannot be used.
+    #[error("{path}: {message}")]
+    Spec { path: PathBuf, message: String },
+
+    /// An input file that cannot be opened or read at all.
+    #[error("{path}: {message}")]
+    Input { path: PathBuf, message: String },
+
+    /// The dataset was read but breaks the data contract; every problem is listed.
+    #[error("{}", format_problems(.0))]
+    Invalid(Vec<Problem>),
+
+    /// `validate` found errors and has already printed them with the profile.
+    #[error("the dataset has {0} error(s), listed above")]
+    Reported(usize),
+
+    /// Writing an output failed (disk full, permissions, an existing file we must not replace).
+    #[error("{path}: {message}")]
+    Output { path: PathBuf, message: String },
+
+    /// A failure inside polars that we did not anticipate: a bug on our side.
+    #[error("internal error while {context}")]
+    Polars {
+        context: String,
+        #[source]
+        source: polars::error::PolarsError,
+    },
+
+    /// Writing to standard output failed; a closed pipe (`leadcal validate | head`) is not an error.
+    #[error("cannot write to standard output")]
+    Stdout(#[source] std::io::Error),
+
+    /// Any other failure that is our fault, not the user's.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+fn format_problems(problems: &[Problem]) -> String {
+    let errors: Vec<&Problem> = problems.iter().filter(|p| p.is_error()).collect();
+    let mut out = format!("the dataset has {} error(s):", errors.len());
+    for p in errors {
+        out.push_str("\n  - ");
+        out.push_str(&p.message);
+    }
+    out
+}
+
+impl Error {
+    /// 2 for errors the user can fix, 1 for internal ones.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Stdout(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+            Error::Polars { .. } | Error::Internal(_) | Error::Stdout(_) => 1,
+            _ => 2,
+        }
+    }
+
+    /// Wrap a polars error with what we were doing.
+    pub fn polars(context: impl Into<String>) -> impl FnOnce(polars::error::PolarsError) -> Error {
+        let context = context.into();
+        move |source| Error::Polars { context, source }
+    }
+}

@@ -1,0 +1,71 @@
+//! leadcal: calibrate a B2B lead-scoring points model against what actually converted.
+//!
+//! Pipeline stages, in dependency order (each module's header states its inputs, outputs and
+//! guarantees): [`data`] (load and check the exports) -> [`label`] (snapshots, horizon,
+//! maturity) -> features -> scoring -> model -> evaluate -> segments -> recommend -> report.
+//! [`demo`] writes a synthetic dataset with a known ground truth. [`cmd`] composes the stages
+//! into the command-line tool; [`run`] is its entry point.
+
+pub mod cmd;
+pub mod data;
+pub mod demo;
+pub mod error;
+pub mod label;
+pub mod timeparse;
+
+pub use error::{Error, Result};
+
+use std::io::Write;
+
+/// Run the command line and return the process exit code: 0 ok, 2 user error, 1 internal error.
+pub fn run() -> i32 {
+    run_with_args(std::env::args_os())
+}
+
+/// [`run`] with explicit arguments (the first is the program name).
+pub fn run_with_args<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::Parser;
+    let cli = match cmd::Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
+            let code = e.exit_code();
+            let _ = e.print();
+            return code;
+        }
+    };
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cmd::dispatch(cli)));
+    match outcome {
+        Ok(Ok(())) => 0,
+        Ok(Err(err)) => {
+            let code = err.exit_code();
+            if code != 0 {
+                report_error(&err);
+            }
+            code
+        }
+        Err(_) => {
+            // The panic hook has already printed the panic message.
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: internal error (a bug in leadcal); please report it with the command you ran"
+            );
+            1
+        }
+    }
+}
+
+/// Print an error and every cause in its chain.
+fn report_error(err: &Error) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "error: {err}");
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        let _ = writeln!(stderr, "  caused by: {cause}");
+        source = cause.source();
+    }
+}

@@ -1,0 +1,176 @@
+//! Timestamps: the one place that knows which text forms leadcal accepts.
+//!
+//! Data files: ISO 8601 dates (`2024-03-01`, meaning 00:00) and date-times with `T` or a space
+//! between date and time, with or without seconds and fractional seconds
+//! (`2024-03-01T09:15`, `2024-03-01 09:15:30.250`). Everything is naive time at microsecond
+//! resolution. Command-line bounds additionally accept a month (`2023-01`, meaning its first day).
+
+use chrono::{NaiveDate, NaiveDateTime};
+use polars::prelude::*;
+
+/// Polars' timestamp type used for every canonical time column.
+pub fn dtype() -> DataType {
+    DataType::Datetime(TimeUnit::Microseconds, None)
+}
+
+fn strptime(e: Expr, format: &str) -> Expr {
+    e.str().to_datetime(
+        Some(TimeUnit::Microseconds),
+        None,
+        StrptimeOptions {
+            format: Some(format.into()),
+            strict: false,
+            exact: true,
+            cache: false,
+        },
+        lit("raise"),
+    )
+}
+
+/// Parse a text column into a timestamp. Values that do not match an accepted form become
+/// null; the loader compares nulls before and after to find unparseable rows.
+pub fn parse_expr(column: &str) -> Expr {
+    let text = col(column).str().strip_chars(lit(NULL));
+    coalesce(&[
+        strptime(text.clone(), "%Y-%m-%dT%H:%M:%S%.f"),
+        strptime(text.clone(), "%Y-%m-%d %H:%M:%S%.f"),
+        strptime(text.clone(), "%Y-%m-%dT%H:%M"),
+        strptime(text.clone(), "%Y-%m-%d %H:%M"),
+        text.str()
+            .to_date(StrptimeOptions {
+                format: Some("%Y-%m-%d".into()),
+                strict: false,
+                exact: true,
+                cache: false,
+            })
+            .cast(dtype()),
+    ])
+}
+
+/// Turn an already typed time column into the canonical timestamp type, or `None` when the
+/// column's type cannot hold a time (the caller reports it).
+pub fn cast_typed(column: &str, dtype_in: &DataType) -> Option<Expr> {
+    match dtype_in {
+        DataType::String => Some(parse_expr(column)),
+        DataType::Date => Some(col(column).cast(dtype())),
+        DataType::Datetime(_, None) => Some(col(column).cast(dtype())),
+        DataType::Datetime(_, Some(tz)) => Some(
+            // Time-zone aware: polars stores the UTC instant; keep it and drop the zone.
+            col(column)
+                .cast(DataType::Datetime(TimeUnit::Microseconds, Some(tz.clone())))
+                .cast(DataType::Int64)
+                .cast(dtype()),
+        ),
+        _ => None,
+    }
+}
+
+/// Parse a command-line bound: `2023`, `2023-01`, `2023-01-15`, `2023-01-15T10:00[:00]`.
+pub fn parse_bound(text: &str) -> Result<NaiveDateTime, String> {
+    let t = text.trim();
+    let expected = "expected a year (2023), a month (2023-01), a date (2023-01-15) or a date-time (2023-01-15T10:00)";
+    let date = |y: i32, m: u32, d: u32| {
+        NaiveDate::from_ymd_opt(y, m, d)
+            .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight exists"))
+            .ok_or_else(|| format!("`{text}` is not a valid date; {expected}"))
+    };
+    if t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()) {
+        return date(t.parse().map_err(|_| expected.to_string())?, 1, 1);
+    }
+    if t.len() == 7 && t.as_bytes()[4] == b'-' {
+        let (y, m) = (t[..4].parse::<i32>(), t[5..].parse::<u32>());
+        if let (Ok(y), Ok(m)) = (y, m) {
+            return date(y, m, 1);
+        }
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists"));
+    }
+    for f in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ] {
+        if let Ok(dt) = NaiveDateTime::parse_from_str(t, f) {
+            return Ok(dt);
+        }
+    }
+    Err(format!("`{text}`: {expected}"))
+}
+
+/// Microseconds since the Unix epoch, the physical value of [`dtype`].
+pub fn to_micros(t: NaiveDateTime) -> i64 {
+    t.and_utc().timestamp_micros()
+}
+
+/// Inverse of [`to_micros`].
+pub fn from_micros(us: i64) -> Option<NaiveDateTime> {
+    chrono::DateTime::from_timestamp_micros(us).map(|d| d.naive_utc())
+}
+
+/// A timestamp as the reports show it: the date alone at midnight, else minutes.
+pub fn display(t: NaiveDateTime) -> String {
+    if t.time() == chrono::NaiveTime::MIN {
+        t.format("%Y-%m-%d").to_string()
+    } else {
+        t.format("%Y-%m-%d %H:%M").to_string()
+    }
+}
+
+/// [`display`] for a physical value.
+pub fn display_micros(us: i64) -> String {
+    from_micros(us).map(display).unwrap_or_else(|| format!("<{us} µs>"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_accept_month_date_and_datetime() {
+        let m = parse_bound("2023-01").unwrap();
+        assert_eq!(display(m), "2023-01-01");
+        assert_eq!(display(parse_bound("2023-02-15").unwrap()), "2023-02-15");
+        assert_eq!(
+            display(parse_bound("2023-02-15T10:30").unwrap()),
+            "2023-02-15 10:30"
+        );
+        assert_eq!(display(parse_bound("2024").unwrap()), "2024-01-01");
+        assert!(parse_bound("2023-13").unwrap_err().contains("not a valid date"));
+        assert!(parse_bound("Jan 2023").unwrap_err().contains("expected a year"));
+    }
+
+    #[test]
+    fn parse_expr_accepts_iso_forms_and_nulls_the_rest() {
+        let df = df!("t" => [
+            Some("2024-03-01"), Some("2024-03-01T09:15"), Some("2024-03-01 09:15:30"),
+            Some("2024-03-01T09:15:30.250"), Some(" 2024-03-01 "), Some("01.03.2024"),
+            Some("2024-02-30"), None,
+        ])
+        .unwrap();
+        let out = df.lazy().select([parse_expr("t")]).collect().unwrap();
+        let v: Vec<Option<String>> = out
+            .column("t")
+            .unwrap()
+            .datetime()
+            .unwrap()
+            .physical()
+            .iter()
+            .map(|o| o.map(display_micros))
+            .collect();
+        assert_eq!(
+            v,
+            vec![
+                Some("2024-03-01".into()),
+                Some("2024-03-01 09:15".into()),
+                Some("2024-03-01 09:15".into()),
+                Some("2024-03-01 09:15".into()),
+                Some("2024-03-01".into()),
+                None,
+                None,
+                None
+            ]
+        );
+    }
+}

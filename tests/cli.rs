@@ -1,0 +1,366 @@
+//! Integration tests: the `leadcal` binary and the library's public stages, on committed
+//! fixtures under `tests/fixtures/`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use leadcal::data::{self, LoadOptions};
+use polars::prelude::*;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixture(rel: &str) -> PathBuf {
+    root().join("tests/fixtures").join(rel)
+}
+
+/// The result of one run of the binary, printed whole when an assertion fails.
+struct Run {
+    cwd: PathBuf,
+    args: Vec<String>,
+    out: Output,
+}
+
+impl Run {
+    fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.out.stdout).into_owned()
+    }
+    fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.out.stderr).into_owned()
+    }
+    fn describe(&self) -> String {
+        format!(
+            "cwd: {}\nargs: {:?}\nstatus: {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.cwd.display(),
+            self.args,
+            self.out.status,
+            self.stdout(),
+            self.stderr()
+        )
+    }
+    fn code(&self, expected: i32) -> &Self {
+        assert_eq!(self.out.status.code(), Some(expected), "{}", self.describe());
+        self
+    }
+    fn stdout_has(&self, needle: &str) -> &Self {
+        assert!(self.stdout().contains(needle), "stdout lacks {needle:?}\n{}", self.describe());
+        self
+    }
+    fn stderr_has(&self, needle: &str) -> &Self {
+        assert!(self.stderr().contains(needle), "stderr lacks {needle:?}\n{}", self.describe());
+        self
+    }
+}
+
+fn leadcal_in(cwd: &Path, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_leadcal"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("the binary runs");
+    Run { cwd: cwd.to_path_buf(), args: args.iter().map(|s| s.to_string()).collect(), out }
+}
+
+fn leadcal(args: &[&str]) -> Run {
+    leadcal_in(&root(), args)
+}
+
+fn validate(rel: &str) -> Run {
+    let p = fixture(rel);
+    leadcal(&["validate", p.to_str().unwrap()])
+}
+
+// ---- CLI skeleton ----------------------------------------------------------------------
+
+#[test]
+fn every_command_has_help_with_an_example() {
+    for c in ["demo", "validate", "score", "evaluate", "segments", "calibrate", "report"] {
+        leadcal(&[c, "--help"]).code(0).stdout_has("Example");
+    }
+}
+
+#[test]
+fn commands_not_yet_available_say_so_and_exit_2() {
+    for c in ["score", "evaluate", "segments", "calibrate", "report"] {
+        leadcal(&[c, "--since", "2023-01"]).code(2).stderr_has("is not available yet");
+    }
+}
+
+#[test]
+fn unknown_flag_is_a_usage_error() {
+    leadcal(&["validate", "--no-such-flag"]).code(2);
+}
+
+#[test]
+fn validate_defaults_to_the_committed_demo() {
+    leadcal(&["validate"])
+        .code(0)
+        .stdout_has("notebooks-data/demo")
+        .stdout_has("Event types")
+        .stdout_has("Problems: 0 error(s)");
+}
+
+// ---- the profile -----------------------------------------------------------------------
+
+#[test]
+fn validate_prints_the_profile() {
+    validate("good")
+        .code(0)
+        .stdout_has("leads")
+        .stdout_has("2023-01-05 .. 2023-06-30")
+        .stdout_has("email_open")
+        .stdout_has("won")
+        .stdout_has("immature")
+        .stdout_has("converted within horizon")
+        .stdout_has("Problems: 0 error(s), 0 warning(s)");
+}
+
+#[test]
+fn validate_json_is_machine_readable() {
+    let r = leadcal(&["validate", fixture("good").to_str().unwrap(), "--json", "--until", "2024-12-31"]);
+    r.code(0);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout()).unwrap_or_else(|e| panic!("{e}\n{}", r.describe()));
+    assert_eq!(v["tables"][0]["rows"], 6);
+    assert_eq!(v["tables"][1]["rows"], 8);
+    assert_eq!(v["event_types"][0]["value"], "email_open");
+    assert_eq!(v["event_types"][0]["count"], 3);
+    // Snapshot +30d, horizon 180d, data end 2024-12-31: every lead is mature.
+    // 101 won 2023-04-01 (snapshot 02-04): converted. 105 won 06-10, snapshot 06-19: came in hot.
+    assert_eq!(v["labels"]["immature"], 0);
+    assert_eq!(v["labels"]["came_in_hot"], 1);
+    assert_eq!(v["labels"]["converted"], 1);
+    assert_eq!(v["labels"]["evaluable"], 5);
+    assert_eq!(v["errors"], 0);
+}
+
+#[test]
+fn immature_leads_are_counted_against_the_data_end() {
+    let r = leadcal(&["validate", fixture("good").to_str().unwrap(), "--json", "--until", "2023-09-01"]);
+    r.code(0);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout()).unwrap();
+    // created + 30 + 180 <= 2023-09-01 only for 101 and 102; 105 came in hot, which is
+    // known whatever the data end; 103, 104 and 106 are immature.
+    assert_eq!(v["labels"]["immature"], 3);
+    assert_eq!(v["labels"]["came_in_hot"], 1);
+}
+
+#[test]
+fn na_region_stays_a_string() {
+    let ds = data::load(&fixture("good"), &LoadOptions::default()).unwrap();
+    let region = ds.leads.column("region").unwrap();
+    assert_eq!(region.dtype(), &DataType::String);
+    assert_eq!(region.null_count(), 0);
+    assert_eq!(region.str().unwrap().get(0), Some("NA"));
+    let size = ds.leads.column("company_size").unwrap();
+    assert_eq!(size.dtype(), &DataType::Int64);
+    assert_eq!(ds.leads.column("budget_confirmed").unwrap().dtype(), &DataType::Boolean);
+}
+
+// ---- each validation problem -----------------------------------------------------------
+
+#[test]
+fn missing_required_column_is_named() {
+    validate("broken/missing-column")
+        .code(2)
+        .stderr_has("missing-column/leads.csv: missing required column(s) `created_at`")
+        .stderr_has("the file has: `lead_id`, `region`");
+}
+
+#[test]
+fn duplicate_lead_ids_name_ids_and_rows() {
+    validate("broken/duplicate-ids")
+        .code(2)
+        .stdout_has("duplicate-ids/leads.csv: column `lead_id`: 2 lead id(s) occur more than once: `1` (line 2, line 4), `2` (line 3, line 6)");
+}
+
+#[test]
+fn null_and_unparseable_timestamps_name_rows() {
+    validate("broken/bad-timestamps")
+        .code(2)
+        .stdout_has("column `created_at`: empty timestamp in 1 row(s): line 4")
+        .stdout_has("not a date or date-time (expected ISO 8601 such as 2024-03-01 or 2024-03-01T09:15:00) in 2 row(s): line 3 (`01/02/2023`), line 5 (`2023-02-30`)")
+        .stderr_has("the dataset has 2 error(s)");
+    validate("broken/bad-event-timestamps")
+        .code(2)
+        .stdout_has("events.csv: column `occurred_at`: empty timestamp in 1 row(s): line 4")
+        .stdout_has("in 1 row(s): line 3 (`yesterday`)");
+}
+
+#[test]
+fn events_and_outcomes_of_unknown_leads_are_counted() {
+    validate("broken/unknown-leads")
+        .code(0)
+        .stdout_has("events.csv: column `lead_id`: 3 event(s) of 2 lead id(s) not in the leads table")
+        .stdout_has("outcomes.csv: column `lead_id`: lead id not in the leads table (counted and left out) in 1 row(s): line 8 (`777`)")
+        .stdout_has("0 error(s), 2 warning(s)");
+}
+
+#[test]
+fn timestamps_before_1990_or_in_the_future_are_errors() {
+    validate("broken/out-of-range")
+        .code(2)
+        .stdout_has("column `created_at`: timestamp outside 1990-01-01 to ")
+        .stdout_has("in 2 row(s): line 2 (`1985-06-01`), line 4 (`2099-01-01`)");
+}
+
+#[test]
+fn empty_tables_are_errors() {
+    validate("broken/empty-file").code(2).stderr_has("the leads table is empty: no header and no rows");
+    validate("broken/empty-leads").code(2).stderr_has("the leads table has a header but no rows");
+    validate("broken/empty-events").code(2).stdout_has("events.csv: the events table has a header but no rows");
+}
+
+#[test]
+fn wrong_delimiter_is_explained() {
+    validate("broken/wrong-delimiter")
+        .code(2)
+        .stderr_has("wrong delimiter: dataset.toml says `;`, but the header line has none; it is separated by `,`");
+    validate("broken/mixed-delimiter")
+        .code(2)
+        .stderr_has("line 2 has 1 field(s) when split on `,`, but the header has 3");
+}
+
+#[test]
+fn a_missing_dataset_is_a_user_error() {
+    leadcal(&["validate", "no/such/folder"]).code(2).stderr_has("no/such/folder: no such file or folder");
+}
+
+// ---- dataset.toml ----------------------------------------------------------------------
+
+#[test]
+fn dataset_toml_maps_a_differently_named_export() {
+    let ds = data::load(&fixture("crm-export"), &LoadOptions::default()).unwrap();
+    let names: Vec<&str> = ds.leads.get_column_names().iter().map(|s| s.as_str()).collect();
+    assert_eq!(names, ["lead_id", "created_at", "account_id", "Region", "Employees"]);
+    // `n/a` is a declared null marker; Email is ignored; ids are text.
+    assert_eq!(ds.leads.column("Employees").unwrap().dtype(), &DataType::Int64);
+    assert_eq!(ds.leads.column("Employees").unwrap().null_count(), 1);
+    assert_eq!(ds.leads.column("lead_id").unwrap().dtype(), &DataType::String);
+    let outcomes = ds.outcomes.as_ref().unwrap();
+    assert_eq!(outcomes.height(), 2, "two leads say Yes");
+    let events = ds.events().unwrap().collect().unwrap();
+    assert_eq!(events.height(), 3);
+    assert_eq!(ds.report.problems.len(), 1, "{:?}", ds.report.problems);
+    assert_eq!(ds.report.problems[0].code, "unknown-lead");
+    validate("crm-export").code(0).stdout_has("Demo Request");
+}
+
+#[test]
+fn dataset_toml_unknown_key_names_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture("good/leads.csv"), dir.path().join("leads.csv")).unwrap();
+    std::fs::write(dir.path().join("dataset.toml"), "[leads]\nfile = \"leads.csv\"\nnull_value = [\"-\"]\n").unwrap();
+    leadcal(&["validate", dir.path().to_str().unwrap()])
+        .code(2)
+        .stderr_has("dataset.toml: TOML parse error at line 3")
+        .stderr_has("null_value");
+}
+
+// ---- CSV and Parquet give the same frames ----------------------------------------------
+
+fn to_parquet(csv: &Path, out: &Path) {
+    let mut df = CsvReadOptions::default()
+        .with_infer_schema_length(None)
+        .try_into_reader_with_file_path(Some(csv.to_path_buf()))
+        .unwrap()
+        .finish()
+        .unwrap();
+    // Timestamps as real datetimes, as a Parquet export would hold them.
+    for c in ["created_at", "occurred_at", "reached_at"] {
+        if df.column(c).is_ok() {
+            df = df.lazy().with_column(leadcal::timeparse::parse_expr(c).alias(c)).collect().unwrap();
+        }
+    }
+    ParquetWriter::new(std::fs::File::create(out).unwrap()).finish(&mut df).unwrap();
+}
+
+#[test]
+fn csv_and_parquet_load_to_equal_frames() {
+    let dir = tempfile::tempdir().unwrap();
+    for t in ["leads", "events", "outcomes"] {
+        to_parquet(&fixture(&format!("good/{t}.csv")), &dir.path().join(format!("{t}.parquet")));
+    }
+    let a = data::load(&fixture("good"), &LoadOptions::default()).unwrap();
+    let b = data::load(dir.path(), &LoadOptions::default()).unwrap();
+    assert!(a.leads.equals_missing(&b.leads), "{}\n{}", a.leads, b.leads);
+    let (oa, ob) = (a.outcomes.clone().unwrap(), b.outcomes.clone().unwrap());
+    assert!(oa.equals_missing(&ob), "{oa}\n{ob}");
+    let ea = a.events().unwrap().collect().unwrap();
+    let eb = b.events().unwrap().collect().unwrap();
+    assert!(ea.equals_missing(&eb), "{ea}\n{eb}");
+    assert_eq!(a.report.event_types, b.report.event_types);
+}
+
+// ---- the demo generator ----------------------------------------------------------------
+
+fn files_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn demo_is_identical_for_the_same_seed() {
+    let d = tempfile::tempdir().unwrap();
+    for (name, seed, format) in [("a", "7", "parquet"), ("b", "7", "parquet"), ("c", "8", "parquet"), ("d", "7", "csv"), ("e", "7", "csv")] {
+        let out = d.path().join(name);
+        leadcal(&["demo", "--out", out.to_str().unwrap(), "--leads", "25000", "--seed", seed, "--format", format]).code(0);
+    }
+    assert_eq!(files_of(&d.path().join("a")), files_of(&d.path().join("b")));
+    assert_eq!(files_of(&d.path().join("d")), files_of(&d.path().join("e")));
+    assert_ne!(files_of(&d.path().join("a")), files_of(&d.path().join("c")));
+    // The CSV and Parquet worlds of one seed hold the same data.
+    let p = data::load(&d.path().join("a"), &LoadOptions::default()).unwrap();
+    let c = data::load(&d.path().join("d"), &LoadOptions::default()).unwrap();
+    assert!(p.leads.equals_missing(&c.leads));
+    assert_eq!(p.report.event_types, c.report.event_types);
+    assert!(!p.report.has_errors(), "{:?}", p.report.problems);
+}
+
+#[test]
+fn demo_never_overwrites() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("w");
+    leadcal(&["demo", "--out", out.to_str().unwrap(), "--leads", "100"]).code(0);
+    let before = files_of(&out);
+    leadcal(&["demo", "--out", out.to_str().unwrap(), "--leads", "200", "--seed", "1"])
+        .code(2)
+        .stderr_has("already exists; leadcal never overwrites");
+    assert_eq!(before, files_of(&out));
+}
+
+#[test]
+fn demo_world_has_its_documented_shape() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("w");
+    leadcal(&["demo", "--out", out.to_str().unwrap(), "--leads", "20000"]).code(0);
+    let ds = data::load(&out, &LoadOptions::default()).unwrap();
+    assert!(!ds.report.has_errors());
+    let events = ds.report.tables[1].rows as f64 / 20000.0;
+    assert!((40.0..60.0).contains(&events), "{events} events per lead");
+    let stages: Vec<&str> = ds.report.stages.iter().map(|c| c.value.as_str()).collect();
+    for s in ["sql", "won", "lost"] {
+        assert!(stages.contains(&s), "{stages:?}");
+    }
+    // The trap segment engages more but converts less than everybody else.
+    let labelled = leadcal::label::label(&ds.leads, ds.outcomes.as_ref(), &Default::default(), ds.data_end.unwrap()).unwrap();
+    let per_lead = ds.events().unwrap().group_by([col("lead_id")]).agg([len().alias("n")]);
+    let t = ds.leads.clone().lazy()
+        .join(labelled.lazy(), [col("lead_id")], [col("lead_id")], JoinArgs::new(JoinType::Inner))
+        .join(per_lead, [col("lead_id")], [col("lead_id")], JoinArgs::new(JoinType::Left))
+        .filter(col("status").eq(lit("converted")).or(col("status").eq(lit("not_converted"))))
+        .with_column(col("region").eq(lit("APAC")).and(col("source").eq(lit("Content Syndication"))).alias("trap"))
+        .group_by([col("trap")])
+        .agg([col("n").fill_null(0).cast(DataType::Float64).mean().alias("events"), col("status").eq(lit("converted")).cast(DataType::Float64).mean().alias("rate")])
+        .sort(["trap"], Default::default())
+        .collect().unwrap();
+    let ev = t.column("events").unwrap().f64().unwrap();
+    let rate = t.column("rate").unwrap().f64().unwrap();
+    assert!(ev.get(1).unwrap() > 2.0 * ev.get(0).unwrap(), "{t}");
+    assert!(rate.get(1).unwrap() < 0.5 * rate.get(0).unwrap(), "{t}");
+}
