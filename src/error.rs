@@ -88,3 +88,25 @@ impl Error {
         move |source| Error::Polars { context, source }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_separate_user_internal_and_closed_pipe() {
+        let io = |k| Error::Stdout(std::io::Error::from(k));
+        assert_eq!(io(std::io::ErrorKind::BrokenPipe).exit_code(), 0);
+        assert_eq!(io(std::io::ErrorKind::Other).exit_code(), 1);
+        assert_eq!(Error::Internal("x".into()).exit_code(), 1);
+        let polars = Error::polars("joining")(polars::error::PolarsError::ComputeError("x".into()));
+        assert_eq!(polars.exit_code(), 1);
+        assert_eq!(Error::Usage("x".into()).exit_code(), 2);
+        assert_eq!(Error::Reported(3).exit_code(), 2);
+        let na = Error::NotAvailable {
+            command: "score",
+            detail: "later",
+        };
+        assert_eq!(na.exit_code(), 2);
+    }
+}

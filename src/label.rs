@@ -24,7 +24,11 @@ pub struct LabelSpec {
 
 impl Default for LabelSpec {
     fn default() -> Self {
-        LabelSpec { snapshot_days: 30, horizon_days: 180, target_stage: "won".into() }
+        LabelSpec {
+            snapshot_days: 30,
+            horizon_days: 180,
+            target_stage: "won".into(),
+        }
     }
 }
 
@@ -45,38 +49,100 @@ pub struct LabelSummary {
 }
 
 /// Add `snapshot_at` and `status` (`immature`, `came_in_hot`, `converted`, `not_converted`).
-pub fn label(leads: &DataFrame, outcomes: Option<&DataFrame>, spec: &LabelSpec, data_end: NaiveDateTime) -> Result<DataFrame> {
+pub fn label(
+    leads: &DataFrame,
+    outcomes: Option<&DataFrame>,
+    spec: &LabelSpec,
+    data_end: NaiveDateTime,
+) -> Result<DataFrame> {
     let day = 86_400_000_000i64;
     let snap = col("created_at").cast(DataType::Int64) + lit(spec.snapshot_days * day);
-    let mut lf = leads.clone().lazy().select([col("lead_id"), col("created_at")]).with_column(snap.alias("__snap"));
+    let mut lf = leads
+        .clone()
+        .lazy()
+        .select([col("lead_id"), col("created_at")])
+        .with_column(snap.alias("__snap"));
     let first = match outcomes {
-        Some(o) => o.clone().lazy().filter(col("stage").eq(lit(spec.target_stage.as_str())))
+        Some(o) => o
+            .clone()
+            .lazy()
+            .filter(col("stage").eq(lit(spec.target_stage.as_str())))
             .group_by([col("lead_id")])
-            .agg([col("reached_at").cast(DataType::Int64).min().alias("__reached"), len().alias("__n")]),
+            .agg([
+                col("reached_at")
+                    .cast(DataType::Int64)
+                    .min()
+                    .alias("__reached"),
+                len().alias("__n"),
+            ]),
         None => DataFrame::empty_with_schema(&Schema::from_iter([
-            Field::new("lead_id".into(), leads.column("lead_id").map_err(Error::polars("label"))?.dtype().clone()),
+            Field::new(
+                "lead_id".into(),
+                leads
+                    .column("lead_id")
+                    .map_err(Error::polars("label"))?
+                    .dtype()
+                    .clone(),
+            ),
             Field::new("__reached".into(), DataType::Int64),
             Field::new("__n".into(), IDX_DTYPE),
-        ])).lazy(),
+        ]))
+        .lazy(),
     };
-    lf = lf.join(first, [col("lead_id")], [col("lead_id")], JoinArgs::new(JoinType::Left));
+    lf = lf.join(
+        first,
+        [col("lead_id")],
+        [col("lead_id")],
+        JoinArgs::new(JoinType::Left),
+    );
     let end = timeparse::to_micros(data_end);
     let horizon_end = col("__snap") + lit(spec.horizon_days * day);
     let has = col("__n").is_not_null();
-    let status = when(has.clone().and(col("__reached").is_not_null()).and(col("__reached").lt_eq(col("__snap")))).then(lit("came_in_hot"))
-        .when(horizon_end.clone().gt(lit(end))).then(lit("immature"))
-        .when(has.clone().and(col("__reached").is_null().or(col("__reached").lt_eq(horizon_end)))).then(lit("converted"))
-        .otherwise(lit("not_converted"));
-    lf.with_columns([status.alias("status"), col("__snap").cast(timeparse::dtype()).alias("snapshot_at"),
-            has.and(col("__reached").is_null()).alias("undated")])
-        .select([col("lead_id"), col("created_at"), col("snapshot_at"), col("status"), col("undated")])
-        .collect().map_err(Error::polars("labelling leads"))
+    let status = when(
+        has.clone()
+            .and(col("__reached").is_not_null())
+            .and(col("__reached").lt_eq(col("__snap"))),
+    )
+    .then(lit("came_in_hot"))
+    .when(horizon_end.clone().gt(lit(end)))
+    .then(lit("immature"))
+    .when(
+        has.clone().and(
+            col("__reached")
+                .is_null()
+                .or(col("__reached").lt_eq(horizon_end)),
+        ),
+    )
+    .then(lit("converted"))
+    .otherwise(lit("not_converted"));
+    lf.with_columns([
+        status.alias("status"),
+        col("__snap").cast(timeparse::dtype()).alias("snapshot_at"),
+        has.and(col("__reached").is_null()).alias("undated"),
+    ])
+    .select([
+        col("lead_id"),
+        col("created_at"),
+        col("snapshot_at"),
+        col("status"),
+        col("undated"),
+    ])
+    .collect()
+    .map_err(Error::polars("labelling leads"))
 }
 
 /// Count the statuses of [`label`]'s output.
 pub fn summarize(labelled: &DataFrame) -> Result<LabelSummary> {
-    let s = labelled.column("status").map_err(Error::polars("summary"))?.str().map_err(Error::polars("summary"))?.clone();
-    let mut out = LabelSummary { leads: labelled.height() as u64, ..Default::default() };
+    let s = labelled
+        .column("status")
+        .map_err(Error::polars("summary"))?
+        .str()
+        .map_err(Error::polars("summary"))?
+        .clone();
+    let mut out = LabelSummary {
+        leads: labelled.height() as u64,
+        ..Default::default()
+    };
     for v in s.iter().flatten() {
         match v {
             "immature" => out.immature += 1,
@@ -85,7 +151,11 @@ pub fn summarize(labelled: &DataFrame) -> Result<LabelSummary> {
             _ => {}
         }
     }
-    out.undated_conversions = labelled.column("undated").ok().and_then(|c| c.bool().ok().map(|b| b.sum().unwrap_or(0) as u64)).unwrap_or(0);
+    out.undated_conversions = labelled
+        .column("undated")
+        .ok()
+        .and_then(|c| c.bool().ok().map(|b| b.sum().unwrap_or(0) as u64))
+        .unwrap_or(0);
     out.evaluable = out.leads - out.immature - out.came_in_hot;
     out.conversion_rate = (out.evaluable > 0).then(|| out.converted as f64 / out.evaluable as f64);
     Ok(out)

@@ -120,7 +120,9 @@ pub fn display(t: NaiveDateTime) -> String {
 
 /// [`display`] for a physical value.
 pub fn display_micros(us: i64) -> String {
-    from_micros(us).map(display).unwrap_or_else(|| format!("<{us} µs>"))
+    from_micros(us)
+        .map(display)
+        .unwrap_or_else(|| format!("<{us} µs>"))
 }
 
 #[cfg(test)]
@@ -137,8 +139,16 @@ mod tests {
             "2023-02-15 10:30"
         );
         assert_eq!(display(parse_bound("2024").unwrap()), "2024-01-01");
-        assert!(parse_bound("2023-13").unwrap_err().contains("not a valid date"));
-        assert!(parse_bound("Jan 2023").unwrap_err().contains("expected a year"));
+        assert!(
+            parse_bound("2023-13")
+                .unwrap_err()
+                .contains("not a valid date")
+        );
+        assert!(
+            parse_bound("Jan 2023")
+                .unwrap_err()
+                .contains("expected a year")
+        );
     }
 
     #[test]

@@ -40,15 +40,28 @@ impl Run {
         )
     }
     fn code(&self, expected: i32) -> &Self {
-        assert_eq!(self.out.status.code(), Some(expected), "{}", self.describe());
+        assert_eq!(
+            self.out.status.code(),
+            Some(expected),
+            "{}",
+            self.describe()
+        );
         self
     }
     fn stdout_has(&self, needle: &str) -> &Self {
-        assert!(self.stdout().contains(needle), "stdout lacks {needle:?}\n{}", self.describe());
+        assert!(
+            self.stdout().contains(needle),
+            "stdout lacks {needle:?}\n{}",
+            self.describe()
+        );
         self
     }
     fn stderr_has(&self, needle: &str) -> &Self {
-        assert!(self.stderr().contains(needle), "stderr lacks {needle:?}\n{}", self.describe());
+        assert!(
+            self.stderr().contains(needle),
+            "stderr lacks {needle:?}\n{}",
+            self.describe()
+        );
         self
     }
 }
@@ -59,7 +72,11 @@ fn leadcal_in(cwd: &Path, args: &[&str]) -> Run {
         .current_dir(cwd)
         .output()
         .expect("the binary runs");
-    Run { cwd: cwd.to_path_buf(), args: args.iter().map(|s| s.to_string()).collect(), out }
+    Run {
+        cwd: cwd.to_path_buf(),
+        args: args.iter().map(|s| s.to_string()).collect(),
+        out,
+    }
 }
 
 fn leadcal(args: &[&str]) -> Run {
@@ -75,7 +92,15 @@ fn validate(rel: &str) -> Run {
 
 #[test]
 fn every_command_has_help_with_an_example() {
-    for c in ["demo", "validate", "score", "evaluate", "segments", "calibrate", "report"] {
+    for c in [
+        "demo",
+        "validate",
+        "score",
+        "evaluate",
+        "segments",
+        "calibrate",
+        "report",
+    ] {
         leadcal(&[c, "--help"]).code(0).stdout_has("Example");
     }
 }
@@ -83,7 +108,9 @@ fn every_command_has_help_with_an_example() {
 #[test]
 fn commands_not_yet_available_say_so_and_exit_2() {
     for c in ["score", "evaluate", "segments", "calibrate", "report"] {
-        leadcal(&[c, "--since", "2023-01"]).code(2).stderr_has("is not available yet");
+        leadcal(&[c, "--since", "2023-01"])
+            .code(2)
+            .stderr_has("is not available yet");
     }
 }
 
@@ -118,9 +145,16 @@ fn validate_prints_the_profile() {
 
 #[test]
 fn validate_json_is_machine_readable() {
-    let r = leadcal(&["validate", fixture("good").to_str().unwrap(), "--json", "--until", "2024-12-31"]);
+    let r = leadcal(&[
+        "validate",
+        fixture("good").to_str().unwrap(),
+        "--json",
+        "--until",
+        "2024-12-31",
+    ]);
     r.code(0);
-    let v: serde_json::Value = serde_json::from_str(&r.stdout()).unwrap_or_else(|e| panic!("{e}\n{}", r.describe()));
+    let v: serde_json::Value =
+        serde_json::from_str(&r.stdout()).unwrap_or_else(|e| panic!("{e}\n{}", r.describe()));
     assert_eq!(v["tables"][0]["rows"], 6);
     assert_eq!(v["tables"][1]["rows"], 8);
     assert_eq!(v["event_types"][0]["value"], "email_open");
@@ -136,7 +170,13 @@ fn validate_json_is_machine_readable() {
 
 #[test]
 fn immature_leads_are_counted_against_the_data_end() {
-    let r = leadcal(&["validate", fixture("good").to_str().unwrap(), "--json", "--until", "2023-09-01"]);
+    let r = leadcal(&[
+        "validate",
+        fixture("good").to_str().unwrap(),
+        "--json",
+        "--until",
+        "2023-09-01",
+    ]);
     r.code(0);
     let v: serde_json::Value = serde_json::from_str(&r.stdout()).unwrap();
     // created + 30 + 180 <= 2023-09-01 only for 101 and 102; 105 came in hot, which is
@@ -154,7 +194,10 @@ fn na_region_stays_a_string() {
     assert_eq!(region.str().unwrap().get(0), Some("NA"));
     let size = ds.leads.column("company_size").unwrap();
     assert_eq!(size.dtype(), &DataType::Int64);
-    assert_eq!(ds.leads.column("budget_confirmed").unwrap().dtype(), &DataType::Boolean);
+    assert_eq!(
+        ds.leads.column("budget_confirmed").unwrap().dtype(),
+        &DataType::Boolean
+    );
 }
 
 // ---- each validation problem -----------------------------------------------------------
@@ -206,9 +249,15 @@ fn timestamps_before_1990_or_in_the_future_are_errors() {
 
 #[test]
 fn empty_tables_are_errors() {
-    validate("broken/empty-file").code(2).stderr_has("the leads table is empty: no header and no rows");
-    validate("broken/empty-leads").code(2).stderr_has("the leads table has a header but no rows");
-    validate("broken/empty-events").code(2).stdout_has("events.csv: the events table has a header but no rows");
+    validate("broken/empty-file")
+        .code(2)
+        .stderr_has("the leads table is empty: no header and no rows");
+    validate("broken/empty-leads")
+        .code(2)
+        .stderr_has("the leads table has a header but no rows");
+    validate("broken/empty-events")
+        .code(2)
+        .stdout_has("events.csv: the events table has a header but no rows");
 }
 
 #[test]
@@ -223,7 +272,9 @@ fn wrong_delimiter_is_explained() {
 
 #[test]
 fn a_missing_dataset_is_a_user_error() {
-    leadcal(&["validate", "no/such/folder"]).code(2).stderr_has("no/such/folder: no such file or folder");
+    leadcal(&["validate", "no/such/folder"])
+        .code(2)
+        .stderr_has("no/such/folder: no such file or folder");
 }
 
 // ---- dataset.toml ----------------------------------------------------------------------
@@ -231,12 +282,26 @@ fn a_missing_dataset_is_a_user_error() {
 #[test]
 fn dataset_toml_maps_a_differently_named_export() {
     let ds = data::load(&fixture("crm-export"), &LoadOptions::default()).unwrap();
-    let names: Vec<&str> = ds.leads.get_column_names().iter().map(|s| s.as_str()).collect();
-    assert_eq!(names, ["lead_id", "created_at", "account_id", "Region", "Employees"]);
+    let names: Vec<&str> = ds
+        .leads
+        .get_column_names()
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["lead_id", "created_at", "account_id", "Region", "Employees"]
+    );
     // `n/a` is a declared null marker; Email is ignored; ids are text.
-    assert_eq!(ds.leads.column("Employees").unwrap().dtype(), &DataType::Int64);
+    assert_eq!(
+        ds.leads.column("Employees").unwrap().dtype(),
+        &DataType::Int64
+    );
     assert_eq!(ds.leads.column("Employees").unwrap().null_count(), 1);
-    assert_eq!(ds.leads.column("lead_id").unwrap().dtype(), &DataType::String);
+    assert_eq!(
+        ds.leads.column("lead_id").unwrap().dtype(),
+        &DataType::String
+    );
     let outcomes = ds.outcomes.as_ref().unwrap();
     assert_eq!(outcomes.height(), 2, "two leads say Yes");
     let events = ds.events().unwrap().collect().unwrap();
@@ -250,7 +315,11 @@ fn dataset_toml_maps_a_differently_named_export() {
 fn dataset_toml_unknown_key_names_the_line() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(fixture("good/leads.csv"), dir.path().join("leads.csv")).unwrap();
-    std::fs::write(dir.path().join("dataset.toml"), "[leads]\nfile = \"leads.csv\"\nnull_value = [\"-\"]\n").unwrap();
+    std::fs::write(
+        dir.path().join("dataset.toml"),
+        "[leads]\nfile = \"leads.csv\"\nnull_value = [\"-\"]\n",
+    )
+    .unwrap();
     leadcal(&["validate", dir.path().to_str().unwrap()])
         .code(2)
         .stderr_has("dataset.toml: TOML parse error at line 3")
@@ -269,17 +338,26 @@ fn to_parquet(csv: &Path, out: &Path) {
     // Timestamps as real datetimes, as a Parquet export would hold them.
     for c in ["created_at", "occurred_at", "reached_at"] {
         if df.column(c).is_ok() {
-            df = df.lazy().with_column(leadcal::timeparse::parse_expr(c).alias(c)).collect().unwrap();
+            df = df
+                .lazy()
+                .with_column(leadcal::timeparse::parse_expr(c).alias(c))
+                .collect()
+                .unwrap();
         }
     }
-    ParquetWriter::new(std::fs::File::create(out).unwrap()).finish(&mut df).unwrap();
+    ParquetWriter::new(std::fs::File::create(out).unwrap())
+        .finish(&mut df)
+        .unwrap();
 }
 
 #[test]
 fn csv_and_parquet_load_to_equal_frames() {
     let dir = tempfile::tempdir().unwrap();
     for t in ["leads", "events", "outcomes"] {
-        to_parquet(&fixture(&format!("good/{t}.csv")), &dir.path().join(format!("{t}.parquet")));
+        to_parquet(
+            &fixture(&format!("good/{t}.csv")),
+            &dir.path().join(format!("{t}.parquet")),
+        );
     }
     let a = data::load(&fixture("good"), &LoadOptions::default()).unwrap();
     let b = data::load(dir.path(), &LoadOptions::default()).unwrap();
@@ -298,7 +376,12 @@ fn files_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut v: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
         .collect();
     v.sort();
     v
@@ -307,9 +390,26 @@ fn files_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
 #[test]
 fn demo_is_identical_for_the_same_seed() {
     let d = tempfile::tempdir().unwrap();
-    for (name, seed, format) in [("a", "7", "parquet"), ("b", "7", "parquet"), ("c", "8", "parquet"), ("d", "7", "csv"), ("e", "7", "csv")] {
+    for (name, seed, format) in [
+        ("a", "7", "parquet"),
+        ("b", "7", "parquet"),
+        ("c", "8", "parquet"),
+        ("d", "7", "csv"),
+        ("e", "7", "csv"),
+    ] {
         let out = d.path().join(name);
-        leadcal(&["demo", "--out", out.to_str().unwrap(), "--leads", "25000", "--seed", seed, "--format", format]).code(0);
+        leadcal(&[
+            "demo",
+            "--out",
+            out.to_str().unwrap(),
+            "--leads",
+            "25000",
+            "--seed",
+            seed,
+            "--format",
+            format,
+        ])
+        .code(0);
     }
     assert_eq!(files_of(&d.path().join("a")), files_of(&d.path().join("b")));
     assert_eq!(files_of(&d.path().join("d")), files_of(&d.path().join("e")));
@@ -328,9 +428,17 @@ fn demo_never_overwrites() {
     let out = d.path().join("w");
     leadcal(&["demo", "--out", out.to_str().unwrap(), "--leads", "100"]).code(0);
     let before = files_of(&out);
-    leadcal(&["demo", "--out", out.to_str().unwrap(), "--leads", "200", "--seed", "1"])
-        .code(2)
-        .stderr_has("already exists; leadcal never overwrites");
+    leadcal(&[
+        "demo",
+        "--out",
+        out.to_str().unwrap(),
+        "--leads",
+        "200",
+        "--seed",
+        "1",
+    ])
+    .code(2)
+    .stderr_has("already exists; leadcal never overwrites");
     assert_eq!(before, files_of(&out));
 }
 
@@ -348,17 +456,61 @@ fn demo_world_has_its_documented_shape() {
         assert!(stages.contains(&s), "{stages:?}");
     }
     // The trap segment engages more but converts less than everybody else.
-    let labelled = leadcal::label::label(&ds.leads, ds.outcomes.as_ref(), &Default::default(), ds.data_end.unwrap()).unwrap();
-    let per_lead = ds.events().unwrap().group_by([col("lead_id")]).agg([len().alias("n")]);
-    let t = ds.leads.clone().lazy()
-        .join(labelled.lazy(), [col("lead_id")], [col("lead_id")], JoinArgs::new(JoinType::Inner))
-        .join(per_lead, [col("lead_id")], [col("lead_id")], JoinArgs::new(JoinType::Left))
-        .filter(col("status").eq(lit("converted")).or(col("status").eq(lit("not_converted"))))
-        .with_column(col("region").eq(lit("APAC")).and(col("source").eq(lit("Content Syndication"))).alias("trap"))
+    let labelled = leadcal::label::label(
+        &ds.leads,
+        ds.outcomes.as_ref(),
+        &Default::default(),
+        ds.data_end.unwrap(),
+    )
+    .unwrap();
+    let per_lead = ds
+        .events()
+        .unwrap()
+        .group_by([col("lead_id")])
+        .agg([len().alias("n")]);
+    let t = ds
+        .leads
+        .clone()
+        .lazy()
+        .join(
+            labelled.lazy(),
+            [col("lead_id")],
+            [col("lead_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .join(
+            per_lead,
+            [col("lead_id")],
+            [col("lead_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .filter(
+            col("status")
+                .eq(lit("converted"))
+                .or(col("status").eq(lit("not_converted"))),
+        )
+        .with_column(
+            col("region")
+                .eq(lit("APAC"))
+                .and(col("source").eq(lit("Content Syndication")))
+                .alias("trap"),
+        )
         .group_by([col("trap")])
-        .agg([col("n").fill_null(0).cast(DataType::Float64).mean().alias("events"), col("status").eq(lit("converted")).cast(DataType::Float64).mean().alias("rate")])
+        .agg([
+            col("n")
+                .fill_null(0)
+                .cast(DataType::Float64)
+                .mean()
+                .alias("events"),
+            col("status")
+                .eq(lit("converted"))
+                .cast(DataType::Float64)
+                .mean()
+                .alias("rate"),
+        ])
         .sort(["trap"], Default::default())
-        .collect().unwrap();
+        .collect()
+        .unwrap();
     let ev = t.column("events").unwrap().f64().unwrap();
     let rate = t.column("rate").unwrap().f64().unwrap();
     assert!(ev.get(1).unwrap() > 2.0 * ev.get(0).unwrap(), "{t}");

@@ -12,7 +12,9 @@ use crate::error::{Error, Result};
 /// The world and its ground truth are documented in notebooks-data/README.md. The same seed and
 /// size give byte-identical files. Existing files are never overwritten.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  leadcal demo --out /tmp/world                       # 100,000 leads as Parquet\n  leadcal demo --out /tmp/big --leads 1000000          # about 50M events\n  leadcal demo --out /tmp/small --leads 2000 --format csv --seed 7")]
+#[command(
+    after_help = "Examples:\n  leadcal demo --out /tmp/world                       # 100,000 leads as Parquet\n  leadcal demo --out /tmp/big --leads 1000000          # about 50M events\n  leadcal demo --out /tmp/small --leads 2000 --format csv --seed 7"
+)]
 pub struct Args {
     /// Folder to write leads, events, outcomes and scoring.toml into.
     #[arg(long)]
@@ -29,9 +31,25 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let s = demo::generate(&a.out, &DemoParams { leads: a.leads, seed: a.seed, format: a.format, events_per_lead: 50.0 })?;
+    let s = demo::generate(
+        &a.out,
+        &DemoParams {
+            leads: a.leads,
+            seed: a.seed,
+            format: a.format,
+            events_per_lead: 50.0,
+        },
+    )?;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "wrote {} leads, {} events, {} outcome rows to {}", thousands(s.leads), thousands(s.events), thousands(s.outcomes), a.out.display()).map_err(Error::Stdout)?;
+    writeln!(
+        out,
+        "wrote {} leads, {} events, {} outcome rows to {}",
+        thousands(s.leads),
+        thousands(s.events),
+        thousands(s.outcomes),
+        a.out.display()
+    )
+    .map_err(Error::Stdout)?;
     for f in &s.files {
         writeln!(out, "  {}", f.display()).map_err(Error::Stdout)?;
     }

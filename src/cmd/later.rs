@@ -6,7 +6,9 @@
 use crate::error::{Error, Result};
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples (once available):\n  leadcal score --as-of 2024-06-30 --data notebooks-data/demo --out scores.parquet\n  leadcal evaluate --since 2023-01 --data notebooks-data/demo\n  leadcal segments --since 2023-01 --threshold sql --by region,industry --pairs\n  leadcal calibrate --since 2023-01 --data notebooks-data/demo --objective f1\n  leadcal report reports/<run> --lang de")]
+#[command(
+    after_help = "Examples (once available):\n  leadcal score --as-of 2024-06-30 --data notebooks-data/demo --out scores.parquet\n  leadcal evaluate --since 2023-01 --data notebooks-data/demo\n  leadcal segments --since 2023-01 --threshold sql --by region,industry --pairs\n  leadcal calibrate --since 2023-01 --data notebooks-data/demo --objective f1\n  leadcal report reports/<run> --lang de"
+)]
 pub struct Args {
     /// Arguments of the command (ignored until it is available).
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
@@ -15,7 +17,9 @@ pub struct Args {
 
 pub fn run(command: &'static str) -> Result<()> {
     let detail = match command {
-        "score" => "replaying the live scoring model arrives with the scoring-model format (issue 3); use `leadcal validate` to check a dataset today",
+        "score" => {
+            "replaying the live scoring model arrives with the scoring-model format (issue 3); use `leadcal validate` to check a dataset today"
+        }
         "evaluate" => "threshold quality per period arrives with the fitted model (issue 4)",
         "segments" => "segment analysis of high-score non-converters arrives in issue 6",
         "calibrate" => "recommended weights and thresholds arrive in issue 5",

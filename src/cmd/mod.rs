@@ -58,6 +58,10 @@ pub fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Demo(a) => demo::run(a),
         Command::Validate(a) => validate::run(a),
-        Command::Score(_) | Command::Evaluate(_) | Command::Segments(_) | Command::Calibrate(_) | Command::Report(_) => later::run(name),
+        Command::Score(_)
+        | Command::Evaluate(_)
+        | Command::Segments(_)
+        | Command::Calibrate(_)
+        | Command::Report(_) => later::run(name),
     }
 }

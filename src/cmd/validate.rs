@@ -13,7 +13,9 @@ use crate::timeparse;
 
 /// Check a dataset against the data contract and print its profile.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  leadcal validate                          # the committed demo dataset\n  leadcal validate exports/2024-q4/         # a folder with leads.csv, events.csv, outcomes.csv\n  leadcal validate crm/dataset.toml --json  # a mapped export, machine-readable")]
+#[command(
+    after_help = "Examples:\n  leadcal validate                          # the committed demo dataset\n  leadcal validate exports/2024-q4/         # a folder with leads.csv, events.csv, outcomes.csv\n  leadcal validate crm/dataset.toml --json  # a mapped export, machine-readable"
+)]
 pub struct Args {
     /// Dataset folder (leads, events, outcomes as .csv or .parquet) or a dataset.toml.
     #[arg(default_value = "notebooks-data/demo")]
@@ -52,13 +54,27 @@ pub struct Profile {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let until = args.until.as_deref().map(timeparse::parse_bound).transpose().map_err(|e| Error::Usage(format!("--until {e}")))?;
+    let until = args
+        .until
+        .as_deref()
+        .map(timeparse::parse_bound)
+        .transpose()
+        .map_err(|e| Error::Usage(format!("--until {e}")))?;
     // An unusable leads table leaves nothing to profile: its problems are the error.
     let ds = data::load(&args.dataset, &LoadOptions::default())?;
-    let label_spec = LabelSpec { snapshot_days: args.snapshot_days, horizon_days: args.horizon_days, target_stage: args.target.clone() };
+    let label_spec = LabelSpec {
+        snapshot_days: args.snapshot_days,
+        horizon_days: args.horizon_days,
+        target_stage: args.target.clone(),
+    };
     let data_end = until.or(ds.data_end);
     let labels = match (data_end, ds.leads.height()) {
-        (Some(end), n) if n > 0 => Some(label::summarize(&label::label(&ds.leads, ds.outcomes.as_ref(), &label_spec, end)?)?),
+        (Some(end), n) if n > 0 => Some(label::summarize(&label::label(
+            &ds.leads,
+            ds.outcomes.as_ref(),
+            &label_spec,
+            end,
+        )?)?),
         _ => None,
     };
     let problems = ds.report.problems.clone();
@@ -71,13 +87,20 @@ pub fn run(args: Args) -> Result<()> {
         data_end: data_end.map(timeparse::display),
         label_spec,
         labels,
-        errors: problems.iter().filter(|p| p.severity == Severity::Error).count(),
-        warnings: problems.iter().filter(|p| p.severity == Severity::Warning).count(),
+        errors: problems
+            .iter()
+            .filter(|p| p.severity == Severity::Error)
+            .count(),
+        warnings: problems
+            .iter()
+            .filter(|p| p.severity == Severity::Warning)
+            .count(),
         problems,
     };
     let mut out = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &profile).map_err(|e| Error::Internal(e.to_string()))?;
+        serde_json::to_writer_pretty(&mut out, &profile)
+            .map_err(|e| Error::Internal(e.to_string()))?;
         writeln!(out).map_err(Error::Stdout)?;
     } else {
         write_text(&mut out, &profile).map_err(Error::Stdout)?;
@@ -103,13 +126,31 @@ pub fn write_text(out: &mut impl Write, p: &Profile) -> std::io::Result<()> {
             _ => String::new(),
         };
         let left_out = t.rows - t.rows_used.min(t.rows);
-        let lo = if left_out > 0 { format!(" ({} left out)", thousands(left_out)) } else { String::new() };
-        writeln!(out, "  {:<9} {:>12} rows{lo}  {} [{}]{range}", t.table.name_str(), thousands(t.rows), t.file, t.format)?;
+        let lo = if left_out > 0 {
+            format!(" ({} left out)", thousands(left_out))
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "  {:<9} {:>12} rows{lo}  {} [{}]{range}",
+            t.table.name_str(),
+            thousands(t.rows),
+            t.file,
+            t.format
+        )?;
     }
     if !p.attributes.is_empty() {
         writeln!(out, "\nAttributes")?;
         for a in &p.attributes {
-            writeln!(out, "  {:<24} {:<8} {:>6} distinct  {:>12} filled", a.name, format!("{:?}", a.kind).to_lowercase(), thousands(a.distinct), thousands(a.non_null))?;
+            writeln!(
+                out,
+                "  {:<24} {:<8} {:>6} distinct  {:>12} filled",
+                a.name,
+                format!("{:?}", a.kind).to_lowercase(),
+                thousands(a.distinct),
+                thousands(a.non_null)
+            )?;
         }
     }
     if !p.event_types.is_empty() {
@@ -126,21 +167,64 @@ pub fn write_text(out: &mut impl Write, p: &Profile) -> std::io::Result<()> {
     }
     if let Some(l) = &p.labels {
         let s = &p.label_spec;
-        writeln!(out, "\nOutcome: target stage `{}`, snapshot created_at + {} days, horizon {} days, data end {}",
-            s.target_stage, s.snapshot_days, s.horizon_days, p.data_end.as_deref().unwrap_or("-"))?;
-        let share = |n: u64| if l.leads > 0 { pct(n as f64 / l.leads as f64) } else { "-".into() };
-        writeln!(out, "  immature (snapshot + horizon after data end): {:>10} ({})", thousands(l.immature), share(l.immature))?;
-        writeln!(out, "  came in hot (converted before snapshot):      {:>10} ({})", thousands(l.came_in_hot), share(l.came_in_hot))?;
-        writeln!(out, "  evaluable:                                     {:>10} ({})", thousands(l.evaluable), share(l.evaluable))?;
+        writeln!(
+            out,
+            "\nOutcome: target stage `{}`, snapshot created_at + {} days, horizon {} days, data end {}",
+            s.target_stage,
+            s.snapshot_days,
+            s.horizon_days,
+            p.data_end.as_deref().unwrap_or("-")
+        )?;
+        let share = |n: u64| {
+            if l.leads > 0 {
+                pct(n as f64 / l.leads as f64)
+            } else {
+                "-".into()
+            }
+        };
+        writeln!(
+            out,
+            "  immature (snapshot + horizon after data end): {:>10} ({})",
+            thousands(l.immature),
+            share(l.immature)
+        )?;
+        writeln!(
+            out,
+            "  came in hot (converted before snapshot):      {:>10} ({})",
+            thousands(l.came_in_hot),
+            share(l.came_in_hot)
+        )?;
+        writeln!(
+            out,
+            "  evaluable:                                     {:>10} ({})",
+            thousands(l.evaluable),
+            share(l.evaluable)
+        )?;
         match l.conversion_rate {
-            Some(r) => writeln!(out, "  converted within horizon:                     {:>10} ({} of evaluable)", thousands(l.converted), pct(r))?,
-            None => writeln!(out, "  converted within horizon:                     - (no evaluable leads)")?,
+            Some(r) => writeln!(
+                out,
+                "  converted within horizon:                     {:>10} ({} of evaluable)",
+                thousands(l.converted),
+                pct(r)
+            )?,
+            None => writeln!(
+                out,
+                "  converted within horizon:                     - (no evaluable leads)"
+            )?,
         }
         if l.undated_conversions > 0 {
-            writeln!(out, "  note: {} conversion(s) have no date; horizon and came-in-hot cannot be applied to them", thousands(l.undated_conversions))?;
+            writeln!(
+                out,
+                "  note: {} conversion(s) have no date; horizon and came-in-hot cannot be applied to them",
+                thousands(l.undated_conversions)
+            )?;
         }
     }
-    writeln!(out, "\nProblems: {} error(s), {} warning(s)", p.errors, p.warnings)?;
+    writeln!(
+        out,
+        "\nProblems: {} error(s), {} warning(s)",
+        p.errors, p.warnings
+    )?;
     for pr in &p.problems {
         let tag = if pr.is_error() { "error" } else { "warning" };
         writeln!(out, "  {tag}: {}", pr.message)?;

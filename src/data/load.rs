@@ -158,6 +158,7 @@ impl Ctx<'_> {
     }
 
     /// Report rows of `df` where `mask` holds, naming the first few with their values.
+    #[allow(clippy::too_many_arguments)] // each argument is one part of the message
     fn rows_problem(
         &mut self,
         df: &DataFrame,
@@ -181,13 +182,20 @@ impl Ctx<'_> {
             .map_err(Error::polars("checking rows"))?;
         let n = bad.height() as u64;
         if n > 0 {
-            let rows = bad.column(ROW).map_err(Error::polars("rows"))?.idx().map_err(Error::polars("rows"))?.clone();
+            let rows = bad
+                .column(ROW)
+                .map_err(Error::polars("rows"))?
+                .idx()
+                .map_err(Error::polars("rows"))?
+                .clone();
             let vals = bad.column("__v").ok().and_then(|c| c.str().ok().cloned());
             let examples: Vec<String> = (0..bad.height().min(MAX_EXAMPLES))
                 .map(|i| {
                     let label = row_label(&self.spec.format, rows.get(i).unwrap_or(0) as u64);
                     match vals.as_ref().and_then(|v| v.get(i)) {
-                        Some(v) => format!("{label} (`{}`)", v.chars().take(40).collect::<String>()),
+                        Some(v) => {
+                            format!("{label} (`{}`)", v.chars().take(40).collect::<String>())
+                        }
                         None => label,
                     }
                 })
@@ -224,8 +232,17 @@ fn scan(spec: &TableSpec, problems: &mut Vec<Problem>) -> Result<Option<(LazyFra
                 message: format!("cannot read: {e}"),
             })?;
             if s.empty {
-                ctx.push(Severity::Error, "empty-table", None, 0, vec![],
-                    format!("the {} table is empty: no header and no rows", spec.table.name()));
+                ctx.push(
+                    Severity::Error,
+                    "empty-table",
+                    None,
+                    0,
+                    vec![],
+                    format!(
+                        "the {} table is empty: no header and no rows",
+                        spec.table.name()
+                    ),
+                );
                 return Ok(None);
             }
             if let Some(other) = s.declared_mismatch {
@@ -253,29 +270,57 @@ fn scan(spec: &TableSpec, problems: &mut Vec<Problem>) -> Result<Option<(LazyFra
                 .finish()
                 .map_err(read_err(spec))?
         }
-        Format::Parquet => LazyFrame::scan_parquet(PlRefPath::from(path_str), ScanArgsParquet::default())
-            .map_err(read_err(spec))?,
+        Format::Parquet => {
+            LazyFrame::scan_parquet(PlRefPath::from(path_str), ScanArgsParquet::default())
+                .map_err(read_err(spec))?
+        }
     };
     let mut lf = lf;
-    let schema = lf.collect_schema().map_err(read_err(spec))?.as_ref().clone();
+    let schema = lf
+        .collect_schema()
+        .map_err(read_err(spec))?
+        .as_ref()
+        .clone();
     let missing: Vec<String> = spec
         .table
         .required()
         .iter()
-        .chain(spec.columns.keys().map(String::as_str).collect::<Vec<_>>().iter())
+        .chain(
+            spec.columns
+                .keys()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .iter(),
+        )
         .filter(|c| schema.get(spec.user_name(c)).is_none())
         .map(|c| {
             let u = spec.user_name(c);
-            if u == *c { format!("`{c}`") } else { format!("`{c}` (mapped to `{u}`)") }
+            if u == *c {
+                format!("`{c}`")
+            } else {
+                format!("`{c}` (mapped to `{u}`)")
+            }
         })
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
     if !missing.is_empty() {
         let have: Vec<&str> = schema.iter_names().map(|n| n.as_str()).collect();
-        ctx.push(Severity::Error, "missing-column", None, 0, vec![],
-            format!("missing required column(s) {}; the file has: {}", missing.join(", "),
-                have.iter().map(|h| format!("`{h}`")).collect::<Vec<_>>().join(", ")));
+        ctx.push(
+            Severity::Error,
+            "missing-column",
+            None,
+            0,
+            vec![],
+            format!(
+                "missing required column(s) {}; the file has: {}",
+                missing.join(", "),
+                have.iter()
+                    .map(|h| format!("`{h}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
         return Ok(None);
     }
     Ok(Some((lf, schema)))
@@ -288,17 +333,32 @@ fn id_expr(user: &str, dtype_in: &DataType, int_ids: bool) -> Expr {
     } else {
         col(user)
     };
-    if int_ids { base.cast(DataType::Int64) } else { base.cast(DataType::String) }
+    if int_ids {
+        base.cast(DataType::Int64)
+    } else {
+        base.cast(DataType::String)
+    }
 }
 
-fn time_expr(spec: &TableSpec, schema: &Schema, canonical: &str, problems: &mut Vec<Problem>) -> Option<Expr> {
+fn time_expr(
+    spec: &TableSpec,
+    schema: &Schema,
+    canonical: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<Expr> {
     let user = spec.user_name(canonical);
     let dt = schema.get(user)?;
     match timeparse::cast_typed(user, dt) {
         Some(e) => Some(e),
         None => {
-            Ctx { spec, problems }.push(Severity::Error, "bad-type", Some(user), 0, vec![],
-                format!("column `{user}` has type {dt}; expected a date or date-time"));
+            Ctx { spec, problems }.push(
+                Severity::Error,
+                "bad-type",
+                Some(user),
+                0,
+                vec![],
+                format!("column `{user}` has type {dt}; expected a date or date-time"),
+            );
             None
         }
     }
@@ -313,18 +373,35 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
     let mut report = LoadReport::default();
     let lo = timeparse::to_micros(opts.earliest);
     let hi = timeparse::to_micros(opts.now);
-    let range_text = format!("{} to {}", timeparse::display(opts.earliest), opts.now.format("%Y-%m-%d"));
+    let range_text = format!(
+        "{} to {}",
+        timeparse::display(opts.earliest),
+        opts.now.format("%Y-%m-%d")
+    );
 
     // ---- leads -------------------------------------------------------------------------
     let ls = &spec.leads;
     let Some((lf, schema)) = scan(ls, &mut problems)? else {
         return Err(Error::Invalid(problems));
     };
-    let df = lf.with_row_index(ROW, None).collect().map_err(read_err(ls))?;
+    let df = lf
+        .with_row_index(ROW, None)
+        .collect()
+        .map_err(read_err(ls))?;
     let n_leads = df.height() as u64;
     if n_leads == 0 {
-        Ctx { spec: ls, problems: &mut problems }.push(Severity::Error, "empty-table", None, 0, vec![],
-            "the leads table has a header but no rows".into());
+        Ctx {
+            spec: ls,
+            problems: &mut problems,
+        }
+        .push(
+            Severity::Error,
+            "empty-table",
+            None,
+            0,
+            vec![],
+            "the leads table has a header but no rows".into(),
+        );
         return Err(Error::Invalid(problems));
     }
     let id_user = ls.user_name("lead_id").to_string();
@@ -332,11 +409,33 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
     // Integer ids when every non-null id is an integer.
     let int_ids = match &id_dtype {
         DataType::String => {
-            let t = df.clone().lazy().select([
-                col(&id_user).str().strip_chars(lit(NULL)).is_not_null().sum().alias("nn"),
-                col(&id_user).str().strip_chars(lit(NULL)).cast(DataType::Int64).is_not_null().sum().alias("ni"),
-            ]).collect().map_err(Error::polars("inspecting lead ids"))?;
-            let get = |c: &str| t.column(c).ok().and_then(|s| s.get(0).ok()).and_then(|v| v.extract::<u64>()).unwrap_or(0);
+            let t = df
+                .clone()
+                .lazy()
+                .select([
+                    col(&id_user)
+                        .str()
+                        .strip_chars(lit(NULL))
+                        .is_not_null()
+                        .sum()
+                        .alias("nn"),
+                    col(&id_user)
+                        .str()
+                        .strip_chars(lit(NULL))
+                        .cast(DataType::Int64)
+                        .is_not_null()
+                        .sum()
+                        .alias("ni"),
+                ])
+                .collect()
+                .map_err(Error::polars("inspecting lead ids"))?;
+            let get = |c: &str| {
+                t.column(c)
+                    .ok()
+                    .and_then(|s| s.get(0).ok())
+                    .and_then(|v| v.extract::<u64>())
+                    .unwrap_or(0)
+            };
             get("nn") == get("ni")
         }
         d => d.is_integer(),
@@ -352,17 +451,29 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
         col(&created_user).alias("__created_raw"),
     ];
     if ls.columns.contains_key("account_id") || schema.get("account_id").is_some() {
-        sel.push(col(ls.user_name("account_id")).cast(DataType::String).alias("account_id"));
+        sel.push(
+            col(ls.user_name("account_id"))
+                .cast(DataType::String)
+                .alias("account_id"),
+        );
     }
     let has_outcome_col = ls.columns.contains_key("converted");
     if has_outcome_col {
         let u = ls.user_name("converted");
-        sel.push(col(u).cast(DataType::String).str().strip_chars(lit(NULL)).str().to_lowercase().alias("__conv_raw"));
-        if ls.columns.contains_key("converted_at") {
-            if let Some(e) = time_expr(ls, &schema, "converted_at", &mut problems) {
-                sel.push(e.alias("__conv_at"));
-                sel.push(col(ls.user_name("converted_at")).alias("__conv_at_raw"));
-            }
+        sel.push(
+            col(u)
+                .cast(DataType::String)
+                .str()
+                .strip_chars(lit(NULL))
+                .str()
+                .to_lowercase()
+                .alias("__conv_raw"),
+        );
+        if ls.columns.contains_key("converted_at")
+            && let Some(e) = time_expr(ls, &schema, "converted_at", &mut problems)
+        {
+            sel.push(e.alias("__conv_at"));
+            sel.push(col(ls.user_name("converted_at")).alias("__conv_at_raw"));
         }
     }
     let reserved: Vec<String> = Table::Leads
@@ -379,37 +490,115 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
     for a in &attr_names {
         sel.push(col(a.as_str()));
     }
-    let mut df = df.lazy().select(sel).collect().map_err(Error::polars("selecting lead columns"))?;
+    let mut df = df
+        .lazy()
+        .select(sel)
+        .collect()
+        .map_err(Error::polars("selecting lead columns"))?;
     {
-        let mut ctx = Ctx { spec: ls, problems: &mut problems };
-        ctx.rows_problem(&df, col("lead_id").is_null(), Severity::Error, "null-lead-id", &id_user, None, "empty lead id")?;
+        let mut ctx = Ctx {
+            spec: ls,
+            problems: &mut problems,
+        };
+        ctx.rows_problem(
+            &df,
+            col("lead_id").is_null(),
+            Severity::Error,
+            "null-lead-id",
+            &id_user,
+            None,
+            "empty lead id",
+        )?;
         // Duplicates.
-        let dups = df.clone().lazy().filter(col("lead_id").is_not_null())
+        let dups = df
+            .clone()
+            .lazy()
+            .filter(col("lead_id").is_not_null())
             .group_by([col("lead_id")])
-            .agg([len().alias("n"), col(ROW).min().alias("first"), col(ROW).sort(Default::default()).head(Some(3)).alias("rows")])
+            .agg([
+                len().alias("n"),
+                col(ROW).min().alias("first"),
+                col(ROW)
+                    .sort(Default::default())
+                    .head(Some(3))
+                    .alias("rows"),
+            ])
             .filter(col("n").gt(lit(1)))
             .sort(["first"], Default::default())
-            .collect().map_err(Error::polars("finding duplicate ids"))?;
+            .collect()
+            .map_err(Error::polars("finding duplicate ids"))?;
         if dups.height() > 0 {
-            let ids = dups.column("lead_id").map_err(Error::polars("dups"))?.cast(&DataType::String).map_err(Error::polars("dups"))?;
+            let ids = dups
+                .column("lead_id")
+                .map_err(Error::polars("dups"))?
+                .cast(&DataType::String)
+                .map_err(Error::polars("dups"))?;
             let ids = ids.str().map_err(Error::polars("dups"))?.clone();
-            let rows = dups.column("rows").map_err(Error::polars("dups"))?.list().map_err(Error::polars("dups"))?.clone();
+            let rows = dups
+                .column("rows")
+                .map_err(Error::polars("dups"))?
+                .list()
+                .map_err(Error::polars("dups"))?
+                .clone();
             let mut examples = Vec::new();
             for i in 0..dups.height().min(MAX_EXAMPLES) {
-                let r: Vec<String> = rows.get_as_series(i).and_then(|s| s.idx().ok().map(|c| c.iter().flatten().map(|x| row_label(&ls.format, x as u64)).collect())).unwrap_or_default();
+                let r: Vec<String> = rows
+                    .get_as_series(i)
+                    .and_then(|s| {
+                        s.idx().ok().map(|c| {
+                            c.iter()
+                                .flatten()
+                                .map(|x| row_label(&ls.format, x as u64))
+                                .collect()
+                        })
+                    })
+                    .unwrap_or_default();
                 examples.push(format!("`{}` ({})", ids.get(i).unwrap_or(""), r.join(", ")));
             }
             let n = dups.height() as u64;
-            ctx.push(Severity::Error, "duplicate-lead-id", Some(&id_user), n, examples.clone(),
-                format!("column `{id_user}`: {} lead id(s) occur more than once: {}", thousands(n), list_examples(&examples, n)));
+            ctx.push(
+                Severity::Error,
+                "duplicate-lead-id",
+                Some(&id_user),
+                n,
+                examples.clone(),
+                format!(
+                    "column `{id_user}`: {} lead id(s) occur more than once: {}",
+                    thousands(n),
+                    list_examples(&examples, n)
+                ),
+            );
         }
-        ctx.rows_problem(&df, col("__created_raw").is_null(), Severity::Error, "null-timestamp", &created_user, None, "empty timestamp")?;
-        ctx.rows_problem(&df, col("__created_raw").is_not_null().and(col("created_at").is_null()), Severity::Error,
-            "bad-timestamp", &created_user, Some("__created_raw"),
-            "not a date or date-time (expected ISO 8601 such as 2024-03-01 or 2024-03-01T09:15:00)")?;
+        ctx.rows_problem(
+            &df,
+            col("__created_raw").is_null(),
+            Severity::Error,
+            "null-timestamp",
+            &created_user,
+            None,
+            "empty timestamp",
+        )?;
+        ctx.rows_problem(
+            &df,
+            col("__created_raw")
+                .is_not_null()
+                .and(col("created_at").is_null()),
+            Severity::Error,
+            "bad-timestamp",
+            &created_user,
+            Some("__created_raw"),
+            "not a date or date-time (expected ISO 8601 such as 2024-03-01 or 2024-03-01T09:15:00)",
+        )?;
         let ts = col("created_at").cast(DataType::Int64);
-        ctx.rows_problem(&df, ts.clone().lt(lit(lo)).or(ts.gt(lit(hi))), Severity::Error, "timestamp-out-of-range",
-            &created_user, Some("__created_raw"), &format!("timestamp outside {range_text}"))?;
+        ctx.rows_problem(
+            &df,
+            ts.clone().lt(lit(lo)).or(ts.gt(lit(hi))),
+            Severity::Error,
+            "timestamp-out-of-range",
+            &created_user,
+            Some("__created_raw"),
+            &format!("timestamp outside {range_text}"),
+        )?;
     }
     // Outcome column inside leads.
     let mut outcomes_from_leads: Option<DataFrame> = None;
@@ -417,29 +606,77 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
         let truthy = lit(Series::new("t".into(), ["true", "1", "yes", "y", "t"]));
         let falsy = lit(Series::new("f".into(), ["false", "0", "no", "n", "f"]));
         let conv_user = ls.user_name("converted").to_string();
-        df = df.lazy().with_column(
-            when(col("__conv_raw").is_in(truthy.implode(false), false)).then(lit(true))
-                .when(col("__conv_raw").is_in(falsy.implode(false), false)).then(lit(false))
-                .otherwise(lit(NULL).cast(DataType::Boolean)).alias("__conv"),
-        ).collect().map_err(Error::polars("reading the outcome column"))?;
-        let mut ctx = Ctx { spec: ls, problems: &mut problems };
-        ctx.rows_problem(&df, col("__conv_raw").is_not_null().and(col("__conv").is_null()), Severity::Error,
-            "bad-boolean", &conv_user, Some("__conv_raw"), "not a yes/no value (expected true/false, 1/0 or yes/no)")?;
+        df = df
+            .lazy()
+            .with_column(
+                when(col("__conv_raw").is_in(truthy.implode(false), false))
+                    .then(lit(true))
+                    .when(col("__conv_raw").is_in(falsy.implode(false), false))
+                    .then(lit(false))
+                    .otherwise(lit(NULL).cast(DataType::Boolean))
+                    .alias("__conv"),
+            )
+            .collect()
+            .map_err(Error::polars("reading the outcome column"))?;
+        let mut ctx = Ctx {
+            spec: ls,
+            problems: &mut problems,
+        };
+        ctx.rows_problem(
+            &df,
+            col("__conv_raw").is_not_null().and(col("__conv").is_null()),
+            Severity::Error,
+            "bad-boolean",
+            &conv_user,
+            Some("__conv_raw"),
+            "not a yes/no value (expected true/false, 1/0 or yes/no)",
+        )?;
         if df.column("__conv_at").is_ok() {
             let cu = ls.user_name("converted_at").to_string();
-            ctx.rows_problem(&df, col("__conv_at_raw").is_not_null().and(col("__conv_at").is_null()), Severity::Error,
-                "bad-timestamp", &cu, Some("__conv_at_raw"), "not a date or date-time (expected ISO 8601)")?;
+            ctx.rows_problem(
+                &df,
+                col("__conv_at_raw")
+                    .is_not_null()
+                    .and(col("__conv_at").is_null()),
+                Severity::Error,
+                "bad-timestamp",
+                &cu,
+                Some("__conv_at_raw"),
+                "not a date or date-time (expected ISO 8601)",
+            )?;
         }
-        let at = if df.column("__conv_at").is_ok() { col("__conv_at") } else { lit(NULL).cast(timeparse::dtype()) };
-        outcomes_from_leads = Some(df.clone().lazy().filter(col("__conv").eq(lit(true)))
-            .select([col("lead_id"), lit("converted").alias("stage"), at.alias("reached_at")])
-            .collect().map_err(Error::polars("building outcomes"))?);
+        let at = if df.column("__conv_at").is_ok() {
+            col("__conv_at")
+        } else {
+            lit(NULL).cast(timeparse::dtype())
+        };
+        outcomes_from_leads = Some(
+            df.clone()
+                .lazy()
+                .filter(col("__conv").eq(lit(true)))
+                .select([
+                    col("lead_id"),
+                    lit("converted").alias("stage"),
+                    at.alias("reached_at"),
+                ])
+                .collect()
+                .map_err(Error::polars("building outcomes"))?,
+        );
     }
     // Keep valid leads only; the errors above block analysis anyway.
     let ts = col("created_at").cast(DataType::Int64);
-    let leads = df.clone().lazy()
-        .filter(col("lead_id").is_not_null().and(col("created_at").is_not_null()).and(ts.clone().gt_eq(lit(lo))).and(ts.lt_eq(lit(hi))))
-        .collect().map_err(Error::polars("filtering leads"))?;
+    let leads = df
+        .clone()
+        .lazy()
+        .filter(
+            col("lead_id")
+                .is_not_null()
+                .and(col("created_at").is_not_null())
+                .and(ts.clone().gt_eq(lit(lo)))
+                .and(ts.lt_eq(lit(hi))),
+        )
+        .collect()
+        .map_err(Error::polars("filtering leads"))?;
     // Infer attribute types for text columns.
     let mut attributes = Vec::new();
     let mut cast_exprs = Vec::new();
@@ -454,194 +691,83 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
         keep.push(col("account_id"));
     }
     keep.extend(cast_exprs);
-    let leads = leads.lazy().select(keep).collect().map_err(Error::polars("typing attributes"))?;
-    let attributes = attributes.into_iter().map(|(name, kind)| {
-        let c = leads.column(&name).expect("selected");
-        Attribute { non_null: (c.len() - c.null_count()) as u64, distinct: c.as_materialized_series().drop_nulls().n_unique().unwrap_or(0) as u64, name, kind }
-    }).collect();
+    let leads = leads
+        .lazy()
+        .select(keep)
+        .collect()
+        .map_err(Error::polars("typing attributes"))?;
+    let attributes = attributes
+        .into_iter()
+        .map(|(name, kind)| {
+            let c = leads.column(&name).expect("selected");
+            Attribute {
+                non_null: (c.len() - c.null_count()) as u64,
+                distinct: c
+                    .as_materialized_series()
+                    .drop_nulls()
+                    .n_unique()
+                    .unwrap_or(0) as u64,
+                name,
+                kind,
+            }
+        })
+        .collect();
     let (cmin, cmax) = minmax(&leads, "created_at")?;
-    report.tables.push(TableReport { table: Table::Leads, file: ls.display(), format: fmt_name(&ls.format),
-        rows: n_leads, rows_used: leads.height() as u64, first: cmin.map(timeparse::display_micros), last: cmax.map(timeparse::display_micros) });
+    report.tables.push(TableReport {
+        table: Table::Leads,
+        file: ls.display(),
+        format: fmt_name(&ls.format),
+        rows: n_leads,
+        rows_used: leads.height() as u64,
+        first: cmin.map(timeparse::display_micros),
+        last: cmax.map(timeparse::display_micros),
+    });
     let mut data_end = cmax;
-    let id_type = if int_ids { DataType::Int64 } else { DataType::String };
-    let known = leads.clone().lazy().select([col("lead_id")]).unique(None, UniqueKeepStrategy::Any).with_column(lit(true).alias("__known"));
+    let known = leads
+        .clone()
+        .lazy()
+        .select([col("lead_id")])
+        .unique(None, UniqueKeepStrategy::Any)
+        .with_column(lit(true).alias("__known"));
+    let shared = Shared {
+        int_ids,
+        known,
+        lo,
+        hi,
+        range_text,
+    };
 
     // ---- events ------------------------------------------------------------------------
     let mut events = None;
-    if let Some(es) = &spec.events {
-        if let Some((lf, schema)) = scan(es, &mut problems)? {
-            if let Some(ts) = time_expr(es, &schema, "occurred_at", &mut problems) {
-                let idu = es.user_name("lead_id");
-                let tsu = es.user_name("occurred_at").to_string();
-                let etu = es.user_name("event_type").to_string();
-                let mut sel = vec![
-                    id_expr(idu, schema.get(idu).unwrap_or(&DataType::String), int_ids).alias("lead_id"),
-                    ts.alias("occurred_at"),
-                    col(&etu).cast(DataType::String).alias("event_type"),
-                ];
-                for c in ["topic", "asset_id", "channel"] {
-                    if schema.get(es.user_name(c)).is_some() {
-                        sel.push(col(es.user_name(c)).cast(DataType::String).alias(c));
-                    }
-                }
-                let has_value = schema.get(es.user_name("value")).is_some();
-                if has_value {
-                    sel.push(col(es.user_name("value")).cast(DataType::Float64).alias("value"));
-                }
-                let canon = lf.clone().select(sel.clone());
-                let mut check_sel = sel.clone();
-                check_sel.push(col(&tsu).is_null().alias("__ts_null"));
-                if has_value {
-                    check_sel.push(col(es.user_name("value")).is_not_null().and(col(es.user_name("value")).cast(DataType::Float64).is_null()).alias("__bad_value"));
-                } else {
-                    check_sel.push(lit(false).alias("__bad_value"));
-                }
-                let tsi = col("occurred_at").cast(DataType::Int64);
-                let checked = lf.clone().with_row_index(ROW, None).select(
-                    std::iter::once(col(ROW)).chain(check_sel).collect::<Vec<_>>())
-                    .join(known.clone(), [col("lead_id")], [col("lead_id")], JoinArgs::new(JoinType::Left))
-                    .with_columns([
-                        col("__ts_null").not().and(col("occurred_at").is_null()).alias("__ts_bad"),
-                        tsi.clone().lt(lit(lo)).or(tsi.gt(lit(hi))).fill_null(false).alias("__oor"),
-                        col("__known").is_null().alias("__unknown"),
-                    ]);
-                let valid = col("occurred_at").is_not_null().and(col("__oor").not()).and(col("event_type").is_not_null()).and(col("__bad_value").not());
-                let agg = checked.clone()
-                    .group_by([col("event_type")])
-                    .agg([
-                        len().alias("n"),
-                        col("__ts_null").sum().alias("ts_null"),
-                        col("__ts_bad").sum().alias("ts_bad"),
-                        col("__oor").sum().alias("oor"),
-                        col("__bad_value").sum().alias("bad_value"),
-                        col("__unknown").and(valid.clone()).sum().alias("unknown"),
-                        valid.clone().sum().alias("valid"),
-                        col("occurred_at").filter(valid.clone()).min().alias("min"),
-                        col("occurred_at").filter(valid.clone()).max().alias("max"),
-                    ])
-                    .collect_with_engine(Engine::Streaming).map_err(read_err(es))?.unwrap_single();
-                let sum = |c: &str| -> u64 { agg.column(c).ok().and_then(|s| s.as_materialized_series().sum::<u64>().ok()).unwrap_or(0) };
-                let total = sum("n");
-                let mut ctx = Ctx { spec: es, problems: &mut problems };
-                if total == 0 {
-                    ctx.push(Severity::Error, "empty-table", None, 0, vec![], "the events table has a header but no rows".into());
-                }
-                let examples = |mask: Expr, show: Option<&str>| -> Result<DataFrame> {
-                    let mut s = vec![col(ROW)];
-                    if let Some(v) = show { s.push(col(v).cast(DataType::String).alias(v)); }
-                    lf.clone().with_row_index(ROW, None).filter(mask).select(s).limit(MAX_EXAMPLES as IdxSize)
-                        .collect().map_err(read_err(es))
-                };
-                let lazy_problem = |ctx: &mut Ctx, n: u64, mask: Expr, show: Option<&str>, sev, code, column: &str, what: &str| -> Result<()> {
-                    if n == 0 { return Ok(()); }
-                    let ex = examples(mask, show)?;
-                    let rows = ex.column(ROW).map_err(Error::polars("rows"))?.idx().map_err(Error::polars("rows"))?.clone();
-                    let vals = show.and_then(|v| ex.column(v).ok()).and_then(|c| c.str().ok().cloned());
-                    let exs: Vec<String> = (0..ex.height()).map(|i| {
-                        let l = row_label(&es.format, rows.get(i).unwrap_or(0) as u64);
-                        match vals.as_ref().and_then(|v| v.get(i)) { Some(v) => format!("{l} (`{}`)", v.chars().take(40).collect::<String>()), None => l }
-                    }).collect();
-                    let msg = format!("column `{column}`: {what} in {} row(s): {}", thousands(n), list_examples(&exs, n));
-                    ctx.push(sev, code, Some(column), n, exs, msg);
-                    Ok(())
-                };
-                let ts_raw_null = col(&tsu).is_null();
-                let ts_parsed = sel[1].clone();
-                lazy_problem(&mut ctx, sum("ts_null"), ts_raw_null.clone(), None, Severity::Error, "null-timestamp", &tsu, "empty timestamp")?;
-                lazy_problem(&mut ctx, sum("ts_bad"), ts_raw_null.clone().not().and(ts_parsed.clone().is_null()), Some(&tsu), Severity::Error, "bad-timestamp", &tsu,
-                    "not a date or date-time (expected ISO 8601 such as 2024-03-01 or 2024-03-01T09:15:00)")?;
-                let tpi = ts_parsed.clone().cast(DataType::Int64);
-                lazy_problem(&mut ctx, sum("oor"), tpi.clone().lt(lit(lo)).or(tpi.gt(lit(hi))), Some(&tsu), Severity::Warning, "timestamp-out-of-range", &tsu,
-                    &format!("timestamp outside {range_text} (these rows are left out)"))?;
-                let null_types = agg.clone().lazy().filter(col("event_type").is_null()).select([col("n")]).collect().ok()
-                    .and_then(|d| d.column("n").ok().and_then(|c| c.get(0).ok()).and_then(|v| v.extract::<u64>())).unwrap_or(0);
-                lazy_problem(&mut ctx, null_types, col(&etu).is_null(), None, Severity::Error, "null-event-type", &etu, "empty event type")?;
-                if has_value {
-                    let vu = es.user_name("value");
-                    lazy_problem(&mut ctx, sum("bad_value"), col(vu).is_not_null().and(col(vu).cast(DataType::Float64).is_null()), Some(vu), Severity::Error, "bad-number", vu, "not a number")?;
-                }
-                let unknown = sum("unknown");
-                if unknown > 0 {
-                    let ids = lf.clone().select([id_expr(idu, schema.get(idu).unwrap_or(&DataType::String), int_ids).alias("lead_id")])
-                        .join(known.clone(), [col("lead_id")], [col("lead_id")], JoinArgs::new(JoinType::Left))
-                        .filter(col("__known").is_null()).select([col("lead_id").n_unique().alias("n")])
-                        .collect_with_engine(Engine::Streaming).map_err(read_err(es))?.unwrap_single();
-                    let distinct = ids.column("n").ok().and_then(|c| c.get(0).ok()).and_then(|v| v.extract::<u64>()).unwrap_or(0);
-                    ctx.push(Severity::Warning, "unknown-lead", Some(idu), unknown, vec![],
-                        format!("column `{idu}`: {} event(s) of {} lead id(s) not in the leads table; they are counted here and left out of the analysis", thousands(unknown), thousands(distinct)));
-                }
-                let valid_total = sum("valid");
-                let mins: Vec<i64> = agg.column("min").ok().and_then(|c| c.cast(&DataType::Int64).ok()).map(|c| c.i64().map(|a| a.iter().flatten().collect()).unwrap_or_default()).unwrap_or_default();
-                let maxs: Vec<i64> = agg.column("max").ok().and_then(|c| c.cast(&DataType::Int64).ok()).map(|c| c.i64().map(|a| a.iter().flatten().collect()).unwrap_or_default()).unwrap_or_default();
-                let (emin, emax) = (mins.iter().min().copied(), maxs.iter().max().copied());
-                data_end = data_end.max(emax);
-                report.tables.push(TableReport { table: Table::Events, file: es.display(), format: fmt_name(&es.format), rows: total,
-                    rows_used: valid_total - unknown, first: emin.map(timeparse::display_micros), last: emax.map(timeparse::display_micros) });
-                report.event_types = counts(&agg, "event_type", "valid")?;
-                let tsc = col("occurred_at").cast(DataType::Int64);
-                events = Some(canon.filter(col("occurred_at").is_not_null().and(tsc.clone().gt_eq(lit(lo))).and(tsc.lt_eq(lit(hi))).and(col("event_type").is_not_null())));
-            }
-        }
+    if let Some(es) = &spec.events
+        && let Some((lf, schema)) = scan(es, &mut problems)?
+        && let Some(ts) = time_expr(es, &schema, "occurred_at", &mut problems)
+    {
+        let (lf, end) = load_events(es, lf, &schema, ts, &shared, &mut problems, &mut report)?;
+        data_end = data_end.max(end);
+        events = Some(lf);
     }
 
     // ---- outcomes ----------------------------------------------------------------------
     let mut outcomes = outcomes_from_leads;
-    if let Some(os) = &spec.outcomes {
-        if let Some((lf, schema)) = scan(os, &mut problems)? {
-            if let Some(ts) = time_expr(os, &schema, "reached_at", &mut problems) {
-                let idu = os.user_name("lead_id");
-                let tsu = os.user_name("reached_at").to_string();
-                let stu = os.user_name("stage").to_string();
-                let mut sel = vec![col(ROW),
-                    id_expr(idu, schema.get(idu).unwrap_or(&DataType::String), int_ids).alias("lead_id"),
-                    col(&stu).cast(DataType::String).str().strip_chars(lit(NULL)).alias("stage"),
-                    ts.alias("reached_at"), col(&tsu).alias("__ts_raw")];
-                let has_amount = schema.get(os.user_name("amount")).is_some();
-                if has_amount {
-                    let au = os.user_name("amount");
-                    sel.push(col(au).cast(DataType::Float64).alias("amount"));
-                    sel.push(col(au).is_not_null().and(col(au).cast(DataType::Float64).is_null()).alias("__bad_amount"));
-                }
-                let df = lf.with_row_index(ROW, None).select(sel)
-                    .join(known.clone(), [col("lead_id")], [col("lead_id")], JoinArgs::new(JoinType::Left))
-                    .sort([ROW], Default::default())
-                    .collect().map_err(read_err(os))?;
-                let mut ctx = Ctx { spec: os, problems: &mut problems };
-                if df.height() == 0 {
-                    ctx.push(Severity::Error, "empty-table", None, 0, vec![], "the outcomes table has a header but no rows".into());
-                }
-                ctx.rows_problem(&df, col("stage").is_null(), Severity::Error, "null-stage", &stu, None, "empty stage")?;
-                ctx.rows_problem(&df, col("__ts_raw").is_null(), Severity::Error, "null-timestamp", &tsu, None, "empty timestamp")?;
-                ctx.rows_problem(&df, col("__ts_raw").is_not_null().and(col("reached_at").is_null()), Severity::Error, "bad-timestamp", &tsu, Some("__ts_raw"),
-                    "not a date or date-time (expected ISO 8601 such as 2024-03-01 or 2024-03-01T09:15:00)")?;
-                let tsi = col("reached_at").cast(DataType::Int64);
-                let oor = tsi.clone().lt(lit(lo)).or(tsi.gt(lit(hi)));
-                ctx.rows_problem(&df, oor.clone(), Severity::Warning, "timestamp-out-of-range", &tsu, Some("__ts_raw"),
-                    &format!("timestamp outside {range_text} (these rows are left out)"))?;
-                if has_amount {
-                    ctx.rows_problem(&df, col("__bad_amount"), Severity::Error, "bad-number", os.user_name("amount"), None, "amount is not a number")?;
-                }
-                let unknown = ctx.rows_problem(&df, col("__known").is_null().and(col("lead_id").is_not_null()), Severity::Warning, "unknown-lead", idu, Some("lead_id"),
-                    "lead id not in the leads table (counted and left out)")?;
-                let _ = unknown;
-                let mut keep = vec![col("lead_id"), col("stage"), col("reached_at")];
-                if has_amount { keep.push(col("amount")); }
-                let valid = df.clone().lazy()
-                    .filter(col("__known").is_not_null().and(col("stage").is_not_null()).and(col("reached_at").is_not_null()).and(oor.not()))
-                    .select(keep).collect().map_err(Error::polars("filtering outcomes"))?;
-                let (omin, omax) = minmax(&valid, "reached_at")?;
-                data_end = data_end.max(omax);
-                report.tables.push(TableReport { table: Table::Outcomes, file: os.display(), format: fmt_name(&os.format),
-                    rows: df.height() as u64, rows_used: valid.height() as u64, first: omin.map(timeparse::display_micros), last: omax.map(timeparse::display_micros) });
-                outcomes = Some(valid);
-            }
-        }
+    if let Some(os) = &spec.outcomes
+        && let Some((lf, schema)) = scan(os, &mut problems)?
+        && let Some(ts) = time_expr(os, &schema, "reached_at", &mut problems)
+    {
+        let (valid, end) = load_outcomes(os, lf, &schema, ts, &shared, &mut problems, &mut report)?;
+        data_end = data_end.max(end);
+        outcomes = Some(valid);
     }
     if let Some(o) = &outcomes {
-        let agg = o.clone().lazy().group_by([col("stage")]).agg([len().alias("n")]).collect().map_err(Error::polars("counting stages"))?;
+        let agg = o
+            .clone()
+            .lazy()
+            .group_by([col("stage")])
+            .agg([len().alias("n")])
+            .collect()
+            .map_err(Error::polars("counting stages"))?;
         report.stages = counts(&agg, "stage", "n")?;
     }
-    let _ = id_type;
     report.problems = problems;
     Ok(Dataset {
         spec,
@@ -654,24 +780,534 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
     })
 }
 
+/// What the events and outcomes checks need from the leads.
+struct Shared {
+    int_ids: bool,
+    /// Distinct lead ids with a `__known = true` column, for joins that find unknown leads.
+    known: LazyFrame,
+    lo: i64,
+    hi: i64,
+    range_text: String,
+}
+
+/// Check the events table in one streaming pass and return its canonical lazy scan (valid
+/// rows only) with the latest valid timestamp.
+fn load_events(
+    es: &TableSpec,
+    lf: LazyFrame,
+    schema: &Schema,
+    ts: Expr,
+    shared: &Shared,
+    problems: &mut Vec<Problem>,
+    report: &mut LoadReport,
+) -> Result<(LazyFrame, Option<i64>)> {
+    let Shared {
+        int_ids,
+        known,
+        lo,
+        hi,
+        range_text,
+    } = shared;
+    let (int_ids, lo, hi) = (*int_ids, *lo, *hi);
+
+    let idu = es.user_name("lead_id");
+    let tsu = es.user_name("occurred_at").to_string();
+    let etu = es.user_name("event_type").to_string();
+    let mut sel = vec![
+        id_expr(idu, schema.get(idu).unwrap_or(&DataType::String), int_ids).alias("lead_id"),
+        ts.alias("occurred_at"),
+        col(&etu).cast(DataType::String).alias("event_type"),
+    ];
+    for c in ["topic", "asset_id", "channel"] {
+        if schema.get(es.user_name(c)).is_some() {
+            sel.push(col(es.user_name(c)).cast(DataType::String).alias(c));
+        }
+    }
+    let has_value = schema.get(es.user_name("value")).is_some();
+    if has_value {
+        sel.push(
+            col(es.user_name("value"))
+                .cast(DataType::Float64)
+                .alias("value"),
+        );
+    }
+    let canon = lf.clone().select(sel.clone());
+    let mut check_sel = sel.clone();
+    check_sel.push(col(&tsu).is_null().alias("__ts_null"));
+    if has_value {
+        check_sel.push(
+            col(es.user_name("value"))
+                .is_not_null()
+                .and(col(es.user_name("value")).cast(DataType::Float64).is_null())
+                .alias("__bad_value"),
+        );
+    } else {
+        check_sel.push(lit(false).alias("__bad_value"));
+    }
+    let tsi = col("occurred_at").cast(DataType::Int64);
+    let checked = lf
+        .clone()
+        .with_row_index(ROW, None)
+        .select(
+            std::iter::once(col(ROW))
+                .chain(check_sel)
+                .collect::<Vec<_>>(),
+        )
+        .join(
+            known.clone(),
+            [col("lead_id")],
+            [col("lead_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_columns([
+            col("__ts_null")
+                .not()
+                .and(col("occurred_at").is_null())
+                .alias("__ts_bad"),
+            tsi.clone()
+                .lt(lit(lo))
+                .or(tsi.gt(lit(hi)))
+                .fill_null(false)
+                .alias("__oor"),
+            col("__known").is_null().alias("__unknown"),
+        ]);
+    let valid = col("occurred_at")
+        .is_not_null()
+        .and(col("__oor").not())
+        .and(col("event_type").is_not_null())
+        .and(col("__bad_value").not());
+    let agg = checked
+        .clone()
+        .group_by([col("event_type")])
+        .agg([
+            len().alias("n"),
+            col("__ts_null").sum().alias("ts_null"),
+            col("__ts_bad").sum().alias("ts_bad"),
+            col("__oor").sum().alias("oor"),
+            col("__bad_value").sum().alias("bad_value"),
+            col("__unknown").and(valid.clone()).sum().alias("unknown"),
+            valid.clone().sum().alias("valid"),
+            col("occurred_at").filter(valid.clone()).min().alias("min"),
+            col("occurred_at").filter(valid.clone()).max().alias("max"),
+        ])
+        .collect_with_engine(Engine::Streaming)
+        .map_err(read_err(es))?
+        .unwrap_single();
+    let sum = |c: &str| -> u64 {
+        agg.column(c)
+            .ok()
+            .and_then(|s| s.as_materialized_series().sum::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let total = sum("n");
+    let mut ctx = Ctx { spec: es, problems };
+    if total == 0 {
+        ctx.push(
+            Severity::Error,
+            "empty-table",
+            None,
+            0,
+            vec![],
+            "the events table has a header but no rows".into(),
+        );
+    }
+    let examples = |mask: Expr, show: Option<&str>| -> Result<DataFrame> {
+        let mut s = vec![col(ROW)];
+        if let Some(v) = show {
+            s.push(col(v).cast(DataType::String).alias(v));
+        }
+        lf.clone()
+            .with_row_index(ROW, None)
+            .filter(mask)
+            .select(s)
+            .limit(MAX_EXAMPLES as IdxSize)
+            .collect()
+            .map_err(read_err(es))
+    };
+    let lazy_problem = |ctx: &mut Ctx,
+                        n: u64,
+                        mask: Expr,
+                        show: Option<&str>,
+                        sev,
+                        code,
+                        column: &str,
+                        what: &str|
+     -> Result<()> {
+        if n == 0 {
+            return Ok(());
+        }
+        let ex = examples(mask, show)?;
+        let rows = ex
+            .column(ROW)
+            .map_err(Error::polars("rows"))?
+            .idx()
+            .map_err(Error::polars("rows"))?
+            .clone();
+        let vals = show
+            .and_then(|v| ex.column(v).ok())
+            .and_then(|c| c.str().ok().cloned());
+        let exs: Vec<String> = (0..ex.height())
+            .map(|i| {
+                let l = row_label(&es.format, rows.get(i).unwrap_or(0) as u64);
+                match vals.as_ref().and_then(|v| v.get(i)) {
+                    Some(v) => {
+                        format!("{l} (`{}`)", v.chars().take(40).collect::<String>())
+                    }
+                    None => l,
+                }
+            })
+            .collect();
+        let msg = format!(
+            "column `{column}`: {what} in {} row(s): {}",
+            thousands(n),
+            list_examples(&exs, n)
+        );
+        ctx.push(sev, code, Some(column), n, exs, msg);
+        Ok(())
+    };
+    let ts_raw_null = col(&tsu).is_null();
+    let ts_parsed = sel[1].clone();
+    lazy_problem(
+        &mut ctx,
+        sum("ts_null"),
+        ts_raw_null.clone(),
+        None,
+        Severity::Error,
+        "null-timestamp",
+        &tsu,
+        "empty timestamp",
+    )?;
+    lazy_problem(
+        &mut ctx,
+        sum("ts_bad"),
+        ts_raw_null.clone().not().and(ts_parsed.clone().is_null()),
+        Some(&tsu),
+        Severity::Error,
+        "bad-timestamp",
+        &tsu,
+        "not a date or date-time (expected ISO 8601 such as 2024-03-01 or 2024-03-01T09:15:00)",
+    )?;
+    let tpi = ts_parsed.clone().cast(DataType::Int64);
+    lazy_problem(
+        &mut ctx,
+        sum("oor"),
+        tpi.clone().lt(lit(lo)).or(tpi.gt(lit(hi))),
+        Some(&tsu),
+        Severity::Warning,
+        "timestamp-out-of-range",
+        &tsu,
+        &format!("timestamp outside {range_text} (these rows are left out)"),
+    )?;
+    let null_types = agg
+        .clone()
+        .lazy()
+        .filter(col("event_type").is_null())
+        .select([col("n")])
+        .collect()
+        .ok()
+        .and_then(|d| {
+            d.column("n")
+                .ok()
+                .and_then(|c| c.get(0).ok())
+                .and_then(|v| v.extract::<u64>())
+        })
+        .unwrap_or(0);
+    lazy_problem(
+        &mut ctx,
+        null_types,
+        col(&etu).is_null(),
+        None,
+        Severity::Error,
+        "null-event-type",
+        &etu,
+        "empty event type",
+    )?;
+    if has_value {
+        let vu = es.user_name("value");
+        lazy_problem(
+            &mut ctx,
+            sum("bad_value"),
+            col(vu)
+                .is_not_null()
+                .and(col(vu).cast(DataType::Float64).is_null()),
+            Some(vu),
+            Severity::Error,
+            "bad-number",
+            vu,
+            "not a number",
+        )?;
+    }
+    let unknown = sum("unknown");
+    if unknown > 0 {
+        let ids = lf
+            .clone()
+            .select([
+                id_expr(idu, schema.get(idu).unwrap_or(&DataType::String), int_ids)
+                    .alias("lead_id"),
+            ])
+            .join(
+                known.clone(),
+                [col("lead_id")],
+                [col("lead_id")],
+                JoinArgs::new(JoinType::Left),
+            )
+            .filter(col("__known").is_null())
+            .select([col("lead_id").n_unique().alias("n")])
+            .collect_with_engine(Engine::Streaming)
+            .map_err(read_err(es))?
+            .unwrap_single();
+        let distinct = ids
+            .column("n")
+            .ok()
+            .and_then(|c| c.get(0).ok())
+            .and_then(|v| v.extract::<u64>())
+            .unwrap_or(0);
+        ctx.push(Severity::Warning, "unknown-lead", Some(idu), unknown, vec![],
+                        format!("column `{idu}`: {} event(s) of {} lead id(s) not in the leads table; they are counted here and left out of the analysis", thousands(unknown), thousands(distinct)));
+    }
+    let valid_total = sum("valid");
+    let mins: Vec<i64> = agg
+        .column("min")
+        .ok()
+        .and_then(|c| c.cast(&DataType::Int64).ok())
+        .map(|c| {
+            c.i64()
+                .map(|a| a.iter().flatten().collect())
+                .unwrap_or_default()
+        })
+        .unwrap_or_default();
+    let maxs: Vec<i64> = agg
+        .column("max")
+        .ok()
+        .and_then(|c| c.cast(&DataType::Int64).ok())
+        .map(|c| {
+            c.i64()
+                .map(|a| a.iter().flatten().collect())
+                .unwrap_or_default()
+        })
+        .unwrap_or_default();
+    let (emin, emax) = (mins.iter().min().copied(), maxs.iter().max().copied());
+
+    report.tables.push(TableReport {
+        table: Table::Events,
+        file: es.display(),
+        format: fmt_name(&es.format),
+        rows: total,
+        rows_used: valid_total - unknown,
+        first: emin.map(timeparse::display_micros),
+        last: emax.map(timeparse::display_micros),
+    });
+    report.event_types = counts(&agg, "event_type", "valid")?;
+    let tsc = col("occurred_at").cast(DataType::Int64);
+    let events = canon.filter(
+        col("occurred_at")
+            .is_not_null()
+            .and(tsc.clone().gt_eq(lit(lo)))
+            .and(tsc.lt_eq(lit(hi)))
+            .and(col("event_type").is_not_null()),
+    );
+    Ok((events, emax))
+}
+
+/// Check the outcomes table and return its valid rows with the latest valid timestamp.
+fn load_outcomes(
+    os: &TableSpec,
+    lf: LazyFrame,
+    schema: &Schema,
+    ts: Expr,
+    shared: &Shared,
+    problems: &mut Vec<Problem>,
+    report: &mut LoadReport,
+) -> Result<(DataFrame, Option<i64>)> {
+    let Shared {
+        int_ids,
+        known,
+        lo,
+        hi,
+        range_text,
+    } = shared;
+    let (int_ids, lo, hi) = (*int_ids, *lo, *hi);
+
+    let idu = os.user_name("lead_id");
+    let tsu = os.user_name("reached_at").to_string();
+    let stu = os.user_name("stage").to_string();
+    let mut sel = vec![
+        col(ROW),
+        id_expr(idu, schema.get(idu).unwrap_or(&DataType::String), int_ids).alias("lead_id"),
+        col(&stu)
+            .cast(DataType::String)
+            .str()
+            .strip_chars(lit(NULL))
+            .alias("stage"),
+        ts.alias("reached_at"),
+        col(&tsu).alias("__ts_raw"),
+    ];
+    let has_amount = schema.get(os.user_name("amount")).is_some();
+    if has_amount {
+        let au = os.user_name("amount");
+        sel.push(col(au).cast(DataType::Float64).alias("amount"));
+        sel.push(
+            col(au)
+                .is_not_null()
+                .and(col(au).cast(DataType::Float64).is_null())
+                .alias("__bad_amount"),
+        );
+    }
+    let df = lf
+        .with_row_index(ROW, None)
+        .select(sel)
+        .join(
+            known.clone(),
+            [col("lead_id")],
+            [col("lead_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .sort([ROW], Default::default())
+        .collect()
+        .map_err(read_err(os))?;
+    let mut ctx = Ctx { spec: os, problems };
+    if df.height() == 0 {
+        ctx.push(
+            Severity::Error,
+            "empty-table",
+            None,
+            0,
+            vec![],
+            "the outcomes table has a header but no rows".into(),
+        );
+    }
+    ctx.rows_problem(
+        &df,
+        col("stage").is_null(),
+        Severity::Error,
+        "null-stage",
+        &stu,
+        None,
+        "empty stage",
+    )?;
+    ctx.rows_problem(
+        &df,
+        col("__ts_raw").is_null(),
+        Severity::Error,
+        "null-timestamp",
+        &tsu,
+        None,
+        "empty timestamp",
+    )?;
+    ctx.rows_problem(
+        &df,
+        col("__ts_raw")
+            .is_not_null()
+            .and(col("reached_at").is_null()),
+        Severity::Error,
+        "bad-timestamp",
+        &tsu,
+        Some("__ts_raw"),
+        "not a date or date-time (expected ISO 8601 such as 2024-03-01 or 2024-03-01T09:15:00)",
+    )?;
+    let tsi = col("reached_at").cast(DataType::Int64);
+    let oor = tsi.clone().lt(lit(lo)).or(tsi.gt(lit(hi)));
+    ctx.rows_problem(
+        &df,
+        oor.clone(),
+        Severity::Warning,
+        "timestamp-out-of-range",
+        &tsu,
+        Some("__ts_raw"),
+        &format!("timestamp outside {range_text} (these rows are left out)"),
+    )?;
+    if has_amount {
+        ctx.rows_problem(
+            &df,
+            col("__bad_amount"),
+            Severity::Error,
+            "bad-number",
+            os.user_name("amount"),
+            None,
+            "amount is not a number",
+        )?;
+    }
+    let unknown = ctx.rows_problem(
+        &df,
+        col("__known").is_null().and(col("lead_id").is_not_null()),
+        Severity::Warning,
+        "unknown-lead",
+        idu,
+        Some("lead_id"),
+        "lead id not in the leads table (counted and left out)",
+    )?;
+    let _ = unknown;
+    let mut keep = vec![col("lead_id"), col("stage"), col("reached_at")];
+    if has_amount {
+        keep.push(col("amount"));
+    }
+    let valid = df
+        .clone()
+        .lazy()
+        .filter(
+            col("__known")
+                .is_not_null()
+                .and(col("stage").is_not_null())
+                .and(col("reached_at").is_not_null())
+                .and(oor.not()),
+        )
+        .select(keep)
+        .collect()
+        .map_err(Error::polars("filtering outcomes"))?;
+    let (omin, omax) = minmax(&valid, "reached_at")?;
+
+    report.tables.push(TableReport {
+        table: Table::Outcomes,
+        file: os.display(),
+        format: fmt_name(&os.format),
+        rows: df.height() as u64,
+        rows_used: valid.height() as u64,
+        first: omin.map(timeparse::display_micros),
+        last: omax.map(timeparse::display_micros),
+    });
+    Ok((valid, omax))
+}
+
 fn fmt_name(f: &Format) -> &'static str {
-    match f { Format::Csv { .. } => "csv", Format::Parquet => "parquet" }
+    match f {
+        Format::Csv { .. } => "csv",
+        Format::Parquet => "parquet",
+    }
 }
 
 fn minmax(df: &DataFrame, c: &str) -> Result<(Option<i64>, Option<i64>)> {
-    let s = df.column(c).map_err(Error::polars("min/max"))?.cast(&DataType::Int64).map_err(Error::polars("min/max"))?;
+    let s = df
+        .column(c)
+        .map_err(Error::polars("min/max"))?
+        .cast(&DataType::Int64)
+        .map_err(Error::polars("min/max"))?;
     let a = s.i64().map_err(Error::polars("min/max"))?;
     Ok((a.min(), a.max()))
 }
 
 /// `value`/`count` pairs sorted by count, descending, then value.
 fn counts(df: &DataFrame, key: &str, n: &str) -> Result<Vec<Count>> {
-    let keys = df.column(key).map_err(Error::polars("counts"))?.cast(&DataType::String).map_err(Error::polars("counts"))?;
+    let keys = df
+        .column(key)
+        .map_err(Error::polars("counts"))?
+        .cast(&DataType::String)
+        .map_err(Error::polars("counts"))?;
     let keys = keys.str().map_err(Error::polars("counts"))?.clone();
-    let ns = df.column(n).map_err(Error::polars("counts"))?.cast(&DataType::UInt64).map_err(Error::polars("counts"))?;
+    let ns = df
+        .column(n)
+        .map_err(Error::polars("counts"))?
+        .cast(&DataType::UInt64)
+        .map_err(Error::polars("counts"))?;
     let ns = ns.u64().map_err(Error::polars("counts"))?.clone();
-    let mut out: Vec<Count> = keys.iter().zip(ns.iter())
-        .filter_map(|(k, n)| Some(Count { value: k?.to_string(), count: n.unwrap_or(0) }))
+    let mut out: Vec<Count> = keys
+        .iter()
+        .zip(ns.iter())
+        .filter_map(|(k, n)| {
+            Some(Count {
+                value: k?.to_string(),
+                count: n.unwrap_or(0),
+            })
+        })
         .filter(|c| c.count > 0)
         .collect();
     out.sort_by(|a, b| b.count.cmp(&a.count).then(a.value.cmp(&b.value)));
@@ -691,14 +1327,37 @@ fn infer_attribute(name: &str, dtype: &DataType, df: &DataFrame) -> Result<(Attr
     }
     let t = c.clone().str().strip_chars(lit(NULL));
     let lower = t.clone().str().to_lowercase();
-    let is_bool = lower.clone().eq(lit("true")).or(lower.clone().eq(lit("false")));
-    let stats = df.clone().lazy().select([
-        t.clone().is_not_null().sum().alias("nn"),
-        t.clone().cast(DataType::Int64).is_not_null().sum().alias("int"),
-        t.clone().cast(DataType::Float64).is_not_null().sum().alias("float"),
-        is_bool.clone().fill_null(false).sum().alias("bool"),
-    ]).collect().map_err(Error::polars("inferring attribute types"))?;
-    let get = |k: &str| stats.column(k).ok().and_then(|s| s.get(0).ok()).and_then(|v| v.extract::<u64>()).unwrap_or(0);
+    let is_bool = lower
+        .clone()
+        .eq(lit("true"))
+        .or(lower.clone().eq(lit("false")));
+    let stats = df
+        .clone()
+        .lazy()
+        .select([
+            t.clone().is_not_null().sum().alias("nn"),
+            t.clone()
+                .cast(DataType::Int64)
+                .is_not_null()
+                .sum()
+                .alias("int"),
+            t.clone()
+                .cast(DataType::Float64)
+                .is_not_null()
+                .sum()
+                .alias("float"),
+            is_bool.clone().fill_null(false).sum().alias("bool"),
+        ])
+        .collect()
+        .map_err(Error::polars("inferring attribute types"))?;
+    let get = |k: &str| {
+        stats
+            .column(k)
+            .ok()
+            .and_then(|s| s.get(0).ok())
+            .and_then(|v| v.extract::<u64>())
+            .unwrap_or(0)
+    };
     let nn = get("nn");
     Ok(if nn > 0 && get("int") == nn {
         (AttributeKind::Integer, t.cast(DataType::Int64))

@@ -12,4 +12,6 @@ pub mod problem;
 pub mod sniff;
 pub mod spec;
 
-pub use load::{Attribute, AttributeKind, Count, Dataset, LoadOptions, LoadReport, TableReport, load};
+pub use load::{
+    Attribute, AttributeKind, Count, Dataset, LoadOptions, LoadReport, TableReport, load,
+};

@@ -60,7 +60,9 @@ impl Table {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Format {
     /// `delimiter: None` means auto-detect from the header line.
-    Csv { delimiter: Option<u8> },
+    Csv {
+        delimiter: Option<u8>,
+    },
     Parquet,
 }
 
@@ -212,8 +214,7 @@ pub fn resolve(path: &Path) -> Result<DatasetSpec> {
     if !path.exists() {
         return Err(Error::Input {
             path: path.to_path_buf(),
-            message: "no such file or folder; expected a dataset folder or a dataset.toml"
-                .into(),
+            message: "no such file or folder; expected a dataset folder or a dataset.toml".into(),
         });
     }
     if path.is_dir() {
@@ -391,7 +392,11 @@ fn from_toml(toml_path: &Path) -> Result<DatasetSpec> {
     let leads_raw = raw.leads.ok_or_else(|| {
         spec_err("no [leads] section: the leads table is required (file = \"...\")".into())
     })?;
-    let lead_cols = leads_raw.columns.as_ref().map(|c| c.map()).unwrap_or_default();
+    let lead_cols = leads_raw
+        .columns
+        .as_ref()
+        .map(|c| c.map())
+        .unwrap_or_default();
     if lead_cols.contains_key("converted_at") && !lead_cols.contains_key("converted") {
         return Err(spec_err(
             "[leads.columns] names converted_at but not converted: the conversion date needs the outcome column".into(),
@@ -399,10 +404,18 @@ fn from_toml(toml_path: &Path) -> Result<DatasetSpec> {
     }
     if lead_cols.contains_key("converted") && raw.outcomes.is_some() {
         return Err(spec_err(
-            "both [outcomes] and [leads.columns] converted are given: use one source of outcomes".into(),
+            "both [outcomes] and [leads.columns] converted are given: use one source of outcomes"
+                .into(),
         ));
     }
-    let leads = build(toml_path, base, Table::Leads, leads_raw, lead_cols, &global_nulls)?;
+    let leads = build(
+        toml_path,
+        base,
+        Table::Leads,
+        leads_raw,
+        lead_cols,
+        &global_nulls,
+    )?;
     let events = raw
         .events
         .map(|t| {
