@@ -181,33 +181,45 @@ impl Ctx<'_> {
             .collect()
             .map_err(Error::polars("checking rows"))?;
         let n = bad.height() as u64;
-        if n > 0 {
-            let rows = bad
-                .column(ROW)
-                .map_err(Error::polars("rows"))?
-                .idx()
-                .map_err(Error::polars("rows"))?
-                .clone();
-            let vals = bad.column("__v").ok().and_then(|c| c.str().ok().cloned());
-            let examples: Vec<String> = (0..bad.height().min(MAX_EXAMPLES))
-                .map(|i| {
-                    let label = row_label(&self.spec.format, rows.get(i).unwrap_or(0) as u64);
-                    match vals.as_ref().and_then(|v| v.get(i)) {
-                        Some(v) => {
-                            format!("{label} (`{}`)", v.chars().take(40).collect::<String>())
-                        }
-                        None => label,
-                    }
-                })
-                .collect();
-            let msg = format!(
-                "column `{column}`: {what} in {} row(s): {}",
-                thousands(n),
-                list_examples(&examples, n)
-            );
-            self.push(severity, code, Some(column), n, examples, msg);
-        }
+        self.report_rows(n, &bad, severity, code, column, what)?;
         Ok(n)
+    }
+
+    /// Record `n` affected rows, naming the first few of `bad` (a frame with the row index and,
+    /// optionally, the offending value as `__v`).
+    fn report_rows(
+        &mut self,
+        n: u64,
+        bad: &DataFrame,
+        severity: Severity,
+        code: &'static str,
+        column: &str,
+        what: &str,
+    ) -> Result<()> {
+        if n == 0 {
+            return Ok(());
+        }
+        let rows = bad
+            .column(ROW)
+            .and_then(|c| c.idx().cloned())
+            .map_err(Error::polars("reading row numbers"))?;
+        let vals = bad.column("__v").ok().and_then(|c| c.str().ok().cloned());
+        let examples: Vec<String> = (0..bad.height().min(MAX_EXAMPLES))
+            .map(|i| {
+                let label = row_label(&self.spec.format, rows.get(i).unwrap_or(0) as u64);
+                match vals.as_ref().and_then(|v| v.get(i)) {
+                    Some(v) => format!("{label} (`{}`)", v.chars().take(40).collect::<String>()),
+                    None => label,
+                }
+            })
+            .collect();
+        let msg = format!(
+            "column `{column}`: {what} in {} row(s): {}",
+            thousands(n),
+            list_examples(&examples, n)
+        );
+        self.push(severity, code, Some(column), n, examples, msg);
+        Ok(())
     }
 }
 
@@ -914,7 +926,7 @@ fn load_events(
     let examples = |mask: Expr, show: Option<&str>| -> Result<DataFrame> {
         let mut s = vec![col(ROW)];
         if let Some(v) = show {
-            s.push(col(v).cast(DataType::String).alias(v));
+            s.push(col(v).cast(DataType::String).alias("__v"));
         }
         lf.clone()
             .with_row_index(ROW, None)
@@ -937,33 +949,7 @@ fn load_events(
             return Ok(());
         }
         let ex = examples(mask, show)?;
-        let rows = ex
-            .column(ROW)
-            .map_err(Error::polars("rows"))?
-            .idx()
-            .map_err(Error::polars("rows"))?
-            .clone();
-        let vals = show
-            .and_then(|v| ex.column(v).ok())
-            .and_then(|c| c.str().ok().cloned());
-        let exs: Vec<String> = (0..ex.height())
-            .map(|i| {
-                let l = row_label(&es.format, rows.get(i).unwrap_or(0) as u64);
-                match vals.as_ref().and_then(|v| v.get(i)) {
-                    Some(v) => {
-                        format!("{l} (`{}`)", v.chars().take(40).collect::<String>())
-                    }
-                    None => l,
-                }
-            })
-            .collect();
-        let msg = format!(
-            "column `{column}`: {what} in {} row(s): {}",
-            thousands(n),
-            list_examples(&exs, n)
-        );
-        ctx.push(sev, code, Some(column), n, exs, msg);
-        Ok(())
+        ctx.report_rows(n, &ex, sev, code, column, what)
     };
     let ts_raw_null = col(&tsu).is_null();
     let ts_parsed = sel[1].clone();
