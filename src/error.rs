@@ -33,6 +33,10 @@ pub enum Error {
     #[error("{path}: {message}")]
     Input { path: PathBuf, message: String },
 
+    /// A scoring model that cannot be used (names file, line and key).
+    #[error(transparent)]
+    Model(#[from] crate::scoring::config::ModelError),
+
     /// The dataset was read but breaks the data contract; every problem is listed.
     #[error("{}", format_problems(.0))]
     Invalid(Vec<Problem>),

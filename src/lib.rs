@@ -11,6 +11,7 @@ pub mod data;
 pub mod demo;
 pub mod error;
 pub mod label;
+pub mod scoring;
 pub mod timeparse;
 
 pub use error::{Error, Result};

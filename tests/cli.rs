@@ -516,3 +516,51 @@ fn demo_world_has_its_documented_shape() {
     assert!(ev.get(1).unwrap() > 2.0 * ev.get(0).unwrap(), "{t}");
     assert!(rate.get(1).unwrap() < 0.5 * rate.get(0).unwrap(), "{t}");
 }
+
+// ---- the scoring-model format ----------------------------------------------------------
+
+#[test]
+fn the_demo_model_is_checked_against_the_demo_data() {
+    leadcal(&["validate", "notebooks-data/demo", "--model", "notebooks-data/demo/scoring.toml"])
+        .code(0)
+        .stdout_has("Scoring model notebooks-data/demo/scoring.toml: 12 explicit and 10 implicit rules, MQL 40 / SQL 80");
+}
+
+#[test]
+fn the_committed_demo_model_is_the_generator_s() {
+    let committed =
+        std::fs::read_to_string(root().join("notebooks-data/demo/scoring.toml")).unwrap();
+    assert_eq!(committed, leadcal::demo::LIVE_MODEL);
+}
+
+#[test]
+fn a_model_rule_on_a_missing_column_names_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("scoring.toml");
+    std::fs::write(&model, "[thresholds]\nmql = 40\nsql = 80\n\n[[explicit]]\nattribute = \"seniority\"\nmissing = 3\n").unwrap();
+    leadcal(&[
+        "validate",
+        "notebooks-data/demo",
+        "--model",
+        model.to_str().unwrap(),
+    ])
+    .code(2)
+    .stderr_has("scoring.toml: line 6: `attribute`: the dataset has no attribute `seniority`");
+}
+
+#[test]
+fn a_model_with_mql_above_sql_is_a_user_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("scoring.toml");
+    std::fs::write(&model, "[thresholds]\nmql = 90\nsql = 80\n").unwrap();
+    leadcal(&[
+        "validate",
+        "notebooks-data/demo",
+        "--model",
+        model.to_str().unwrap(),
+    ])
+    .code(2)
+    .stderr_has(
+        "scoring.toml: line 2: `mql`: the MQL threshold (90) must be below the SQL threshold (80)",
+    );
+}

@@ -9,6 +9,7 @@ use crate::data::problem::{Severity, thousands};
 use crate::data::{self, LoadOptions};
 use crate::error::{Error, Result};
 use crate::label::{self, LabelSpec, LabelSummary};
+use crate::scoring::config::ScoringModel;
 use crate::timeparse;
 
 /// Check a dataset against the data contract and print its profile.
@@ -20,6 +21,9 @@ pub struct Args {
     /// Dataset folder (leads, events, outcomes as .csv or .parquet) or a dataset.toml.
     #[arg(default_value = "notebooks-data/demo")]
     pub dataset: PathBuf,
+    /// Also check a scoring model (TOML) against the dataset's attributes.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
     /// Print the profile as JSON.
     #[arg(long)]
     pub json: bool,
@@ -37,6 +41,16 @@ pub struct Args {
     pub until: Option<String>,
 }
 
+/// The scoring model checked beside the dataset.
+#[derive(Debug, Serialize)]
+pub struct ModelSummary {
+    pub file: String,
+    pub explicit_rules: usize,
+    pub implicit_rules: usize,
+    pub mql: f64,
+    pub sql: f64,
+}
+
 /// The profile `validate` prints.
 #[derive(Debug, Serialize)]
 pub struct Profile {
@@ -48,6 +62,7 @@ pub struct Profile {
     pub data_end: Option<String>,
     pub label_spec: LabelSpec,
     pub labels: Option<LabelSummary>,
+    pub model: Option<ModelSummary>,
     pub errors: usize,
     pub warnings: usize,
     pub problems: Vec<data::problem::Problem>,
@@ -60,8 +75,27 @@ pub fn run(args: Args) -> Result<()> {
         .map(timeparse::parse_bound)
         .transpose()
         .map_err(|e| Error::Usage(format!("--until {e}")))?;
+    let model = args
+        .model
+        .as_deref()
+        .map(ScoringModel::from_file)
+        .transpose()?;
     // An unusable leads table leaves nothing to profile: its problems are the error.
     let ds = data::load(&args.dataset, &LoadOptions::default())?;
+    let model = match model {
+        Some(m) => {
+            let names: Vec<String> = ds.attributes.iter().map(|a| a.name.clone()).collect();
+            m.check_columns(&names)?;
+            Some(ModelSummary {
+                file: m.path.display().to_string(),
+                explicit_rules: m.explicit.len(),
+                implicit_rules: m.implicit.len(),
+                mql: m.mql,
+                sql: m.sql,
+            })
+        }
+        None => None,
+    };
     let label_spec = LabelSpec {
         snapshot_days: args.snapshot_days,
         horizon_days: args.horizon_days,
@@ -87,6 +121,7 @@ pub fn run(args: Args) -> Result<()> {
         data_end: data_end.map(timeparse::display),
         label_spec,
         labels,
+        model,
         errors: problems
             .iter()
             .filter(|p| p.severity == Severity::Error)
@@ -219,6 +254,13 @@ pub fn write_text(out: &mut impl Write, p: &Profile) -> std::io::Result<()> {
                 thousands(l.undated_conversions)
             )?;
         }
+    }
+    if let Some(m) = &p.model {
+        writeln!(
+            out,
+            "\nScoring model {}: {} explicit and {} implicit rules, MQL {} / SQL {}; every attribute it uses exists",
+            m.file, m.explicit_rules, m.implicit_rules, m.mql, m.sql
+        )?;
     }
     writeln!(
         out,

@@ -514,6 +514,6 @@ pub fn generate(dir: &Path, p: &DemoParams) -> Result<DemoSummary> {
     Ok(summary)
 }
 
-/// The demo company's live points model. The format is a draft until the scoring-model issue
-/// defines and parses it; no command reads this file yet.
+/// The demo company's live points model (format: `docs/scoring-model.md`), with some weights
+/// wrong on purpose.
 pub const LIVE_MODEL: &str = include_str!("live-model.toml");
