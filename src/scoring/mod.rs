@@ -5,3 +5,4 @@
 //! hand-overs) builds on the checked model.
 
 pub mod config;
+pub mod explicit;
