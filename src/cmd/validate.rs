@@ -84,8 +84,7 @@ pub fn run(args: Args) -> Result<()> {
     let ds = data::load(&args.dataset, &LoadOptions::default())?;
     let model = match model {
         Some(m) => {
-            let names: Vec<String> = ds.attributes.iter().map(|a| a.name.clone()).collect();
-            m.check_columns(&names)?;
+            m.check_columns(&ds.attributes)?;
             Some(ModelSummary {
                 file: m.path.display().to_string(),
                 explicit_rules: m.explicit.len(),

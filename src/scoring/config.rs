@@ -262,19 +262,31 @@ impl ScoringModel {
         out
     }
 
-    /// Reject rules on attributes the dataset does not have.
-    pub fn check_columns(&self, columns: &[String]) -> Result<(), ModelError> {
-        for (a, line) in self.attributes() {
-            if !columns.iter().any(|c| c == a) {
-                return Err(ModelError {
-                    path: self.path.clone(),
-                    line,
-                    key: "attribute".into(),
-                    message: format!(
-                        "the dataset has no attribute `{a}`; it has: {}",
-                        columns.join(", ")
-                    ),
-                });
+    /// Reject rules on attributes the dataset does not have, and ranges on text attributes.
+    pub fn check_columns(&self, attributes: &[crate::data::Attribute]) -> Result<(), ModelError> {
+        use crate::data::AttributeKind;
+        let names: Vec<&str> = attributes.iter().map(|a| a.name.as_str()).collect();
+        for r in &self.explicit {
+            let err = |message: String| ModelError {
+                path: self.path.clone(),
+                line: r.attribute_line,
+                key: "attribute".into(),
+                message,
+            };
+            let Some(a) = attributes.iter().find(|a| a.name == r.attribute) else {
+                return Err(err(format!(
+                    "the dataset has no attribute `{}`; it has: {}",
+                    r.attribute,
+                    names.join(", ")
+                )));
+            };
+            if matches!(r.condition, Condition::Range { .. })
+                && !matches!(a.kind, AttributeKind::Integer | AttributeKind::Float)
+            {
+                return Err(err(format!(
+                    "`{}` holds text, but the rule gives points for numeric ranges",
+                    r.attribute
+                )));
             }
         }
         Ok(())
@@ -814,11 +826,19 @@ mod tests {
             "{BASE}[[explicit]]\nattribute = \"seniority\"\nmissing = -5\n"
         ))
         .unwrap();
-        let e = m
-            .check_columns(&["region".into(), "industry".into()])
-            .unwrap_err();
+        let attr = |name: &str| crate::data::Attribute {
+            name: name.into(),
+            kind: crate::data::AttributeKind::Text,
+            non_null: 1,
+            distinct: 1,
+        };
+        let attrs = [attr("region"), attr("company_size")];
+        let e = m.check_columns(&attrs).unwrap_err();
         assert_eq!((e.line, e.key.as_str()), (5, "attribute"));
         assert!(e.message.contains("no attribute `seniority`"), "{e}");
+        let m = parse(&format!("{BASE}[[explicit]]\nattribute = \"company_size\"\nranges = [{{ min = 5, points = 1 }}]\n")).unwrap();
+        let e = m.check_columns(&attrs).unwrap_err();
+        assert!(e.message.contains("holds text"), "{e}");
     }
 
     #[test]
