@@ -1,4 +1,4 @@
-//! `score`, `evaluate`, `segments`, `calibrate`, `report`: not available yet.
+//! `evaluate`, `segments`, `calibrate`, `report`: not available yet.
 //!
 //! They accept any arguments so that a user trying the documented examples gets the plain
 //! "not available yet" message (exit 2) instead of an argument error.
@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples (once available):\n  leadcal score --as-of 2024-06-30 --data notebooks-data/demo --out scores.parquet\n  leadcal evaluate --since 2023-01 --data notebooks-data/demo\n  leadcal segments --since 2023-01 --threshold sql --by region,industry --pairs\n  leadcal calibrate --since 2023-01 --data notebooks-data/demo --objective f1\n  leadcal report reports/<run> --lang de"
+    after_help = "Examples (once available):\n  leadcal evaluate --since 2023-01 --data notebooks-data/demo\n  leadcal segments --since 2023-01 --threshold sql --by region,industry --pairs\n  leadcal calibrate --since 2023-01 --data notebooks-data/demo --objective f1\n  leadcal report reports/<run> --lang de"
 )]
 pub struct Args {
     /// Arguments of the command (ignored until it is available).

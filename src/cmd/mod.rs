@@ -6,6 +6,7 @@ use crate::error::Result;
 
 pub mod demo;
 pub mod later;
+pub mod score;
 pub mod validate;
 
 /// Calibrate a B2B lead-scoring points model against what actually converted.
@@ -24,8 +25,8 @@ pub enum Command {
     Demo(demo::Args),
     /// Check a dataset against the data contract and print its profile.
     Validate(validate::Args),
-    /// Replay the live scoring model as of a date (not available yet).
-    Score(later::Args),
+    /// Score every lead with the live model as of a date.
+    Score(score::Args),
     /// Threshold quality per period, live score and fitted model side by side (not available yet).
     Evaluate(later::Args),
     /// High-score non-converters by attribute and pair of attributes (not available yet).
@@ -58,8 +59,8 @@ pub fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Demo(a) => demo::run(a),
         Command::Validate(a) => validate::run(a),
-        Command::Score(_)
-        | Command::Evaluate(_)
+        Command::Score(a) => score::run(a),
+        Command::Evaluate(_)
         | Command::Segments(_)
         | Command::Calibrate(_)
         | Command::Report(_) => later::run(name),

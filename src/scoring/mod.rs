@@ -6,3 +6,5 @@
 
 pub mod config;
 pub mod explicit;
+pub mod implicit;
+pub mod score;

@@ -1,0 +1,201 @@
+//! `leadcal score`: the live model's scores as of a date.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::data::problem::thousands;
+use crate::data::{self, LoadOptions};
+use crate::error::{Error, Result};
+use crate::scoring::config::ScoringModel;
+use crate::scoring::score::score_as_of;
+use crate::timeparse;
+
+/// Score every lead with the live model as of a date: explicit, implicit and total score, score
+/// groups, band, stage and per-rule contributions, plus an accounts table.
+///
+/// Only leads created and events occurred at or before the as-of time count. Without --out, a
+/// summary is printed (leads per band and stage, score quantiles).
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  leadcal score --as-of 2024-06-30\n  leadcal score --as-of 2024-06-30T12:00 --data exports/ --model scoring.toml --out scores.parquet\n  leadcal score --as-of 2025-01 --out scores.csv   # also writes scores-accounts.csv"
+)]
+pub struct Args {
+    /// Score as of this month, date or date-time (a month or date means its start, 00:00).
+    #[arg(long)]
+    pub as_of: String,
+    /// Dataset folder or dataset.toml.
+    #[arg(long, default_value = "notebooks-data/demo")]
+    pub data: PathBuf,
+    /// Scoring model; default: scoring.toml in the dataset folder.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Write the per-lead table here (.parquet or .csv) and the accounts beside it
+    /// (<name>-accounts.<ext>). Existing files are never overwritten.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+fn default_model(data: &Path) -> PathBuf {
+    let dir = if data.is_dir() {
+        data
+    } else {
+        data.parent().unwrap_or(Path::new("."))
+    };
+    dir.join("scoring.toml")
+}
+
+pub fn run(a: Args) -> Result<()> {
+    let as_of =
+        timeparse::parse_bound(&a.as_of).map_err(|e| Error::Usage(format!("--as-of {e}")))?;
+    let model_path = a.model.clone().unwrap_or_else(|| default_model(&a.data));
+    let model = ScoringModel::from_file(&model_path)?;
+    let outputs = a.out.as_ref().map(|o| output_paths(o)).transpose()?;
+    let ds = data::load(&a.data, &LoadOptions::default())?.require_valid()?;
+    model.check_columns(&ds.attributes)?;
+    let scores = score_as_of(&ds, &model, as_of)?;
+    let mut out = std::io::stdout().lock();
+    if let Some((leads_path, accounts_path)) = outputs {
+        write_table(&scores.leads, &leads_path)?;
+        writeln!(
+            out,
+            "wrote {} lead scores as of {} to {}",
+            thousands(scores.leads.height() as u64),
+            timeparse::display(as_of),
+            leads_path.display()
+        )
+        .map_err(Error::Stdout)?;
+        if let Some(acc) = &scores.accounts {
+            write_table(acc, &accounts_path)?;
+            writeln!(
+                out,
+                "wrote {} account scores to {}",
+                thousands(acc.height() as u64),
+                accounts_path.display()
+            )
+            .map_err(Error::Stdout)?;
+        }
+        return Ok(());
+    }
+    summary(&mut out, &scores.leads, &model, as_of).map_err(Error::Stdout)
+}
+
+fn output_paths(out: &Path) -> Result<(PathBuf, PathBuf)> {
+    let ext = out
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if ext != "csv" && ext != "parquet" {
+        return Err(Error::Usage(format!(
+            "--out {}: expected a .parquet or .csv file name",
+            out.display()
+        )));
+    }
+    let stem = out.file_stem().and_then(|s| s.to_str()).unwrap_or("scores");
+    let accounts = out.with_file_name(format!("{stem}-accounts.{ext}"));
+    for p in [out, accounts.as_path()] {
+        if p.exists() {
+            return Err(Error::Output {
+                path: p.to_path_buf(),
+                message: "already exists; leadcal never overwrites an earlier output".into(),
+            });
+        }
+    }
+    Ok((out.to_path_buf(), accounts))
+}
+
+/// Write a table atomically (temporary file, then rename).
+fn write_table(df: &DataFrame, path: &Path) -> Result<()> {
+    let tmp = path.with_extension("partial");
+    let err = |e: String| Error::Output {
+        path: path.to_path_buf(),
+        message: e,
+    };
+    let file = std::fs::File::create(&tmp).map_err(|e| err(e.to_string()))?;
+    let mut df = df.clone();
+    let res = if path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+        == Some("csv")
+    {
+        CsvWriter::new(file)
+            .with_datetime_format(Some("%Y-%m-%dT%H:%M:%S".into()))
+            .finish(&mut df)
+    } else {
+        ParquetWriter::new(file).finish(&mut df).map(|_| ())
+    };
+    res.map_err(|e| err(e.to_string()))?;
+    std::fs::rename(&tmp, path).map_err(|e| err(e.to_string()))
+}
+
+fn summary(
+    out: &mut impl Write,
+    leads: &DataFrame,
+    model: &ScoringModel,
+    as_of: chrono::NaiveDateTime,
+) -> std::io::Result<()> {
+    let n = leads.height();
+    writeln!(
+        out,
+        "Scores as of {} ({} leads, model {})",
+        timeparse::display(as_of),
+        thousands(n as u64),
+        model.path.display()
+    )?;
+    let count = |c: &str, v: &str| -> u64 {
+        leads
+            .column(c)
+            .ok()
+            .and_then(|s| {
+                s.str()
+                    .ok()
+                    .map(|s| s.iter().filter(|x| *x == Some(v)).count() as u64)
+            })
+            .unwrap_or(0)
+    };
+    let pct = |k: u64| {
+        if n > 0 {
+            format!("{:.1}%", 100.0 * k as f64 / n as f64)
+        } else {
+            "-".into()
+        }
+    };
+    writeln!(out, "\nBand")?;
+    for b in &model.bands {
+        let k = count("band", &b.name);
+        writeln!(out, "  {:<12} {:>12} {:>7}", b.name, thousands(k), pct(k))?;
+    }
+    writeln!(out, "\nStage")?;
+    for (s, label) in [
+        ("lead", "below MQL"),
+        ("mql", &*format!("MQL ({}+)", model.mql)),
+        ("sql", &*format!("SQL ({}+)", model.sql)),
+    ] {
+        let k = count("stage", s);
+        writeln!(out, "  {:<12} {:>12} {:>7}", label, thousands(k), pct(k))?;
+    }
+    if let Ok(s) = leads.column("score").and_then(|c| c.f64().cloned()) {
+        let mut v: Vec<f64> = s.iter().flatten().collect();
+        v.sort_by(|a, b| a.total_cmp(b));
+        if !v.is_empty() {
+            let q = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
+            writeln!(
+                out,
+                "\nScore quantiles\n  min {:.1}  p10 {:.1}  p25 {:.1}  median {:.1}  p75 {:.1}  p90 {:.1}  p99 {:.1}  max {:.1}",
+                v[0],
+                q(0.1),
+                q(0.25),
+                q(0.5),
+                q(0.75),
+                q(0.9),
+                q(0.99),
+                v[v.len() - 1]
+            )?;
+        }
+    }
+    Ok(())
+}

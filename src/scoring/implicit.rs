@@ -1,0 +1,211 @@
+//! Implicit (behaviour) points at an as-of time, per lead and per rule.
+//!
+//! Input: the canonical events scan and the leads (their row order defines the lead index).
+//! Output: per lead and implicit rule, how often the rule fired and how many points it gave at
+//! the as-of time, after decay and caps. Polars matches events to rules (vectorised, streaming)
+//! and sorts them by lead and time; a rayon loop over leads then applies the order-dependent
+//! parts (progressive points, half-life weights, caps) that need each lead's events in sequence.
+//!
+//! Semantics (also in `docs/scoring-model.md`): only events at or before the as-of time count.
+//! Under a window of d days an event counts while its age is at most d days; expired events are
+//! forgotten, so progressive numbering restarts from the oldest event still inside the window.
+//! Under a half-life h, the n-th event's progressive points are weighted by 0.5^(age / h).
+//! Caps bound the rule's total after decay.
+
+use polars::prelude::*;
+use rayon::prelude::*;
+
+use super::config::{Decay, ImplicitRule, Points, ScoringModel};
+use crate::error::{Error, Result};
+
+const DAY: f64 = 86_400_000_000.0;
+
+/// Events matched to rules, sorted by lead and time.
+pub struct MatchedEvents {
+    /// Start offset of each lead's events (length = leads + 1).
+    offsets: Vec<usize>,
+    time: Vec<i64>,
+    /// Bit r is set when the event matches implicit rule r.
+    mask: Vec<u64>,
+}
+
+fn one_of(column: &str, values: &[String]) -> Expr {
+    let set = Series::new("v".into(), values.to_vec());
+    col(column)
+        .is_in(lit(set).implode(false), false)
+        .fill_null(false)
+}
+
+/// The polars predicate of one rule.
+pub fn rule_predicate(rule: &ImplicitRule, schema: &Schema) -> Result<Expr> {
+    let mut e = col("event_type")
+        .eq(lit(rule.event_type.as_str()))
+        .fill_null(false);
+    for (column, values) in [
+        ("topic", &rule.topic),
+        ("asset_id", &rule.asset_id),
+        ("channel", &rule.channel),
+    ] {
+        if values.is_empty() {
+            continue;
+        }
+        if schema.get(column).is_none() {
+            return Err(Error::Usage(format!(
+                "{}: line {}: rule `{}` filters on `{column}`, but the events table has no {column} column",
+                "scoring model", rule.line, rule.name
+            )));
+        }
+        e = e.and(one_of(column, values));
+    }
+    Ok(e)
+}
+
+impl MatchedEvents {
+    /// Match `events` to the model's implicit rules for the leads in `lead_ids` (in that order),
+    /// keeping events at or before `until` (microseconds).
+    pub fn build(
+        events: LazyFrame,
+        lead_ids: &Column,
+        model: &ScoringModel,
+        until: i64,
+    ) -> Result<Self> {
+        let n_rules = model.implicit.len();
+        if n_rules > 64 {
+            return Err(Error::Usage(format!(
+                "the model has {n_rules} implicit rules; at most 64 are supported"
+            )));
+        }
+        let n_leads = lead_ids.len();
+        let mut events = events;
+        let schema = events
+            .collect_schema()
+            .map_err(Error::polars("reading the events schema"))?;
+        let mut mask = lit(0u64).cast(DataType::UInt64);
+        for (r, rule) in model.implicit.iter().enumerate() {
+            let bit = when(rule_predicate(rule, &schema)?)
+                .then(lit(1u64 << r))
+                .otherwise(lit(0u64));
+            mask = mask + bit;
+        }
+        let index = DataFrame::new(
+            n_leads,
+            vec![
+                lead_ids.clone().with_name("lead_id".into()),
+                Column::new("__idx".into(), (0..n_leads as u32).collect::<Vec<u32>>()),
+            ],
+        )
+        .map_err(Error::polars("indexing leads"))?;
+        let t = col("occurred_at").cast(DataType::Int64);
+        let df = events
+            .filter(t.clone().lt_eq(lit(until)))
+            .select([col("lead_id"), t.alias("t"), mask.alias("mask")])
+            .filter(col("mask").neq(lit(0u64).cast(DataType::UInt64)))
+            .join(
+                index.lazy(),
+                [col("lead_id")],
+                [col("lead_id")],
+                JoinArgs::new(JoinType::Inner),
+            )
+            .select([col("__idx"), col("t"), col("mask")])
+            .sort(["__idx", "t"], Default::default())
+            .collect_with_engine(Engine::Streaming)
+            .map_err(Error::polars("matching events to rules"))?
+            .unwrap_single();
+        let get = |c: &str| df.column(c).map_err(Error::polars("matched events"));
+        let idx: Vec<u32> = get("__idx")?
+            .u32()
+            .map_err(Error::polars("idx"))?
+            .iter()
+            .map(|v| v.unwrap_or(0))
+            .collect();
+        let time: Vec<i64> = get("t")?
+            .i64()
+            .map_err(Error::polars("t"))?
+            .iter()
+            .map(|v| v.unwrap_or(0))
+            .collect();
+        let mask: Vec<u64> = get("mask")?
+            .u64()
+            .map_err(Error::polars("mask"))?
+            .iter()
+            .map(|v| v.unwrap_or(0))
+            .collect();
+        let mut offsets = vec![0usize; n_leads + 1];
+        for &i in &idx {
+            offsets[i as usize + 1] += 1;
+        }
+        for k in 0..n_leads {
+            offsets[k + 1] += offsets[k];
+        }
+        Ok(MatchedEvents {
+            offsets,
+            time,
+            mask,
+        })
+    }
+
+    /// Fire counts and points per lead (rows) and rule (columns) at `as_of`; leads created after
+    /// `as_of` get zeros (the caller leaves them out).
+    pub fn contributions(&self, model: &ScoringModel, as_of: i64) -> (Vec<u32>, Vec<f64>) {
+        let n_rules = model.implicit.len();
+        let n_leads = self.offsets.len() - 1;
+        let mut fires = vec![0u32; n_leads * n_rules];
+        let mut points = vec![0f64; n_leads * n_rules];
+        fires
+            .par_chunks_mut(n_rules.max(1))
+            .zip(points.par_chunks_mut(n_rules.max(1)))
+            .enumerate()
+            .for_each(|(lead, (f, p))| {
+                let (a, b) = (self.offsets[lead], self.offsets[lead + 1]);
+                let (times, masks) = (&self.time[a..b], &self.mask[a..b]);
+                for (r, rule) in model.implicit.iter().enumerate() {
+                    let (n, pts) = rule_at(rule, times, masks, 1u64 << r, as_of);
+                    f[r] = n;
+                    p[r] = pts;
+                }
+            });
+        (fires, points)
+    }
+}
+
+/// The n-th (1-based) occurrence's points.
+fn nth(points: &Points, n: usize) -> f64 {
+    match points {
+        Points::Each(p) => *p,
+        Points::Progressive(v) => v[(n - 1).min(v.len() - 1)],
+    }
+}
+
+/// One rule on one lead's time-sorted events: (fires, points) at `as_of`.
+pub fn rule_at(
+    rule: &ImplicitRule,
+    times: &[i64],
+    masks: &[u64],
+    bit: u64,
+    as_of: i64,
+) -> (u32, f64) {
+    let lo = match rule.decay {
+        Decay::Window { days } => as_of - (days * DAY) as i64,
+        _ => i64::MIN,
+    };
+    let mut n = 0usize;
+    let mut total = 0.0;
+    for (&t, &m) in times.iter().zip(masks) {
+        if t > as_of {
+            break;
+        }
+        if m & bit == 0 || t < lo {
+            continue;
+        }
+        n += 1;
+        let w = match rule.decay {
+            Decay::HalfLife { days } => 0.5f64.powf((as_of - t) as f64 / (days * DAY)),
+            _ => 1.0,
+        };
+        total += nth(&rule.points, n) * w;
+    }
+    if let Some(c) = rule.cap {
+        total = if c > 0.0 { total.min(c) } else { total.max(c) };
+    }
+    (n as u32, total)
+}

@@ -1,0 +1,181 @@
+//! Scores as of a point in time: per lead (explicit, implicit, total, groups, band, stage and
+//! per-rule contributions) and per account.
+//!
+//! Input: a checked dataset and model, and the as-of time. Output: [`Scores`]. Guarantees: only
+//! leads created and events occurred at or before the as-of time count; the result does not
+//! depend on the order of input rows (rows follow the leads table, events are sorted).
+
+use chrono::NaiveDateTime;
+use polars::prelude::*;
+
+use super::config::{AccountAggregate, ScoringModel};
+use super::explicit::{points_column, with_explicit_points};
+use super::implicit::MatchedEvents;
+use crate::data::Dataset;
+use crate::error::{Error, Result};
+use crate::timeparse;
+
+/// Column with one implicit rule's fire count.
+pub fn fires_column(rule: &str) -> String {
+    format!("fires:{rule}")
+}
+
+/// Column with one score group's points.
+pub fn group_column(group: &str) -> String {
+    format!("group:{group}")
+}
+
+/// The scoring result.
+pub struct Scores {
+    /// One row per lead created at or before the as-of time.
+    pub leads: DataFrame,
+    /// One row per account (when the leads have an `account_id`).
+    pub accounts: Option<DataFrame>,
+}
+
+fn band_expr(model: &ScoringModel, score: Expr) -> Expr {
+    let lowest = model
+        .bands
+        .first()
+        .map(|b| b.name.clone())
+        .unwrap_or_default();
+    model
+        .bands
+        .iter()
+        .filter(|b| b.from.is_finite())
+        .fold(lit(lowest), |below, b| {
+            when(score.clone().gt_eq(lit(b.from)))
+                .then(lit(b.name.clone()))
+                .otherwise(below)
+        })
+}
+
+/// Score every lead as of `as_of`.
+pub fn score_as_of(ds: &Dataset, model: &ScoringModel, as_of: NaiveDateTime) -> Result<Scores> {
+    let t = timeparse::to_micros(as_of);
+    let leads = ds
+        .leads
+        .clone()
+        .lazy()
+        .filter(col("created_at").cast(DataType::Int64).lt_eq(lit(t)));
+    let mut keep = vec![col("lead_id")];
+    let has_account = ds.leads.column("account_id").is_ok();
+    if has_account {
+        keep.push(col("account_id"));
+    }
+    keep.push(col("created_at"));
+    keep.push(col("explicit_score"));
+    keep.extend(model.explicit.iter().map(|r| col(points_column(&r.name))));
+    let mut df = with_explicit_points(leads, model)
+        .select(keep)
+        .collect()
+        .map_err(Error::polars("explicit points"))?;
+    let n = df.height();
+    let n_rules = model.implicit.len();
+    let (fires, points) = match (ds.events(), n_rules) {
+        (Some(ev), r) if r > 0 => {
+            let ids = df.column("lead_id").map_err(Error::polars("ids"))?.clone();
+            MatchedEvents::build(ev, &ids, model, t)?.contributions(model, t)
+        }
+        _ => (vec![0; n * n_rules], vec![0.0; n * n_rules]),
+    };
+    let mut implicit = vec![0.0; n];
+    for (i, row) in points.chunks(n_rules.max(1)).enumerate().take(n) {
+        implicit[i] = row.iter().sum();
+    }
+    let mut cols = vec![Column::new("implicit_score".into(), implicit)];
+    for (r, rule) in model.implicit.iter().enumerate() {
+        let f: Vec<u32> = (0..n).map(|i| fires[i * n_rules + r]).collect();
+        let p: Vec<f64> = (0..n).map(|i| points[i * n_rules + r]).collect();
+        cols.push(Column::new(fires_column(&rule.name).into(), f));
+        cols.push(Column::new(points_column(&rule.name).into(), p));
+    }
+    df.hstack_mut(&cols)
+        .map_err(Error::polars("implicit points"))?;
+    // Groups, in order of first appearance.
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    let rules = model
+        .explicit
+        .iter()
+        .map(|r| (&r.group, &r.name))
+        .chain(model.implicit.iter().map(|r| (&r.group, &r.name)));
+    for (g, name) in rules {
+        if let Some(g) = g {
+            match groups.iter_mut().find(|(k, _)| k == g) {
+                Some((_, v)) => v.push(name.clone()),
+                None => groups.push((g.clone(), vec![name.clone()])),
+            }
+        }
+    }
+    let score = col("explicit_score") + col("implicit_score");
+    let stage = when(col("score").gt_eq(lit(model.sql)))
+        .then(lit("sql"))
+        .when(col("score").gt_eq(lit(model.mql)))
+        .then(lit("mql"))
+        .otherwise(lit("lead"));
+    let group_exprs: Vec<Expr> = groups
+        .iter()
+        .map(|(g, names)| {
+            names
+                .iter()
+                .map(|n| col(points_column(n)))
+                .reduce(|a, b| a + b)
+                .expect("a group has a rule")
+                .alias(group_column(g))
+        })
+        .collect();
+    let mut order = vec![col("lead_id")];
+    if has_account {
+        order.push(col("account_id"));
+    }
+    order.extend([
+        col("created_at"),
+        col("explicit_score"),
+        col("implicit_score"),
+        col("score"),
+        col("band"),
+        col("stage"),
+    ]);
+    order.extend(groups.iter().map(|(g, _)| col(group_column(g))));
+    order.extend(model.explicit.iter().map(|r| col(points_column(&r.name))));
+    for r in &model.implicit {
+        order.push(col(fires_column(&r.name)));
+        order.push(col(points_column(&r.name)));
+    }
+    let leads = df
+        .lazy()
+        .with_column(score.alias("score"))
+        .with_columns([
+            band_expr(model, col("score")).alias("band"),
+            stage.alias("stage"),
+        ])
+        .with_columns(group_exprs)
+        .select(order)
+        .collect()
+        .map_err(Error::polars("total scores"))?;
+    let accounts = if has_account {
+        let agg = match model.account {
+            AccountAggregate::Sum => col("score").sum(),
+            AccountAggregate::Max => col("score").max(),
+            AccountAggregate::MeanTop(k) => col("score")
+                .sort(SortOptions::default().with_order_descending(true))
+                .head(Some(k))
+                .mean(),
+        };
+        Some(
+            leads
+                .clone()
+                .lazy()
+                .filter(col("account_id").is_not_null())
+                .group_by([col("account_id")])
+                .agg([len().alias("leads"), agg.alias("score")])
+                .with_column(band_expr(model, col("score")).alias("band"))
+                .sort(["account_id"], Default::default())
+                .collect()
+                .map_err(Error::polars("account scores"))?,
+        )
+    } else {
+        None
+    };
+    Ok(Scores { leads, accounts })
+}
