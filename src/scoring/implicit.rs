@@ -107,7 +107,6 @@ impl MatchedEvents {
                 JoinArgs::new(JoinType::Inner),
             )
             .select([col("__idx"), col("t"), col("mask")])
-            .sort(["__idx", "t"], Default::default())
             .collect_with_engine(Engine::Streaming)
             .map_err(Error::polars("matching events to rules"))?
             .unwrap_single();
@@ -130,6 +129,8 @@ impl MatchedEvents {
             .iter()
             .map(|v| v.unwrap_or(0))
             .collect();
+        // Counting sort by lead, then each lead's few events by time (and mask, so that ties
+        // are ordered deterministically): cheaper than a global two-key sort of every event.
         let mut offsets = vec![0usize; n_leads + 1];
         for &i in &idx {
             offsets[i as usize + 1] += 1;
@@ -137,6 +138,23 @@ impl MatchedEvents {
         for k in 0..n_leads {
             offsets[k + 1] += offsets[k];
         }
+        let mut pairs = vec![(0i64, 0u64); idx.len()];
+        let mut next = offsets.clone();
+        for ((&i, &t), &m) in idx.iter().zip(&time).zip(&mask) {
+            let slot = &mut next[i as usize];
+            pairs[*slot] = (t, m);
+            *slot += 1;
+        }
+        drop((idx, time, mask));
+        let mut rest: &mut [(i64, u64)] = &mut pairs;
+        let mut slices = Vec::with_capacity(n_leads);
+        for k in 0..n_leads {
+            let (head, tail) = rest.split_at_mut(offsets[k + 1] - offsets[k]);
+            slices.push(head);
+            rest = tail;
+        }
+        slices.into_par_iter().for_each(|s| s.sort_unstable());
+        let (time, mask) = pairs.into_iter().unzip();
         Ok(MatchedEvents {
             offsets,
             time,
