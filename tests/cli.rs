@@ -788,3 +788,84 @@ fn score_command_prints_a_summary_and_writes_tables() {
     .code(2)
     .stderr_has("already exists");
 }
+
+// ---- hand-over replay --------------------------------------------------------------------
+
+fn micros_col(df: &DataFrame, column: &str) -> Vec<Option<i64>> {
+    df.column(column)
+        .unwrap()
+        .cast(&DataType::Int64)
+        .unwrap()
+        .i64()
+        .unwrap()
+        .iter()
+        .collect()
+}
+
+#[test]
+fn hand_over_replay_finds_the_first_crossing() {
+    let w = hand_world(&HAND_EVENTS);
+    let s = scores_at(w.path(), "2023-06-01");
+    // 15 (VP) +3 +1 +2 +3 +3 +10 = 37 until the second download on 2023-02-10 makes it 57.
+    let feb10 =
+        leadcal::timeparse::to_micros(leadcal::timeparse::parse_bound("2023-02-10").unwrap());
+    assert_eq!(micros_col(&s, "mql_at")[0], Some(feb10));
+    assert_eq!(micros_col(&s, "sql_at")[0], None);
+}
+
+#[test]
+fn replayed_hand_over_times_agree_with_score_just_before_and_after() {
+    let dir = root().join("notebooks-data/demo");
+    let ds = data::load(&dir, &LoadOptions::default()).unwrap();
+    let model =
+        leadcal::scoring::config::ScoringModel::from_file(&dir.join("scoring.toml")).unwrap();
+    let at = |us: i64| leadcal::timeparse::from_micros(us).unwrap();
+    let end = leadcal::timeparse::parse_bound("2025-01-01").unwrap();
+    let s = leadcal::scoring::score::score_as_of(&ds, &model, end)
+        .unwrap()
+        .leads;
+    let ids: Vec<Option<i64>> = micros_col(&s, "lead_id");
+    for (column, threshold) in [("sql_at", model.sql), ("mql_at", model.mql)] {
+        let times = micros_col(&s, column);
+        // A spread of crossing times, including ones caused by window expiry if any.
+        let mut distinct: Vec<i64> = times.iter().flatten().copied().collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert!(
+            distinct.len() > 100,
+            "{column}: {} crossings",
+            distinct.len()
+        );
+        for k in [
+            0,
+            distinct.len() / 3,
+            distinct.len() / 2,
+            distinct.len() - 1,
+        ] {
+            let t = distinct[k];
+            let after = leadcal::scoring::score::score_as_of(&ds, &model, at(t))
+                .unwrap()
+                .leads;
+            let before = leadcal::scoring::score::score_as_of(&ds, &model, at(t - 1))
+                .unwrap()
+                .leads;
+            for (i, ti) in times.iter().enumerate() {
+                if *ti != Some(t) {
+                    continue;
+                }
+                let id = ids[i];
+                let score_of = |df: &DataFrame| {
+                    let pos = micros_col(df, "lead_id").iter().position(|x| *x == id);
+                    pos.map(|p| f(df, "score", p))
+                };
+                assert!(
+                    score_of(&after).unwrap() >= threshold,
+                    "{column} lead {id:?} at {t}"
+                );
+                if let Some(b) = score_of(&before) {
+                    assert!(b < threshold, "{column} lead {id:?} just before {t}: {b}");
+                }
+            }
+        }
+    }
+}

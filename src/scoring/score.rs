@@ -72,13 +72,53 @@ pub fn score_as_of(ds: &Dataset, model: &ScoringModel, as_of: NaiveDateTime) -> 
         .map_err(Error::polars("explicit points"))?;
     let n = df.height();
     let n_rules = model.implicit.len();
-    let (fires, points) = match (ds.events(), n_rules) {
-        (Some(ev), r) if r > 0 => {
-            let ids = df.column("lead_id").map_err(Error::polars("ids"))?.clone();
-            MatchedEvents::build(ev, &ids, model, t)?.contributions(model, t)
-        }
-        _ => (vec![0; n * n_rules], vec![0.0; n * n_rules]),
+    let explicit: Vec<f64> = df
+        .column("explicit_score")
+        .and_then(|c| c.f64().cloned())
+        .map_err(Error::polars("explicit scores"))?
+        .iter()
+        .map(|v| v.unwrap_or(0.0))
+        .collect();
+    let created: Vec<i64> = df
+        .column("created_at")
+        .and_then(|c| c.cast(&DataType::Int64))
+        .and_then(|c| c.i64().cloned())
+        .map_err(Error::polars("creation times"))?
+        .iter()
+        .map(|v| v.unwrap_or(i64::MIN))
+        .collect();
+    let ids = df.column("lead_id").map_err(Error::polars("ids"))?.clone();
+    let matched = match ds.events() {
+        Some(ev) if n_rules > 0 => Some(MatchedEvents::build(ev, &ids, model, t)?),
+        _ => None,
     };
+    let (fires, points, crossings) = match &matched {
+        Some(m) => {
+            let (f, p) = m.contributions(model, t);
+            let c = m.first_crossings(model, &explicit, &created, t, &[model.mql, model.sql])?;
+            (f, p, c)
+        }
+        None => {
+            let c = (0..n)
+                .map(|i| {
+                    [model.mql, model.sql]
+                        .iter()
+                        .map(|thr| (explicit[i] >= *thr).then_some(created[i]))
+                        .collect()
+                })
+                .collect();
+            (vec![0; n * n_rules], vec![0.0; n * n_rules], c)
+        }
+    };
+    let crossing_col = |k: usize, name: &str| -> Result<Column> {
+        let v: Vec<Option<i64>> = crossings.iter().map(|c: &Vec<Option<i64>>| c[k]).collect();
+        Ok(Int64Chunked::from_iter_options(name.into(), v.into_iter())
+            .into_datetime(TimeUnit::Microseconds, None)
+            .into_series()
+            .into())
+    };
+    df.hstack_mut(&[crossing_col(0, "mql_at")?, crossing_col(1, "sql_at")?])
+        .map_err(Error::polars("hand-over times"))?;
     let mut implicit = vec![0.0; n];
     for (i, row) in points.chunks(n_rules.max(1)).enumerate().take(n) {
         implicit[i] = row.iter().sum();
@@ -135,6 +175,8 @@ pub fn score_as_of(ds: &Dataset, model: &ScoringModel, as_of: NaiveDateTime) -> 
         col("score"),
         col("band"),
         col("stage"),
+        col("mql_at"),
+        col("sql_at"),
     ]);
     order.extend(groups.iter().map(|(g, _)| col(group_column(g))));
     order.extend(model.explicit.iter().map(|r| col(points_column(&r.name))));
