@@ -533,36 +533,35 @@ fn the_committed_demo_model_is_the_generator_s() {
     assert_eq!(committed, leadcal::demo::LIVE_MODEL);
 }
 
-#[test]
-fn a_model_rule_on_a_missing_column_names_file_line_and_key() {
+/// `validate` on the demo data with a model written from `text`.
+fn validate_demo_with_model(text: &str) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("scoring.toml");
-    std::fs::write(&model, "[thresholds]\nmql = 40\nsql = 80\n\n[[explicit]]\nattribute = \"seniority\"\nmissing = 3\n").unwrap();
+    std::fs::write(&model, text).unwrap();
     leadcal(&[
         "validate",
         "notebooks-data/demo",
         "--model",
         model.to_str().unwrap(),
     ])
+}
+
+#[test]
+fn a_model_rule_on_a_missing_column_names_file_line_and_key() {
+    validate_demo_with_model(
+        "[thresholds]\nmql = 40\nsql = 80\n\n[[explicit]]\nattribute = \"seniority\"\nmissing = 3\n",
+    )
     .code(2)
     .stderr_has("scoring.toml: line 6: `attribute`: the dataset has no attribute `seniority`");
 }
 
 #[test]
 fn a_model_with_mql_above_sql_is_a_user_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("scoring.toml");
-    std::fs::write(&model, "[thresholds]\nmql = 90\nsql = 80\n").unwrap();
-    leadcal(&[
-        "validate",
-        "notebooks-data/demo",
-        "--model",
-        model.to_str().unwrap(),
-    ])
-    .code(2)
-    .stderr_has(
-        "scoring.toml: line 2: `mql`: the MQL threshold (90) must be below the SQL threshold (80)",
-    );
+    validate_demo_with_model("[thresholds]\nmql = 90\nsql = 80\n")
+        .code(2)
+        .stderr_has(
+            "scoring.toml: line 2: `mql`: the MQL threshold (90) must be below the SQL threshold (80)",
+        );
 }
 
 // ---- scoring as of a date ----------------------------------------------------------------
