@@ -868,3 +868,14 @@ fn replayed_hand_over_times_agree_with_score_just_before_and_after() {
         }
     }
 }
+
+#[test]
+fn a_rule_filter_on_a_missing_event_column_names_the_model_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("scoring.toml");
+    std::fs::write(&model, "[thresholds]\nmql = 40\nsql = 80\n[[implicit]]\nevent_type = \"Email Open\"\ntopic = \"x\"\npoints = 1\n").unwrap();
+    let data = fixture("crm-export");
+    leadcal(&["score", "--as-of", "2023-06", "--data", data.to_str().unwrap(), "--model", model.to_str().unwrap()])
+        .code(2)
+        .stderr_has("scoring.toml: line 4: `topic`: rule `Email Open [topic=x]` filters on `topic`, but the events table has no topic column");
+}

@@ -37,7 +37,7 @@ fn one_of(column: &str, values: &[String]) -> Expr {
 }
 
 /// The polars predicate of one rule.
-pub fn rule_predicate(rule: &ImplicitRule, schema: &Schema) -> Result<Expr> {
+pub fn rule_predicate(model: &ScoringModel, rule: &ImplicitRule, schema: &Schema) -> Result<Expr> {
     let mut e = col("event_type")
         .eq(lit(rule.event_type.as_str()))
         .fill_null(false);
@@ -50,10 +50,15 @@ pub fn rule_predicate(rule: &ImplicitRule, schema: &Schema) -> Result<Expr> {
             continue;
         }
         if schema.get(column).is_none() {
-            return Err(Error::Usage(format!(
-                "{}: line {}: rule `{}` filters on `{column}`, but the events table has no {column} column",
-                "scoring model", rule.line, rule.name
-            )));
+            return Err(Error::Model(crate::scoring::config::ModelError {
+                path: model.path.clone(),
+                line: rule.line,
+                key: column.to_string(),
+                message: format!(
+                    "rule `{}` filters on `{column}`, but the events table has no {column} column",
+                    rule.name
+                ),
+            }));
         }
         e = e.and(one_of(column, values));
     }
@@ -82,7 +87,7 @@ impl MatchedEvents {
             .map_err(Error::polars("reading the events schema"))?;
         let mut mask = lit(0u64).cast(DataType::UInt64);
         for (r, rule) in model.implicit.iter().enumerate() {
-            let bit = when(rule_predicate(rule, &schema)?)
+            let bit = when(rule_predicate(model, rule, &schema)?)
                 .then(lit(1u64 << r))
                 .otherwise(lit(0u64));
             mask = mask + bit;
