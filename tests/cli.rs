@@ -143,18 +143,23 @@ fn validate_prints_the_profile() {
         .stdout_has("Problems: 0 error(s), 0 warning(s)");
 }
 
-#[test]
-fn validate_json_is_machine_readable() {
+/// `validate --json --until UNTIL` on the good fixture, parsed.
+fn good_profile_until(until: &str) -> serde_json::Value {
+    let good = fixture("good");
     let r = leadcal(&[
         "validate",
-        fixture("good").to_str().unwrap(),
+        good.to_str().unwrap(),
         "--json",
         "--until",
-        "2024-12-31",
+        until,
     ]);
     r.code(0);
-    let v: serde_json::Value =
-        serde_json::from_str(&r.stdout()).unwrap_or_else(|e| panic!("{e}\n{}", r.describe()));
+    serde_json::from_str(&r.stdout()).unwrap_or_else(|e| panic!("{e}\n{}", r.describe()))
+}
+
+#[test]
+fn validate_json_is_machine_readable() {
+    let v = good_profile_until("2024-12-31");
     assert_eq!(v["tables"][0]["rows"], 6);
     assert_eq!(v["tables"][1]["rows"], 8);
     assert_eq!(v["event_types"][0]["value"], "email_open");
@@ -170,15 +175,7 @@ fn validate_json_is_machine_readable() {
 
 #[test]
 fn immature_leads_are_counted_against_the_data_end() {
-    let r = leadcal(&[
-        "validate",
-        fixture("good").to_str().unwrap(),
-        "--json",
-        "--until",
-        "2023-09-01",
-    ]);
-    r.code(0);
-    let v: serde_json::Value = serde_json::from_str(&r.stdout()).unwrap();
+    let v = good_profile_until("2023-09-01");
     // created + 30 + 180 <= 2023-09-01 only for 101 and 102; 105 came in hot, which is
     // known whatever the data end; 103, 104 and 106 are immature.
     assert_eq!(v["labels"]["immature"], 3);

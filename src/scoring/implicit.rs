@@ -116,41 +116,30 @@ impl MatchedEvents {
             .map_err(Error::polars("matching events to rules"))?
             .unwrap_single();
         let get = |c: &str| df.column(c).map_err(Error::polars("matched events"));
-        let idx: Vec<u32> = get("__idx")?
-            .u32()
-            .map_err(Error::polars("idx"))?
-            .iter()
-            .map(|v| v.unwrap_or(0))
-            .collect();
-        let time: Vec<i64> = get("t")?
-            .i64()
-            .map_err(Error::polars("t"))?
-            .iter()
-            .map(|v| v.unwrap_or(0))
-            .collect();
-        let mask: Vec<u64> = get("mask")?
-            .u64()
-            .map_err(Error::polars("mask"))?
-            .iter()
-            .map(|v| v.unwrap_or(0))
-            .collect();
+        let idx = get("__idx")?.u32().map_err(Error::polars("idx"))?;
+        let time = get("t")?.i64().map_err(Error::polars("t"))?;
+        let mask = get("mask")?.u64().map_err(Error::polars("mask"))?;
         // Counting sort by lead, then each lead's few events by time (and mask, so that ties
         // are ordered deterministically): cheaper than a global two-key sort of every event.
+        // The columns are read straight into place, without intermediate copies.
         let mut offsets = vec![0usize; n_leads + 1];
-        for &i in &idx {
+        for i in idx.iter().flatten() {
             offsets[i as usize + 1] += 1;
         }
         for k in 0..n_leads {
             offsets[k + 1] += offsets[k];
         }
-        let mut pairs = vec![(0i64, 0u64); idx.len()];
+        let mut pairs = vec![(0i64, 0u64); offsets[n_leads]];
         let mut next = offsets.clone();
-        for ((&i, &t), &m) in idx.iter().zip(&time).zip(&mask) {
+        for ((i, t), m) in idx.iter().zip(time.iter()).zip(mask.iter()) {
+            let (Some(i), Some(t), Some(m)) = (i, t, m) else {
+                continue;
+            };
             let slot = &mut next[i as usize];
             pairs[*slot] = (t, m);
             *slot += 1;
         }
-        drop((idx, time, mask));
+        drop(df);
         let mut rest: &mut [(i64, u64)] = &mut pairs;
         let mut slices = Vec::with_capacity(n_leads);
         for k in 0..n_leads {
