@@ -876,3 +876,10 @@ fn a_rule_filter_on_a_missing_event_column_names_the_model_line() {
         .code(2)
         .stderr_has("scoring.toml: line 4: `topic`: rule `Email Open [topic=x]` filters on `topic`, but the events table has no topic column");
 }
+
+#[test]
+fn a_header_naming_a_column_twice_is_an_error() {
+    validate("broken/duplicate-column")
+        .code(2)
+        .stderr_has("duplicate-column/leads.csv: the header names column `region` twice (columns 3 and 4); rename one");
+}

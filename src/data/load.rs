@@ -269,6 +269,25 @@ fn scan(spec: &TableSpec, problems: &mut Vec<Problem>) -> Result<Option<(LazyFra
                         sniff::show(s.delimiter), s.header.len()));
                 return Ok(None);
             }
+            let mut seen: Vec<&str> = Vec::new();
+            for (k, name) in s.header.iter().enumerate() {
+                if let Some(first) = seen.iter().position(|n| *n == name.as_str()) {
+                    ctx.push(
+                        Severity::Error,
+                        "duplicate-column",
+                        Some(name),
+                        0,
+                        vec![],
+                        format!(
+                            "the header names column `{name}` twice (columns {} and {}); rename one",
+                            first + 1,
+                            k + 1
+                        ),
+                    );
+                    return Ok(None);
+                }
+                seen.push(name);
+            }
             let nulls = (!spec.null_values.is_empty()).then(|| {
                 NullValues::AllColumns(spec.null_values.iter().map(|v| v.as_str().into()).collect())
             });
