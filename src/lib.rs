@@ -13,6 +13,7 @@ pub mod error;
 pub mod label;
 pub mod scoring;
 pub mod timeparse;
+pub mod timing;
 
 pub use error::{Error, Result};
 

@@ -47,6 +47,7 @@ fn default_model(data: &Path) -> PathBuf {
 }
 
 pub fn run(a: Args) -> Result<()> {
+    let _t = crate::timing::Stage::start("score command");
     let as_of =
         timeparse::parse_bound(&a.as_of).map_err(|e| Error::Usage(format!("--as-of {e}")))?;
     let model_path = a.model.clone().unwrap_or_else(|| default_model(&a.data));
@@ -54,7 +55,10 @@ pub fn run(a: Args) -> Result<()> {
     let outputs = a.out.as_ref().map(|o| output_paths(o)).transpose()?;
     let ds = data::load(&a.data, &LoadOptions::default())?.require_valid()?;
     model.check_columns(&ds.attributes)?;
-    let scores = score_as_of(&ds, &model, as_of)?;
+    let scores = {
+        let _t = crate::timing::Stage::start("score (all)");
+        score_as_of(&ds, &model, as_of)?
+    };
     let mut out = std::io::stdout().lock();
     if let Some((leads_path, accounts_path)) = outputs {
         write_table(&scores.leads, &leads_path)?;

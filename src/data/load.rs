@@ -399,6 +399,7 @@ fn time_expr(
 /// [`Dataset::require_valid`] before analysis. Only failures that leave nothing to check
 /// (an unreadable path or spec, an unusable leads table) are returned as `Err`.
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
+    let _t = crate::timing::Stage::start("load (all tables)");
     let spec = spec::resolve(path)?;
     let mut problems = Vec::new();
     let mut report = LoadReport::default();
@@ -774,6 +775,7 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
         && let Some((lf, schema)) = scan(es, &mut problems)?
         && let Some(ts) = time_expr(es, &schema, "occurred_at", &mut problems)
     {
+        let _t = crate::timing::Stage::start("load events (checks)");
         let (lf, end) = load_events(es, lf, &schema, ts, &shared, &mut problems, &mut report)?;
         data_end = data_end.max(end);
         events = Some(lf);

@@ -24,9 +24,8 @@ const DAY: f64 = 86_400_000_000.0;
 pub struct MatchedEvents {
     /// Start offset of each lead's events (length = leads + 1).
     offsets: Vec<usize>,
-    time: Vec<i64>,
-    /// Bit r is set when the event matches implicit rule r.
-    mask: Vec<u64>,
+    /// (time in µs, rule mask): bit r is set when the event matches implicit rule r.
+    events: Vec<(i64, u64)>,
 }
 
 fn one_of(column: &str, values: &[String]) -> Expr {
@@ -101,7 +100,7 @@ impl MatchedEvents {
         )
         .map_err(Error::polars("indexing leads"))?;
         let t = col("occurred_at").cast(DataType::Int64);
-        let df = events
+        let mut df = events
             .filter(t.clone().lt_eq(lit(until)))
             .select([col("lead_id"), t.alias("t"), mask.alias("mask")])
             .filter(col("mask").neq(lit(0u64).cast(DataType::UInt64)))
@@ -115,32 +114,37 @@ impl MatchedEvents {
             .collect_with_engine(Engine::Streaming)
             .map_err(Error::polars("matching events to rules"))?
             .unwrap_single();
-        let get = |c: &str| df.column(c).map_err(Error::polars("matched events"));
-        let idx = get("__idx")?.u32().map_err(Error::polars("idx"))?;
-        let time = get("t")?.i64().map_err(Error::polars("t"))?;
-        let mask = get("mask")?.u64().map_err(Error::polars("mask"))?;
+        if aligned_chunks(&df).is_err() {
+            df.rechunk_mut_par();
+        }
+        let chunks = aligned_chunks(&df)?;
         // Counting sort by lead, then each lead's few events by time (and mask, so that ties
         // are ordered deterministically): cheaper than a global two-key sort of every event.
-        // The columns are read straight into place, without intermediate copies.
         let mut offsets = vec![0usize; n_leads + 1];
-        for i in idx.iter().flatten() {
-            offsets[i as usize + 1] += 1;
+        for (idx, _, _) in &chunks {
+            for &i in *idx {
+                offsets[i as usize + 1] += 1;
+            }
         }
         for k in 0..n_leads {
             offsets[k + 1] += offsets[k];
         }
-        let mut pairs = vec![(0i64, 0u64); offsets[n_leads]];
+        // Touch the new buffer's pages in parallel first: on this class of (virtual) machine a
+        // first-touch page fault costs microseconds, and taking 170k of them inside the
+        // sequential pass below doubled its time.
+        let mut events = vec![(0i64, 0u64); offsets[n_leads]];
+        events.par_chunks_mut(1 << 16).for_each(|c| c.fill((0, 0)));
         let mut next = offsets.clone();
-        for ((i, t), m) in idx.iter().zip(time.iter()).zip(mask.iter()) {
-            let (Some(i), Some(t), Some(m)) = (i, t, m) else {
-                continue;
-            };
-            let slot = &mut next[i as usize];
-            pairs[*slot] = (t, m);
-            *slot += 1;
+        for (idx, time, mask) in &chunks {
+            for ((&i, &t), &m) in idx.iter().zip(*time).zip(*mask) {
+                let slot = &mut next[i as usize];
+                events[*slot] = (t, m);
+                *slot += 1;
+            }
         }
+        drop(chunks);
         drop(df);
-        let mut rest: &mut [(i64, u64)] = &mut pairs;
+        let mut rest: &mut [(i64, u64)] = &mut events;
         let mut slices = Vec::with_capacity(n_leads);
         for k in 0..n_leads {
             let (head, tail) = rest.split_at_mut(offsets[k + 1] - offsets[k]);
@@ -148,12 +152,12 @@ impl MatchedEvents {
             rest = tail;
         }
         slices.into_par_iter().for_each(|s| s.sort_unstable());
-        let (time, mask) = pairs.into_iter().unzip();
-        Ok(MatchedEvents {
-            offsets,
-            time,
-            mask,
-        })
+        Ok(MatchedEvents { offsets, events })
+    }
+
+    /// One lead's events: (time in µs, rule mask), sorted.
+    fn lead(&self, lead: usize) -> &[(i64, u64)] {
+        &self.events[self.offsets[lead]..self.offsets[lead + 1]]
     }
 
     /// Fire counts and points per lead (rows) and rule (columns) at `as_of`; leads created after
@@ -168,16 +172,55 @@ impl MatchedEvents {
             .zip(points.par_chunks_mut(n_rules.max(1)))
             .enumerate()
             .for_each(|(lead, (f, p))| {
-                let (a, b) = (self.offsets[lead], self.offsets[lead + 1]);
-                let (times, masks) = (&self.time[a..b], &self.mask[a..b]);
+                let events = self.lead(lead);
                 for (r, rule) in model.implicit.iter().enumerate() {
-                    let (n, pts) = rule_at(rule, times, masks, 1u64 << r, as_of);
+                    let (n, pts) = rule_at(rule, events, 1u64 << r, as_of);
                     f[r] = n;
                     p[r] = pts;
                 }
             });
         (fires, points)
     }
+}
+
+/// The matched events' columns (`__idx`, `t`, `mask`) as aligned slices, chunk by chunk,
+/// without copying them into one buffer first.
+type Slices<'a> = Vec<(&'a [u32], &'a [i64], &'a [u64])>;
+
+fn aligned_chunks(df: &DataFrame) -> Result<Slices<'_>> {
+    let internal = |what: &str| Error::Internal(format!("matched events: {what}"));
+    let get = |c: &str| {
+        df.column(c)
+            .map(|c| c.as_materialized_series())
+            .map_err(Error::polars("matched events"))
+    };
+    let idx = get("__idx")?.u32().map_err(Error::polars("lead index"))?;
+    let time = get("t")?.i64().map_err(Error::polars("times"))?;
+    let mask = get("mask")?.u64().map_err(Error::polars("masks"))?;
+    if idx.null_count() + time.null_count() + mask.null_count() > 0 {
+        return Err(internal("unexpected nulls"));
+    }
+    let out: Slices = idx
+        .downcast_iter()
+        .zip(time.downcast_iter())
+        .zip(mask.downcast_iter())
+        .map(|((i, t), m)| {
+            (
+                i.values().as_slice(),
+                t.values().as_slice(),
+                m.values().as_slice(),
+            )
+        })
+        .collect();
+    let aligned = idx.chunks().len() == time.chunks().len()
+        && idx.chunks().len() == mask.chunks().len()
+        && out
+            .iter()
+            .all(|(i, t, m)| i.len() == t.len() && i.len() == m.len());
+    if !aligned {
+        return Err(internal("columns are not chunked alike"));
+    }
+    Ok(out)
 }
 
 /// The n-th (1-based) occurrence's points.
@@ -189,20 +232,14 @@ fn nth(points: &Points, n: usize) -> f64 {
 }
 
 /// One rule on one lead's time-sorted events: (fires, points) at `as_of`.
-pub fn rule_at(
-    rule: &ImplicitRule,
-    times: &[i64],
-    masks: &[u64],
-    bit: u64,
-    as_of: i64,
-) -> (u32, f64) {
+pub fn rule_at(rule: &ImplicitRule, events: &[(i64, u64)], bit: u64, as_of: i64) -> (u32, f64) {
     let lo = match rule.decay {
         Decay::Window { days } => as_of - (days * DAY) as i64,
         _ => i64::MIN,
     };
     let mut n = 0usize;
     let mut total = 0.0;
-    for (&t, &m) in times.iter().zip(masks) {
+    for &(t, m) in events {
         if t > as_of {
             break;
         }
@@ -266,7 +303,8 @@ impl MatchedEvents {
     /// score reached each threshold, or `None`. `explicit` and `created` are per lead, in the
     /// order the events were built with. The running score changes only at event times and,
     /// under a window, just after an event's points expire (age > window); the sweep evaluates
-    /// exactly those moments, with per-rule state updated incrementally.
+    /// exactly those moments, with per-rule state updated incrementally. A lead whose score
+    /// cannot reach a threshold even with every positive point at once is skipped.
     pub fn first_crossings(
         &self,
         model: &ScoringModel,
@@ -279,107 +317,318 @@ impl MatchedEvents {
         let n_leads = self.offsets.len() - 1;
         let out = (0..n_leads)
             .into_par_iter()
-            .map(|lead| {
-                let (a, b) = (self.offsets[lead], self.offsets[lead + 1]);
-                replay_lead(
-                    model,
-                    &self.time[a..b],
-                    &self.mask[a..b],
-                    explicit[lead],
-                    created[lead],
-                    until,
-                    thresholds,
-                )
-            })
+            .map_init(
+                || Replay::new(model),
+                |rp, lead| {
+                    rp.lead(
+                        self.lead(lead),
+                        explicit[lead],
+                        created[lead],
+                        until,
+                        thresholds,
+                    )
+                },
+            )
             .collect();
         Ok(out)
     }
 }
 
-fn replay_lead(
-    model: &ScoringModel,
-    times: &[i64],
-    masks: &[u64],
-    explicit: f64,
-    created: i64,
-    until: i64,
-    thresholds: &[f64],
-) -> Vec<Option<i64>> {
-    let mut found: Vec<Option<i64>> = vec![None; thresholds.len()];
-    let rules = &model.implicit;
-    let per_rule: Vec<Vec<i64>> = (0..rules.len())
-        .map(|r| {
-            times
+/// Scratch state of the hand-over replay, reused across the leads one thread handles.
+struct Replay<'m> {
+    rules: &'m [ImplicitRule],
+    /// Window length in µs per rule, if the rule decays by a window.
+    window: Vec<Option<i64>>,
+    /// Half-life in µs per rule, if the rule decays by a half-life.
+    half_life: Vec<Option<f64>>,
+    candidates: Vec<i64>,
+    /// Events of the rule seen so far, and (window rules) those expired.
+    seen: Vec<usize>,
+    expired: Vec<usize>,
+    /// Per window rule: position of the next event not yet expired.
+    lo: Vec<usize>,
+    /// Half-life rules: value just after the last event, and that event's time.
+    value: Vec<f64>,
+    tau: Vec<i64>,
+    /// Current contribution of each rule after decay and cap.
+    points: Vec<f64>,
+}
+
+impl<'m> Replay<'m> {
+    fn new(model: &'m ScoringModel) -> Self {
+        let rules = &model.implicit[..];
+        let n = rules.len();
+        Replay {
+            rules,
+            window: rules
                 .iter()
-                .zip(masks)
-                .filter(|(_, m)| *m & (1u64 << r) != 0)
-                .map(|(t, _)| *t)
-                .collect()
-        })
-        .collect();
-    let window = |r: &ImplicitRule| match r.decay {
-        Decay::Window { days } => Some((days * DAY) as i64),
-        _ => None,
-    };
-    let mut candidates = vec![created];
-    for (r, ev) in rules.iter().zip(&per_rule) {
-        candidates.extend(ev.iter().copied());
-        if let Some(w) = window(r) {
-            candidates.extend(ev.iter().map(|t| t + w + 1));
+                .map(|r| match r.decay {
+                    Decay::Window { days } => Some((days * DAY) as i64),
+                    _ => None,
+                })
+                .collect(),
+            half_life: rules
+                .iter()
+                .map(|r| match r.decay {
+                    Decay::HalfLife { days } => Some(days * DAY),
+                    _ => None,
+                })
+                .collect(),
+            candidates: Vec::new(),
+            seen: vec![0; n],
+            expired: vec![0; n],
+            lo: vec![0; n],
+            value: vec![0.0; n],
+            tau: vec![0; n],
+            points: vec![0.0; n],
         }
     }
-    candidates.retain(|&c| c >= created && c <= until);
-    candidates.sort_unstable();
-    candidates.dedup();
-    // Per rule: events counted so far (hi), first event still in the window (lo), and the
-    // half-life value at time tau.
-    let mut hi = vec![0usize; rules.len()];
-    let mut lo = vec![0usize; rules.len()];
-    let mut value = vec![0f64; rules.len()];
-    let mut tau = vec![0i64; rules.len()];
-    for c in candidates {
-        let mut score = explicit;
-        for (r, rule) in rules.iter().enumerate() {
-            let ev = &per_rule[r];
-            let pts = match rule.decay {
-                Decay::HalfLife { days } => {
-                    let h = days * DAY;
-                    while hi[r] < ev.len() && ev[hi[r]] <= c {
-                        let t = ev[hi[r]];
-                        value[r] = value[r] * 0.5f64.powf((t - tau[r]) as f64 / h)
-                            + nth(&rule.points, hi[r] + 1);
-                        tau[r] = t;
-                        hi[r] += 1;
-                    }
-                    value[r] * 0.5f64.powf((c - tau[r]) as f64 / h)
-                }
-                Decay::Window { days } => {
-                    while hi[r] < ev.len() && ev[hi[r]] <= c {
-                        hi[r] += 1;
-                    }
-                    let start = c - (days * DAY) as i64;
-                    while lo[r] < hi[r] && ev[lo[r]] < start {
-                        lo[r] += 1;
-                    }
-                    prog_sum(&rule.points, hi[r] - lo[r])
-                }
-                Decay::None => {
-                    while hi[r] < ev.len() && ev[hi[r]] <= c {
-                        hi[r] += 1;
-                    }
-                    prog_sum(&rule.points, hi[r])
-                }
+
+    /// The highest score the lead could ever have: every positive point of its events at once.
+    fn ceiling(&self, events: &[(i64, u64)], explicit: f64, until: i64) -> f64 {
+        let mut total = explicit;
+        for (r, rule) in self.rules.iter().enumerate() {
+            let bit = 1u64 << r;
+            let n = events
+                .iter()
+                .take_while(|(t, _)| *t <= until)
+                .filter(|(_, m)| m & bit != 0)
+                .count();
+            let positive: f64 = (1..=n).map(|k| nth(&rule.points, k).max(0.0)).sum();
+            total += match rule.cap {
+                Some(c) if c > 0.0 => positive.min(c),
+                _ => positive,
             };
-            score += cap(rule, pts);
         }
-        for (k, thr) in thresholds.iter().enumerate() {
-            if found[k].is_none() && score >= *thr {
-                found[k] = Some(c);
+        total
+    }
+
+    fn lead(
+        &mut self,
+        events: &[(i64, u64)],
+        explicit: f64,
+        created: i64,
+        until: i64,
+        thresholds: &[f64],
+    ) -> Vec<Option<i64>> {
+        let mut found: Vec<Option<i64>> = vec![None; thresholds.len()];
+        // Thresholds the lead can never reach are settled (None) from the start.
+        let ceiling = self.ceiling(events, explicit, until);
+        let mut open = thresholds.iter().filter(|thr| ceiling >= **thr).count();
+        if open == 0 || created > until {
+            return found;
+        }
+        let rules = self.rules;
+        self.candidates.clear();
+        self.candidates.push(created);
+        for &(t, m) in events {
+            self.candidates.push(t);
+            for (r, w) in self.window.iter().enumerate() {
+                if let Some(w) = w
+                    && m & (1u64 << r) != 0
+                {
+                    self.candidates.push(t + w + 1);
+                }
             }
         }
-        if found.iter().all(Option::is_some) {
-            break;
+        self.candidates.retain(|&c| c >= created && c <= until);
+        self.candidates.sort_unstable();
+        self.candidates.dedup();
+        self.seen.iter_mut().for_each(|v| *v = 0);
+        self.expired.iter_mut().for_each(|v| *v = 0);
+        self.lo.iter_mut().for_each(|v| *v = 0);
+        self.value.iter_mut().for_each(|v| *v = 0.0);
+        self.points.iter_mut().for_each(|v| *v = 0.0);
+        let mut next = 0usize;
+        for ci in 0..self.candidates.len() {
+            let c = self.candidates[ci];
+            // Events at or before c.
+            while next < events.len() && events[next].0 <= c {
+                let (t, m) = events[next];
+                let mut bits = m;
+                while bits != 0 {
+                    let r = bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    if r >= rules.len() {
+                        continue;
+                    }
+                    self.seen[r] += 1;
+                    if let Some(h) = self.half_life[r] {
+                        self.value[r] = self.value[r] * 0.5f64.powf((t - self.tau[r]) as f64 / h)
+                            + nth(&rules[r].points, self.seen[r]);
+                        self.tau[r] = t;
+                    }
+                }
+                next += 1;
+            }
+            for (r, rule) in rules.iter().enumerate() {
+                let raw = if let Some(h) = self.half_life[r] {
+                    self.value[r] * 0.5f64.powf((c - self.tau[r]) as f64 / h)
+                } else if let Some(w) = self.window[r] {
+                    let start = c - w;
+                    let bit = 1u64 << r;
+                    while self.lo[r] < next && events[self.lo[r]].0 < start {
+                        if events[self.lo[r]].1 & bit != 0 {
+                            self.expired[r] += 1;
+                        }
+                        self.lo[r] += 1;
+                    }
+                    prog_sum(&rule.points, self.seen[r] - self.expired[r])
+                } else {
+                    prog_sum(&rule.points, self.seen[r])
+                };
+                self.points[r] = cap(rule, raw);
+            }
+            let score = explicit + self.points.iter().sum::<f64>();
+            for (k, thr) in thresholds.iter().enumerate() {
+                if found[k].is_none() && score >= *thr {
+                    found[k] = Some(c);
+                    open -= 1;
+                }
+            }
+            if open == 0 {
+                break;
+            }
+        }
+        found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::path::Path;
+
+    const T0: i64 = 1_700_000_000_000_000;
+
+    /// A model with rules 0..n of every decay kind, from generated points.
+    fn model(rules: &[(i32, Option<i32>, u8, bool)]) -> ScoringModel {
+        let mut text = String::from("[thresholds]\nmql = 20\nsql = 45\n");
+        for (r, (p, cap, decay, progressive)) in rules.iter().enumerate() {
+            let points = if *progressive {
+                format!("progressive = [{p}, {}, {}]", p * 2, p * 3)
+            } else {
+                format!("points = {p}")
+            };
+            let cap = cap
+                .map(|c| format!("cap = {}\n", c * p.signum()))
+                .unwrap_or_default();
+            // Negative points under a half-life are rejected by the replay: use a window.
+            let decay = match (decay % 3, *p < 0) {
+                (0, _) => "no_decay = true".to_string(),
+                (1, _) | (2, true) => format!("window_days = {}", 3 + r * 4),
+                _ => format!("half_life_days = {}", 5 + r * 3),
+            };
+            text.push_str(&format!(
+                "[[implicit]]\nname = \"r{r}\"\nevent_type = \"e{r}\"\n{points}\n{cap}{decay}\n"
+            ));
+        }
+        ScoringModel::parse(&text, Path::new("generated.toml")).unwrap()
+    }
+
+    fn rules() -> impl Strategy<Value = Vec<(i32, Option<i32>, u8, bool)>> {
+        prop::collection::vec(
+            (
+                prop_oneof![-12i32..=-1, 1i32..=15],
+                prop::option::of(5i32..=40),
+                0u8..3,
+                any::<bool>(),
+            ),
+            1..5,
+        )
+    }
+
+    /// Events as (day offset in hours, rule) pairs, sorted into the matched representation.
+    fn matched(events: &[(i64, usize)], n_rules: usize) -> MatchedEvents {
+        let mut ev: Vec<(i64, u64)> = events
+            .iter()
+            .map(|(h, r)| (T0 + h * 3_600_000_000, 1u64 << (r % n_rules)))
+            .collect();
+        ev.sort_unstable();
+        MatchedEvents {
+            offsets: vec![0, ev.len()],
+            events: ev,
         }
     }
-    found
+
+    fn score_at(m: &ScoringModel, ev: &[(i64, u64)], explicit: f64, t: i64) -> f64 {
+        let implicit: f64 = (0..m.implicit.len())
+            .map(|r| rule_at(&m.implicit[r], ev, 1u64 << r, t).1)
+            .sum();
+        explicit + implicit
+    }
+
+    proptest! {
+        // Seeded, and failures are printed rather than saved, so runs are repeatable.
+        #![proptest_config(ProptestConfig {
+            cases: 400,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(20261122),
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        /// The incremental sweep (with its ceiling shortcut) finds the same first crossings as
+        /// evaluating the full score at every moment the score can change.
+        #[test]
+        fn replay_agrees_with_scoring_at_every_change_point(
+            spec in rules(),
+            events in prop::collection::vec((0i64..24 * 60, 0usize..8), 0..40),
+            explicit in -10i32..40,
+            created_h in -48i64..48,
+        ) {
+            let m = model(&spec);
+            let me = matched(&events, spec.len());
+            let created = T0 + created_h * 3_600_000_000;
+            let until = T0 + 24 * 70 * 3_600_000_000;
+            let thresholds = [m.mql, m.sql];
+            let got = me
+                .first_crossings(&m, &[explicit as f64], &[created], until, &thresholds)
+                .unwrap()
+                .remove(0);
+            let mut moments = vec![created];
+            for &(t, bits) in &me.events {
+                moments.push(t);
+                for (r, rule) in m.implicit.iter().enumerate() {
+                    if let Decay::Window { days } = rule.decay && bits & (1 << r) != 0 {
+                        moments.push(t + (days * DAY) as i64 + 1);
+                    }
+                }
+            }
+            moments.retain(|&c| c >= created && c <= until);
+            moments.sort_unstable();
+            moments.dedup();
+            let want: Vec<Option<i64>> = thresholds
+                .iter()
+                .map(|thr| {
+                    moments
+                        .iter()
+                        .copied()
+                        .find(|&c| score_at(&m, &me.events, explicit as f64, c) >= *thr)
+                })
+                .collect();
+            prop_assert_eq!(got, want);
+        }
+
+        /// Adding an event of a rule whose points are all positive never lowers the score at
+        /// any later time, under any decay or cap.
+        #[test]
+        fn an_event_with_positive_points_never_lowers_a_later_score(
+            spec in rules(),
+            events in prop::collection::vec((0i64..24 * 60, 0usize..8), 0..40),
+            extra in (0i64..24 * 60, 0usize..8),
+            later_h in 0i64..24 * 70,
+        ) {
+            let m = model(&spec);
+            let r = extra.1 % spec.len();
+            prop_assume!(spec[r].0 > 0);
+            let before = matched(&events, spec.len());
+            let mut with = events.clone();
+            with.push(extra);
+            let after = matched(&with, spec.len());
+            let t = T0 + (extra.0 + later_h) * 3_600_000_000;
+            let (a, b) = (score_at(&m, &before.events, 0.0, t), score_at(&m, &after.events, 0.0, t));
+            prop_assert!(b >= a - 1e-9, "score fell from {a} to {b}");
+        }
+    }
 }

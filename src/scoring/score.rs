@@ -89,12 +89,19 @@ pub fn score_as_of(ds: &Dataset, model: &ScoringModel, as_of: NaiveDateTime) -> 
         .collect();
     let ids = df.column("lead_id").map_err(Error::polars("ids"))?.clone();
     let matched = match ds.events() {
-        Some(ev) if n_rules > 0 => Some(MatchedEvents::build(ev, &ids, model, t)?),
+        Some(ev) if n_rules > 0 => {
+            let _t = crate::timing::Stage::start("match events to rules");
+            Some(MatchedEvents::build(ev, &ids, model, t)?)
+        }
         _ => None,
     };
     let (fires, points, crossings) = match &matched {
         Some(m) => {
-            let (f, p) = m.contributions(model, t);
+            let (f, p) = {
+                let _t = crate::timing::Stage::start("contributions");
+                m.contributions(model, t)
+            };
+            let _t = crate::timing::Stage::start("hand-over replay");
             let c = m.first_crossings(model, &explicit, &created, t, &[model.mql, model.sql])?;
             (f, p, c)
         }
