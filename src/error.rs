@@ -45,6 +45,10 @@ pub enum Error {
     #[error("the dataset has {0} error(s), listed above")]
     Reported(usize),
 
+    /// The predictive model cannot be fitted on this data (one class, too few converters, ...).
+    #[error("cannot fit the model: {0}")]
+    Fit(#[from] crate::model::FitError),
+
     /// Writing an output failed (disk full, permissions, an existing file we must not replace).
     #[error("{path}: {message}")]
     Output { path: PathBuf, message: String },
@@ -82,6 +86,7 @@ impl Error {
         match self {
             Error::Stdout(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
             Error::Polars { .. } | Error::Internal(_) | Error::Stdout(_) => 1,
+            Error::Fit(crate::model::FitError::Solver(_) | crate::model::FitError::Param(_)) => 1,
             _ => 2,
         }
     }

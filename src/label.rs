@@ -48,7 +48,9 @@ pub struct LabelSummary {
     pub undated_conversions: u64,
 }
 
-/// Add `snapshot_at` and `status` (`immature`, `came_in_hot`, `converted`, `not_converted`).
+/// One row per lead: `lead_id`, `created_at`, `snapshot_at`, `status` (`immature`,
+/// `came_in_hot`, `converted`, `not_converted`), `undated` and `converted_at` (the first time the
+/// target stage was reached, if ever; it may lie outside the horizon).
 pub fn label(
     leads: &DataFrame,
     outcomes: Option<&DataFrame>,
@@ -93,7 +95,10 @@ pub fn label(
         first,
         [col("lead_id")],
         [col("lead_id")],
-        JoinArgs::new(JoinType::Left),
+        JoinArgs {
+            maintain_order: MaintainOrderJoin::Left,
+            ..JoinArgs::new(JoinType::Left)
+        },
     );
     let end = timeparse::to_micros(data_end);
     let horizon_end = col("__snap") + lit(spec.horizon_days * day);
@@ -119,6 +124,9 @@ pub fn label(
         status.alias("status"),
         col("__snap").cast(timeparse::dtype()).alias("snapshot_at"),
         has.and(col("__reached").is_null()).alias("undated"),
+        col("__reached")
+            .cast(timeparse::dtype())
+            .alias("converted_at"),
     ])
     .select([
         col("lead_id"),
@@ -126,6 +134,7 @@ pub fn label(
         col("snapshot_at"),
         col("status"),
         col("undated"),
+        col("converted_at"),
     ])
     .collect()
     .map_err(Error::polars("labelling leads"))

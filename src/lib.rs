@@ -2,7 +2,8 @@
 //!
 //! Pipeline stages, in dependency order (each module's header states its inputs, outputs and
 //! guarantees): [`data`] (load and check the exports) -> [`label`] (snapshots, horizon,
-//! maturity) -> features -> scoring -> model -> evaluate -> segments -> recommend -> report.
+//! maturity) -> [`scoring`] (the live model replayed) -> [`features`] (as of each snapshot) ->
+//! [`model`] (logistic fit) -> [`evaluate`] -> segments -> recommend -> report.
 //! [`demo`] writes a synthetic dataset with a known ground truth. [`cmd`] composes the stages
 //! into the command-line tool; [`run`] is its entry point.
 
@@ -10,7 +11,11 @@ pub mod cmd;
 pub mod data;
 pub mod demo;
 pub mod error;
+pub mod evaluate;
+pub mod features;
 pub mod label;
+pub mod model;
+pub mod output;
 pub mod scoring;
 pub mod timeparse;
 pub mod timing;

@@ -5,7 +5,7 @@
 //! (`2024-03-01T09:15`, `2024-03-01 09:15:30.250`). Everything is naive time at microsecond
 //! resolution. Command-line bounds additionally accept a month (`2023-01`, meaning its first day).
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use polars::prelude::*;
 
 /// Polars' timestamp type used for every canonical time column.
@@ -100,6 +100,24 @@ pub fn parse_bound(text: &str) -> Result<NaiveDateTime, String> {
 }
 
 /// Microseconds since the Unix epoch, the physical value of [`dtype`].
+/// The last instant (µs) covered by an `--until` bound: a year, month or date covers its whole
+/// span (`2024-06` ends at 2024-06-30 23:59:59.999999); a date-time is that instant.
+pub fn parse_until(text: &str) -> Result<i64, String> {
+    let start = parse_bound(text)?;
+    let t = text.trim();
+    let next = if t.len() == 4 {
+        start.with_year(start.year() + 1)
+    } else if t.len() == 7 {
+        start.checked_add_months(chrono::Months::new(1))
+    } else if t.len() == 10 {
+        start.checked_add_days(chrono::Days::new(1))
+    } else {
+        return Ok(to_micros(start));
+    };
+    next.map(|n| to_micros(n) - 1)
+        .ok_or_else(|| format!("`{text}` is out of range"))
+}
+
 pub fn to_micros(t: NaiveDateTime) -> i64 {
     t.and_utc().timestamp_micros()
 }

@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use crate::error::Result;
 
 pub mod demo;
+pub mod evaluate;
 pub mod later;
 pub mod score;
 pub mod validate;
@@ -27,8 +28,8 @@ pub enum Command {
     Validate(validate::Args),
     /// Score every lead with the live model as of a date.
     Score(score::Args),
-    /// Threshold quality per period, live score and fitted model side by side (not available yet).
-    Evaluate(later::Args),
+    /// Live score and a fitted model side by side: ranking, thresholds, per period, out of time.
+    Evaluate(evaluate::Args),
     /// High-score non-converters by attribute and pair of attributes (not available yet).
     Segments(later::Args),
     /// Recommended weights and thresholds as a loadable config (not available yet).
@@ -60,9 +61,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Command::Demo(a) => demo::run(a),
         Command::Validate(a) => validate::run(a),
         Command::Score(a) => score::run(a),
-        Command::Evaluate(_)
-        | Command::Segments(_)
-        | Command::Calibrate(_)
-        | Command::Report(_) => later::run(name),
+        Command::Evaluate(a) => evaluate::run(a),
+        Command::Segments(_) | Command::Calibrate(_) | Command::Report(_) => later::run(name),
     }
 }

@@ -37,7 +37,7 @@ pub struct Args {
     pub out: Option<PathBuf>,
 }
 
-fn default_model(data: &Path) -> PathBuf {
+pub fn default_model(data: &Path) -> PathBuf {
     let dir = if data.is_dir() {
         data
     } else {

@@ -163,18 +163,31 @@ impl MatchedEvents {
     /// Fire counts and points per lead (rows) and rule (columns) at `as_of`; leads created after
     /// `as_of` get zeros (the caller leaves them out).
     pub fn contributions(&self, model: &ScoringModel, as_of: i64) -> (Vec<u32>, Vec<f64>) {
+        self.contributions_at(model, |_| as_of)
+    }
+
+    /// [`Self::contributions`] with a time per lead (each lead's snapshot, for example).
+    pub fn contributions_at(
+        &self,
+        model: &ScoringModel,
+        as_of: impl Fn(usize) -> i64 + Sync,
+    ) -> (Vec<u32>, Vec<f64>) {
         let n_rules = model.implicit.len();
         let n_leads = self.offsets.len() - 1;
         let mut fires = vec![0u32; n_leads * n_rules];
         let mut points = vec![0f64; n_leads * n_rules];
+        if n_rules == 0 {
+            return (fires, points);
+        }
         fires
-            .par_chunks_mut(n_rules.max(1))
-            .zip(points.par_chunks_mut(n_rules.max(1)))
+            .par_chunks_mut(n_rules)
+            .zip(points.par_chunks_mut(n_rules))
             .enumerate()
             .for_each(|(lead, (f, p))| {
                 let events = self.lead(lead);
+                let t = as_of(lead);
                 for (r, rule) in model.implicit.iter().enumerate() {
-                    let (n, pts) = rule_at(rule, events, 1u64 << r, as_of);
+                    let (n, pts) = rule_at(rule, events, 1u64 << r, t);
                     f[r] = n;
                     p[r] = pts;
                 }

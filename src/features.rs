@@ -1,0 +1,464 @@
+//! Stage: features as of each lead's snapshot (point in time).
+//!
+//! Input: a checked [`Dataset`], the live [`ScoringModel`], a [`LabelSpec`], the lead window
+//! (`since`..=`until` on `created_at`), the data end and the start of the test period.
+//! Output: [`FeatureTable`], one row per *evaluable* lead (mature, not came-in-hot) in order of
+//! creation, with named features, the label, the live score at the snapshot and the replayed
+//! hand-over times; plus the label counts for every selected lead.
+//!
+//! Guarantees:
+//! - only events at or before a lead's own snapshot enter its features and live score (events
+//!   after it change nothing: pinned by a test);
+//! - encodings (which levels are kept, imputation values) are learned from training rows only
+//!   (created before the test period), so the test period does not shape its own features;
+//! - every feature has a readable name that maps back to a rule or an attribute value:
+//!   `rule:<name>`, `<attribute>=<value>`, `<attribute>=(other)`, `<attribute>=(missing)`,
+//!   `<attribute> in [min, below)`, `log1p(<attribute>)`.
+//!
+//! A rule's feature is its fire count as the live model counts it at the snapshot: inside the
+//! window, weighted by the half-life, and stopped where the cap binds. It is computed as the
+//! rule's points at the snapshot divided by its points per fire (for a progressive rule, its
+//! first step), so a recommended weight per unit is directly a number of points.
+
+use std::collections::HashMap;
+
+use ndarray::Array2;
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::data::{AttributeKind, Dataset};
+use crate::error::{Error, Result};
+use crate::label::{self, LabelSpec, LabelSummary};
+use crate::scoring::config::{Condition, Points, ScoringModel};
+use crate::scoring::explicit::with_explicit_points;
+use crate::scoring::implicit::MatchedEvents;
+
+const DAY: i64 = 86_400_000_000;
+
+/// Where a feature comes from; the recommendation maps coefficients back through this.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Source {
+    /// An implicit rule (index into `model.implicit`), in units of its points per fire.
+    Rule { rule: usize, unit: f64 },
+    /// A categorical level (or a pooled/missing pseudo-level) of an attribute.
+    Level { attribute: String, value: String },
+    /// A numeric attribute inside one of the live model's ranges for it.
+    Range {
+        attribute: String,
+        min: Option<f64>,
+        below: Option<f64>,
+    },
+    /// sign(x)·ln(1 + |x|) of a numeric attribute (missing imputed with the training median).
+    Log { attribute: String },
+}
+
+/// Options of the feature builder.
+#[derive(Debug, Clone)]
+pub struct FeatureSpec {
+    pub label: LabelSpec,
+    /// Leads created in `[since, until]` (µs).
+    pub since: i64,
+    pub until: i64,
+    /// End of the data (µs): maturity and the replay stop here.
+    pub data_end: i64,
+    /// Leads created at or after this time are the test period (µs).
+    pub test_from: i64,
+    /// A level seen on fewer training leads is pooled into `(other)`.
+    pub min_level_count: usize,
+    /// At most this many levels per attribute (the most frequent); the rest are pooled.
+    pub max_levels: usize,
+}
+
+/// The feature table.
+pub struct FeatureTable {
+    pub names: Vec<String>,
+    pub sources: Vec<Source>,
+    /// Rows: evaluable leads in order of creation; columns: `names`.
+    pub x: Array2<f64>,
+    pub y: Vec<bool>,
+    pub created: Vec<i64>,
+    pub snapshot: Vec<i64>,
+    pub converted_at: Vec<Option<i64>>,
+    /// Live score at the snapshot (explicit + implicit).
+    pub live_score: Vec<f64>,
+    /// Replayed first crossings of MQL and SQL (any time up to the data end).
+    pub mql_at: Vec<Option<i64>>,
+    pub sql_at: Vec<Option<i64>>,
+    /// Label counts over every lead created in the window.
+    pub labels: LabelSummary,
+    /// Creation times of every selected lead with its status (for per-period counts).
+    pub all_created: Vec<i64>,
+    pub all_status: Vec<String>,
+    /// Attributes left out, with the reason.
+    pub skipped: Vec<(String, String)>,
+    /// Rows before `test_from`.
+    pub n_train: usize,
+}
+
+/// Build the feature table.
+pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<FeatureTable> {
+    let _t = crate::timing::Stage::start("features");
+    let end = crate::timeparse::from_micros(spec.data_end)
+        .ok_or_else(|| Error::Internal("data end out of range".into()))?;
+    let labelled = label::label(&ds.leads, ds.outcomes.as_ref(), &spec.label, end)?;
+    // Explicit points per lead (same row order as the leads table).
+    let explicit_df = with_explicit_points(ds.leads.clone().lazy(), model)
+        .select([col("explicit_score")])
+        .collect()
+        .map_err(Error::polars("explicit points"))?;
+    let mut table = labelled
+        .hstack(explicit_df.columns())
+        .map_err(Error::polars("explicit points"))?;
+    table
+        .with_column(Column::new(
+            "__row".into(),
+            (0..ds.leads.height() as u32).collect::<Vec<u32>>(),
+        ))
+        .map_err(Error::polars("row index"))?;
+    let created_i = col("created_at").cast(DataType::Int64);
+    let selected = table
+        .lazy()
+        .filter(
+            created_i
+                .clone()
+                .gt_eq(lit(spec.since))
+                .and(created_i.clone().lt_eq(lit(spec.until))),
+        )
+        .sort(["created_at", "__row"], Default::default())
+        .collect()
+        .map_err(Error::polars("selecting leads"))?;
+    let labels = label::summarize(&selected)?;
+    let i64s = |df: &DataFrame, c: &str| -> Result<Vec<Option<i64>>> {
+        Ok(df
+            .column(c)
+            .and_then(|c| c.cast(&DataType::Int64))
+            .map_err(Error::polars("feature table"))?
+            .i64()
+            .map_err(Error::polars("feature table"))?
+            .iter()
+            .collect())
+    };
+    let all_created: Vec<i64> = i64s(&selected, "created_at")?
+        .into_iter()
+        .flatten()
+        .collect();
+    let all_status: Vec<String> = selected
+        .column("status")
+        .and_then(|c| c.str().cloned())
+        .map_err(Error::polars("status"))?
+        .iter()
+        .map(|s| s.unwrap_or("").to_string())
+        .collect();
+    let rows = selected
+        .lazy()
+        .filter(col("status").is_in(
+            lit(Series::new("s".into(), ["converted", "not_converted"])).implode(false),
+            false,
+        ))
+        .collect()
+        .map_err(Error::polars("evaluable leads"))?;
+    let n = rows.height();
+    let created: Vec<i64> = i64s(&rows, "created_at")?
+        .into_iter()
+        .map(|v| v.unwrap_or(0))
+        .collect();
+    let snapshot: Vec<i64> = created
+        .iter()
+        .map(|c| c + spec.label.snapshot_days * DAY)
+        .collect();
+    let converted_at = i64s(&rows, "converted_at")?;
+    let y: Vec<bool> = rows
+        .column("status")
+        .and_then(|c| c.str().cloned())
+        .map_err(Error::polars("status"))?
+        .iter()
+        .map(|s| s == Some("converted"))
+        .collect();
+    let explicit: Vec<f64> = rows
+        .column("explicit_score")
+        .and_then(|c| c.f64().cloned())
+        .map_err(Error::polars("explicit"))?
+        .iter()
+        .map(|v| v.unwrap_or(0.0))
+        .collect();
+    let lead_rows: Vec<u32> = rows
+        .column("__row")
+        .and_then(|c| c.u32().cloned())
+        .map_err(Error::polars("rows"))?
+        .iter()
+        .flatten()
+        .collect();
+    let n_train = created.iter().filter(|&&c| c < spec.test_from).count();
+
+    // Behaviour: events up to the data end, matched once; each lead read at its own snapshot.
+    let ids = rows
+        .column("lead_id")
+        .map_err(Error::polars("ids"))?
+        .clone();
+    let n_rules = model.implicit.len();
+    let (points, crossings) = match ds.events() {
+        Some(ev) if n_rules > 0 && n > 0 => {
+            let m = MatchedEvents::build(ev, &ids, model, spec.data_end)?;
+            let (_, p) = m.contributions_at(model, |i| snapshot[i]);
+            let c = m.first_crossings(
+                model,
+                &explicit,
+                &created,
+                spec.data_end,
+                &[model.mql, model.sql],
+            )?;
+            (p, c)
+        }
+        _ => (
+            vec![0.0; n * n_rules],
+            explicit
+                .iter()
+                .zip(&created)
+                .map(|(e, c)| {
+                    [model.mql, model.sql]
+                        .iter()
+                        .map(|t| (e >= t).then_some(*c))
+                        .collect()
+                })
+                .collect(),
+        ),
+    };
+    let live_score: Vec<f64> = (0..n)
+        .map(|i| explicit[i] + points[i * n_rules..(i + 1) * n_rules].iter().sum::<f64>())
+        .collect();
+    let mut names = Vec::new();
+    let mut sources = Vec::new();
+    let mut columns: Vec<Vec<f64>> = Vec::new();
+    for (r, rule) in model.implicit.iter().enumerate() {
+        let unit = match &rule.points {
+            Points::Each(p) => *p,
+            Points::Progressive(v) => v[0],
+        };
+        let unit = if unit == 0.0 { 1.0 } else { unit };
+        names.push(format!("rule:{}", rule.name));
+        sources.push(Source::Rule { rule: r, unit });
+        columns.push((0..n).map(|i| points[i * n_rules + r] / unit).collect());
+    }
+
+    // Profile attributes, encoded from training rows.
+    let mut skipped = Vec::new();
+    for attr in &ds.attributes {
+        let c = ds
+            .leads
+            .column(&attr.name)
+            .map_err(Error::polars("attribute"))?;
+        let ranges: Vec<(Option<f64>, Option<f64>)> = model
+            .explicit
+            .iter()
+            .filter(|r| r.attribute == attr.name)
+            .filter_map(|r| match r.condition {
+                Condition::Range { min, below } => Some((min, below)),
+                _ => None,
+            })
+            .collect();
+        match attr.kind {
+            AttributeKind::Integer | AttributeKind::Float => {
+                let v: Vec<Option<f64>> = c
+                    .cast(&DataType::Float64)
+                    .map_err(Error::polars("attribute"))?
+                    .f64()
+                    .map_err(Error::polars("attribute"))?
+                    .iter()
+                    .map(|v| v.filter(|x| x.is_finite()))
+                    .collect();
+                let vals: Vec<Option<f64>> = lead_rows.iter().map(|&r| v[r as usize]).collect();
+                numeric_features(
+                    &attr.name,
+                    &vals,
+                    &ranges,
+                    n_train,
+                    &mut names,
+                    &mut sources,
+                    &mut columns,
+                );
+            }
+            AttributeKind::Text | AttributeKind::Bool => {
+                let s = c
+                    .cast(&DataType::String)
+                    .map_err(Error::polars("attribute"))?;
+                let s = s.str().map_err(Error::polars("attribute"))?;
+                let all: Vec<Option<&str>> = s.iter().collect();
+                let vals: Vec<Option<&str>> = lead_rows.iter().map(|&r| all[r as usize]).collect();
+                if let Some(reason) = categorical_features(
+                    &attr.name,
+                    &vals,
+                    n_train,
+                    spec,
+                    &mut names,
+                    &mut sources,
+                    &mut columns,
+                ) {
+                    skipped.push((attr.name.clone(), reason));
+                }
+            }
+        }
+    }
+    let x = Array2::from_shape_fn((n, columns.len()), |(i, j)| columns[j][i]);
+    let (mql_at, sql_at) = crossings.iter().map(|c| (c[0], c[1])).unzip();
+    Ok(FeatureTable {
+        names,
+        sources,
+        x,
+        y,
+        created,
+        snapshot,
+        converted_at,
+        live_score,
+        mql_at,
+        sql_at,
+        labels,
+        all_created,
+        all_status,
+        skipped,
+        n_train,
+    })
+}
+
+fn numeric_features(
+    name: &str,
+    vals: &[Option<f64>],
+    ranges: &[(Option<f64>, Option<f64>)],
+    n_train: usize,
+    names: &mut Vec<String>,
+    sources: &mut Vec<Source>,
+    columns: &mut Vec<Vec<f64>>,
+) {
+    let train_missing = vals[..n_train].iter().filter(|v| v.is_none()).count();
+    if ranges.is_empty() {
+        let mut known: Vec<f64> = vals[..n_train].iter().flatten().copied().collect();
+        known.sort_by(f64::total_cmp);
+        let median = known.get(known.len() / 2).copied().unwrap_or(0.0);
+        let log = |x: f64| x.signum() * x.abs().ln_1p();
+        names.push(format!("log1p({name})"));
+        sources.push(Source::Log {
+            attribute: name.to_string(),
+        });
+        columns.push(vals.iter().map(|v| log(v.unwrap_or(median))).collect());
+    } else {
+        for &(min, below) in ranges {
+            let fmt = |b: Option<f64>, open: &str| b.map_or(open.to_string(), |v| format!("{v}"));
+            names.push(format!(
+                "{name} in [{}, {})",
+                fmt(min, "-inf"),
+                fmt(below, "inf")
+            ));
+            sources.push(Source::Range {
+                attribute: name.to_string(),
+                min,
+                below,
+            });
+            columns.push(
+                vals.iter()
+                    .map(|v| match v {
+                        Some(x) if min.is_none_or(|m| *x >= m) && below.is_none_or(|b| *x < b) => {
+                            1.0
+                        }
+                        _ => 0.0,
+                    })
+                    .collect(),
+            );
+        }
+    }
+    if train_missing > 0 {
+        names.push(format!("{name}=(missing)"));
+        sources.push(Source::Level {
+            attribute: name.to_string(),
+            value: "(missing)".into(),
+        });
+        columns.push(
+            vals.iter()
+                .map(|v| f64::from(u8::from(v.is_none())))
+                .collect(),
+        );
+    }
+}
+
+/// One-hot levels; returns the reason when the attribute is left out.
+fn categorical_features(
+    name: &str,
+    vals: &[Option<&str>],
+    n_train: usize,
+    spec: &FeatureSpec,
+    names: &mut Vec<String>,
+    sources: &mut Vec<Source>,
+    columns: &mut Vec<Vec<f64>>,
+) -> Option<String> {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    let mut missing = 0;
+    for v in &vals[..n_train] {
+        match v {
+            Some(v) => *counts.entry(v).or_default() += 1,
+            None => missing += 1,
+        }
+    }
+    let known = n_train - missing;
+    if known > 0 && counts.len() * 2 > known && counts.len() > spec.max_levels {
+        return Some(format!(
+            "{} distinct values among {known} training leads: an identifier or free text, not a segment",
+            counts.len()
+        ));
+    }
+    let mut levels: Vec<(&str, usize)> = counts
+        .into_iter()
+        .filter(|(_, c)| *c >= spec.min_level_count)
+        .collect();
+    levels.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    levels.truncate(spec.max_levels);
+    if levels.is_empty() {
+        return Some(format!(
+            "no value is held by at least {} training leads",
+            spec.min_level_count
+        ));
+    }
+    let kept: HashMap<&str, usize> = levels
+        .iter()
+        .enumerate()
+        .map(|(k, (v, _))| (*v, k))
+        .collect();
+    let pooled = vals[..n_train]
+        .iter()
+        .any(|v| v.is_some_and(|v| !kept.contains_key(v)));
+    let base = columns.len();
+    for (v, _) in &levels {
+        names.push(format!("{name}={v}"));
+        sources.push(Source::Level {
+            attribute: name.to_string(),
+            value: v.to_string(),
+        });
+        columns.push(vec![0.0; vals.len()]);
+    }
+    let other = pooled.then(|| {
+        names.push(format!("{name}=(other)"));
+        sources.push(Source::Level {
+            attribute: name.to_string(),
+            value: "(other)".into(),
+        });
+        columns.push(vec![0.0; vals.len()]);
+        columns.len() - 1
+    });
+    let miss = (missing > 0).then(|| {
+        names.push(format!("{name}=(missing)"));
+        sources.push(Source::Level {
+            attribute: name.to_string(),
+            value: "(missing)".into(),
+        });
+        columns.push(vec![0.0; vals.len()]);
+        columns.len() - 1
+    });
+    for (i, v) in vals.iter().enumerate() {
+        let j = match v {
+            Some(v) => kept.get(v).map(|k| base + k).or(other),
+            None => miss,
+        };
+        if let Some(j) = j {
+            columns[j][i] = 1.0;
+        }
+    }
+    None
+}

@@ -1,0 +1,546 @@
+//! Stage: the predictive model. An L2-penalised logistic regression (linfa-logistic) on
+//! standardised features, its penalty chosen by time-ordered cross-validation.
+//!
+//! Input: a dense feature matrix (rows = leads in time order of creation, columns = named
+//! features), the labels, and [`LogisticParams`]. Output: [`FittedLogistic`], whose
+//! coefficients are on the standardised scale and also given per unit of each raw feature.
+//! Guarantees:
+//! - parameters are checked before any fitting ([`LogisticParams::check`]);
+//! - one class, too few converters or non-finite features are typed errors ([`FitError`]),
+//!   never panics;
+//! - linfa-logistic treats the *majority* class as positive; this module always returns the
+//!   coefficients and probabilities of *converting* (pinned by a test);
+//! - deterministic: the sample of non-converters is drawn with a seeded generator.
+//!
+//! Speed: linfa's L-BFGS is slow on a million rows (see STACK-NOTES). The penalty is therefore
+//! chosen on a case-control sample (every converter, a seeded sample of non-converters, the
+//! intercept corrected by ln(sampling rate)), and the final full fit is warm-started from the
+//! sample fit, with the gradient tolerance scaled by the number of rows.
+
+use ndarray::{Array1, Array2, ArrayView2, Axis};
+use rand::SeedableRng;
+use rand::seq::index::sample;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use linfa::prelude::*;
+use linfa_logistic::LogisticRegression;
+
+/// Why a model could not be fitted.
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+pub enum FitError {
+    #[error(
+        "every training lead has the same outcome ({0}); a model needs converters and non-converters"
+    )]
+    OneClass(&'static str),
+    #[error(
+        "only {found} converters in the training period; at least {needed} are needed (lower it with --min-converters, or widen --since/--until)"
+    )]
+    TooFewConverters { found: usize, needed: usize },
+    #[error("feature `{0}` has a missing or non-finite value")]
+    NonFinite(String),
+    #[error("invalid model parameter: {0}")]
+    Param(String),
+    #[error("the logistic fit failed: {0}")]
+    Solver(String),
+}
+
+/// Hyperparameters of the fit.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogisticParams {
+    /// Candidate L2 penalties per training row (alpha = penalty x rows, on standardised
+    /// features; scikit-learn's C = 1 / alpha).
+    pub penalties: Vec<f64>,
+    /// Consecutive time blocks for cross-validation (folds = blocks - 1).
+    pub time_blocks: usize,
+    pub min_converters: usize,
+    /// Most training rows used for choosing the penalty.
+    pub cv_rows: usize,
+    /// Most training rows of the sample fit that warm-starts the full fit.
+    pub sample_rows: usize,
+    /// Gradient tolerance per row of the final fit (linfa's tolerance is on the summed loss).
+    pub tolerance: f64,
+    /// Looser tolerance per row for the cross-validation fits and the warm-start fit.
+    pub search_tolerance: f64,
+    pub max_iterations: u64,
+    pub seed: u64,
+}
+
+impl Default for LogisticParams {
+    fn default() -> Self {
+        LogisticParams {
+            penalties: vec![1e-5, 1e-4, 1e-3, 1e-2, 1e-1],
+            time_blocks: 4,
+            min_converters: 30,
+            cv_rows: 40_000,
+            sample_rows: 150_000,
+            tolerance: 5e-5,
+            search_tolerance: 1e-4,
+            max_iterations: 500,
+            seed: 20_230_101,
+        }
+    }
+}
+
+impl LogisticParams {
+    pub fn check(&self) -> Result<(), FitError> {
+        if self.penalties.is_empty() || self.penalties.iter().any(|p| !p.is_finite() || *p <= 0.0) {
+            return Err(FitError::Param(
+                "penalties must be a non-empty list of positive numbers".into(),
+            ));
+        }
+        if self.time_blocks < 2 {
+            return Err(FitError::Param("time_blocks must be at least 2".into()));
+        }
+        if self.min_converters < 1 {
+            return Err(FitError::Param("min_converters must be at least 1".into()));
+        }
+        if self.sample_rows < 100 {
+            return Err(FitError::Param("sample_rows must be at least 100".into()));
+        }
+        if !(self.tolerance.is_finite() && self.tolerance > 0.0) || self.max_iterations == 0 {
+            return Err(FitError::Param(
+                "tolerance must be positive and max_iterations at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Fit on `x` (rows in order of creation time) and `y` (`true` = converted).
+    pub fn fit(
+        &self,
+        x: ArrayView2<f64>,
+        y: &[bool],
+        names: &[String],
+    ) -> Result<FittedLogistic, FitError> {
+        self.check()?;
+        check_data(x, y, names, self.min_converters)?;
+        let scaler = Scaler::fit(x);
+        let xs = scaler.transform(x);
+        let n = y.len();
+        // Case-control sample: every converter, non-converters sampled.
+        let sample = CaseControl::draw(y, self.sample_rows, self.seed);
+        let (xs_s, y_s) = sample.select(&xs, y);
+        // Penalty by time-ordered cross-validation on a smaller sample (rows stay in time
+        // order); the (penalty, fold) fits run in parallel.
+        let cv_sample = CaseControl::draw(y, self.cv_rows, self.seed ^ 0x5eed);
+        let (xs_c, y_c) = cv_sample.select(&xs, y);
+        let blocks = self.time_blocks;
+        let m = y_c.len();
+        let bounds: Vec<usize> = (0..=blocks).map(|b| b * m / blocks).collect();
+        let _t = crate::timing::Stage::start("fit: penalty by CV");
+        let jobs: Vec<(usize, usize)> = (0..self.penalties.len())
+            .flat_map(|p| (1..blocks).map(move |k| (p, k)))
+            .collect();
+        let losses: Vec<Option<f64>> = jobs
+            .par_iter()
+            .map(|&(p, k)| {
+                let penalty = self.penalties[p];
+                let (tr, va) = (0..bounds[k], bounds[k]..bounds[k + 1]);
+                let ytr = &y_c[tr.clone()];
+                let yva = &y_c[va.clone()];
+                if !ytr.iter().any(|&v| v) || ytr.iter().all(|&v| v) || yva.is_empty() {
+                    return Ok(None);
+                }
+                let xtr = xs_c.slice(ndarray::s![tr, ..]);
+                let fit = fit_alpha(
+                    xtr,
+                    ytr,
+                    penalty * ytr.len() as f64,
+                    None,
+                    self.search_tolerance * ytr.len() as f64,
+                    self.max_iterations,
+                )?;
+                let b = fit.1 + cv_sample.log_rate;
+                let xva = xs_c.slice(ndarray::s![va, ..]);
+                let p: Vec<f64> = xva.dot(&fit.0).iter().map(|z| sigmoid(z + b)).collect();
+                Ok(Some(cv_sample.weighted_log_loss(yva, &p)))
+            })
+            .collect::<Result<_, FitError>>()?;
+        let mut cv = Vec::new();
+        for (p, &penalty) in self.penalties.iter().enumerate() {
+            let mut fold = Vec::new();
+            for (job, loss) in jobs.iter().zip(&losses) {
+                if job.0 == p
+                    && let Some(l) = *loss
+                {
+                    fold.push(l);
+                }
+            }
+            let mean = (!fold.is_empty()).then(|| fold.iter().sum::<f64>() / fold.len() as f64);
+            cv.push(CvPoint {
+                penalty,
+                folds: fold.len(),
+                mean_log_loss: mean,
+            });
+        }
+        let best = cv
+            .iter()
+            .filter_map(|c| c.mean_log_loss.map(|l| (c.penalty, l)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(p, _)| p)
+            .unwrap_or(self.penalties[self.penalties.len() / 2]);
+        drop(_t);
+        // Warm start from the sample fit, then the full fit.
+        let _t = crate::timing::Stage::start("fit: sample");
+        let warm = fit_alpha(
+            xs_s.view(),
+            &y_s,
+            best * y_s.len() as f64,
+            None,
+            self.search_tolerance * y_s.len() as f64,
+            self.max_iterations,
+        )?;
+        drop(_t);
+        let _t = crate::timing::Stage::start("fit: full, warm-started");
+        let (coef, intercept) = fit_alpha(
+            xs.view(),
+            y,
+            best * n as f64,
+            Some((warm.0, warm.1 + sample.log_rate)),
+            self.tolerance * n as f64,
+            self.max_iterations,
+        )?;
+        drop(_t);
+        let raw_coef = &coef / &scaler.scale;
+        let raw_intercept = intercept - (&scaler.mean * &raw_coef).sum();
+        Ok(FittedLogistic {
+            names: names.to_vec(),
+            mean: scaler.mean.to_vec(),
+            scale: scaler.scale.to_vec(),
+            coef: coef.to_vec(),
+            intercept,
+            raw_coef: raw_coef.to_vec(),
+            raw_intercept,
+            penalty: best,
+            alpha: best * n as f64,
+            rows: n,
+            converters: y.iter().filter(|&&v| v).count(),
+            sample_rows: y_s.len(),
+            cv,
+        })
+    }
+}
+
+fn check_data(
+    x: ArrayView2<f64>,
+    y: &[bool],
+    names: &[String],
+    min_converters: usize,
+) -> Result<(), FitError> {
+    if x.nrows() != y.len() || x.ncols() != names.len() {
+        return Err(FitError::Param(format!(
+            "{} rows x {} features, but {} labels and {} names",
+            x.nrows(),
+            x.ncols(),
+            y.len(),
+            names.len()
+        )));
+    }
+    let pos = y.iter().filter(|&&v| v).count();
+    if pos == 0 {
+        return Err(FitError::OneClass("no lead converted"));
+    }
+    if pos == y.len() {
+        return Err(FitError::OneClass("every lead converted"));
+    }
+    if pos < min_converters {
+        return Err(FitError::TooFewConverters {
+            found: pos,
+            needed: min_converters,
+        });
+    }
+    for (j, c) in x.axis_iter(Axis(1)).enumerate() {
+        if c.iter().any(|v| !v.is_finite()) {
+            return Err(FitError::NonFinite(names[j].clone()));
+        }
+    }
+    Ok(())
+}
+
+/// One penalty's cross-validated loss.
+#[derive(Debug, Clone, Serialize)]
+pub struct CvPoint {
+    pub penalty: f64,
+    pub folds: usize,
+    /// Mean over folds of the validation log-loss (non-converters weighted back to the full
+    /// population).
+    pub mean_log_loss: Option<f64>,
+}
+
+/// A fitted model.
+#[derive(Debug, Clone, Serialize)]
+pub struct FittedLogistic {
+    pub names: Vec<String>,
+    pub mean: Vec<f64>,
+    /// Population standard deviation (1 for a constant feature).
+    pub scale: Vec<f64>,
+    /// Coefficients on standardised features: log-odds per standard deviation.
+    pub coef: Vec<f64>,
+    pub intercept: f64,
+    /// Coefficients per unit of each raw feature.
+    pub raw_coef: Vec<f64>,
+    pub raw_intercept: f64,
+    pub penalty: f64,
+    pub alpha: f64,
+    pub rows: usize,
+    pub converters: usize,
+    pub sample_rows: usize,
+    pub cv: Vec<CvPoint>,
+}
+
+impl FittedLogistic {
+    /// Probability of converting for each row of raw features.
+    pub fn predict(&self, x: ArrayView2<f64>) -> Vec<f64> {
+        let w = Array1::from(self.raw_coef.clone());
+        x.dot(&w)
+            .iter()
+            .map(|z| sigmoid(z + self.raw_intercept))
+            .collect()
+    }
+}
+
+pub fn sigmoid(z: f64) -> f64 {
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (1.0 + e)
+    }
+}
+
+struct Scaler {
+    mean: Array1<f64>,
+    scale: Array1<f64>,
+}
+
+impl Scaler {
+    fn fit(x: ArrayView2<f64>) -> Self {
+        let mean = x
+            .mean_axis(Axis(0))
+            .unwrap_or_else(|| Array1::zeros(x.ncols()));
+        let scale = x
+            .std_axis(Axis(0), 0.0)
+            .mapv(|s| if s > 0.0 && s.is_finite() { s } else { 1.0 });
+        Scaler { mean, scale }
+    }
+    fn transform(&self, x: ArrayView2<f64>) -> Array2<f64> {
+        (&x - &self.mean) / &self.scale
+    }
+}
+
+/// A seeded sample of at most `max_rows` rows in the original (time) order: every converter
+/// while converters are fewer than half of `max_rows`, and non-converters sampled to fill the
+/// rest; beyond that both classes are sampled to half each. The intercept fitted on the sample
+/// is corrected by ln(non-converter rate) - ln(converter rate).
+struct CaseControl {
+    rows: Option<Vec<usize>>,
+    /// Added to the sample's intercept.
+    log_rate: f64,
+    pos_rate: f64,
+    neg_rate: f64,
+}
+
+impl CaseControl {
+    fn draw(y: &[bool], max_rows: usize, seed: u64) -> Self {
+        let pos: Vec<usize> = (0..y.len()).filter(|&i| y[i]).collect();
+        let neg: Vec<usize> = (0..y.len()).filter(|&i| !y[i]).collect();
+        if y.len() <= max_rows {
+            return CaseControl {
+                rows: None,
+                log_rate: 0.0,
+                pos_rate: 1.0,
+                neg_rate: 1.0,
+            };
+        }
+        let keep_pos = pos.len().min(max_rows / 2);
+        let keep_neg = (max_rows - keep_pos).min(neg.len());
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut pick = |from: &[usize], k: usize| -> Vec<usize> {
+            if k == from.len() {
+                from.to_vec()
+            } else {
+                sample(&mut rng, from.len(), k)
+                    .into_iter()
+                    .map(|j| from[j])
+                    .collect()
+            }
+        };
+        let mut rows = pick(&pos, keep_pos);
+        rows.extend(pick(&neg, keep_neg));
+        rows.sort_unstable();
+        let pos_rate = keep_pos as f64 / pos.len().max(1) as f64;
+        let neg_rate = keep_neg as f64 / neg.len().max(1) as f64;
+        CaseControl {
+            rows: Some(rows),
+            log_rate: neg_rate.ln() - pos_rate.ln(),
+            pos_rate,
+            neg_rate,
+        }
+    }
+    fn select(&self, xs: &Array2<f64>, y: &[bool]) -> (Array2<f64>, Vec<bool>) {
+        match &self.rows {
+            None => (xs.clone(), y.to_vec()),
+            Some(r) => (xs.select(Axis(0), r), r.iter().map(|&i| y[i]).collect()),
+        }
+    }
+    /// Log-loss with each row weighted back to its share of the full data.
+    fn weighted_log_loss(&self, y: &[bool], p: &[f64]) -> f64 {
+        let eps = f64::EPSILON;
+        let (mut s, mut w) = (0.0, 0.0);
+        for (&y, &p) in y.iter().zip(p) {
+            let p = p.clamp(eps, 1.0 - eps);
+            let (l, wt) = if y {
+                (-p.ln(), 1.0 / self.pos_rate)
+            } else {
+                (-(1.0 - p).ln(), 1.0 / self.neg_rate)
+            };
+            s += l * wt;
+            w += wt;
+        }
+        s / w
+    }
+}
+
+/// One linfa fit with penalty `alpha` on the summed loss; returns (coefficients, intercept) for
+/// the log-odds of *converting*, whichever class linfa took as positive.
+pub fn fit_alpha(
+    x: ArrayView2<f64>,
+    y: &[bool],
+    alpha: f64,
+    init: Option<(Array1<f64>, f64)>,
+    gradient_tolerance: f64,
+    max_iterations: u64,
+) -> Result<(Array1<f64>, f64), FitError> {
+    // linfa-logistic labels the class with more rows positive (ties: the first row's class).
+    let pos = y.iter().filter(|&&v| v).count();
+    let linfa_pos_is_converted = pos > y.len() - pos || (2 * pos == y.len() && y[0]);
+    let sign = if linfa_pos_is_converted { 1.0 } else { -1.0 };
+    let targets = Array1::from(y.to_vec());
+    let ds = DatasetBase::new(x, targets);
+    let mut params = LogisticRegression::default()
+        .alpha(alpha)
+        .gradient_tolerance(gradient_tolerance)
+        .max_iterations(max_iterations);
+    if let Some((w, b)) = init {
+        let mut p = Array1::zeros(w.len() + 1);
+        p.slice_mut(ndarray::s![..w.len()]).assign(&(&w * sign));
+        p[w.len()] = b * sign;
+        params = params.initial_params(p);
+    }
+    let fitted = params
+        .fit(&ds)
+        .map_err(|e| FitError::Solver(e.to_string()))?;
+    let positive = fitted.labels().pos.class;
+    if positive != linfa_pos_is_converted {
+        return Err(FitError::Solver(
+            "linfa-logistic chose an unexpected positive class".into(),
+        ));
+    }
+    Ok((fitted.params() * sign, fitted.intercept() * sign))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand_distr::{Distribution, Uniform};
+
+    /// 6,000 rows of four features with a known logistic signal, in "time" order.
+    fn world(n: usize, seed: u64) -> (Array2<f64>, Vec<bool>, Vec<String>) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let u = Uniform::new(0.0f64, 1.0).unwrap();
+        let x = Array2::from_shape_fn((n, 4), |(_, j)| match j {
+            0 => (u.sample(&mut rng) * 5.0).floor(),
+            1 => f64::from(u8::from(u.sample(&mut rng) < 0.3)),
+            2 => u.sample(&mut rng) * 10.0,
+            _ => f64::from(u8::from(u.sample(&mut rng) < 0.05)),
+        });
+        let y = (0..n)
+            .map(|i| {
+                let z =
+                    -3.0 + 0.6 * x[[i, 0]] - 0.9 * x[[i, 1]] + 0.05 * x[[i, 2]] + 1.5 * x[[i, 3]];
+                u.sample(&mut rng) < sigmoid(z)
+            })
+            .collect();
+        let names = ["opens", "freemail", "noise", "demo"]
+            .map(String::from)
+            .to_vec();
+        (x, y, names)
+    }
+
+    #[test]
+    fn the_sampled_warm_start_ends_at_the_full_fit() {
+        let (x, y, names) = world(6000, 1);
+        let params = LogisticParams {
+            cv_rows: 1500,
+            sample_rows: 1500,
+            tolerance: 1e-8,
+            ..LogisticParams::default()
+        };
+        let fitted = params.fit(x.view(), &y, &names).unwrap();
+        // A plain full fit from zero at the chosen penalty.
+        let scaler = Scaler::fit(x.view());
+        let xs = scaler.transform(x.view());
+        let (w, b) = fit_alpha(xs.view(), &y, fitted.alpha, None, 1e-8 * 6000.0, 10_000).unwrap();
+        for j in 0..4 {
+            assert!(
+                (fitted.coef[j] - w[j]).abs() < 1e-4,
+                "{j}: {} vs {}",
+                fitted.coef[j],
+                w[j]
+            );
+        }
+        assert!((fitted.intercept - b).abs() < 1e-4);
+        // Signs follow the planted signal (converting direction, despite linfa's convention).
+        assert!(fitted.raw_coef[0] > 0.0 && fitted.raw_coef[1] < 0.0 && fitted.raw_coef[3] > 0.0);
+    }
+
+    #[test]
+    fn one_class_and_too_few_converters_are_typed_errors() {
+        let (x, _, names) = world(200, 2);
+        let p = LogisticParams::default();
+        assert_eq!(
+            p.fit(x.view(), &[false; 200], &names).unwrap_err(),
+            FitError::OneClass("no lead converted")
+        );
+        assert_eq!(
+            p.fit(x.view(), &[true; 200], &names).unwrap_err(),
+            FitError::OneClass("every lead converted")
+        );
+        let mut y = vec![false; 200];
+        y[..12].iter_mut().for_each(|v| *v = true);
+        assert_eq!(
+            p.fit(x.view(), &y, &names).unwrap_err(),
+            FitError::TooFewConverters {
+                found: 12,
+                needed: 30
+            }
+        );
+        let mut bad = x.clone();
+        bad[[5, 2]] = f64::NAN;
+        y[..40].iter_mut().for_each(|v| *v = true);
+        assert_eq!(
+            p.fit(bad.view(), &y, &names).unwrap_err(),
+            FitError::NonFinite("noise".into())
+        );
+        let wrong = LogisticParams {
+            penalties: vec![],
+            ..LogisticParams::default()
+        };
+        assert!(matches!(
+            wrong.fit(x.view(), &y, &names),
+            Err(FitError::Param(_))
+        ));
+    }
+
+    #[test]
+    fn perfect_separation_is_held_by_the_penalty() {
+        let x = Array2::from_shape_fn((400, 1), |(i, _)| i as f64);
+        let y: Vec<bool> = (0..400).map(|i| i >= 300).collect();
+        let fitted = LogisticParams::default()
+            .fit(x.view(), &y, &["t".to_string()])
+            .unwrap();
+        assert!(fitted.coef[0].is_finite() && fitted.coef[0] > 0.0 && fitted.coef[0] < 100.0);
+    }
+}
