@@ -12,7 +12,7 @@ use crate::data::{self, LoadOptions};
 use crate::error::{Error, Result};
 use crate::evaluate::{self, Bootstrap, PeriodKind, PeriodRow, SetMetrics};
 use crate::features::{self, FeatureSpec, Source};
-use crate::label::{LabelSpec, LabelSummary};
+use crate::label::LabelSummary;
 use crate::model::{FittedLogistic, LogisticParams};
 use crate::scoring::config::ScoringModel;
 use crate::timeparse;
@@ -46,15 +46,8 @@ pub struct Args {
     /// Live scoring model; default: scoring.toml in the dataset folder.
     #[arg(long)]
     pub model: Option<PathBuf>,
-    /// Days after created_at at which a lead is judged.
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(i64).range(0..=3650))]
-    pub snapshot_days: i64,
-    /// Days after the snapshot within which the target stage must be reached.
-    #[arg(long, default_value_t = 180, value_parser = clap::value_parser!(i64).range(1..=3650))]
-    pub horizon_days: i64,
-    /// Stage that counts as converted.
-    #[arg(long, default_value = "won")]
-    pub target: String,
+    #[command(flatten)]
+    pub label: crate::cmd::common::LabelArgs,
     /// First creation month (or date) of the test period; default: the last two calendar
     /// quarters that hold mature leads.
     #[arg(long)]
@@ -177,19 +170,15 @@ pub fn run(a: Args) -> Result<()> {
             timeparse::display_micros(data_end)
         )));
     }
-    let label = LabelSpec {
-        snapshot_days: a.snapshot_days,
-        horizon_days: a.horizon_days,
-        target_stage: a.target.clone(),
-    };
+    let label = a.label.spec();
     // The newest lead that can be mature: its snapshot + horizon reaches the data end.
-    let last_mature = data_end - (a.snapshot_days + a.horizon_days) * DAY;
+    let last_mature = data_end - (a.label.snapshot_days + a.label.horizon_days) * DAY;
     if last_mature < since {
         return Err(Error::Usage(format!(
             "no lead created since {} is mature: a lead needs {} + {} days of data after its creation, and the data ends {}",
             timeparse::display_micros(since),
-            a.snapshot_days,
-            a.horizon_days,
+            a.label.snapshot_days,
+            a.label.horizon_days,
             timeparse::display_micros(data_end)
         )));
     }
@@ -253,7 +242,7 @@ pub fn run(a: Args) -> Result<()> {
         &prob,
         &test_rows,
         &model,
-        a.horizon_days,
+        a.label.horizon_days,
         test_months,
         boot,
     );
@@ -264,7 +253,7 @@ pub fn run(a: Args) -> Result<()> {
         period,
         date_of(since)?,
         test_from,
-        a.horizon_days,
+        a.label.horizon_days,
     );
     drop(_e);
     let metrics = Metrics {
@@ -277,9 +266,9 @@ pub fn run(a: Args) -> Result<()> {
             since: timeparse::display_micros(since),
             until: timeparse::display_micros(data_end),
             data_end: timeparse::display_micros(data_end),
-            snapshot_days: a.snapshot_days,
-            horizon_days: a.horizon_days,
-            target: a.target.clone(),
+            snapshot_days: a.label.snapshot_days,
+            horizon_days: a.label.horizon_days,
+            target: a.label.target.clone(),
             period,
             live_model: model_path.display().to_string(),
             dataset: a.data.display().to_string(),

@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 
 use crate::error::Result;
 
+pub mod common;
 pub mod demo;
 pub mod evaluate;
 pub mod later;

@@ -27,16 +27,10 @@ pub struct Args {
     /// Print the profile as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Days after created_at at which a lead is judged.
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(i64).range(0..=3650))]
-    pub snapshot_days: i64,
-    /// Days after the snapshot within which the target stage must be reached.
-    #[arg(long, default_value_t = 180, value_parser = clap::value_parser!(i64).range(1..=3650))]
-    pub horizon_days: i64,
-    /// Stage that counts as converted.
-    #[arg(long, default_value = "won")]
-    pub target: String,
-    /// End of the data (month, date or date-time); default: the latest timestamp seen.
+    #[command(flatten)]
+    pub label: crate::cmd::common::LabelArgs,
+    /// End of the data (month, date or date-time; a month or date covers all of it); default:
+    /// the latest timestamp seen.
     #[arg(long)]
     pub until: Option<String>,
 }
@@ -72,7 +66,11 @@ pub fn run(args: Args) -> Result<()> {
     let until = args
         .until
         .as_deref()
-        .map(timeparse::parse_bound)
+        .map(|u| {
+            timeparse::parse_until(u).and_then(|t| {
+                timeparse::from_micros(t).ok_or_else(|| format!("`{u}` is out of range"))
+            })
+        })
         .transpose()
         .map_err(|e| Error::Usage(format!("--until {e}")))?;
     let model = args
@@ -95,11 +93,7 @@ pub fn run(args: Args) -> Result<()> {
         }
         None => None,
     };
-    let label_spec = LabelSpec {
-        snapshot_days: args.snapshot_days,
-        horizon_days: args.horizon_days,
-        target_stage: args.target.clone(),
-    };
+    let label_spec = args.label.spec();
     let data_end = until.or(ds.data_end);
     let labels = match (data_end, ds.leads.height()) {
         (Some(end), n) if n > 0 => Some(label::summarize(&label::label(
