@@ -94,6 +94,11 @@ pub struct FeatureTable {
     pub skipped: Vec<(String, String)>,
     /// Rows before `test_from`.
     pub n_train: usize,
+    /// Row of each evaluable lead in the leads table.
+    pub lead_rows: Vec<u32>,
+    /// The leads' events matched to the live model's rules, up to the data end (`None` without
+    /// events or implicit rules). A config with the same rules and other points reuses it.
+    pub matched: Option<MatchedEvents>,
 }
 
 /// Build the feature table.
@@ -197,9 +202,14 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
         .map_err(Error::polars("ids"))?
         .clone();
     let n_rules = model.implicit.len();
-    let (points, crossings) = match ds.events() {
+    let matched = match ds.events() {
         Some(ev) if n_rules > 0 && n > 0 => {
-            let m = MatchedEvents::build(ev, &ids, model, spec.data_end)?;
+            Some(MatchedEvents::build(ev, &ids, model, spec.data_end)?)
+        }
+        _ => None,
+    };
+    let (points, crossings) = match &matched {
+        Some(m) => {
             let (_, p) = m.contributions_at(model, |i| snapshot[i]);
             let c = m.first_crossings(
                 model,
@@ -317,6 +327,8 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
         all_status,
         skipped,
         n_train,
+        lead_rows,
+        matched,
     })
 }
 

@@ -16,6 +16,7 @@ pub mod features;
 pub mod label;
 pub mod model;
 pub mod output;
+pub mod recommend;
 pub mod scoring;
 pub mod timeparse;
 pub mod timing;

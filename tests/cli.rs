@@ -107,7 +107,7 @@ fn every_command_has_help_with_an_example() {
 
 #[test]
 fn commands_not_yet_available_say_so_and_exit_2() {
-    for c in ["segments", "calibrate", "report"] {
+    for c in ["segments", "report"] {
         leadcal(&[c, "--since", "2023-01"])
             .code(2)
             .stderr_has("is not available yet");
@@ -1212,4 +1212,99 @@ fn events_after_the_snapshot_change_no_feature() {
     // The late events are really there: the replayed hand-overs (which look past the snapshot)
     // do change.
     assert_ne!(a.sql_at, b.sql_at);
+}
+
+// ---- calibrate --------------------------------------------------------------------------------
+
+#[test]
+fn calibrate_writes_a_run_folder_whose_config_scores_the_demo() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("review");
+    let d = dir.to_str().unwrap();
+    let live_before = std::fs::read(root().join("notebooks-data/demo/scoring.toml")).unwrap();
+    leadcal(&[
+        "calibrate",
+        "--since",
+        "2023-01",
+        "--objective",
+        "capacity:124/month",
+        "--out",
+        d,
+    ])
+    .code(0)
+    .stdout_has("Recommended changes")
+    .stdout_has("Back-test on the test period");
+    for f in [
+        "recommended-scoring.toml",
+        "changes.md",
+        "recommendation.json",
+        "metrics.json",
+    ] {
+        assert!(dir.join(f).is_file(), "{f} missing");
+    }
+    // The input config is untouched.
+    assert_eq!(
+        std::fs::read(root().join("notebooks-data/demo/scoring.toml")).unwrap(),
+        live_before
+    );
+    // The recommended config loads back into `score` and scores the demo world.
+    let rec = dir.join("recommended-scoring.toml");
+    leadcal(&[
+        "score",
+        "--as-of",
+        "2025-07-01",
+        "--model",
+        rec.to_str().unwrap(),
+    ])
+    .code(0)
+    .stdout_has("Stage");
+    let text = std::fs::read_to_string(&rec).unwrap();
+    assert!(text.starts_with("# Recommended by leadcal"), "{text}");
+    assert!(text.contains("Inputs (SHA-256)"));
+    // Every comment line of the live config survives, in order.
+    let live = String::from_utf8(live_before).unwrap();
+    let comments = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| l.starts_with('#'))
+            .map(String::from)
+            .collect()
+    };
+    let kept = comments(&text);
+    assert!(comments(&live).iter().all(|c| kept.contains(c)));
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("recommendation.json")).unwrap())
+            .unwrap();
+    assert_eq!(r["objective_met"], true);
+    let per_month = r["recommended"]["handovers_per_month"].as_f64().unwrap();
+    assert!(per_month > 0.0);
+    // Planted truth: careers-page views have the wrong sign today and are flagged; pricing-page
+    // views (the strongest frequent signal) gain points; Students lose theirs.
+    let rule = |name: &str| {
+        r["weights"]["implicit"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(r["weights"]["explicit"].as_array().unwrap())
+            .find(|c| c["rule"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert!(rule("careers_page_view")["recommended"].as_f64().unwrap() < 0.0);
+    assert_eq!(rule("careers_page_view")["flags"][0], "sign_contradicts");
+    assert!(rule("pricing_page_view")["recommended"].as_f64().unwrap() > 3.0);
+    assert!(rule("job_level = Student")["recommended"].as_f64().unwrap() < 0.0);
+    // A second run into the same folder is refused, and --force replaces it.
+    leadcal(&["calibrate", "--since", "2023-01", "--out", d])
+        .code(2)
+        .stderr_has("never overwrites an earlier run");
+    leadcal(&[
+        "calibrate",
+        "--since",
+        "2023-01",
+        "--out",
+        d,
+        "--force",
+        "--quiet",
+    ])
+    .code(0);
 }

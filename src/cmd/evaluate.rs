@@ -17,19 +17,9 @@ use crate::model::{FittedLogistic, LogisticParams};
 use crate::scoring::config::ScoringModel;
 use crate::timeparse;
 
-/// Were the top-scored leads the ones that bought, and is the SQL threshold in the right place?
-///
-/// Judges every lead at its snapshot (created_at + --snapshot-days) against whether it reached
-/// the target stage within --horizon-days after it. Fits a logistic model on the older leads
-/// and tests it, beside the live score, on the newest mature leads (by default the last two
-/// quarters). Reports ROC AUC, PR AUC, KS, Brier and log-loss, lift by decile, conversion per
-/// band, precision / recall / hand-overs per month at MQL and SQL from the hand-over replay,
-/// seeded bootstrap intervals, and the same per period with PSI. Writes metrics.json.
-#[derive(Debug, clap::Args)]
-#[command(
-    after_help = "Examples:\n  leadcal evaluate --since 2023-01\n  leadcal evaluate --since 2023-01 --until 2024-12 --period 6m --data exports/ --out reports/q4-review\n  leadcal evaluate --since 2023 --snapshot-days 14 --horizon-days 90 --target opportunity"
-)]
-pub struct Args {
+/// Inputs shared by `evaluate` and `calibrate`: data, model, window and labels.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Inputs {
     /// First month (or date) of lead creation to include; default: the first lead.
     #[arg(long)]
     pub since: Option<String>,
@@ -55,6 +45,23 @@ pub struct Args {
     /// Fewest converters the training period must hold.
     #[arg(long, default_value_t = 30)]
     pub min_converters: usize,
+}
+
+/// Were the top-scored leads the ones that bought, and is the SQL threshold in the right place?
+///
+/// Judges every lead at its snapshot (created_at + --snapshot-days) against whether it reached
+/// the target stage within --horizon-days after it. Fits a logistic model on the older leads
+/// and tests it, beside the live score, on the newest mature leads (by default the last two
+/// quarters). Reports ROC AUC, PR AUC, KS, Brier and log-loss, lift by decile, conversion per
+/// band, precision / recall / hand-overs per month at MQL and SQL from the hand-over replay,
+/// seeded bootstrap intervals, and the same per period with PSI. Writes metrics.json.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  leadcal evaluate --since 2023-01\n  leadcal evaluate --since 2023-01 --until 2024-12 --period 6m --data exports/ --out reports/q4-review\n  leadcal evaluate --since 2023 --snapshot-days 14 --horizon-days 90 --target opportunity"
+)]
+pub struct Args {
+    #[command(flatten)]
+    pub inputs: Inputs,
     /// Folder for metrics.json; an existing folder is never reused (a suffix -2, -3 ... is added).
     #[arg(long, default_value = "reports/evaluate")]
     pub out: PathBuf,
@@ -126,8 +133,36 @@ fn date_of(us: i64) -> Result<NaiveDate> {
         .ok_or_else(|| Error::Internal(format!("time {us} out of range")))
 }
 
+/// Everything `evaluate` computes, for `calibrate` to build on.
+pub struct Analysis {
+    pub ds: data::Dataset,
+    pub model: ScoringModel,
+    pub model_path: PathBuf,
+    pub table: features::FeatureTable,
+    pub prob: Vec<f64>,
+    pub metrics: Metrics,
+    pub since: i64,
+    pub data_end: i64,
+    pub test_from: i64,
+    pub test_months: f64,
+}
+
 pub fn run(a: Args) -> Result<()> {
     let _t = crate::timing::Stage::start("evaluate command");
+    let an = analyse(&a.inputs)?;
+    let dir = crate::output::fresh_dir(&a.out)?;
+    let path = dir.join("metrics.json");
+    let json = serde_json::to_string_pretty(&an.metrics)
+        .map_err(|e| Error::Internal(format!("serialising metrics: {e}")))?;
+    crate::output::write_new(&path, format!("{json}\n").as_bytes())?;
+    let mut out = std::io::stdout().lock();
+    print_summary(&mut out, &an.metrics).map_err(Error::Stdout)?;
+    writeln!(out, "\nwrote {}", path.display()).map_err(Error::Stdout)?;
+    Ok(())
+}
+
+/// Load, label, build features, fit and evaluate.
+pub fn analyse(a: &Inputs) -> Result<Analysis> {
     let period = PeriodKind::parse(&a.period).ok_or_else(|| {
         Error::Usage(format!(
             "--period `{}`: expected quarter, 3m or 6m",
@@ -299,15 +334,18 @@ pub fn run(a: Args) -> Result<()> {
         test,
         periods,
     };
-    let dir = crate::output::fresh_dir(&a.out)?;
-    let path = dir.join("metrics.json");
-    let json = serde_json::to_string_pretty(&metrics)
-        .map_err(|e| Error::Internal(format!("serialising metrics: {e}")))?;
-    crate::output::write_new(&path, format!("{json}\n").as_bytes())?;
-    let mut out = std::io::stdout().lock();
-    print_summary(&mut out, &metrics, &model).map_err(Error::Stdout)?;
-    writeln!(out, "\nwrote {}", path.display()).map_err(Error::Stdout)?;
-    Ok(())
+    Ok(Analysis {
+        ds,
+        model,
+        model_path,
+        table,
+        prob,
+        metrics,
+        since,
+        data_end,
+        test_from,
+        test_months,
+    })
 }
 
 fn pct(v: Option<f64>) -> String {
@@ -326,7 +364,7 @@ fn est(e: &evaluate::Estimate, percent: bool) -> String {
     }
 }
 
-fn print_summary(out: &mut impl Write, m: &Metrics, model: &ScoringModel) -> std::io::Result<()> {
+pub fn print_summary(out: &mut impl Write, m: &Metrics) -> std::io::Result<()> {
     let l = &m.labels;
     writeln!(
         out,
@@ -469,6 +507,5 @@ fn print_summary(out: &mut impl Write, m: &Metrics, model: &ScoringModel) -> std
     for (c, name) in coefs.iter().take(10) {
         writeln!(out, "  {c:>+7.3}  {name}")?;
     }
-    let _ = model;
     Ok(())
 }

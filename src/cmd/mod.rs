@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 
 use crate::error::Result;
 
+pub mod calibrate;
 pub mod common;
 pub mod demo;
 pub mod evaluate;
@@ -33,8 +34,8 @@ pub enum Command {
     Evaluate(evaluate::Args),
     /// High-score non-converters by attribute and pair of attributes (not available yet).
     Segments(later::Args),
-    /// Recommended weights and thresholds as a loadable config (not available yet).
-    Calibrate(later::Args),
+    /// Recommended weights and thresholds as a loadable config, with their back-test.
+    Calibrate(calibrate::Args),
     /// The meeting report as HTML with PNG charts (not available yet).
     Report(later::Args),
 }
@@ -63,6 +64,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Command::Validate(a) => validate::run(a),
         Command::Score(a) => score::run(a),
         Command::Evaluate(a) => evaluate::run(a),
-        Command::Segments(_) | Command::Calibrate(_) | Command::Report(_) => later::run(name),
+        Command::Calibrate(a) => calibrate::run(a),
+        Command::Segments(_) | Command::Report(_) => later::run(name),
     }
 }

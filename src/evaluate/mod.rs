@@ -360,7 +360,7 @@ fn decile_table(order: &[usize], s: &[f64], y: &[bool]) -> Vec<DecileRow> {
 
 /// Multinomial resampling weights (Poisson(1) counts, the standard large-sample form), one
 /// vector per resample, each from its own seeded stream.
-fn bootstrap_weights(n: usize, boot: Bootstrap) -> Vec<Vec<f64>> {
+pub fn bootstrap_weights(n: usize, boot: Bootstrap) -> Vec<Vec<f64>> {
     (0..boot.resamples)
         .into_par_iter()
         .map(|b| {
@@ -403,6 +403,21 @@ fn threshold_metrics(
             t.sql_at[i]
         }
     };
+    handover_metrics(t, rows, stage, threshold, &at, horizon_days, months, draws)
+}
+
+/// [`threshold_metrics`] for any hand-over times (`at(row)`), e.g. of a recommended config.
+#[allow(clippy::too_many_arguments)]
+pub fn handover_metrics(
+    t: &FeatureTable,
+    rows: &[usize],
+    stage: &str,
+    threshold: f64,
+    at: &(dyn Fn(usize) -> Option<i64> + Sync),
+    horizon_days: i64,
+    months: f64,
+    draws: &[Vec<f64>],
+) -> ThresholdMetrics {
     let horizon = horizon_days * DAY as i64;
     let handed: Vec<bool> = rows
         .iter()

@@ -1,0 +1,567 @@
+//! `leadcal calibrate`: recommended weights and thresholds, written back as a scoring config,
+//! with their back-tested effect beside the current config's.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::cmd::evaluate::{self as ev, Inputs};
+use crate::data::problem::thousands;
+use crate::error::{Error, Result};
+use crate::evaluate::{self, Bootstrap, ThresholdMetrics};
+use crate::recommend::{self, Flag, Support, Weights};
+use crate::scoring::config::ScoringModel;
+use crate::scoring::explicit::with_explicit_points;
+use crate::timeparse;
+
+/// Which weights should change, and to what: a recommended scoring config with its back-test.
+///
+/// Runs the whole review: load, replay the live model, fit a logistic model beside it, evaluate
+/// out of time, turn the coefficients into points on the live model's own scale (points to
+/// double the odds), pick the SQL threshold for --objective on the training period, and replay
+/// the recommended config over the test period beside the current one. Writes one run folder:
+/// recommended-scoring.toml (the live config's schema, comments kept), changes.md,
+/// recommendation.json and metrics.json. The input config is never modified.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  leadcal calibrate --since 2023-01\n  leadcal calibrate --since 2023-01 --until 2025-06 --data exports/ --model live-scoring.toml --objective capacity:400/month\n  leadcal calibrate --since 2024-01 --objective precision:0.3 --out reports/q3-review --force"
+)]
+pub struct Args {
+    #[command(flatten)]
+    pub inputs: Inputs,
+    /// What the SQL threshold should achieve: f1, precision:P (most recall with at least
+    /// precision P), recall:R (most precision with at least recall R) or capacity:N/month (at
+    /// most N hand-overs per month).
+    #[arg(long, default_value = "f1")]
+    pub objective: String,
+    /// Run folder; default reports/<first day>_<last day> of the window.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Replace an existing run folder.
+    #[arg(long)]
+    pub force: bool,
+    /// No progress messages on stderr (they only appear on a terminal anyway).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// The threshold objective.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "kind", content = "target", rename_all = "snake_case")]
+pub enum Objective {
+    F1,
+    Precision(f64),
+    Recall(f64),
+    CapacityPerMonth(f64),
+}
+
+impl Objective {
+    pub fn parse(s: &str) -> Result<Self> {
+        let bad = || {
+            Error::Usage(format!(
+                "--objective `{s}`: expected f1, precision:0.3, recall:0.7 or capacity:400/month"
+            ))
+        };
+        let share = |v: &str| -> Result<f64> {
+            let x: f64 = v.trim().parse().map_err(|_| bad())?;
+            if x > 0.0 && x <= 1.0 {
+                Ok(x)
+            } else {
+                Err(bad())
+            }
+        };
+        match s.split_once(':') {
+            None if s == "f1" => Ok(Objective::F1),
+            Some(("precision", v)) => Ok(Objective::Precision(share(v)?)),
+            Some(("recall", v)) => Ok(Objective::Recall(share(v)?)),
+            Some(("capacity", v)) => {
+                let n: f64 = v
+                    .trim()
+                    .trim_end_matches("/month")
+                    .parse()
+                    .map_err(|_| bad())?;
+                if n > 0.0 && n.is_finite() {
+                    Ok(Objective::CapacityPerMonth(n))
+                } else {
+                    Err(bad())
+                }
+            }
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// One candidate threshold on the training period.
+#[derive(Debug, Clone, Serialize)]
+pub struct Candidate {
+    pub threshold: f64,
+    pub handovers: u64,
+    pub precision: Option<f64>,
+    pub recall: Option<f64>,
+    pub handovers_per_month: f64,
+    pub f1: Option<f64>,
+}
+
+/// `recommendation.json`.
+#[derive(Debug, Serialize)]
+pub struct Recommendation<'a> {
+    pub schema: &'static str,
+    pub objective: Objective,
+    pub objective_met: bool,
+    pub weights: &'a Weights,
+    pub mql: f64,
+    pub sql: f64,
+    /// The threshold search on the training period (recommended config, hand-over replay).
+    pub candidates: Vec<Candidate>,
+    /// Test period: current config at its SQL threshold, recommended config at its own.
+    pub current: ThresholdMetrics,
+    pub recommended: ThresholdMetrics,
+    pub inputs: Vec<InputHash>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InputHash {
+    pub file: String,
+    pub sha256: String,
+}
+
+fn progress(quiet: bool, msg: &str) {
+    if !quiet && std::io::stderr().is_terminal() {
+        eprintln!("leadcal: {msg}");
+    }
+}
+
+fn sha256(path: &Path) -> Result<String> {
+    let mut f = std::fs::File::open(path).map_err(|e| Error::Input {
+        path: path.to_path_buf(),
+        message: format!("cannot read for hashing: {e}"),
+    })?;
+    let mut h = Sha256::new();
+    std::io::copy(&mut f, &mut h).map_err(|e| Error::Input {
+        path: path.to_path_buf(),
+        message: format!("cannot read for hashing: {e}"),
+    })?;
+    Ok(format!("{:x}", h.finalize()))
+}
+
+fn day(us: i64) -> String {
+    timeparse::display_micros(us).chars().take(10).collect()
+}
+
+pub fn run(a: Args) -> Result<()> {
+    let _t = crate::timing::Stage::start("calibrate command");
+    let objective = Objective::parse(&a.objective)?;
+    let q = a.quiet;
+    progress(
+        q,
+        "loading, replaying the live model, fitting and evaluating ...",
+    );
+    let an = ev::analyse(&a.inputs)?;
+    let dir = a.out.clone().unwrap_or_else(|| {
+        PathBuf::from("reports").join(format!("{}_{}", day(an.since), day(an.data_end)))
+    });
+    if dir.exists() {
+        if !a.force {
+            return Err(Error::Output {
+                path: dir,
+                message: "the run folder exists; leadcal never overwrites an earlier run (use --out for another folder, or --force to replace it)".into(),
+            });
+        }
+        std::fs::remove_dir_all(&dir).map_err(|e| Error::Output {
+            path: dir.clone(),
+            message: format!("cannot replace the run folder: {e}"),
+        })?;
+    }
+    progress(q, "turning coefficients into points ...");
+    let _w = crate::timing::Stage::start("recommend");
+    let t = &an.table;
+    let fitted = &an.metrics.model.fitted;
+    let mut weights = recommend::weights(&an.model, t, fitted, Support::default()).ok_or_else(|| {
+        Error::Usage("the live score or the model does not vary over the training leads; nothing to scale".into())
+    })?;
+    // The recommended config's scores: explicit from the leads, implicit from the same matched
+    // events (same rules and filters, new points).
+    let explicit_all: Vec<f64> = with_explicit_points(an.ds.leads.clone().lazy(), &weights.model)
+        .select([col("explicit_score")])
+        .collect()
+        .and_then(|d| d.column("explicit_score").and_then(|c| c.f64().cloned()))
+        .map_err(Error::polars("recommended explicit points"))?
+        .iter()
+        .map(|v| v.unwrap_or(0.0))
+        .collect();
+    let explicit: Vec<f64> = t
+        .lead_rows
+        .iter()
+        .map(|&r| explicit_all[r as usize])
+        .collect();
+    let n = t.y.len();
+    let n_rules = weights.model.implicit.len();
+    let snapshot_scores: Vec<f64> = match &t.matched {
+        Some(m) => {
+            let (_, p) = m.contributions_at(&weights.model, |i| t.snapshot[i]);
+            (0..n)
+                .map(|i| explicit[i] + p[i * n_rules..(i + 1) * n_rules].iter().sum::<f64>())
+                .collect()
+        }
+        None => explicit.clone(),
+    };
+    // Candidate thresholds: the distinct whole-point 2nd..98th percentiles of the training
+    // leads' recommended scores at their snapshot.
+    let n_train = t.n_train;
+    let mut sorted: Vec<f64> = snapshot_scores[..n_train].to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mut grid: Vec<f64> = (1..50)
+        .map(|k| sorted[(k * 2 * (sorted.len() - 1)) / 100].round())
+        .collect();
+    grid.dedup();
+    progress(q, "replaying the recommended config ...");
+    let crossings: Vec<Vec<Option<i64>>> = match &t.matched {
+        Some(m) => m.first_crossings(&weights.model, &explicit, &t.created, an.data_end, &grid)?,
+        None => (0..n)
+            .map(|i| {
+                grid.iter()
+                    .map(|g| (explicit[i] >= *g).then_some(t.created[i]))
+                    .collect()
+            })
+            .collect(),
+    };
+    let horizon = a.inputs.label.horizon_days;
+    let train_rows: Vec<usize> = (0..n_train).collect();
+    let train_months = evaluate::months_between(an.since, an.test_from);
+    let candidates: Vec<Candidate> = grid
+        .iter()
+        .enumerate()
+        .map(|(k, thr)| {
+            let at = |i: usize| crossings[i][k];
+            let m = evaluate::handover_metrics(
+                t,
+                &train_rows,
+                "sql",
+                *thr,
+                &at,
+                horizon,
+                train_months,
+                &[],
+            );
+            let (p, r) = (m.precision.value, m.recall.value);
+            Candidate {
+                threshold: *thr,
+                handovers: m.handovers,
+                precision: p,
+                recall: r,
+                handovers_per_month: m.handovers_per_month.unwrap_or(0.0),
+                f1: match (p, r) {
+                    (Some(p), Some(r)) if p + r > 0.0 => Some(2.0 * p * r / (p + r)),
+                    _ => None,
+                },
+            }
+        })
+        .collect();
+    let pick = |ok: &dyn Fn(&Candidate) -> bool,
+                better: &dyn Fn(&Candidate, &Candidate) -> bool| {
+        let mut best: Option<usize> = None;
+        for (k, c) in candidates.iter().enumerate() {
+            if ok(c) && best.is_none_or(|b| better(c, &candidates[b])) {
+                best = Some(k);
+            }
+        }
+        best
+    };
+    let (chosen, met) = {
+        let found = match objective {
+            Objective::F1 => pick(&|c| c.f1.is_some(), &|c, b| c.f1 > b.f1),
+            Objective::Precision(p) => pick(&|c| c.precision.is_some_and(|v| v >= p), &|c, b| {
+                c.recall > b.recall
+            }),
+            Objective::Recall(r) => pick(&|c| c.recall.is_some_and(|v| v >= r), &|c, b| {
+                c.precision > b.precision
+            }),
+            Objective::CapacityPerMonth(cap) => pick(&|c| c.handovers_per_month <= cap, &|c, b| {
+                c.handovers > b.handovers
+            }),
+        };
+        match found {
+            Some(k) => (k, true),
+            // Nearest miss: the best F1 for precision/recall, the highest threshold for capacity.
+            None => match objective {
+                Objective::CapacityPerMonth(_) => (grid.len() - 1, false),
+                _ => (
+                    pick(&|c| c.f1.is_some(), &|c, b| c.f1 > b.f1).unwrap_or(grid.len() - 1),
+                    false,
+                ),
+            },
+        }
+    };
+    let sql = grid[chosen];
+    // MQL: the candidate below SQL whose training hand-over share is closest to the current MQL's.
+    let horizon_us = horizon * 86_400_000_000;
+    let share_now = (0..n_train)
+        .filter(|&i| t.mql_at[i].is_some_and(|h| h <= t.snapshot[i] + horizon_us))
+        .count() as f64
+        / n_train.max(1) as f64;
+    let mql_k = (0..chosen).min_by(|&x, &y| {
+        let d =
+            |k: usize| (candidates[k].handovers as f64 / n_train.max(1) as f64 - share_now).abs();
+        d(x).total_cmp(&d(y))
+    });
+    let mql = mql_k.map(|k| grid[k]).unwrap_or(sql - 1.0).min(sql - 1.0);
+    let (old_mql, old_sql) = (an.model.mql, an.model.sql);
+    weights.model.mql = mql;
+    weights.model.sql = sql;
+    // Bands that start at a threshold follow it; others keep the share of snapshot scores above them.
+    let live_train: Vec<f64> = t.live_score[..n_train].to_vec();
+    for b in weights.model.bands.iter_mut() {
+        if !b.from.is_finite() {
+            continue;
+        }
+        b.from = if b.from == old_sql {
+            sql
+        } else if b.from == old_mql {
+            mql
+        } else {
+            let share =
+                live_train.iter().filter(|&&s| s >= b.from).count() as f64 / n_train.max(1) as f64;
+            let k = (((1.0 - share) * (sorted.len() - 1) as f64).round() as usize)
+                .min(sorted.len() - 1);
+            sorted[k].round()
+        };
+    }
+    // Back-test on the test period.
+    let test_rows: Vec<usize> = (n_train..n).collect();
+    let draws = evaluate::bootstrap_weights(test_rows.len(), Bootstrap::default());
+    // Bootstrap weights are indexed by position in `rows`; handover_metrics expects that.
+    let at_new = |i: usize| crossings[i][chosen];
+    let recommended = evaluate::handover_metrics(
+        t,
+        &test_rows,
+        "sql",
+        sql,
+        &at_new,
+        horizon,
+        an.test_months,
+        &draws,
+    );
+    let current = an
+        .metrics
+        .test
+        .thresholds
+        .iter()
+        .find(|m| m.stage == "sql")
+        .cloned()
+        .ok_or_else(|| Error::Internal("no SQL threshold metrics".into()))?;
+    drop(_w);
+    // Provenance.
+    let mut inputs = Vec::new();
+    for ts in an.ds.spec.tables() {
+        inputs.push(InputHash {
+            file: ts.path.display().to_string(),
+            sha256: sha256(&ts.path)?,
+        });
+    }
+    inputs.push(InputHash {
+        file: an.model_path.display().to_string(),
+        sha256: sha256(&an.model_path)?,
+    });
+    progress(q, "writing the run folder ...");
+    let original = std::fs::read_to_string(&an.model_path).map_err(|e| Error::Input {
+        path: an.model_path.clone(),
+        message: format!("cannot read: {e}"),
+    })?;
+    let w = &an.metrics.window;
+    let mut header = format!(
+        "# Recommended by leadcal {} (`leadcal calibrate --objective {}`).\n# Data window: leads created {} .. {}; snapshot {} days, horizon {} days, target `{}`.\n# Objective {}: SQL {} (was {}), MQL {} (was {}). Every {:.1} points double a lead's odds of converting (PDO).\n# Changes and their reasons: changes.md beside this file. Inputs (SHA-256):\n",
+        env!("CARGO_PKG_VERSION"),
+        a.objective,
+        day(an.since),
+        day(an.data_end),
+        w.snapshot_days,
+        w.horizon_days,
+        w.target,
+        a.objective,
+        sql,
+        old_sql,
+        mql,
+        old_mql,
+        weights.scaling.pdo
+    );
+    for h in &inputs {
+        header.push_str(&format!("#   {}  {}\n", h.sha256, h.file));
+    }
+    header.push('\n');
+    let text =
+        recommend::write_config(&original, &weights.model, &header).map_err(|m| Error::Output {
+            path: dir.join("recommended-scoring.toml"),
+            message: m,
+        })?;
+    // It must load back as a model before it is written.
+    let check_path = dir.join("recommended-scoring.toml");
+    ScoringModel::parse(&text, &check_path)
+        .map_err(|e| Error::Internal(format!("the recommended config does not load back: {e}")))?;
+    std::fs::create_dir_all(&dir).map_err(|e| Error::Output {
+        path: dir.clone(),
+        message: format!("cannot create the run folder: {e}"),
+    })?;
+    crate::output::write_new(&check_path, text.as_bytes())?;
+    let rec = Recommendation {
+        schema: "leadcal.recommendation/1",
+        objective,
+        objective_met: met,
+        weights: &weights,
+        mql,
+        sql,
+        candidates,
+        current,
+        recommended,
+        inputs,
+    };
+    let changes = changes_md(&rec, old_mql, old_sql);
+    crate::output::write_new(&dir.join("changes.md"), changes.as_bytes())?;
+    let json = |v: &dyn erased::Json| v.to_json();
+    crate::output::write_new(&dir.join("recommendation.json"), json(&rec)?.as_bytes())?;
+    crate::output::write_new(&dir.join("metrics.json"), json(&an.metrics)?.as_bytes())?;
+    let mut out = std::io::stdout().lock();
+    ev::print_summary(&mut out, &an.metrics).map_err(Error::Stdout)?;
+    write!(out, "\n{changes}").map_err(Error::Stdout)?;
+    writeln!(out, "\nwrote {}", dir.display()).map_err(Error::Stdout)?;
+    Ok(())
+}
+
+mod erased {
+    use crate::error::{Error, Result};
+    pub trait Json {
+        fn to_json(&self) -> Result<String>;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn to_json(&self) -> Result<String> {
+            serde_json::to_string_pretty(self)
+                .map(|s| s + "\n")
+                .map_err(|e| Error::Internal(format!("serialising: {e}")))
+        }
+    }
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or("-".into(), |v| format!("{:.1}%", 100.0 * v))
+}
+
+fn est(e: &evaluate::Estimate) -> String {
+    match (e.low, e.high) {
+        (Some(l), Some(h)) => format!("{} [{}, {}]", pct(e.value), pct(Some(l)), pct(Some(h))),
+        _ => pct(e.value),
+    }
+}
+
+fn num(v: f64) -> String {
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// The readable diff.
+fn changes_md(r: &Recommendation, old_mql: f64, old_sql: f64) -> String {
+    let w = r.weights;
+    let mut s = String::from("# Recommended changes\n\n");
+    s.push_str(&format!(
+        "Scaling: points = {:.2} × log-odds; every {:.1} points double the odds of converting (PDO). Rounding to whole points moves a lead's score by at most {:.2} points (mean {:.2}).\n\n",
+        w.scaling.factor, w.scaling.pdo, w.rounding_max, w.rounding_mean
+    ));
+    s.push_str("| rule | current → recommended | why |\n|---|---|---|\n");
+    let flag = |f: &[Flag]| {
+        f.iter()
+            .map(|f| match f {
+                Flag::LowSupport => " **low support**",
+                Flag::NotExercised => " **never exercised**",
+                Flag::SignContradicts => " **sign contradicts current points**",
+            })
+            .collect::<String>()
+    };
+    let mut unchanged = 0;
+    for c in w.implicit.iter().chain(&w.explicit) {
+        if c.current == c.recommended && c.flags.is_empty() {
+            unchanged += 1;
+            continue;
+        }
+        let what = if c.kind == "implicit" { "per fire" } else { "" };
+        s.push_str(&format!(
+            "| `{}` {} | {} → {} | {}{} |\n",
+            c.rule.replace('|', "\\|"),
+            what,
+            num(c.current),
+            num(c.recommended),
+            c.reason.replace('|', "\\|"),
+            flag(&c.flags)
+        ));
+    }
+    s.push_str(&format!(
+        "| SQL threshold | {} → {} | objective {}{} |\n| MQL threshold | {} → {} | keeps the current MQL's share of hand-overs |\n",
+        num(old_sql),
+        num(r.sql),
+        serde_json::to_string(&r.objective).unwrap_or_default(),
+        if r.objective_met { "" } else { " **not reachable on the training period; nearest threshold used**" },
+        num(old_mql),
+        num(r.mql)
+    ));
+    if unchanged > 0 {
+        s.push_str(&format!("\n{unchanged} rule(s) unchanged.\n"));
+    }
+    if !w.suggestions.is_empty() {
+        s.push_str("\nValues the live model gives no points but the model would (not written to the config; add a rule if the meeting agrees):\n\n");
+        for g in w.suggestions.iter().take(15) {
+            s.push_str(&format!(
+                "- `{}`: {} points ({} leads, {} converted)\n",
+                g.feature,
+                num(g.points),
+                thousands(g.leads),
+                thousands(g.converters)
+            ));
+        }
+    }
+    let (c, n) = (&r.current, &r.recommended);
+    s.push_str(&format!(
+        "\n## Back-test on the test period (hand-over replay)\n\n| | current (SQL {}) | recommended (SQL {}) |\n|---|---|---|\n| hand-overs | {} | {} |\n| hand-overs per month | {:.0} | {:.0} |\n| precision | {} | {} |\n| recall | {} | {} |\n| median days to win | {} | {} |\n",
+        num(c.threshold),
+        num(n.threshold),
+        thousands(c.handovers),
+        thousands(n.handovers),
+        c.handovers_per_month.unwrap_or(0.0),
+        n.handovers_per_month.unwrap_or(0.0),
+        est(&c.precision),
+        est(&n.precision),
+        est(&c.recall),
+        est(&n.recall),
+        c.median_days_to_win.map_or("-".into(), |d| format!("{d:.0}")),
+        n.median_days_to_win.map_or("-".into(), |d| format!("{d:.0}")),
+    ));
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn objectives_parse_or_explain() {
+        assert_eq!(Objective::parse("f1").unwrap(), Objective::F1);
+        assert_eq!(
+            Objective::parse("precision:0.3").unwrap(),
+            Objective::Precision(0.3)
+        );
+        assert_eq!(
+            Objective::parse("recall:0.7").unwrap(),
+            Objective::Recall(0.7)
+        );
+        assert_eq!(
+            Objective::parse("capacity:400/month").unwrap(),
+            Objective::CapacityPerMonth(400.0)
+        );
+        for bad in ["precision:30", "recall:", "capacity:-4/month", "auc", "f2"] {
+            let e = Objective::parse(bad).unwrap_err().to_string();
+            assert!(e.contains("expected f1, precision:0.3"), "{bad}: {e}");
+        }
+    }
+}

@@ -1,0 +1,578 @@
+//! Stage: recommended weights and thresholds, on the live model's own points scale.
+//!
+//! Input: the live [`ScoringModel`], the [`FeatureTable`] (training rows first) and the
+//! [`FittedLogistic`] fitted on the training rows. Output: [`Weights`]: a recommended model in
+//! the live model's schema (same rules, filters and decay; new points, caps, thresholds), with
+//! every change, its reason and its flags, plus the scaling and the rounding error.
+//!
+//! Method (points to double the odds, "PDO"): the model's log-odds L = b + Σ β_j x_j become
+//! points with one factor, `factor = sd(live score) / sd(L)` over the training leads, so that
+//! the recommended scores spread like the live ones. A rule's recommended points per fire are
+//! `factor × β`; an attribute value's are `factor × (β_value − β_baseline)`, where the baseline
+//! is the lead-weighted mean coefficient of the attribute's values that earn no points today.
+//! Every `PDO = factor × ln 2` points double a lead's odds of converting. Points are rounded to
+//! integers (at most 0.5 points per rule); the resulting score error per lead is measured.
+//! Guarantees: rules with too little support keep their current points (flagged), rules the
+//! data never exercised keep theirs (reported), a fitted sign against the current one is flagged.
+
+use serde::Serialize;
+
+use crate::features::{FeatureTable, Source};
+use crate::model::FittedLogistic;
+use crate::scoring::config::{Condition, Points, ScoringModel};
+
+/// Support a rule needs before its points are changed: at least `min_leads` training leads on
+/// which it fired (or that hold the value), and at least `min_converters` converters among them
+/// *or* enough leads that `min_converters` were expected at the overall conversion rate (a value
+/// held by 460 leads of which 2 converted, against 41 expected, is strong evidence, not thin).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Support {
+    pub min_leads: u64,
+    pub min_converters: u64,
+}
+
+impl Default for Support {
+    fn default() -> Self {
+        Support {
+            min_leads: 30,
+            min_converters: 10,
+        }
+    }
+}
+
+/// Why a rule's recommendation is what it is.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flag {
+    /// Too few leads or converters: current points kept.
+    LowSupport,
+    /// No training lead ever matched the rule: current points kept.
+    NotExercised,
+    /// The fitted direction is opposite to the current points' sign.
+    SignContradicts,
+}
+
+/// One rule's recommendation.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleChange {
+    /// `implicit` or `explicit`.
+    pub kind: &'static str,
+    pub rule: String,
+    pub current: f64,
+    /// Recommended points per fire / for the value, before rounding.
+    pub exact: Option<f64>,
+    pub recommended: f64,
+    pub leads: u64,
+    pub converters: u64,
+    /// Model coefficient (log-odds per fire / for the value against the baseline).
+    pub coefficient: Option<f64>,
+    pub flags: Vec<Flag>,
+    pub reason: String,
+}
+
+/// An attribute value the live model gives no points, with what the model would give it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Suggestion {
+    pub feature: String,
+    pub points: f64,
+    pub leads: u64,
+    pub converters: u64,
+}
+
+/// The scaling from log-odds to points.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Scaling {
+    pub factor: f64,
+    /// Points that double the odds: factor × ln 2.
+    pub pdo: f64,
+    pub live_sd: f64,
+    pub model_sd: f64,
+}
+
+/// The recommended weights.
+#[derive(Debug, Clone, Serialize)]
+pub struct Weights {
+    #[serde(skip)]
+    pub model: ScoringModel,
+    pub scaling: Scaling,
+    pub implicit: Vec<RuleChange>,
+    pub explicit: Vec<RuleChange>,
+    pub suggestions: Vec<Suggestion>,
+    /// |rounded − exact| score per training lead, over the changed rules.
+    pub rounding_max: f64,
+    pub rounding_mean: f64,
+}
+
+/// Scale `sd_target / sd_source` (population SDs); `None` when either is 0.
+pub fn pdo_factor(live: &[f64], logit: &[f64]) -> Option<Scaling> {
+    let sd = |v: &[f64]| {
+        let n = v.len() as f64;
+        let m = v.iter().sum::<f64>() / n;
+        (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n).sqrt()
+    };
+    if live.is_empty() {
+        return None;
+    }
+    let (a, b) = (sd(live), sd(logit));
+    (a > 0.0 && b > 0.0 && a.is_finite() && b.is_finite()).then(|| Scaling {
+        factor: a / b,
+        pdo: a / b * std::f64::consts::LN_2,
+        live_sd: a,
+        model_sd: b,
+    })
+}
+
+fn unit_of(p: &Points) -> f64 {
+    match p {
+        Points::Each(v) => *v,
+        Points::Progressive(v) => v[0],
+    }
+}
+
+/// Recommend points for every rule. `None` when the model's scores do not vary.
+pub fn weights(
+    live: &ScoringModel,
+    t: &FeatureTable,
+    fit: &FittedLogistic,
+    support: Support,
+) -> Option<Weights> {
+    let n = t.n_train;
+    let x = t.x.slice(ndarray::s![..n, ..]);
+    let logit: Vec<f64> = x
+        .rows()
+        .into_iter()
+        .map(|r| fit.raw_intercept + r.iter().zip(&fit.raw_coef).map(|(a, b)| a * b).sum::<f64>())
+        .collect();
+    let scaling = pdo_factor(&t.live_score[..n], &logit)?;
+    let f = scaling.factor;
+    let y = &t.y[..n];
+    let base_rate = y.iter().filter(|&&v| v).count() as f64 / n.max(1) as f64;
+    let thin = |leads: u64, conv: u64| {
+        leads < support.min_leads
+            || (conv < support.min_converters
+                && (leads as f64 * base_rate) < support.min_converters as f64)
+    };
+    // Leads and converters with a non-zero feature.
+    let support_of = |j: usize| -> (u64, u64) {
+        let mut a = (0u64, 0u64);
+        for (i, v) in x.column(j).iter().enumerate() {
+            if *v != 0.0 {
+                a.0 += 1;
+                a.1 += u64::from(y[i]);
+            }
+        }
+        a
+    };
+    let mut model = live.clone();
+    // Per changed feature: (column, exact points per unit, rounded points per unit).
+    let mut applied: Vec<(usize, f64, f64)> = Vec::new();
+    let mut implicit = Vec::new();
+    for (j, src) in t.sources.iter().enumerate() {
+        let Source::Rule { rule, unit } = src else {
+            continue;
+        };
+        let r = &live.implicit[*rule];
+        let (leads, conv) = support_of(j);
+        let beta = fit.raw_coef[j];
+        let current = unit_of(&r.points);
+        let exact = f * beta;
+        let mut flags = Vec::new();
+        let mut change = RuleChange {
+            kind: "implicit",
+            rule: r.name.clone(),
+            current,
+            exact: Some(exact),
+            recommended: current,
+            leads,
+            converters: conv,
+            coefficient: Some(beta),
+            flags: vec![],
+            reason: String::new(),
+        };
+        if leads == 0 {
+            flags.push(Flag::NotExercised);
+            change.reason = "no training lead fired this rule; points kept".into();
+        } else if thin(leads, conv) {
+            flags.push(Flag::LowSupport);
+            change.reason = format!(
+                "fired for {leads} leads ({conv} converted); at least {} leads and {} converters (or {} expected) needed to change it; points kept",
+                support.min_leads, support.min_converters, support.min_converters
+            );
+        } else {
+            let new_unit = exact.round();
+            if current != 0.0 && new_unit != 0.0 && new_unit.signum() != current.signum() {
+                flags.push(Flag::SignContradicts);
+            }
+            change.recommended = new_unit;
+            change.reason = reason(beta, &flags, scaling.pdo, "each fire");
+            let ratio = new_unit / unit;
+            let m = &mut model.implicit[*rule];
+            m.points = match &r.points {
+                Points::Each(_) => Points::Each(new_unit),
+                Points::Progressive(v) => {
+                    Points::Progressive(v.iter().map(|p| (p * ratio).round()).collect())
+                }
+            };
+            m.cap = r.cap.map(|c| (c * ratio).round()).filter(|c| *c != 0.0);
+            applied.push((j, exact, new_unit));
+        }
+        change.flags = flags;
+        implicit.push(change);
+    }
+    // Explicit rules: attribute values against each attribute's baseline.
+    let level = |attr: &str, value: &str| {
+        t.sources.iter().position(|s| {
+            matches!(s, Source::Level { attribute, value: v } if attribute == attr && v == value)
+        })
+    };
+    let mut explicit = Vec::new();
+    let mut covered = vec![false; t.sources.len()];
+    let mut item_cols: Vec<Vec<usize>> = Vec::new();
+    for r in &live.explicit {
+        let cols: Vec<usize> = match &r.condition {
+            Condition::OneOf(values) => values.iter().filter_map(|v| level(&r.attribute, v)).collect(),
+            Condition::Range { min, below } => t
+                .sources
+                .iter()
+                .position(|s| matches!(s, Source::Range { attribute, min: a, below: b } if attribute == &r.attribute && a == min && b == below))
+                .into_iter()
+                .collect(),
+            Condition::Missing => level(&r.attribute, "(missing)").into_iter().collect(),
+        };
+        for &c in &cols {
+            covered[c] = true;
+        }
+        item_cols.push(cols);
+    }
+    let counts: Vec<(u64, u64)> = (0..t.sources.len()).map(support_of).collect();
+    let baseline = |attr: &str| -> f64 {
+        let (mut s, mut w) = (0.0, 0.0);
+        for (j, src) in t.sources.iter().enumerate() {
+            if let Source::Level { attribute, .. } = src
+                && attribute == attr
+                && !covered[j]
+            {
+                s += fit.raw_coef[j] * counts[j].0 as f64;
+                w += counts[j].0 as f64;
+            }
+        }
+        if w > 0.0 { s / w } else { 0.0 }
+    };
+    for (k, r) in live.explicit.iter().enumerate() {
+        let cols = &item_cols[k];
+        let leads: u64 = cols.iter().map(|&c| counts[c].0).sum();
+        let conv: u64 = cols.iter().map(|&c| counts[c].1).sum();
+        let mut change = RuleChange {
+            kind: "explicit",
+            rule: r.name.clone(),
+            current: r.points,
+            exact: None,
+            recommended: r.points,
+            leads,
+            converters: conv,
+            coefficient: None,
+            flags: vec![],
+            reason: String::new(),
+        };
+        if leads == 0 {
+            change.flags.push(Flag::NotExercised);
+            change.reason =
+                "no training lead has this value (or it is pooled as rare); points kept".into();
+        } else if thin(leads, conv) {
+            change.flags.push(Flag::LowSupport);
+            change.reason = format!(
+                "{leads} leads ({conv} converted) have this value; at least {} leads and {} converters (or {} expected) needed to change it; points kept",
+                support.min_leads, support.min_converters, support.min_converters
+            );
+        } else {
+            let beta_item = cols
+                .iter()
+                .map(|&c| fit.raw_coef[c] * counts[c].0 as f64)
+                .sum::<f64>()
+                / leads as f64;
+            let base = match r.condition {
+                Condition::Range { .. } => 0.0,
+                _ => baseline(&r.attribute),
+            };
+            let beta = beta_item - base;
+            let exact = f * beta;
+            let new = exact.round();
+            if r.points != 0.0 && new != 0.0 && new.signum() != r.points.signum() {
+                change.flags.push(Flag::SignContradicts);
+            }
+            change.exact = Some(exact);
+            change.coefficient = Some(beta);
+            change.recommended = new;
+            change.reason = reason(beta, &change.flags, scaling.pdo, "this value");
+            model.explicit[k].points = new;
+            for &c in cols {
+                applied.push((c, exact, new));
+            }
+        }
+        explicit.push(change);
+    }
+    // Values the live model gives nothing.
+    let mut suggestions = Vec::new();
+    for (j, src) in t.sources.iter().enumerate() {
+        if let Source::Level { attribute, value } = src
+            && !covered[j]
+            && value != "(other)"
+        {
+            let p = (f * (fit.raw_coef[j] - baseline(attribute))).round();
+            if p.abs() >= 3.0 && counts[j].0 >= support.min_leads {
+                suggestions.push(Suggestion {
+                    feature: t.names[j].clone(),
+                    points: p,
+                    leads: counts[j].0,
+                    converters: counts[j].1,
+                });
+            }
+        }
+    }
+    suggestions.sort_by(|a, b| {
+        b.points
+            .abs()
+            .total_cmp(&a.points.abs())
+            .then(a.feature.cmp(&b.feature))
+    });
+    // Rounding error of the score per training lead.
+    let mut max: f64 = 0.0;
+    let mut sum = 0.0;
+    for i in 0..n {
+        let e: f64 = applied
+            .iter()
+            .map(|(c, exact, new)| x[[i, *c]] * (new - exact))
+            .sum();
+        max = max.max(e.abs());
+        sum += e.abs();
+    }
+    Some(Weights {
+        model,
+        scaling,
+        implicit,
+        explicit,
+        suggestions,
+        rounding_max: max,
+        rounding_mean: if n > 0 { sum / n as f64 } else { 0.0 },
+    })
+}
+
+fn reason(beta: f64, flags: &[Flag], pdo: f64, what: &str) -> String {
+    let odds = beta.exp();
+    let mut s = format!(
+        "{what} multiplies the odds of converting by {odds:.2} ({:+.2} PDO of {pdo:.1} points)",
+        beta / std::f64::consts::LN_2
+    );
+    if flags.contains(&Flag::SignContradicts) {
+        s.push_str("; its direction contradicts the current points");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pdo_scaling_on_a_hand_computed_case() {
+        // Live scores 0, 20, 40, 60 (sd 22.3607); log-odds -2, -1, 0, 1 (sd 1.118034):
+        // factor = 20 points per unit of log-odds, PDO = 20 ln 2 = 13.8629.
+        let s = pdo_factor(&[0.0, 20.0, 40.0, 60.0], &[-2.0, -1.0, 0.0, 1.0]).unwrap();
+        assert!((s.factor - 20.0).abs() < 1e-12);
+        assert!((s.pdo - 13.862944).abs() < 1e-6);
+        // A coefficient of ln 2 per fire is then one PDO: 13.86 -> 14 points.
+        assert_eq!((s.factor * std::f64::consts::LN_2).round(), 14.0);
+        assert!(pdo_factor(&[1.0, 1.0], &[0.0, 1.0]).is_none());
+    }
+}
+
+/// The live config's text with the recommended points, caps, thresholds and band starts written
+/// in place (toml_edit: every comment, key order and untouched value survives; a changed value
+/// keeps its trailing comment), preceded by `header` (comment lines).
+pub fn write_config(original: &str, new: &ScoringModel, header: &str) -> Result<String, String> {
+    use toml_edit::{DocumentMut, Item, Value};
+    let mut doc: DocumentMut = original
+        .parse()
+        .map_err(|e| format!("the live config does not parse as TOML: {e}"))?;
+    fn num(v: f64) -> Value {
+        if v.fract() == 0.0 && v.abs() < 9e15 {
+            Value::from(v as i64)
+        } else {
+            Value::from(v)
+        }
+    }
+    fn current(item: &Item) -> Option<f64> {
+        item.as_integer()
+            .map(|i| i as f64)
+            .or_else(|| item.as_float())
+    }
+    /// Set `key` of a table-like to `v` unless it already holds that number.
+    fn set(t: &mut dyn toml_edit::TableLike, key: &str, v: f64) {
+        match t.get_mut(key) {
+            Some(item) => {
+                if current(item) == Some(v) {
+                    return;
+                }
+                if let Some(old) = item.as_value_mut() {
+                    let decor = old.decor().clone();
+                    *old = num(v);
+                    *old.decor_mut() = decor;
+                    return;
+                }
+                *item = Item::Value(num(v));
+            }
+            None => {
+                t.insert(key, Item::Value(num(v)));
+            }
+        }
+    }
+    if let Some(th) = doc
+        .get_mut("thresholds")
+        .and_then(|i| i.as_table_like_mut())
+    {
+        set(th, "mql", new.mql);
+        set(th, "sql", new.sql);
+    }
+    if let Some(bands) = doc.get_mut("band").and_then(|i| i.as_array_of_tables_mut()) {
+        for t in bands.iter_mut() {
+            let name = t.get("name").and_then(|n| n.as_str()).map(String::from);
+            if t.contains_key("from")
+                && let Some(b) = new.bands.iter().find(|b| Some(&b.name) == name.as_ref())
+                && b.from.is_finite()
+            {
+                set(t, "from", b.from);
+            }
+        }
+    }
+    if let Some(rules) = doc
+        .get_mut("implicit")
+        .and_then(|i| i.as_array_of_tables_mut())
+    {
+        for (t, r) in rules.iter_mut().zip(&new.implicit) {
+            match &r.points {
+                Points::Each(p) => set(t, "points", *p),
+                Points::Progressive(v) => {
+                    let same = t
+                        .get("progressive")
+                        .and_then(|a| a.as_array())
+                        .is_some_and(|a| {
+                            a.len() == v.len()
+                                && a.iter().zip(v).all(|(x, y)| {
+                                    x.as_integer().map(|i| i as f64).or_else(|| x.as_float())
+                                        == Some(*y)
+                                })
+                        });
+                    if !same && let Some(item) = t.get_mut("progressive") {
+                        let mut arr = toml_edit::Array::new();
+                        for p in v {
+                            arr.push(num(*p));
+                        }
+                        if let Some(old) = item.as_value_mut() {
+                            let decor = old.decor().clone();
+                            *old = Value::Array(arr);
+                            *old.decor_mut() = decor;
+                        }
+                    }
+                }
+            }
+            match r.cap {
+                Some(c) => set(t, "cap", c),
+                None => {
+                    t.remove("cap");
+                }
+            }
+        }
+    }
+    // Explicit items in the order the checker reads them: values, ranges, missing.
+    let mut items = new.explicit.iter();
+    if let Some(rules) = doc
+        .get_mut("explicit")
+        .and_then(|i| i.as_array_of_tables_mut())
+    {
+        for t in rules.iter_mut() {
+            for key in ["values", "ranges"] {
+                if let Some(arr) = t.get_mut(key).and_then(|i| i.as_array_mut()) {
+                    for v in arr.iter_mut() {
+                        let Some(r) = items.next() else { break };
+                        if let Some(it) = v.as_inline_table_mut() {
+                            set(it, "points", r.points);
+                        }
+                    }
+                }
+            }
+            if t.contains_key("missing")
+                && let Some(r) = items.next()
+            {
+                set(t, "missing", r.points);
+            }
+        }
+    }
+    let mut out = String::from(header);
+    out.push_str(&doc.to_string());
+    Ok(out)
+}
+
+#[cfg(test)]
+mod write_tests {
+    use super::*;
+    use std::path::Path;
+
+    const LIVE: &str = r#"# Our live model -- owner: marketing ops
+[thresholds]
+mql = 40   # agreed with sales in 2023
+sql = 80
+
+[[implicit]]
+event_type = "webinar_attended"
+points = 15          # keep: board decision
+group = "content"
+
+[[implicit]]
+event_type = "pricing_page_view"
+points = 3           # too low?
+
+[[explicit]]
+attribute = "job_level"
+values = [
+  { equals = "VP", points = 15 },   # VPs sign
+  { equals = "Student", points = 10 },
+]
+"#;
+
+    #[test]
+    fn comments_and_order_survive_where_nothing_changed() {
+        let live = ScoringModel::parse(LIVE, Path::new("live.toml")).unwrap();
+        let mut new = live.clone();
+        new.sql = 55.0;
+        new.implicit[1].points = Points::Each(8.0);
+        new.explicit[1].points = -40.0;
+        let text = write_config(LIVE, &new, "# header\n").unwrap();
+        assert!(text.starts_with("# header\n# Our live model -- owner: marketing ops\n"));
+        // Unchanged keys keep their comments exactly.
+        assert!(
+            text.contains("mql = 40   # agreed with sales in 2023\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("points = 15          # keep: board decision\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("{ equals = \"VP\", points = 15 },   # VPs sign"),
+            "{text}"
+        );
+        // Changed values are written, their trailing comments kept.
+        assert!(text.contains("sql = 55\n"), "{text}");
+        assert!(text.contains("points = 8           # too low?\n"), "{text}");
+        assert!(
+            text.contains("{ equals = \"Student\", points = -40 }"),
+            "{text}"
+        );
+        // And it loads back as the recommended model.
+        let back = ScoringModel::parse(&text, Path::new("rec.toml")).unwrap();
+        assert_eq!(back.sql, 55.0);
+        assert_eq!(back.implicit[1].points, Points::Each(8.0));
+        assert_eq!(back.explicit[1].points, -40.0);
+        assert_eq!(back.explicit[0].points, 15.0);
+    }
+}
