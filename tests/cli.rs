@@ -56,6 +56,15 @@ impl Run {
         );
         self
     }
+    fn stderr_lacks(&self, needle: &str) -> &Self {
+        assert!(
+            !self.stderr().contains(needle),
+            "stderr should not contain {needle:?}\n{}",
+            self.describe()
+        );
+        self
+    }
+
     fn stderr_has(&self, needle: &str) -> &Self {
         assert!(
             self.stderr().contains(needle),
@@ -1093,10 +1102,22 @@ fn evaluate_runs_on_the_demo_and_states_the_lead_counts() {
         dir.to_str().unwrap(),
     ]);
     r2.code(0).stdout_has("run-2");
-    assert_eq!(
-        std::fs::read(dir.join("metrics.json")).unwrap(),
-        std::fs::read(out.path().join("run-2/metrics.json")).unwrap()
+    let (a, b) = (
+        std::fs::read_to_string(dir.join("metrics.json")).unwrap(),
+        std::fs::read_to_string(out.path().join("run-2/metrics.json")).unwrap(),
     );
+    if let Some((k, (x, y))) = a
+        .lines()
+        .zip(b.lines())
+        .enumerate()
+        .find(|(_, (x, y))| x != y)
+    {
+        panic!(
+            "metrics.json differs between two runs at line {}: {x:?} vs {y:?}",
+            k + 1
+        );
+    }
+    assert_eq!(a, b);
 }
 
 #[test]
@@ -1233,7 +1254,9 @@ fn calibrate_writes_a_run_folder_whose_config_scores_the_demo() {
     ])
     .code(0)
     .stdout_has("Recommended changes")
-    .stdout_has("Back-test on the test period");
+    .stdout_has("Back-test on the test period")
+    // Progress messages appear on a terminal only, never in a pipe.
+    .stderr_lacks("leadcal: ");
     for f in [
         "recommended-scoring.toml",
         "changes.md",
@@ -1275,8 +1298,11 @@ fn calibrate_writes_a_run_folder_whose_config_scores_the_demo() {
         serde_json::from_str(&std::fs::read_to_string(dir.join("recommendation.json")).unwrap())
             .unwrap();
     assert_eq!(r["objective_met"], true);
-    let per_month = r["recommended"]["handovers_per_month"].as_f64().unwrap();
-    assert!(per_month > 0.0);
+    // The capacity objective is met out of time too, with an interval around it.
+    let per_month = &r["recommended"]["handovers_per_month"];
+    let v = per_month["value"].as_f64().unwrap();
+    assert!(v > 0.0 && v <= 124.0, "{per_month}");
+    assert!(per_month["low"].as_f64().unwrap() <= v && v <= per_month["high"].as_f64().unwrap());
     // Planted truth: careers-page views have the wrong sign today and are flagged; pricing-page
     // views (the strongest frequent signal) gain points; Students lose theirs.
     let rule = |name: &str| {

@@ -218,41 +218,61 @@ pub fn run(a: Args) -> Result<()> {
         .collect();
     grid.dedup();
     progress(q, "replaying the recommended config ...");
-    let crossings: Vec<Vec<Option<i64>>> = match &t.matched {
-        Some(m) => m.first_crossings(&weights.model, &explicit, &t.created, an.data_end, &grid)?,
-        None => (0..n)
-            .map(|i| {
-                grid.iter()
-                    .map(|g| (explicit[i] >= *g).then_some(t.created[i]))
-                    .collect()
-            })
-            .collect(),
+    // The threshold search replays an evenly spaced sample of at most SEARCH_LEADS training
+    // leads (every k-th in creation order); volumes are scaled back to all training leads.
+    const SEARCH_LEADS: usize = 150_000;
+    let stride = n_train.div_ceil(SEARCH_LEADS).max(1);
+    let search: Vec<usize> = (0..n_train).step_by(stride).collect();
+    let scale = n_train as f64 / search.len().max(1) as f64;
+    // Points only: the thresholds to replay are passed explicitly.
+    let points_model = weights.model.clone();
+    let replay = |rows: &[usize], thresholds: &[f64]| -> Result<Vec<Vec<Option<i64>>>> {
+        match &t.matched {
+            Some(m) => m.first_crossings_of(
+                &points_model,
+                rows,
+                &explicit,
+                &t.created,
+                an.data_end,
+                thresholds,
+            ),
+            None => Ok(rows
+                .iter()
+                .map(|&i| {
+                    thresholds
+                        .iter()
+                        .map(|g| (explicit[i] >= *g).then_some(t.created[i]))
+                        .collect()
+                })
+                .collect()),
+        }
     };
+    let crossings = replay(&search, &grid)?;
     let horizon = a.inputs.label.horizon_days;
-    let train_rows: Vec<usize> = (0..n_train).collect();
     let train_months = evaluate::months_between(an.since, an.test_from);
+    // `handover_metrics` reads rows of the table; the sample's crossings are by position.
     let candidates: Vec<Candidate> = grid
         .iter()
         .enumerate()
         .map(|(k, thr)| {
-            let at = |i: usize| crossings[i][k];
+            let at = |i: usize| search.binary_search(&i).ok().and_then(|p| crossings[p][k]);
             let m = evaluate::handover_metrics(
                 t,
-                &train_rows,
+                &search,
                 "sql",
                 *thr,
                 &at,
                 horizon,
-                train_months,
+                train_months / scale,
                 &[],
             );
             let (p, r) = (m.precision.value, m.recall.value);
             Candidate {
                 threshold: *thr,
-                handovers: m.handovers,
+                handovers: (m.handovers as f64 * scale).round() as u64,
                 precision: p,
                 recall: r,
-                handovers_per_month: m.handovers_per_month.unwrap_or(0.0),
+                handovers_per_month: m.handovers_per_month.value.unwrap_or(0.0),
                 f1: match (p, r) {
                     (Some(p), Some(r)) if p + r > 0.0 => Some(2.0 * p * r / (p + r)),
                     _ => None,
@@ -333,7 +353,8 @@ pub fn run(a: Args) -> Result<()> {
     let test_rows: Vec<usize> = (n_train..n).collect();
     let draws = evaluate::bootstrap_weights(test_rows.len(), Bootstrap::default());
     // Bootstrap weights are indexed by position in `rows`; handover_metrics expects that.
-    let at_new = |i: usize| crossings[i][chosen];
+    let test_cross = replay(&test_rows, &[sql])?;
+    let at_new = |i: usize| test_cross[i - n_train][0];
     let recommended = evaluate::handover_metrics(
         t,
         &test_rows,
@@ -454,6 +475,14 @@ fn est(e: &evaluate::Estimate) -> String {
     }
 }
 
+fn per_month(e: &evaluate::Estimate) -> String {
+    let f = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.0}"));
+    match (e.low, e.high) {
+        (Some(_), Some(_)) => format!("{} [{}, {}]", f(e.value), f(e.low), f(e.high)),
+        _ => f(e.value),
+    }
+}
+
 fn num(v: f64) -> String {
     if v.fract() == 0.0 {
         format!("{v:.0}")
@@ -523,13 +552,13 @@ fn changes_md(r: &Recommendation, old_mql: f64, old_sql: f64) -> String {
     }
     let (c, n) = (&r.current, &r.recommended);
     s.push_str(&format!(
-        "\n## Back-test on the test period (hand-over replay)\n\n| | current (SQL {}) | recommended (SQL {}) |\n|---|---|---|\n| hand-overs | {} | {} |\n| hand-overs per month | {:.0} | {:.0} |\n| precision | {} | {} |\n| recall | {} | {} |\n| median days to win | {} | {} |\n",
+        "\n## Back-test on the test period (hand-over replay)\n\n| | current (SQL {}) | recommended (SQL {}) |\n|---|---|---|\n| hand-overs | {} | {} |\n| hand-overs per month | {} | {} |\n| precision | {} | {} |\n| recall | {} | {} |\n| median days to win | {} | {} |\n",
         num(c.threshold),
         num(n.threshold),
         thousands(c.handovers),
         thousands(n.handovers),
-        c.handovers_per_month.unwrap_or(0.0),
-        n.handovers_per_month.unwrap_or(0.0),
+        per_month(&c.handovers_per_month),
+        per_month(&n.handovers_per_month),
         est(&c.precision),
         est(&n.precision),
         est(&c.recall),

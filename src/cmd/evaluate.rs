@@ -436,7 +436,7 @@ pub fn print_summary(out: &mut impl Write, m: &Metrics) -> std::io::Result<()> {
             th.stage.to_uppercase(),
             th.threshold,
             thousands(th.handovers),
-            num(th.handovers_per_month, 0),
+            num(th.handovers_per_month.value, 0),
             est(&th.precision, true),
             est(&th.recall, true),
             num(th.median_days_to_win, 0)

@@ -152,7 +152,7 @@ pub struct ThresholdMetrics {
     pub precision: Estimate,
     /// converted_after_handover / converters.
     pub recall: Estimate,
-    pub handovers_per_month: Option<f64>,
+    pub handovers_per_month: Estimate,
     pub median_days_to_win: Option<f64>,
 }
 
@@ -468,7 +468,10 @@ pub fn handover_metrics(
         converted_after_handover: caught.iter().filter(|&&c| c).count() as u64,
         precision: with_interval(prec(None), reps(&prec)),
         recall: with_interval(rec(None), reps(&rec)),
-        handovers_per_month: (months > 0.0).then(|| n_handed as f64 / months),
+        handovers_per_month: {
+            let per = |w: Option<&[f64]>| (months > 0.0).then(|| sum_w(&handed, w) / months);
+            with_interval(per(None), reps(&per))
+        },
         median_days_to_win: median,
     }
 }
@@ -543,7 +546,7 @@ pub fn periods(
             in_sample: rows.iter().any(|&i| t.created[i] < test_from),
             sql_precision: th.precision.value,
             sql_recall: th.recall.value,
-            sql_handovers_per_month: th.handovers_per_month,
+            sql_handovers_per_month: th.handovers_per_month.value,
             psi,
         });
     }

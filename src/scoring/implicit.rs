@@ -326,13 +326,27 @@ impl MatchedEvents {
         until: i64,
         thresholds: &[f64],
     ) -> Result<Vec<Vec<Option<i64>>>> {
+        let all: Vec<usize> = (0..self.offsets.len() - 1).collect();
+        self.first_crossings_of(model, &all, explicit, created, until, thresholds)
+    }
+
+    /// [`Self::first_crossings`] for the leads `leads` only (indices into the lead order;
+    /// `explicit` and `created` stay indexed by lead), in that order.
+    pub fn first_crossings_of(
+        &self,
+        model: &ScoringModel,
+        leads: &[usize],
+        explicit: &[f64],
+        created: &[i64],
+        until: i64,
+        thresholds: &[f64],
+    ) -> Result<Vec<Vec<Option<i64>>>> {
         check_replayable(model)?;
-        let n_leads = self.offsets.len() - 1;
-        let out = (0..n_leads)
-            .into_par_iter()
+        let out = leads
+            .par_iter()
             .map_init(
                 || Replay::new(model),
-                |rp, lead| {
+                |rp, &lead| {
                     rp.lead(
                         self.lead(lead),
                         explicit[lead],
