@@ -80,8 +80,9 @@ pub struct FeatureTable {
     pub created: Vec<i64>,
     pub snapshot: Vec<i64>,
     pub converted_at: Vec<Option<i64>>,
-    /// Live score at the snapshot (explicit + implicit).
+    /// Live score at the snapshot (explicit + implicit), and its explicit part.
     pub live_score: Vec<f64>,
+    pub explicit: Vec<f64>,
     /// Replayed first crossings of MQL and SQL (any time up to the data end).
     pub mql_at: Vec<Option<i64>>,
     pub sql_at: Vec<Option<i64>>,
@@ -320,6 +321,7 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
         snapshot,
         converted_at,
         live_score,
+        explicit,
         mql_at,
         sql_at,
         labels,

@@ -18,6 +18,7 @@ pub mod model;
 pub mod output;
 pub mod recommend;
 pub mod scoring;
+pub mod segments;
 pub mod timeparse;
 pub mod timing;
 

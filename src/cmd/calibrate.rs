@@ -175,6 +175,19 @@ pub fn run(a: Args) -> Result<()> {
             message: format!("cannot replace the run folder: {e}"),
         })?;
     }
+    progress(q, "looking for hand-overs that do not buy ...");
+    let seg = crate::cmd::segments::compute(
+        crate::cmd::segments::Inputs {
+            ds: &an.ds,
+            model: &an.model,
+            table: &an.table,
+            data_end: an.data_end,
+        },
+        "sql",
+        &[],
+        &crate::segments::SegmentSpec::default(),
+        a.inputs.label.horizon_days,
+    )?;
     progress(q, "turning coefficients into points ...");
     let _w = crate::timing::Stage::start("recommend");
     let t = &an.table;
@@ -443,8 +456,11 @@ pub fn run(a: Args) -> Result<()> {
     let json = |v: &dyn erased::Json| v.to_json();
     crate::output::write_new(&dir.join("recommendation.json"), json(&rec)?.as_bytes())?;
     crate::output::write_new(&dir.join("metrics.json"), json(&an.metrics)?.as_bytes())?;
+    crate::cmd::segments::write(&seg, &dir)?;
     let mut out = std::io::stdout().lock();
     ev::print_summary(&mut out, &an.metrics).map_err(Error::Stdout)?;
+    writeln!(out).map_err(Error::Stdout)?;
+    crate::cmd::segments::print(&mut out, &seg, false).map_err(Error::Stdout)?;
     write!(out, "\n{changes}").map_err(Error::Stdout)?;
     writeln!(out, "\nwrote {}", dir.display()).map_err(Error::Stdout)?;
     Ok(())

@@ -162,7 +162,21 @@ pub fn run(a: Args) -> Result<()> {
 }
 
 /// Load, label, build features, fit and evaluate.
-pub fn analyse(a: &Inputs) -> Result<Analysis> {
+/// The loaded data and the feature table, before any fit.
+pub struct Prepared {
+    pub ds: data::Dataset,
+    pub model: ScoringModel,
+    pub model_path: PathBuf,
+    pub table: features::FeatureTable,
+    pub period: PeriodKind,
+    pub since: i64,
+    pub data_end: i64,
+    pub test_from: i64,
+    pub last_mature: i64,
+}
+
+/// Load, label and build features (no model yet).
+pub fn prepare(a: &Inputs) -> Result<Prepared> {
     let period = PeriodKind::parse(&a.period).ok_or_else(|| {
         Error::Usage(format!(
             "--period `{}`: expected quarter, 3m or 6m",
@@ -248,6 +262,36 @@ pub fn analyse(a: &Inputs) -> Result<Analysis> {
         max_levels: 30,
     };
     let table = features::build(&ds, &model, &spec)?;
+    Ok(Prepared {
+        ds,
+        model,
+        model_path,
+        table,
+        period,
+        since,
+        data_end,
+        test_from,
+        last_mature,
+    })
+}
+
+/// Load, label, build features, fit and evaluate.
+pub fn analyse(a: &Inputs) -> Result<Analysis> {
+    let Prepared {
+        ds,
+        model,
+        model_path,
+        table,
+        period,
+        since,
+        data_end,
+        test_from,
+        last_mature,
+    } = prepare(a)?;
+    let params = LogisticParams {
+        min_converters: a.min_converters,
+        ..LogisticParams::default()
+    };
     let n_train = table.n_train;
     let train_y = &table.y[..n_train];
     let fitted = {

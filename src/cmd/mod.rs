@@ -10,6 +10,7 @@ pub mod demo;
 pub mod evaluate;
 pub mod later;
 pub mod score;
+pub mod segments;
 pub mod validate;
 
 /// Calibrate a B2B lead-scoring points model against what actually converted.
@@ -32,8 +33,8 @@ pub enum Command {
     Score(score::Args),
     /// Live score and a fitted model side by side: ranking, thresholds, per period, out of time.
     Evaluate(evaluate::Args),
-    /// High-score non-converters by attribute and pair of attributes (not available yet).
-    Segments(later::Args),
+    /// Hand-overs that do not buy, by attribute value and pair; values that mark converters.
+    Segments(segments::Args),
     /// Recommended weights and thresholds as a loadable config, with their back-test.
     Calibrate(calibrate::Args),
     /// The meeting report as HTML with PNG charts (not available yet).
@@ -65,6 +66,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Command::Score(a) => score::run(a),
         Command::Evaluate(a) => evaluate::run(a),
         Command::Calibrate(a) => calibrate::run(a),
-        Command::Segments(_) | Command::Report(_) => later::run(name),
+        Command::Segments(a) => segments::run(a),
+        Command::Report(_) => later::run(name),
     }
 }

@@ -1,0 +1,459 @@
+//! Stage: segments. Which groups of hand-overs do not buy, and which values mark converters.
+//!
+//! Input: one row per evaluable lead with its attribute values (numeric ones already binned),
+//! whether it converted, and whether it was handed over. Output: [`Segments`] (serialisable;
+//! `segments.json`, `segments.csv`, schema in `docs/segments.md`).
+//!
+//! Statistics: each group (one attribute value, or a pair of values of two attributes) is
+//! compared with the rest of its population in a 2×2 table. Fisher's exact test (two-sided, as
+//! `scipy.stats.fisher_exact`) when an expected count is below 5, otherwise Pearson's chi-square
+//! with Yates' correction (as `scipy.stats.chi2_contingency`). Benjamini–Hochberg q-values over
+//! every group tested. Conversion rates carry Wilson 95% intervals; lift = group rate / overall
+//! rate, with the interval's bounds divided by the overall rate.
+//!
+//! Ranking (documented rule): non-converting groups of hand-overs by the *upper* bound of their
+//! lift, lowest first (the groups that surely convert worst); converter-marking groups by the
+//! *lower* bound of their lift, highest first. A pair is *redundant* when its rate does not
+//! differ significantly (p ≥ 0.05, [`binomial_test`] against the worse single value's rate) from
+//! its worse single value, or is no more extreme than it; redundant pairs are kept but ranked
+//! after the others.
+//!
+//! Privacy and honesty: groups with fewer than `min_size` leads are never tested or shown, only
+//! counted. The result does not depend on the order of the rows (pinned by a property test).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use statrs::distribution::{ChiSquared, ContinuousCDF, Discrete, Hypergeometric};
+
+use crate::evaluate::metrics::wilson;
+
+/// p-value of a 2×2 table `[[a, b], [c, d]]` and the test used.
+pub fn two_by_two(a: u64, b: u64, c: u64, d: u64) -> (f64, &'static str) {
+    let n = (a + b + c + d) as f64;
+    if n == 0.0 {
+        return (1.0, "none");
+    }
+    let (r1, r2, c1, c2) = (
+        (a + b) as f64,
+        (c + d) as f64,
+        (a + c) as f64,
+        (b + d) as f64,
+    );
+    let min_expected = [r1 * c1, r1 * c2, r2 * c1, r2 * c2]
+        .iter()
+        .fold(f64::INFINITY, |m, v| m.min(v / n));
+    if min_expected < 5.0 {
+        (fisher(a, b, c, d), "fisher")
+    } else {
+        (chi_square_yates(a, b, c, d), "chi2")
+    }
+}
+
+/// Two-sided Fisher exact test (scipy's definition: the sum of the probabilities of every table
+/// with the same margins that is no more likely than the observed one, relative tolerance 1e-7).
+pub fn fisher(a: u64, b: u64, c: u64, d: u64) -> f64 {
+    let population = a + b + c + d;
+    let successes = a + c;
+    let draws = a + b;
+    let Ok(h) = Hypergeometric::new(population, successes, draws) else {
+        return 1.0;
+    };
+    let lo = (draws + successes).saturating_sub(population);
+    let hi = draws.min(successes);
+    let observed = h.ln_pmf(a);
+    let mut p = 0.0;
+    for x in lo..=hi {
+        let l = h.ln_pmf(x);
+        if l <= observed + 1e-7f64.ln_1p() {
+            p += l.exp();
+        }
+    }
+    p.min(1.0)
+}
+
+/// Pearson chi-square with Yates' continuity correction, 1 degree of freedom.
+pub fn chi_square_yates(a: u64, b: u64, c: u64, d: u64) -> f64 {
+    let n = (a + b + c + d) as f64;
+    let (a, b, c, d) = (a as f64, b as f64, c as f64, d as f64);
+    let (r1, r2, c1, c2) = (a + b, c + d, a + c, b + d);
+    if r1 == 0.0 || r2 == 0.0 || c1 == 0.0 || c2 == 0.0 {
+        return 1.0;
+    }
+    let mut stat = 0.0;
+    for (obs, row, col) in [(a, r1, c1), (b, r1, c2), (c, r2, c1), (d, r2, c2)] {
+        let e = row * col / n;
+        // scipy: the correction never moves an observation past its expectation.
+        let diff = ((obs - e).abs() - 0.5).max(0.0);
+        stat += diff * diff / e;
+    }
+    ChiSquared::new(1.0).map(|chi| chi.sf(stat)).unwrap_or(1.0)
+}
+
+/// Two-sided test of `k` successes in `n` against the rate `p0` (for a pair against its worse
+/// single value): exact binomial (as `scipy.stats.binomtest`) up to 20,000 trials or while
+/// n·p0·(1−p0) < 1000, beyond that the normal approximation with continuity correction.
+pub fn binomial_test(k: u64, n: u64, p0: f64) -> f64 {
+    use statrs::distribution::{Binomial, Normal};
+    if n == 0 || !(0.0..=1.0).contains(&p0) {
+        return 1.0;
+    }
+    if p0 == 0.0 || p0 == 1.0 {
+        let expected = if p0 == 0.0 { 0 } else { n };
+        return if k == expected { 1.0 } else { 0.0 };
+    }
+    let var = n as f64 * p0 * (1.0 - p0);
+    if n <= 20_000 || var < 1000.0 {
+        let Ok(b) = Binomial::new(p0, n) else {
+            return 1.0;
+        };
+        let observed = b.ln_pmf(k);
+        let mut p = 0.0;
+        for x in 0..=n {
+            let l = b.ln_pmf(x);
+            if l <= observed + 1e-7f64.ln_1p() {
+                p += l.exp();
+            }
+        }
+        p.min(1.0)
+    } else {
+        let z = (((k as f64) - n as f64 * p0).abs() - 0.5).max(0.0) / var.sqrt();
+        let normal = Normal::standard();
+        (2.0 * normal.sf(z)).min(1.0)
+    }
+}
+
+/// Benjamini–Hochberg q-values, in the order of `p`.
+pub fn benjamini_hochberg(p: &[f64]) -> Vec<f64> {
+    let m = p.len();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&x, &y| p[x].total_cmp(&p[y]).then(x.cmp(&y)));
+    let mut q = vec![0.0; m];
+    let mut running = 1.0f64;
+    for (rank, &i) in order.iter().enumerate().rev() {
+        running = running.min(p[i] * m as f64 / (rank + 1) as f64);
+        q[i] = running.min(1.0);
+    }
+    q
+}
+
+/// One row per lead.
+pub struct Rows<'a> {
+    /// Attribute names and, per attribute, each lead's value (`(missing)` for none).
+    pub attributes: Vec<(String, Vec<String>)>,
+    pub converted: &'a [bool],
+    /// Handed over (reached the threshold); the non-conversion question looks only at these.
+    pub handed: &'a [bool],
+}
+
+/// Settings.
+#[derive(Debug, Clone, Serialize)]
+pub struct SegmentSpec {
+    pub min_size: u64,
+    pub pairs: bool,
+    /// Significance level for "redundant" and for the `significant` mark (on q).
+    pub alpha: f64,
+}
+
+impl Default for SegmentSpec {
+    fn default() -> Self {
+        SegmentSpec {
+            min_size: 30,
+            pairs: true,
+            alpha: 0.05,
+        }
+    }
+}
+
+/// One group.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Group {
+    /// `(attribute, value)`, one or two.
+    pub values: Vec<(String, String)>,
+    pub leads: u64,
+    pub converted: u64,
+    pub rate: f64,
+    pub rate_low: f64,
+    pub rate_high: f64,
+    pub lift: f64,
+    pub lift_low: f64,
+    pub lift_high: f64,
+    pub p_value: f64,
+    pub test: &'static str,
+    /// Benjamini–Hochberg over every group tested in this question.
+    pub q_value: f64,
+    pub significant: bool,
+    /// Pairs only: not significantly different from the worse of its two single values.
+    pub redundant: bool,
+    /// 1 = first in the documented ranking.
+    pub rank: usize,
+}
+
+impl Group {
+    pub fn label(&self) -> String {
+        self.values
+            .iter()
+            .map(|(a, v)| format!("{a}={v}"))
+            .collect::<Vec<_>>()
+            .join(" & ")
+    }
+}
+
+/// The answer to one question.
+#[derive(Debug, Clone, Serialize)]
+pub struct Question {
+    pub population: u64,
+    pub converted: u64,
+    pub rate: f64,
+    pub groups: Vec<Group>,
+    /// Groups left out for having fewer than `min_size` leads.
+    pub suppressed: u64,
+}
+
+/// Both questions.
+#[derive(Debug, Clone, Serialize)]
+pub struct Segments {
+    pub spec: SegmentSpec,
+    /// Hand-overs: groups that convert worst.
+    pub non_converting: Question,
+    /// All evaluable leads: values and pairs over-represented among converters.
+    pub converter_marks: Question,
+}
+
+/// Answer both questions.
+pub fn analyse(rows: &Rows, spec: &SegmentSpec) -> Segments {
+    let all: Vec<bool> = vec![true; rows.converted.len()];
+    Segments {
+        spec: spec.clone(),
+        non_converting: question(rows, rows.handed, spec, false),
+        converter_marks: question(rows, &all, spec, true),
+    }
+}
+
+type Key = Vec<(usize, String)>;
+
+fn question(rows: &Rows, member: &[bool], spec: &SegmentSpec, high_first: bool) -> Question {
+    let idx: Vec<usize> = (0..member.len()).filter(|&i| member[i]).collect();
+    let total = idx.len() as u64;
+    let conv_total = idx.iter().filter(|&&i| rows.converted[i]).count() as u64;
+    let overall = if total > 0 {
+        conv_total as f64 / total as f64
+    } else {
+        0.0
+    };
+    // Counts per key (BTreeMap: the same order whatever the row order).
+    let mut counts: BTreeMap<Key, (u64, u64)> = BTreeMap::new();
+    let n_attr = rows.attributes.len();
+    for &i in &idx {
+        let c = u64::from(rows.converted[i]);
+        for a in 0..n_attr {
+            let e = counts
+                .entry(vec![(a, rows.attributes[a].1[i].clone())])
+                .or_default();
+            e.0 += 1;
+            e.1 += c;
+            if spec.pairs {
+                for b in a + 1..n_attr {
+                    let e = counts
+                        .entry(vec![
+                            (a, rows.attributes[a].1[i].clone()),
+                            (b, rows.attributes[b].1[i].clone()),
+                        ])
+                        .or_default();
+                    e.0 += 1;
+                    e.1 += c;
+                }
+            }
+        }
+    }
+    let mut suppressed = 0;
+    let mut groups = Vec::new();
+    let mut keys = Vec::new();
+    for (key, &(n, k)) in &counts {
+        if n < spec.min_size {
+            suppressed += 1;
+            continue;
+        }
+        // Everyone in the population belongs to exactly one value per attribute, so a group
+        // that is the whole population tells nothing.
+        if n == total {
+            continue;
+        }
+        let (p, test) = two_by_two(k, n - k, conv_total - k, total - n - (conv_total - k));
+        let (lo, hi) = wilson(k, n).unwrap_or((0.0, 1.0));
+        let rate = k as f64 / n as f64;
+        let div = |v: f64| if overall > 0.0 { v / overall } else { 0.0 };
+        groups.push(Group {
+            values: key
+                .iter()
+                .map(|(a, v)| (rows.attributes[*a].0.clone(), v.clone()))
+                .collect(),
+            leads: n,
+            converted: k,
+            rate,
+            rate_low: lo,
+            rate_high: hi,
+            lift: div(rate),
+            lift_low: div(lo),
+            lift_high: div(hi),
+            p_value: p,
+            test,
+            q_value: 1.0,
+            significant: false,
+            redundant: false,
+            rank: 0,
+        });
+        keys.push(key.clone());
+    }
+    let q = benjamini_hochberg(&groups.iter().map(|g| g.p_value).collect::<Vec<_>>());
+    for (g, q) in groups.iter_mut().zip(q) {
+        g.q_value = q;
+        g.significant = q < spec.alpha;
+    }
+    // Redundant pairs: compare with the rest of the worse single value.
+    for (g, key) in groups.iter_mut().zip(&keys) {
+        if key.len() != 2 {
+            continue;
+        }
+        let single = |k: &(usize, String)| counts.get(&vec![k.clone()]).copied().unwrap_or((0, 0));
+        let (s1, s2) = (single(&key[0]), single(&key[1]));
+        let r = |s: (u64, u64)| {
+            if s.0 > 0 {
+                s.1 as f64 / s.0 as f64
+            } else {
+                0.0
+            }
+        };
+        // "Worse" in the direction of the question.
+        let worse = if high_first {
+            if r(s1) >= r(s2) { s1 } else { s2 }
+        } else if r(s1) <= r(s2) {
+            s1
+        } else {
+            s2
+        };
+        let p = binomial_test(g.converted, g.leads, r(worse));
+        // Also redundant when the pair is no more extreme than the single value itself.
+        let not_more_extreme = if high_first {
+            g.rate <= r(worse)
+        } else {
+            g.rate >= r(worse)
+        };
+        g.redundant = p >= spec.alpha || not_more_extreme;
+    }
+    // Ranking.
+    let direction_ok = |g: &Group| {
+        if high_first {
+            g.rate > overall
+        } else {
+            g.rate < overall
+        }
+    };
+    groups.sort_by(|a, b| {
+        let key = |g: &Group| {
+            (
+                !direction_ok(g),
+                g.redundant,
+                if high_first { -g.lift_low } else { g.lift_high },
+            )
+        };
+        let (ka, kb) = (key(a), key(b));
+        ka.0.cmp(&kb.0)
+            .then(ka.1.cmp(&kb.1))
+            .then(ka.2.total_cmp(&kb.2))
+            .then(a.label().cmp(&b.label()))
+    });
+    for (r, g) in groups.iter_mut().enumerate() {
+        g.rank = r + 1;
+    }
+    Question {
+        population: total,
+        converted: conv_total,
+        rate: overall,
+        groups,
+        suppressed,
+    }
+}
+
+/// Quantile bins of a numeric attribute: labels like `[50, 199]` for up to `bins` groups.
+pub fn quantile_bins(values: &[Option<f64>], bins: usize) -> Vec<String> {
+    let mut known: Vec<f64> = values.iter().flatten().copied().collect();
+    known.sort_by(f64::total_cmp);
+    if known.is_empty() {
+        return values.iter().map(|_| "(missing)".to_string()).collect();
+    }
+    let mut edges: Vec<f64> = (1..bins).map(|k| known[k * known.len() / bins]).collect();
+    edges.dedup();
+    // Bin k holds values in [edges[k-1], edges[k]).
+    let mut lo_hi: Vec<(f64, f64)> = vec![(f64::INFINITY, f64::NEG_INFINITY); edges.len() + 1];
+    for &v in &known {
+        let b = edges.partition_point(|&e| e <= v);
+        lo_hi[b].0 = lo_hi[b].0.min(v);
+        lo_hi[b].1 = lo_hi[b].1.max(v);
+    }
+    let fmt = |v: f64| {
+        if v.fract() == 0.0 {
+            format!("{v:.0}")
+        } else {
+            format!("{v:.2}")
+        }
+    };
+    values
+        .iter()
+        .map(|v| match v {
+            None => "(missing)".to_string(),
+            Some(x) => {
+                let b = edges.partition_point(|&e| e <= *x);
+                format!("[{}, {}]", fmt(lo_hi[b].0), fmt(lo_hi[b].1))
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    type Columns = (Vec<(String, Vec<String>)>, Vec<bool>, Vec<bool>);
+
+    fn data(rows: &[(u8, u8, bool, bool)]) -> Columns {
+        let a = rows.iter().map(|r| format!("a{}", r.0)).collect();
+        let b = rows.iter().map(|r| format!("b{}", r.1)).collect();
+        (
+            vec![("x".into(), a), ("y".into(), b)],
+            rows.iter().map(|r| r.2).collect(),
+            rows.iter().map(|r| r.3).collect(),
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 64,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(6),
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        /// The output does not depend on the order of the rows.
+        #[test]
+        fn row_order_changes_nothing(
+            rows in prop::collection::vec((0u8..3, 0u8..3, any::<bool>(), any::<bool>()), 60..300),
+            seed in any::<u64>(),
+        ) {
+            use rand::seq::SliceRandom;
+            use rand::SeedableRng;
+            let spec = SegmentSpec { min_size: 10, ..SegmentSpec::default() };
+            let (at, conv, handed) = data(&rows);
+            let a = analyse(&Rows { attributes: at, converted: &conv, handed: &handed }, &spec);
+            let mut shuffled = rows.clone();
+            shuffled.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
+            let (at, conv, handed) = data(&shuffled);
+            let b = analyse(&Rows { attributes: at, converted: &conv, handed: &handed }, &spec);
+            prop_assert_eq!(&a.non_converting.groups, &b.non_converting.groups);
+            prop_assert_eq!(&a.converter_marks.groups, &b.converter_marks.groups);
+            // And no group below the minimum size is ever reported.
+            prop_assert!(a.converter_marks.groups.iter().all(|g| g.leads >= 10));
+        }
+    }
+}
