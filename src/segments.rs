@@ -13,10 +13,11 @@
 //!
 //! Ranking (documented rule): non-converting groups of hand-overs by the *upper* bound of their
 //! lift, lowest first (the groups that surely convert worst); converter-marking groups by the
-//! *lower* bound of their lift, highest first. A pair is *redundant* when its rate does not
-//! differ significantly (p ≥ 0.05, [`binomial_test`] against the worse single value's rate) from
-//! its worse single value, or is no more extreme than it; redundant pairs are kept but ranked
-//! after the others.
+//! *lower* bound of their lift, highest first. A pair is *redundant* when it is no more extreme
+//! than its worse single value, or does not differ from it significantly, or does not differ
+//! significantly from what its two values predict together (their odds ratios multiplied: no
+//! interaction); both tests are [`binomial_test`]s at p < 0.01, stricter than 0.05 because many
+//! pairs are tested. Redundant pairs are kept but ranked after the others.
 //!
 //! Privacy and honesty: groups with fewer than `min_size` leads are never tested or shown, only
 //! counted. The result does not depend on the order of the rows (pinned by a property test).
@@ -91,8 +92,8 @@ pub fn chi_square_yates(a: u64, b: u64, c: u64, d: u64) -> f64 {
 }
 
 /// Two-sided test of `k` successes in `n` against the rate `p0` (for a pair against its worse
-/// single value): exact binomial (as `scipy.stats.binomtest`) up to 20,000 trials or while
-/// n·p0·(1−p0) < 1000, beyond that the normal approximation with continuity correction.
+/// single value): exact binomial (as `scipy.stats.binomtest`, summed from the tails outward)
+/// while n·p0·(1−p0) < 1000, beyond that the normal approximation with continuity correction.
 pub fn binomial_test(k: u64, n: u64, p0: f64) -> f64 {
     use statrs::distribution::{Binomial, Normal};
     if n == 0 || !(0.0..=1.0).contains(&p0) {
@@ -103,18 +104,48 @@ pub fn binomial_test(k: u64, n: u64, p0: f64) -> f64 {
         return if k == expected { 1.0 } else { 0.0 };
     }
     let var = n as f64 * p0 * (1.0 - p0);
-    if n <= 20_000 || var < 1000.0 {
+    if var < 1000.0 {
         let Ok(b) = Binomial::new(p0, n) else {
             return 1.0;
         };
-        let observed = b.ln_pmf(k);
-        let mut p = 0.0;
-        for x in 0..=n {
-            let l = b.ln_pmf(x);
-            if l <= observed + 1e-7f64.ln_1p() {
-                p += l.exp();
+        let limit = b.ln_pmf(k) + 1e-7f64.ln_1p();
+        let mode = (((n + 1) as f64 * p0).floor() as u64).min(n);
+        // Sum a tail from `start`, walking away from the mode until the terms vanish.
+        let tail = |start: u64, up: bool| -> f64 {
+            let (mut x, mut sum) = (start, 0.0f64);
+            loop {
+                let term = b.ln_pmf(x).exp();
+                sum += term;
+                if term <= sum * 1e-17 || (up && x == n) || (!up && x == 0) {
+                    return sum;
+                }
+                x = if up { x + 1 } else { x - 1 };
             }
-        }
+        };
+        // The first point on the other side of the mode as unlikely as the observation.
+        let p = if k <= mode {
+            let mut x = mode.max(k + 1).min(n);
+            while x < n && b.ln_pmf(x) > limit {
+                x += 1;
+            }
+            let right = if b.ln_pmf(x) <= limit && x > k {
+                tail(x, true)
+            } else {
+                0.0
+            };
+            tail(k, false) + right
+        } else {
+            let mut x = mode.min(k - 1);
+            while x > 0 && b.ln_pmf(x) > limit {
+                x -= 1;
+            }
+            let left = if b.ln_pmf(x) <= limit && x < k {
+                tail(x, false)
+            } else {
+                0.0
+            };
+            tail(k, true) + left
+        };
         p.min(1.0)
     } else {
         let z = (((k as f64) - n as f64 * p0).abs() - 0.5).max(0.0) / var.sqrt();
@@ -151,8 +182,11 @@ pub struct Rows<'a> {
 pub struct SegmentSpec {
     pub min_size: u64,
     pub pairs: bool,
-    /// Significance level for "redundant" and for the `significant` mark (on q).
+    /// Level for the `significant` mark (on the Benjamini–Hochberg q-value).
     pub alpha: f64,
+    /// Level a pair must reach against its worse single value and against what its two values
+    /// predict together, or it is redundant.
+    pub redundancy_alpha: f64,
 }
 
 impl Default for SegmentSpec {
@@ -161,6 +195,7 @@ impl Default for SegmentSpec {
             min_size: 30,
             pairs: true,
             alpha: 0.05,
+            redundancy_alpha: 0.01,
         }
     }
 }
@@ -223,16 +258,42 @@ pub struct Segments {
 /// Answer both questions.
 pub fn analyse(rows: &Rows, spec: &SegmentSpec) -> Segments {
     let all: Vec<bool> = vec![true; rows.converted.len()];
+    // Value codes per attribute (values in sorted order, so codes do not depend on row order).
+    let coded: Vec<Coded> = rows
+        .attributes
+        .iter()
+        .map(|(_, vals)| {
+            let mut distinct: Vec<&String> = std::collections::HashSet::<&String>::from_iter(vals)
+                .into_iter()
+                .collect();
+            distinct.sort_unstable();
+            let code: std::collections::HashMap<&String, u32> = distinct
+                .iter()
+                .enumerate()
+                .map(|(k, v)| (*v, k as u32))
+                .collect();
+            (distinct, vals.iter().map(|v| code[v]).collect())
+        })
+        .collect();
     Segments {
         spec: spec.clone(),
-        non_converting: question(rows, rows.handed, spec, false),
-        converter_marks: question(rows, &all, spec, true),
+        non_converting: question(rows, &coded, rows.handed, spec, false),
+        converter_marks: question(rows, &coded, &all, spec, true),
     }
 }
 
+/// An attribute's distinct values (sorted) and each lead's code into them.
+type Coded<'a> = (Vec<&'a String>, Vec<u32>);
+
 type Key = Vec<(usize, String)>;
 
-fn question(rows: &Rows, member: &[bool], spec: &SegmentSpec, high_first: bool) -> Question {
+fn question(
+    rows: &Rows,
+    coded: &[Coded],
+    member: &[bool],
+    spec: &SegmentSpec,
+    high_first: bool,
+) -> Question {
     let idx: Vec<usize> = (0..member.len()).filter(|&i| member[i]).collect();
     let total = idx.len() as u64;
     let conv_total = idx.iter().filter(|&&i| rows.converted[i]).count() as u64;
@@ -241,28 +302,54 @@ fn question(rows: &Rows, member: &[bool], spec: &SegmentSpec, high_first: bool) 
     } else {
         0.0
     };
-    // Counts per key (BTreeMap: the same order whatever the row order).
-    let mut counts: BTreeMap<Key, (u64, u64)> = BTreeMap::new();
+    // Dense counts per value and per pair of values.
     let n_attr = rows.attributes.len();
+    let mut single: Vec<Vec<(u64, u64)>> =
+        coded.iter().map(|(d, _)| vec![(0, 0); d.len()]).collect();
+    let pairs: Vec<(usize, usize)> = if spec.pairs {
+        (0..n_attr)
+            .flat_map(|a| (a + 1..n_attr).map(move |b| (a, b)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut pair: Vec<Vec<(u64, u64)>> = pairs
+        .iter()
+        .map(|&(a, b)| vec![(0, 0); coded[a].0.len() * coded[b].0.len()])
+        .collect();
     for &i in &idx {
         let c = u64::from(rows.converted[i]);
-        for a in 0..n_attr {
-            let e = counts
-                .entry(vec![(a, rows.attributes[a].1[i].clone())])
-                .or_default();
+        for (a, (_, codes)) in coded.iter().enumerate() {
+            let e = &mut single[a][codes[i] as usize];
             e.0 += 1;
             e.1 += c;
-            if spec.pairs {
-                for b in a + 1..n_attr {
-                    let e = counts
-                        .entry(vec![
-                            (a, rows.attributes[a].1[i].clone()),
-                            (b, rows.attributes[b].1[i].clone()),
-                        ])
-                        .or_default();
-                    e.0 += 1;
-                    e.1 += c;
-                }
+        }
+        for (p, &(a, b)) in pairs.iter().enumerate() {
+            let k = coded[a].1[i] as usize * coded[b].0.len() + coded[b].1[i] as usize;
+            let e = &mut pair[p][k];
+            e.0 += 1;
+            e.1 += c;
+        }
+    }
+    let mut counts: BTreeMap<Key, (u64, u64)> = BTreeMap::new();
+    for (a, cs) in single.iter().enumerate() {
+        for (v, &c) in cs.iter().enumerate() {
+            if c.0 > 0 {
+                counts.insert(vec![(a, coded[a].0[v].clone())], c);
+            }
+        }
+    }
+    for (p, &(a, b)) in pairs.iter().enumerate() {
+        let lb = coded[b].0.len();
+        for (k, &c) in pair[p].iter().enumerate() {
+            if c.0 > 0 {
+                counts.insert(
+                    vec![
+                        (a, coded[a].0[k / lb].clone()),
+                        (b, coded[b].0[k % lb].clone()),
+                    ],
+                    c,
+                );
             }
         }
     }
@@ -311,7 +398,8 @@ fn question(rows: &Rows, member: &[bool], spec: &SegmentSpec, high_first: bool) 
         g.significant = q < spec.alpha;
     }
     // Redundant pairs: compare with the rest of the worse single value.
-    for (g, key) in groups.iter_mut().zip(&keys) {
+    let mut pair_tests: Vec<(usize, f64, f64, bool)> = Vec::new();
+    for (gi, (g, key)) in groups.iter().zip(&keys).enumerate() {
         if key.len() != 2 {
             continue;
         }
@@ -333,13 +421,29 @@ fn question(rows: &Rows, member: &[bool], spec: &SegmentSpec, high_first: bool) 
             s2
         };
         let p = binomial_test(g.converted, g.leads, r(worse));
+        // What the two values predict together without any interaction: their odds ratios
+        // against the population multiply.
+        let odds = |x: f64| x.clamp(1e-9, 1.0 - 1e-9) / (1.0 - x.clamp(1e-9, 1.0 - 1e-9));
+        let o = odds(r(s1)) * odds(r(s2)) / odds(overall);
+        let expected = o / (1.0 + o);
+        let p_joint = binomial_test(g.converted, g.leads, expected);
+        let beyond_joint = if high_first {
+            g.rate > expected
+        } else {
+            g.rate < expected
+        };
         // Also redundant when the pair is no more extreme than the single value itself.
         let not_more_extreme = if high_first {
             g.rate <= r(worse)
         } else {
             g.rate >= r(worse)
         };
-        g.redundant = p >= spec.alpha || not_more_extreme;
+        pair_tests.push((gi, p, p_joint, not_more_extreme || !beyond_joint));
+    }
+    // Many pairs are tested, so a pair is a finding of its own only at the stricter level.
+    for &(gi, p_single, p_joint, weak) in &pair_tests {
+        groups[gi].redundant =
+            weak || p_single >= spec.redundancy_alpha || p_joint >= spec.redundancy_alpha;
     }
     // Ranking.
     let direction_ok = |g: &Group| {
@@ -398,14 +502,15 @@ pub fn quantile_bins(values: &[Option<f64>], bins: usize) -> Vec<String> {
             format!("{v:.2}")
         }
     };
+    let labels: Vec<String> = lo_hi
+        .iter()
+        .map(|(lo, hi)| format!("[{}, {}]", fmt(*lo), fmt(*hi)))
+        .collect();
     values
         .iter()
         .map(|v| match v {
             None => "(missing)".to_string(),
-            Some(x) => {
-                let b = edges.partition_point(|&e| e <= *x);
-                format!("[{}, {}]", fmt(lo_hi[b].0), fmt(lo_hi[b].1))
-            }
+            Some(x) => labels[edges.partition_point(|&e| e <= *x)].clone(),
         })
         .collect()
 }

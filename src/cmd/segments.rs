@@ -126,9 +126,7 @@ fn attribute_values(
             }
         };
         if by.is_empty() {
-            let mut distinct = vals.clone();
-            distinct.sort_unstable();
-            distinct.dedup();
+            let distinct: std::collections::HashSet<&String> = vals.iter().collect();
             if distinct.len() > 50 {
                 continue;
             }
@@ -202,7 +200,10 @@ pub fn compute(
     let handed: Vec<bool> = (0..n)
         .map(|i| crossing[i].is_some_and(|h| h <= t.snapshot[i] + horizon))
         .collect();
+    let _a = crate::timing::Stage::start("segments: attribute values");
     let attributes = attribute_values(p.ds, &t.lead_rows, by)?;
+    drop(_a);
+    let _a = crate::timing::Stage::start("segments: statistics");
     let names = attributes.iter().map(|(a, _)| a.clone()).collect();
     let segs = segments::analyse(
         &Rows {
@@ -212,16 +213,18 @@ pub fn compute(
         },
         spec,
     );
+    drop(_a);
+    let _a = crate::timing::Stage::start("segments: matrix and accounts");
     // Fit × engagement: quartiles of the explicit and implicit scores at the snapshot.
     let implicit: Vec<f64> = (0..n).map(|i| t.live_score[i] - t.explicit[i]).collect();
     let fit_bins =
         segments::quantile_bins(&t.explicit.iter().map(|v| Some(*v)).collect::<Vec<_>>(), 4);
     let eng_bins =
         segments::quantile_bins(&implicit.iter().map(|v| Some(*v)).collect::<Vec<_>>(), 4);
-    let mut cells: std::collections::BTreeMap<(String, String), (u64, u64)> = Default::default();
+    let mut cells: std::collections::BTreeMap<(&str, &str), (u64, u64)> = Default::default();
     for i in 0..n {
         let e = cells
-            .entry((fit_bins[i].clone(), eng_bins[i].clone()))
+            .entry((fit_bins[i].as_str(), eng_bins[i].as_str()))
             .or_default();
         e.0 += 1;
         e.1 += u64::from(t.y[i]);
