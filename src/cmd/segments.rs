@@ -408,7 +408,7 @@ fn table(out: &mut impl Write, groups: &[&Group], top: usize) -> std::io::Result
     for g in groups.iter().take(top) {
         writeln!(
             out,
-            "  {:>3}  {:<52} {:>7} {:>20} {:>14} {:>9.1e}{}",
+            "  {:>3}  {:<52} {:>7} {:>20} {:>14} {:>9}{}",
             g.rank,
             g.label().chars().take(52).collect::<String>(),
             thousands(g.leads),
@@ -419,7 +419,12 @@ fn table(out: &mut impl Write, groups: &[&Group], top: usize) -> std::io::Result
                 pct(g.rate_high)
             ),
             format!("{:.2} [{:.2}, {:.2}]", g.lift, g.lift_low, g.lift_high),
-            g.q_value,
+            if g.q_value > 0.0 {
+                format!("{:.1e}", g.q_value)
+            } else {
+                // The chi-square survival function underflows below ~1e-300.
+                "<1e-300".to_string()
+            },
             if g.redundant { "  (redundant)" } else { "" }
         )?;
     }
