@@ -438,33 +438,24 @@ fn categorical_features(
     let pooled = vals[..n_train]
         .iter()
         .any(|v| v.is_some_and(|v| !kept.contains_key(v)));
-    let base = columns.len();
+    // One indicator column per kept level, then the pooled and missing pseudo-levels.
+    let mut push_level = |value: &str| -> usize {
+        names.push(format!("{name}={value}"));
+        sources.push(Source::Level {
+            attribute: name.to_string(),
+            value: value.to_string(),
+        });
+        columns.push(vec![0.0; vals.len()]);
+        columns.len() - 1
+    };
+    let mut base = None;
     for (v, _) in &levels {
-        names.push(format!("{name}={v}"));
-        sources.push(Source::Level {
-            attribute: name.to_string(),
-            value: v.to_string(),
-        });
-        columns.push(vec![0.0; vals.len()]);
+        let j = push_level(v);
+        base.get_or_insert(j);
     }
-    let other = pooled.then(|| {
-        names.push(format!("{name}=(other)"));
-        sources.push(Source::Level {
-            attribute: name.to_string(),
-            value: "(other)".into(),
-        });
-        columns.push(vec![0.0; vals.len()]);
-        columns.len() - 1
-    });
-    let miss = (missing > 0).then(|| {
-        names.push(format!("{name}=(missing)"));
-        sources.push(Source::Level {
-            attribute: name.to_string(),
-            value: "(missing)".into(),
-        });
-        columns.push(vec![0.0; vals.len()]);
-        columns.len() - 1
-    });
+    let base = base.unwrap_or(0);
+    let other = pooled.then(|| push_level("(other)"));
+    let miss = (missing > 0).then(|| push_level("(missing)"));
     for (i, v) in vals.iter().enumerate() {
         let j = match v {
             Some(v) => kept.get(v).map(|k| base + k).or(other),

@@ -437,31 +437,23 @@ pub fn print_summary(out: &mut impl Write, m: &Metrics) -> std::io::Result<()> {
         out,
         "\nOut of time (test set)        live score               model"
     )?;
-    writeln!(
-        out,
-        "  ROC AUC                     {:<24} {}",
-        est(&t.live.roc_auc, false),
-        est(&t.model.roc_auc, false)
-    )?;
-    writeln!(
-        out,
-        "  PR AUC                      {:<24} {}",
-        num(t.live.pr_auc, 3),
-        num(t.model.pr_auc, 3)
-    )?;
-    writeln!(
-        out,
-        "  KS                          {:<24} {}",
-        num(t.live.ks, 3),
-        num(t.model.ks, 3)
-    )?;
-    writeln!(
-        out,
-        "  Brier / log-loss            {:<24} {} / {}",
-        "-",
-        num(t.model.brier, 4),
-        num(t.model.log_loss, 4)
-    )?;
+    let rows = [
+        (
+            "ROC AUC",
+            est(&t.live.roc_auc, false),
+            est(&t.model.roc_auc, false),
+        ),
+        ("PR AUC", num(t.live.pr_auc, 3), num(t.model.pr_auc, 3)),
+        ("KS", num(t.live.ks, 3), num(t.model.ks, 3)),
+        (
+            "Brier / log-loss",
+            "-".to_string(),
+            format!("{} / {}", num(t.model.brier, 4), num(t.model.log_loss, 4)),
+        ),
+    ];
+    for (what, live, model) in rows {
+        writeln!(out, "  {what:<27} {live:<24} {model}")?;
+    }
     let ev = &t.equal_volume;
     writeln!(
         out,
