@@ -7,6 +7,7 @@
 //! [`demo`] writes a synthetic dataset with a known ground truth. [`cmd`] composes the stages
 //! into the command-line tool; [`run`] is its entry point.
 
+pub mod charts;
 pub mod cmd;
 pub mod data;
 pub mod demo;

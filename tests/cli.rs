@@ -1262,6 +1262,11 @@ fn calibrate_writes_a_run_folder_whose_config_scores_the_demo() {
         "metrics.json",
         "segments.json",
         "segments.csv",
+        "chart-calibration.png",
+        "chart-gains.png",
+        "chart-trend.png",
+        "chart-segments.png",
+        "chart-points.png",
     ] {
         assert!(dir.join(f).is_file(), "{f} missing");
     }
@@ -1489,4 +1494,39 @@ fn segments_find_the_planted_pair_above_the_student_echoes() {
         !text.contains("lead_id"),
         "lead ids have no place in segments.json"
     );
+}
+
+#[test]
+fn calibrate_is_byte_identical_across_runs() {
+    let out = tempfile::tempdir().unwrap();
+    let (a, b) = (out.path().join("a"), out.path().join("b"));
+    for d in [&a, &b] {
+        leadcal(&[
+            "calibrate",
+            "--since",
+            "2023-01",
+            "--out",
+            d.to_str().unwrap(),
+        ])
+        .code(0);
+    }
+    let mut names: Vec<String> = std::fs::read_dir(&a)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(
+        names.iter().filter(|n| n.ends_with(".png")).count() >= 5,
+        "{names:?}"
+    );
+    for n in &names {
+        let (x, y) = (
+            std::fs::read(a.join(n)).unwrap(),
+            std::fs::read(b.join(n)).unwrap(),
+        );
+        assert!(x == y, "{n} differs between two runs on the same input");
+        if n.ends_with(".png") {
+            assert_eq!(&x[..8], b"\x89PNG\r\n\x1a\n", "{n} is not a PNG");
+        }
+    }
 }

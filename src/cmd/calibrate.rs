@@ -457,6 +457,8 @@ pub fn run(a: Args) -> Result<()> {
     crate::output::write_new(&dir.join("recommendation.json"), json(&rec)?.as_bytes())?;
     crate::output::write_new(&dir.join("metrics.json"), json(&an.metrics)?.as_bytes())?;
     crate::cmd::segments::write(&seg, &dir)?;
+    progress(q, "drawing the charts ...");
+    crate::charts::all(&an.metrics, &seg, &weights, &dir)?;
     let mut out = std::io::stdout().lock();
     ev::print_summary(&mut out, &an.metrics).map_err(Error::Stdout)?;
     writeln!(out).map_err(Error::Stdout)?;
