@@ -14,6 +14,7 @@ use plotters::prelude::*;
 
 use crate::cmd::evaluate::Metrics;
 use crate::cmd::segments::Report as SegmentReport;
+use crate::data::problem::thousands;
 use crate::error::{Error, Result};
 use crate::recommend::Weights;
 
@@ -112,7 +113,7 @@ pub fn calibration(m: &Metrics, path: &Path) -> Result<()> {
                 .map_err(s)?;
             }
             c.draw_series(std::iter::once(Text::new(
-                format!("{} ({} leads): {:.1}%", r.group, r.leads, rate),
+                format!("{} ({} leads): {:.1}%", r.group, thousands(r.leads), rate),
                 (
                     x + 0.12,
                     r.rate_high.unwrap_or(0.0) * 100.0 + top * 100.0 * 0.06,
@@ -314,7 +315,7 @@ pub fn segments(r: &SegmentReport, path: &Path) -> Result<()> {
             )))
             .map_err(s)?;
             c.draw_series(std::iter::once(Text::new(
-                format!("{} ({} leads)", g.label(), g.leads),
+                format!("{} ({} leads)", g.label(), thousands(g.leads)),
                 (g.rate_high * 100.0 + top * 0.01, y + 0.68),
                 small(),
             )))
@@ -330,7 +331,7 @@ pub fn segments(r: &SegmentReport, path: &Path) -> Result<()> {
         .legend(|(x, y)| PathElement::new(vec![(x - 12, y), (x + 12, y)], LIVE.stroke_width(3)));
         c.configure_series_labels()
             .label_font(label())
-            .position(SeriesLabelPosition::LowerRight)
+            .position(SeriesLabelPosition::UpperRight)
             .background_style(WHITE.mix(0.9))
             .border_style(BLACK)
             .draw()
@@ -355,7 +356,10 @@ pub fn points(w: &Weights, path: &Path) -> Result<()> {
     let k = rows.len().max(1) as f64;
     draw(path, |root| {
         let mut c = ChartBuilder::on(root)
-            .caption("Points per rule: current and recommended", title())
+            .caption(
+                "Points per rule: current (blue) and recommended (orange)",
+                title(),
+            )
             .margin(20)
             .x_label_area_size(80)
             .y_label_area_size(20)
@@ -385,27 +389,6 @@ pub fn points(w: &Weights, path: &Path) -> Result<()> {
             )))
             .map_err(s)?;
         }
-        c.draw_series(std::iter::once(Rectangle::new(
-            [(0.0, 0.0), (0.0, 0.0)],
-            LIVE.filled(),
-        )))
-        .map_err(s)?
-        .label("current")
-        .legend(|(x, y)| Rectangle::new([(x - 10, y - 8), (x + 10, y + 8)], LIVE.filled()));
-        c.draw_series(std::iter::once(Rectangle::new(
-            [(0.0, 0.0), (0.0, 0.0)],
-            MODEL.filled(),
-        )))
-        .map_err(s)?
-        .label("recommended")
-        .legend(|(x, y)| Rectangle::new([(x - 10, y - 8), (x + 10, y + 8)], MODEL.filled()));
-        c.configure_series_labels()
-            .label_font(label())
-            .position(SeriesLabelPosition::LowerLeft)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()
-            .map_err(s)?;
         Ok(())
     })
 }
