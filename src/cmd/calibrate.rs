@@ -193,7 +193,7 @@ pub fn run(a: Args) -> Result<()> {
     let t = &an.table;
     let fitted = &an.metrics.model.fitted;
     let mut weights = recommend::weights(&an.model, t, fitted, Support::default()).ok_or_else(|| {
-        Error::Usage("the live score or the model does not vary over the training leads; nothing to scale".into())
+        Error::Usage("points cannot be scaled: the live score (or the fitted model) gives every training lead the same value; check that the live model's rules match this data (attribute values and event types)".into())
     })?;
     // The recommended config's scores: explicit from the leads, implicit from the same matched
     // events (same rules and filters, new points).
