@@ -73,6 +73,32 @@ fn s<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
 }
 
+type Chart<'a, 'b> = ChartContext<
+    'a,
+    BitMapBackend<'b>,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// A short line of the series' colour, for its legend entry.
+fn marker(color: RGBColor, width: u32) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new(vec![(x - 12, y), (x + 12, y)], color.stroke_width(width))
+}
+
+/// The legend box, in one style for every chart.
+fn legend_box<'a, 'b: 'a>(
+    c: &mut Chart<'a, 'b>,
+    font: TextStyle<'static>,
+    position: SeriesLabelPosition,
+) -> std::result::Result<(), String> {
+    c.configure_series_labels()
+        .label_font(font)
+        .position(position)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .draw()
+        .map_err(s)
+}
+
 /// Observed conversion per live-score band on the test set, with Wilson intervals.
 pub fn calibration(m: &Metrics, path: &Path) -> Result<()> {
     let rows = &m.test.live_calibration;
@@ -156,34 +182,17 @@ pub fn gains(m: &Metrics, path: &Path) -> Result<()> {
             .label_style(label())
             .draw()
             .map_err(s)?;
-        c.draw_series(LineSeries::new(
-            vec![(0.0, 0.0), (100.0, 100.0)],
-            GREY.stroke_width(2),
-        ))
-        .map_err(s)?
-        .label("random order")
-        .legend(|(x, y)| PathElement::new(vec![(x - 12, y), (x + 12, y)], GREY.stroke_width(3)));
-        c.draw_series(LineSeries::new(
-            line(&m.test.live_deciles),
-            LIVE.stroke_width(5),
-        ))
-        .map_err(s)?
-        .label("live score")
-        .legend(|(x, y)| PathElement::new(vec![(x - 12, y), (x + 12, y)], LIVE.stroke_width(5)));
-        c.draw_series(LineSeries::new(
-            line(&m.test.model_deciles),
-            MODEL.stroke_width(5),
-        ))
-        .map_err(s)?
-        .label("fitted model")
-        .legend(|(x, y)| PathElement::new(vec![(x - 12, y), (x + 12, y)], MODEL.stroke_width(5)));
-        c.configure_series_labels()
-            .label_font(label())
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()
-            .map_err(s)?;
+        for (name, color, width, pts) in [
+            ("random order", GREY, 2, vec![(0.0, 0.0), (100.0, 100.0)]),
+            ("live score", LIVE, 5, line(&m.test.live_deciles)),
+            ("fitted model", MODEL, 5, line(&m.test.model_deciles)),
+        ] {
+            c.draw_series(LineSeries::new(pts, color.stroke_width(width)))
+                .map_err(s)?
+                .label(name)
+                .legend(marker(color, width.max(3)));
+        }
+        legend_box(&mut c, label(), SeriesLabelPosition::LowerRight)?;
         Ok(())
     })
 }
@@ -237,9 +246,7 @@ pub fn trend(m: &Metrics, path: &Path) -> Result<()> {
             c.draw_series(LineSeries::new(pts.clone(), color.stroke_width(4)))
                 .map_err(s)?
                 .label(name)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x - 12, y), (x + 12, y)], color.stroke_width(4))
-                });
+                .legend(marker(color, 4));
             c.draw_series(
                 pts.iter()
                     .map(|&(x, y)| Circle::new((x, y), 7, color.filled())),
@@ -251,13 +258,7 @@ pub fn trend(m: &Metrics, path: &Path) -> Result<()> {
             GREY.stroke_width(1),
         ))
         .map_err(s)?;
-        c.configure_series_labels()
-            .label_font(small())
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()
-            .map_err(s)?;
+        legend_box(&mut c, small(), SeriesLabelPosition::UpperRight)?;
         Ok(())
     })
 }
@@ -328,14 +329,8 @@ pub fn segments(r: &SegmentReport, path: &Path) -> Result<()> {
         ))
         .map_err(s)?
         .label(format!("all hand-overs: {all:.1}%"))
-        .legend(|(x, y)| PathElement::new(vec![(x - 12, y), (x + 12, y)], LIVE.stroke_width(3)));
-        c.configure_series_labels()
-            .label_font(label())
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()
-            .map_err(s)?;
+        .legend(marker(LIVE, 3));
+        legend_box(&mut c, label(), SeriesLabelPosition::UpperRight)?;
         Ok(())
     })
 }
