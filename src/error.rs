@@ -18,13 +18,6 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
-    /// A command that a later issue implements.
-    #[error("`leadcal {command}` is not available yet: {detail}")]
-    NotAvailable {
-        command: &'static str,
-        detail: &'static str,
-    },
-
     /// A `dataset.toml` that cannot be used.
     #[error("{path}: {message}")]
     Spec { path: PathBuf, message: String },
@@ -112,10 +105,5 @@ mod tests {
         assert_eq!(polars.exit_code(), 1);
         assert_eq!(Error::Usage("x".into()).exit_code(), 2);
         assert_eq!(Error::Reported(3).exit_code(), 2);
-        let na = Error::NotAvailable {
-            command: "score",
-            detail: "later",
-        };
-        assert_eq!(na.exit_code(), 2);
     }
 }

@@ -92,7 +92,7 @@ pub struct FeatureTable {
     pub all_created: Vec<i64>,
     pub all_status: Vec<String>,
     /// Attributes left out, with the reason.
-    pub skipped: Vec<(String, String)>,
+    pub skipped: Vec<(String, Skip)>,
     /// Rows before `test_from`.
     pub n_train: usize,
     /// Row of each evaluable lead in the leads table.
@@ -394,6 +394,30 @@ fn numeric_features(
 }
 
 /// One-hot levels; returns the reason when the attribute is left out.
+/// Why an attribute is not a model feature.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Skip {
+    /// More distinct values than half the training leads that have one.
+    Identifier { distinct: usize, known: usize },
+    /// No value is held by `min_leads` training leads.
+    Rare { min_leads: usize },
+}
+
+impl std::fmt::Display for Skip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Skip::Identifier { distinct, known } => write!(
+                f,
+                "{distinct} distinct values among {known} training leads: an identifier or free text, not a segment"
+            ),
+            Skip::Rare { min_leads } => {
+                write!(f, "no value is held by at least {min_leads} training leads")
+            }
+        }
+    }
+}
+
 fn categorical_features(
     name: &str,
     vals: &[Option<&str>],
@@ -402,7 +426,7 @@ fn categorical_features(
     names: &mut Vec<String>,
     sources: &mut Vec<Source>,
     columns: &mut Vec<Vec<f64>>,
-) -> Option<String> {
+) -> Option<Skip> {
     let mut counts: HashMap<&str, usize> = HashMap::new();
     let mut missing = 0;
     for v in &vals[..n_train] {
@@ -413,10 +437,10 @@ fn categorical_features(
     }
     let known = n_train - missing;
     if known > 0 && counts.len() * 2 > known && counts.len() > spec.max_levels {
-        return Some(format!(
-            "{} distinct values among {known} training leads: an identifier or free text, not a segment",
-            counts.len()
-        ));
+        return Some(Skip::Identifier {
+            distinct: counts.len(),
+            known,
+        });
     }
     let mut levels: Vec<(&str, usize)> = counts
         .into_iter()
@@ -425,10 +449,9 @@ fn categorical_features(
     levels.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     levels.truncate(spec.max_levels);
     if levels.is_empty() {
-        return Some(format!(
-            "no value is held by at least {} training leads",
-            spec.min_level_count
-        ));
+        return Some(Skip::Rare {
+            min_leads: spec.min_level_count,
+        });
     }
     let kept: HashMap<&str, usize> = levels
         .iter()

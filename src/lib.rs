@@ -3,11 +3,10 @@
 //! Pipeline stages, in dependency order (each module's header states its inputs, outputs and
 //! guarantees): [`data`] (load and check the exports) -> [`label`] (snapshots, horizon,
 //! maturity) -> [`scoring`] (the live model replayed) -> [`features`] (as of each snapshot) ->
-//! [`model`] (logistic fit) -> [`evaluate`] -> segments -> recommend -> report.
+//! [`model`] (logistic fit) -> [`evaluate`] -> [`segments`] -> [`recommend`] -> [`report`].
 //! [`demo`] writes a synthetic dataset with a known ground truth. [`cmd`] composes the stages
 //! into the command-line tool; [`run`] is its entry point.
 
-pub mod charts;
 pub mod cmd;
 pub mod data;
 pub mod demo;
@@ -18,6 +17,7 @@ pub mod label;
 pub mod model;
 pub mod output;
 pub mod recommend;
+pub mod report;
 pub mod scoring;
 pub mod segments;
 pub mod timeparse;

@@ -15,7 +15,7 @@
 //! Guarantees: rules with too little support keep their current points (flagged), rules the
 //! data never exercised keep theirs (reported), a fitted sign against the current one is flagged.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::features::{FeatureTable, Source};
 use crate::model::FittedLogistic;
@@ -41,7 +41,7 @@ impl Default for Support {
 }
 
 /// Why a rule's recommendation is what it is.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Flag {
     /// Too few leads or converters: current points kept.
@@ -71,7 +71,7 @@ pub struct RuleChange {
 }
 
 /// An attribute value the live model gives no points, with what the model would give it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Suggestion {
     pub feature: String,
     pub points: f64,
@@ -80,7 +80,7 @@ pub struct Suggestion {
 }
 
 /// The scaling from log-odds to points.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct Scaling {
     pub factor: f64,
     /// Points that double the odds: factor × ln 2.

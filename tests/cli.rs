@@ -115,10 +115,21 @@ fn every_command_has_help_with_an_example() {
 }
 
 #[test]
-fn commands_not_yet_available_say_so_and_exit_2() {
-    leadcal(&["report", "--since", "2023-01"])
+fn report_explains_a_folder_that_is_not_a_run() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().to_str().unwrap();
+    leadcal(&["report", p])
         .code(2)
-        .stderr_has("is not available yet");
+        .stderr_has("report-data.json")
+        .stderr_has("expected a run folder written by `leadcal calibrate`");
+    std::fs::write(d.path().join("report-data.json"), "{\n  \"schema\": 3\n}\n").unwrap();
+    leadcal(&["report", p])
+        .code(2)
+        .stderr_has("report-data.json: line 2, column")
+        .stderr_has("not a leadcal report data file");
+    leadcal(&["report", p, "--lang", "fr"])
+        .code(2)
+        .stderr_has("possible values: en, de");
 }
 
 #[test]
@@ -965,6 +976,75 @@ fn metrics_equal_scikit_learn_and_scipy() {
 }
 
 #[test]
+fn roc_and_precision_recall_curves_equal_scikit_learn() {
+    use leadcal::evaluate::metrics as m;
+    let (_, cols) = numeric_csv("metrics/scores.csv");
+    let y: Vec<bool> = cols[0].iter().map(|v| *v == 1.0).collect();
+    let exp = expected_metrics();
+    let list = |v: &serde_json::Value| -> Vec<Option<f64>> {
+        v.as_array().unwrap().iter().map(|x| x.as_f64()).collect()
+    };
+    for (k, name) in [(1, "points"), (2, "prob")] {
+        let s = &cols[k];
+        let o = m::order_desc(s);
+        let roc = m::roc_curve(&y, s, &o).unwrap();
+        let e = &exp[name]["roc_curve"];
+        let (thr, fpr, tpr) = (list(&e["threshold"]), list(&e["fpr"]), list(&e["tpr"]));
+        assert_eq!(roc.len(), thr.len(), "{name}: ROC points");
+        for (i, p) in roc.iter().enumerate() {
+            // serde_json's default float parsing may be one ulp off: compare to 1e-12.
+            match thr[i] {
+                None => assert!(p.threshold.is_infinite(), "{name}: ROC threshold {i}"),
+                Some(t) => close(
+                    Some(p.threshold),
+                    &t.into(),
+                    1e-12,
+                    &format!("{name} ROC threshold {i}"),
+                ),
+            }
+            close(Some(p.x), &fpr[i].into(), 1e-12, &format!("{name} FPR {i}"));
+            close(Some(p.y), &tpr[i].into(), 1e-12, &format!("{name} TPR {i}"));
+        }
+        // scikit-learn: lowest threshold first, plus a final (recall 0, precision 1).
+        let pr = m::pr_curve(&y, s, &o).unwrap();
+        let e = &exp[name]["pr_curve"];
+        let (thr, prec, rec) = (
+            list(&e["threshold"]),
+            list(&e["precision"]),
+            list(&e["recall"]),
+        );
+        assert_eq!(pr.len(), thr.len(), "{name}: PR points");
+        assert_eq!(
+            (prec.last(), rec.last()),
+            (Some(&Some(1.0)), Some(&Some(0.0)))
+        );
+        for (i, p) in pr.iter().enumerate() {
+            let j = thr.len() - 1 - i;
+            close(
+                Some(p.threshold),
+                &thr[j].into(),
+                1e-12,
+                &format!("{name} PR threshold {i}"),
+            );
+            close(
+                Some(p.x),
+                &rec[j].into(),
+                1e-12,
+                &format!("{name} recall {i}"),
+            );
+            close(
+                Some(p.y),
+                &prec[j].into(),
+                1e-12,
+                &format!("{name} precision {i}"),
+            );
+        }
+    }
+    assert!(m::roc_curve(&[true, true], &[0.1, 0.2], &[1, 0]).is_none());
+    assert!(m::pr_curve(&[false], &[0.1], &[0]).is_none());
+}
+
+#[test]
 fn wilson_and_psi_equal_hand_computed_values() {
     use leadcal::evaluate::metrics as m;
     // Wilson, 3 of 10, z = 1.959964: centre (0.3 + z²/20) / (1 + z²/10) = 0.355507,
@@ -1262,14 +1342,40 @@ fn calibrate_writes_a_run_folder_whose_config_scores_the_demo() {
         "metrics.json",
         "segments.json",
         "segments.csv",
+        "chart-distribution.png",
         "chart-calibration.png",
+        "chart-roc-pr.png",
         "chart-gains.png",
         "chart-trend.png",
         "chart-segments.png",
+        "chart-matrix.png",
+        "chart-sweep.png",
         "chart-points.png",
+        "report-data.json",
+        "report.html",
     ] {
         assert!(dir.join(f).is_file(), "{f} missing");
     }
+    // The report opens in a real browser: every image loads, nothing is fetched, no errors.
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("<html lang=\"en\">") && html.contains("Summary"));
+    browser_check(&dir.join("report.html"), 9);
+    // `leadcal report` re-renders it in German from the saved results, beside the run's files.
+    leadcal(&["report", d, "--lang", "de"])
+        .code(0)
+        .stdout_has("report-de/report.html");
+    let de = dir.join("report-de/report.html");
+    let text = std::fs::read_to_string(&de).unwrap();
+    assert!(text.contains("<html lang=\"de\">") && text.contains("Zusammenfassung"));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("report.html")).unwrap(),
+        html
+    );
+    browser_check(&de, 9);
+    // A second rendering never replaces the first.
+    leadcal(&["report", d, "--lang", "de"])
+        .code(0)
+        .stdout_has("report-de-2/report.html");
     // The input config is untouched.
     assert_eq!(
         std::fs::read(root().join("notebooks-data/demo/scoring.toml")).unwrap(),
@@ -1515,10 +1621,24 @@ fn calibrate_is_byte_identical_across_runs() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert!(
-        names.iter().filter(|n| n.ends_with(".png")).count() >= 5,
+    assert_eq!(
+        names.iter().filter(|n| n.ends_with(".png")).count(),
+        9,
         "{names:?}"
     );
+    assert!(names.iter().any(|n| n == "report.html"), "{names:?}");
+    // The German rendering is byte-identical across runs too.
+    for d in [&a, &b] {
+        leadcal(&["report", d.to_str().unwrap(), "--lang", "de"]).code(0);
+    }
+    for n in std::fs::read_dir(a.join("report-de")).unwrap() {
+        let n = n.unwrap().file_name();
+        assert!(
+            std::fs::read(a.join("report-de").join(&n)).unwrap()
+                == std::fs::read(b.join("report-de").join(&n)).unwrap(),
+            "report-de/{n:?} differs between two runs on the same input"
+        );
+    }
     for n in &names {
         let (x, y) = (
             std::fs::read(a.join(n)).unwrap(),
@@ -1529,6 +1649,243 @@ fn calibrate_is_byte_identical_across_runs() {
             assert_eq!(&x[..8], b"\x89PNG\r\n\x1a\n", "{n} is not a PNG");
         }
     }
+}
+
+/// Render `html` in headless Chromium with a probe script injected first in `<head>`: every
+/// image must load (natural width above 0), nothing outside the page may be requested, the page
+/// itself may hold no script, and nothing may reach the console. Without Chromium the check is
+/// skipped with a message, unless LEADCAL_REQUIRE_BROWSER=1 (as `.ci/run` sets).
+fn browser_check(html: &Path, images: usize) {
+    let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|c| {
+            Command::new(c)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+    else {
+        assert!(
+            std::env::var("LEADCAL_REQUIRE_BROWSER").is_err(),
+            "LEADCAL_REQUIRE_BROWSER is set but no chromium is installed (apt-get install chromium)"
+        );
+        eprintln!(
+            "browser check of {} skipped: chromium not installed",
+            html.display()
+        );
+        return;
+    };
+    let page = std::fs::read_to_string(html).unwrap();
+    let probe = r##"<script>
+window.__errors = [];
+addEventListener("error", function (e) { __errors.push(String(e.message || (e.target && (e.target.src || e.target.href)) || e)); }, true);
+addEventListener("load", function () {
+  var im = Array.prototype.slice.call(document.images);
+  var refs = Array.prototype.slice.call(document.querySelectorAll("[src],[href]")).map(function (e) { return e.getAttribute("src") || e.getAttribute("href"); });
+  var r = { images: im.length,
+    broken: im.filter(function (i) { return !(i.complete && i.naturalWidth > 0); }).map(function (i) { return i.alt; }),
+    external: refs.filter(function (u) { return u.indexOf("data:") !== 0 && u.charAt(0) !== "#"; }),
+    scripts: document.scripts.length, errors: __errors };
+  var p = document.createElement("pre"); p.id = "leadcal-check"; p.textContent = JSON.stringify(r); document.body.appendChild(p);
+});
+</script>"##;
+    assert_eq!(page.matches("<head>").count(), 1);
+    let dir = tempfile::tempdir().unwrap();
+    let probe_path = dir.path().join("probe.html");
+    std::fs::write(
+        &probe_path,
+        page.replacen("<head>", &format!("<head>{probe}"), 1),
+    )
+    .unwrap();
+    let out = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=20000",
+            "--dump-dom",
+        ])
+        .arg(format!("file://{}", probe_path.display()))
+        .output()
+        .unwrap();
+    let (dom, log) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    let what = format!("{} in {chromium}", html.display());
+    assert!(out.status.success(), "{what}: exit {:?}\n{log}", out.status);
+    let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
+    assert!(console.is_empty(), "{what}: console messages {console:#?}");
+    let start = dom
+        .find("<pre id=\"leadcal-check\">")
+        .unwrap_or_else(|| panic!("{what}: the probe did not run\n{log}"));
+    let json = &dom[start + 24..];
+    let json = json[..json.find("</pre>").unwrap()]
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    let r: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(r["images"], images, "{what}: {r}");
+    assert_eq!(
+        r["broken"],
+        serde_json::json!([]),
+        "{what}: images that did not load: {r}"
+    );
+    assert_eq!(
+        r["external"],
+        serde_json::json!([]),
+        "{what}: external requests: {r}"
+    );
+    assert_eq!(
+        r["scripts"], 1,
+        "{what}: the page holds a script of its own: {r}"
+    );
+    assert_eq!(r["errors"], serde_json::json!([]), "{what}: {r}");
+}
+
+/// The report with its volatile parts masked: the tool version and the chart images (the
+/// golden files cover the data model and the text, not pixels).
+fn masked(text: &str) -> String {
+    let version = env!("CARGO_PKG_VERSION");
+    let mut out = text
+        .replace(&format!("leadcal {version}"), "leadcal <version>")
+        .replace(
+            &format!("\"version\": \"{version}\""),
+            "\"version\": \"<version>\"",
+        );
+    let tag = "data:image/png;base64,";
+    let mut from = 0;
+    while let Some(k) = out[from..].find(tag) {
+        let start = from + k + tag.len();
+        let end = start + out[start..].find('"').unwrap();
+        out.replace_range(start..end, "<png>");
+        from = start;
+    }
+    out
+}
+
+/// Compare with `tests/golden/<name>`; LEADCAL_BLESS=1 rewrites the file instead.
+fn golden(name: &str, got: &str) {
+    let path = root().join("tests/golden").join(name);
+    if std::env::var("LEADCAL_BLESS").is_ok() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, got).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (LEADCAL_BLESS=1 writes it)", path.display()));
+    if want != got {
+        let line = want
+            .lines()
+            .zip(got.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(want.lines().count().min(got.lines().count()));
+        panic!(
+            "{name} differs from the golden file at line {}:\n  golden: {:?}\n  now:    {:?}\n(LEADCAL_BLESS=1 cargo test golden rewrites it after review)",
+            line + 1,
+            want.lines().nth(line),
+            got.lines().nth(line)
+        );
+    }
+}
+
+#[test]
+fn browser_check_fails_on_a_missing_image_and_on_console_output() {
+    if !Command::new("chromium")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        eprintln!("skipped: chromium not installed");
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    for (name, body, images) in [
+        ("missing.html", "<img src=\"no-such.png\" alt=\"x\">", 1),
+        (
+            "console.html",
+            "<p>x</p><script>console.error(\"boom\")</script>",
+            0,
+        ),
+        ("fine.html", "<p>x</p>", 0),
+    ] {
+        let p = d.path().join(name);
+        std::fs::write(
+            &p,
+            format!("<!DOCTYPE html><html><head></head><body>{body}</body></html>"),
+        )
+        .unwrap();
+        let caught = std::panic::catch_unwind(|| browser_check(&p, images));
+        assert_eq!(caught.is_err(), name != "fine.html", "{name}");
+    }
+}
+
+#[test]
+fn report_data_and_text_match_the_golden_files() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("run");
+    let d = dir.to_str().unwrap();
+    leadcal(&["calibrate", "--since", "2023-01", "--out", d]).code(0);
+    leadcal(&["report", d, "--lang", "de"]).code(0);
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+    // One element per line, so that a difference shows as a readable line.
+    let html = |f: &str| masked(&read(f)).replace("><", ">\n<");
+    let (data, en, de) = (
+        masked(&read("report-data.json")),
+        html("report.html"),
+        html("report-de/report.html"),
+    );
+    // Aggregates only: no account ids (A + 8 digits in the demo) in the report or its data.
+    for (name, text) in [("report-data.json", &data), ("report.html", &en)] {
+        let b = text.as_bytes();
+        let id = (0..b.len().saturating_sub(9))
+            .find(|&i| b[i] == b'A' && b[i + 1..i + 9].iter().all(u8::is_ascii_digit));
+        assert!(id.is_none(), "{name} holds an account id at byte {id:?}");
+    }
+    golden("report-data.json", &data);
+    golden("report.en.html", &en);
+    golden("report.de.html", &de);
+}
+
+#[test]
+fn report_escapes_strings_from_the_data() {
+    // The committed golden data with hostile attribute values, rule and file names in every
+    // place the page shows a string from the data.
+    let text = std::fs::read_to_string(root().join("tests/golden/report-data.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let script = "<script>alert(1)</script>";
+    let attr = "x\" onerror=\"alert(2)";
+    v["segments"]["worst"][0]["values"] =
+        serde_json::json!([["region", script], ["industry", attr]]);
+    v["segments"]["converter_marks"][0]["values"] = serde_json::json!([[script, attr]]);
+    v["weights"]["rules"][0]["rule"] = serde_json::json!(format!("email_open {script}"));
+    v["weights"]["suggestions"][0]["feature"] = serde_json::json!(format!("region={attr}"));
+    v["matrix"][0]["fit"] = serde_json::json!(script);
+    v["quality"]["tables"][0]["file"] = serde_json::json!(format!("{attr}.csv"));
+    v["window"]["target"] = serde_json::json!(script);
+    v["thresholds"]["objective"] = serde_json::json!(attr);
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("report-data.json"), v.to_string()).unwrap();
+    let out = d.path().join("out");
+    leadcal(&[
+        "report",
+        d.path().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .code(0);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        !html.to_lowercase().contains("<script"),
+        "a script tag got through"
+    );
+    assert!(!html.contains("onerror=\""), "an attribute got through");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(html.contains("x&quot; onerror=&quot;alert(2)"));
+    browser_check(&out.join("report.html"), 9);
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::cmd::evaluate::{self as ev, Inputs};
@@ -13,6 +13,7 @@ use crate::data::problem::thousands;
 use crate::error::{Error, Result};
 use crate::evaluate::{self, Bootstrap, ThresholdMetrics};
 use crate::recommend::{self, Flag, Support, Weights};
+use crate::report::{self, Lang};
 use crate::scoring::config::ScoringModel;
 use crate::scoring::explicit::with_explicit_points;
 use crate::timeparse;
@@ -46,6 +47,9 @@ pub struct Args {
     /// No progress messages on stderr (they only appear on a terminal anyway).
     #[arg(long)]
     pub quiet: bool,
+    /// Language of report.html and the charts: en or de (numbers and dates follow it).
+    #[arg(long, default_value = "en", value_parser = ["en", "de"])]
+    pub lang: String,
 }
 
 /// The threshold objective.
@@ -95,7 +99,7 @@ impl Objective {
 }
 
 /// One candidate threshold on the training period.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Candidate {
     pub threshold: f64,
     pub handovers: u64,
@@ -145,6 +149,194 @@ fn sha256(path: &Path) -> Result<String> {
         message: format!("cannot read for hashing: {e}"),
     })?;
     Ok(format!("{:x}", h.finalize()))
+}
+
+fn sha256_bytes(b: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(b))
+}
+
+/// Everything the report shows, from what the stages computed.
+fn report_data(
+    an: &ev::Analysis,
+    seg: &crate::cmd::segments::Report,
+    rec: &Recommendation,
+    a: &Args,
+    current_sweep: Vec<Candidate>,
+    recommended_sha256: String,
+) -> report::Data {
+    let t = &an.table;
+    let m = &an.metrics;
+    let n_train = t.n_train;
+    let test_y = &t.y[n_train..];
+    let point = |c: &Candidate| report::SweepPoint {
+        threshold: c.threshold,
+        precision: c.precision,
+        recall: c.recall,
+        handovers_per_month: c.handovers_per_month,
+    };
+    let spec = &seg.segments.spec;
+    let row = |g: &crate::segments::Group| report::SegmentRow {
+        values: g.values.clone(),
+        leads: g.leads,
+        converted: g.converted,
+        rate: g.rate,
+        rate_low: g.rate_low,
+        rate_high: g.rate_high,
+        lift: g.lift,
+        q_value: g.q_value,
+    };
+    let (nc, cm) = (&seg.segments.non_converting, &seg.segments.converter_marks);
+    let shown = |g: &&crate::segments::Group| g.significant && !g.redundant;
+    let w = rec.weights;
+    report::Data {
+        schema: report::SCHEMA.into(),
+        window: report::Window {
+            since: day(an.since),
+            until: day(an.data_end),
+            test_from: day(an.test_from),
+            snapshot_days: m.window.snapshot_days,
+            horizon_days: m.window.horizon_days,
+            target: m.window.target.clone(),
+            test_months: an.test_months,
+        },
+        quality: report::Quality {
+            tables: an
+                .ds
+                .report
+                .tables
+                .iter()
+                .map(|r| report::TableRow {
+                    table: r.table.name_str().into(),
+                    file: r.file.clone(),
+                    rows: r.rows,
+                    used: r.rows_used,
+                })
+                .collect(),
+            warnings: an
+                .ds
+                .report
+                .problems
+                .iter()
+                .map(|p| report::Warning {
+                    code: p.code.into(),
+                    file: p.file.clone(),
+                    column: p.column.clone(),
+                    rows: p.rows_affected,
+                    message: p.message.clone(),
+                })
+                .collect(),
+            leads: m.labels.leads,
+            immature: m.labels.immature,
+            came_in_hot: m.labels.came_in_hot,
+            evaluable: m.labels.evaluable,
+            converted: m.labels.converted,
+            undated_conversions: m.labels.undated_conversions,
+            train_leads: m.split.train_leads,
+            train_converted: m.split.train_converted,
+            test_leads: m.split.test_leads,
+            test_converted: m.split.test_converted,
+            skipped_attributes: t.skipped.clone(),
+            min_group_size: spec.min_size,
+            suppressed_groups: nc.suppressed + cm.suppressed,
+        },
+        test: m.test.clone(),
+        periods: m.periods.clone(),
+        curves: report::Curves::of(test_y, &t.live_score[n_train..], &an.prob[n_train..]),
+        distribution: report::Distribution::of(test_y, &t.live_score[n_train..]),
+        thresholds: report::Thresholds {
+            objective: a.objective.clone(),
+            objective_met: rec.objective_met,
+            current_mql: an.model.mql,
+            current_sql: an.model.sql,
+            recommended_mql: rec.mql,
+            recommended_sql: rec.sql,
+            current_sweep: current_sweep.iter().map(point).collect(),
+            recommended_sweep: rec.candidates.iter().map(point).collect(),
+            current: rec.current.clone(),
+            recommended: rec.recommended.clone(),
+            current_mql_metrics: m.test.thresholds.iter().find(|x| x.stage == "mql").cloned(),
+        },
+        segments: report::SegmentsView {
+            threshold: seg.threshold,
+            handovers: nc.population,
+            converted: nc.converted,
+            rate: nc.rate,
+            tested: nc.groups.len() as u64,
+            significant: nc.groups.iter().filter(|g| g.significant).count() as u64,
+            worst: nc
+                .groups
+                .iter()
+                .filter(shown)
+                .filter(|g| g.lift < 1.0)
+                .take(15)
+                .map(row)
+                .collect(),
+            converter_marks: cm
+                .groups
+                .iter()
+                .filter(shown)
+                .filter(|g| g.lift > 1.0)
+                .take(10)
+                .map(row)
+                .collect(),
+            converter_rate: cm.rate,
+            accounts_without_conversion: seg.accounts.len() as u64,
+        },
+        matrix: seg
+            .matrix
+            .iter()
+            .map(|c| report::MatrixCell {
+                fit: c.fit.trim_start_matches("fit ").into(),
+                engagement: c.engagement.trim_start_matches("engagement ").into(),
+                leads: c.leads,
+                rate: c.rate,
+            })
+            .collect(),
+        weights: report::WeightsView {
+            pdo: w.scaling.pdo,
+            rounding_max: w.rounding_max,
+            rules: w
+                .implicit
+                .iter()
+                .chain(&w.explicit)
+                .map(|r| report::RuleRow {
+                    kind: r.kind.into(),
+                    rule: r.rule.clone(),
+                    current: r.current,
+                    recommended: r.recommended,
+                    leads: r.leads,
+                    converters: r.converters,
+                    coefficient: r.coefficient,
+                    odds_ratio: r.coefficient.map(f64::exp),
+                    flags: r.flags.clone(),
+                })
+                .collect(),
+            suggestions: w.suggestions.iter().take(15).cloned().collect(),
+        },
+        provenance: report::Provenance {
+            version: env!("CARGO_PKG_VERSION").into(),
+            inputs: rec
+                .inputs
+                .iter()
+                .map(|h| report::InputFile {
+                    file: h.file.clone(),
+                    sha256: h.sha256.clone(),
+                })
+                .collect(),
+            recommended_config_sha256: recommended_sha256,
+            settings: format!(
+                "--since {} --until {} --test-from {} --snapshot-days {} --horizon-days {} --target {} --period {} --objective {}",
+                day(an.since),
+                day(an.data_end),
+                day(an.test_from),
+                m.window.snapshot_days,
+                m.window.horizon_days,
+                m.window.target,
+                a.inputs.period,
+                a.objective
+            ),
+        },
+    }
 }
 
 fn day(us: i64) -> String {
@@ -239,16 +431,15 @@ pub fn run(a: Args) -> Result<()> {
     let scale = n_train as f64 / search.len().max(1) as f64;
     // Points only: the thresholds to replay are passed explicitly.
     let points_model = weights.model.clone();
-    let replay = |rows: &[usize], thresholds: &[f64]| -> Result<Vec<Vec<Option<i64>>>> {
+    let replay_with = |model: &ScoringModel,
+                       explicit: &[f64],
+                       rows: &[usize],
+                       thresholds: &[f64]|
+     -> Result<Vec<Vec<Option<i64>>>> {
         match &t.matched {
-            Some(m) => m.first_crossings_of(
-                &points_model,
-                rows,
-                &explicit,
-                &t.created,
-                an.data_end,
-                thresholds,
-            ),
+            Some(m) => {
+                m.first_crossings_of(model, rows, explicit, &t.created, an.data_end, thresholds)
+            }
             None => Ok(rows
                 .iter()
                 .map(|&i| {
@@ -260,39 +451,57 @@ pub fn run(a: Args) -> Result<()> {
                 .collect()),
         }
     };
-    let crossings = replay(&search, &grid)?;
+    let replay = |rows: &[usize], thresholds: &[f64]| {
+        replay_with(&points_model, &explicit, rows, thresholds)
+    };
     let horizon = a.inputs.label.horizon_days;
     let train_months = evaluate::months_between(an.since, an.test_from);
-    // `handover_metrics` reads rows of the table; the sample's crossings are by position.
-    let candidates: Vec<Candidate> = grid
-        .iter()
-        .enumerate()
-        .map(|(k, thr)| {
-            let at = |i: usize| search.binary_search(&i).ok().and_then(|p| crossings[p][k]);
-            let m = evaluate::handover_metrics(
-                t,
-                &search,
-                "sql",
-                *thr,
-                &at,
-                horizon,
-                train_months / scale,
-                &[],
-            );
-            let (p, r) = (m.precision.value, m.recall.value);
-            Candidate {
-                threshold: *thr,
-                handovers: (m.handovers as f64 * scale).round() as u64,
-                precision: p,
-                recall: r,
-                handovers_per_month: m.handovers_per_month.value.unwrap_or(0.0),
-                f1: match (p, r) {
-                    (Some(p), Some(r)) if p + r > 0.0 => Some(2.0 * p * r / (p + r)),
-                    _ => None,
-                },
-            }
-        })
+    // Hand-over metrics at each threshold of `grid` for the search sample's crossings.
+    let sweep = |grid: &[f64], crossings: &[Vec<Option<i64>>]| -> Vec<Candidate> {
+        grid.iter()
+            .enumerate()
+            .map(|(k, thr)| {
+                // `handover_metrics` reads rows of the table; the crossings are by position.
+                let at = |i: usize| search.binary_search(&i).ok().and_then(|p| crossings[p][k]);
+                let m = evaluate::handover_metrics(
+                    t,
+                    &search,
+                    "sql",
+                    *thr,
+                    &at,
+                    horizon,
+                    train_months / scale,
+                    &[],
+                );
+                let (p, r) = (m.precision.value, m.recall.value);
+                Candidate {
+                    threshold: *thr,
+                    handovers: (m.handovers as f64 * scale).round() as u64,
+                    precision: p,
+                    recall: r,
+                    handovers_per_month: m.handovers_per_month.value.unwrap_or(0.0),
+                    f1: match (p, r) {
+                        (Some(p), Some(r)) if p + r > 0.0 => Some(2.0 * p * r / (p + r)),
+                        _ => None,
+                    },
+                }
+            })
+            .collect()
+    };
+    let candidates = sweep(&grid, &replay(&search, &grid)?);
+    // The same sweep for the current points, for the report's threshold chart.
+    let mut live_sorted: Vec<f64> = t.live_score[..n_train].to_vec();
+    live_sorted.sort_by(f64::total_cmp);
+    let mut live_grid: Vec<f64> = (1..50)
+        .map(|k| live_sorted[(k * 2 * (live_sorted.len() - 1)) / 100].round())
+        .chain([an.model.sql])
         .collect();
+    live_grid.sort_by(f64::total_cmp);
+    live_grid.dedup();
+    let current_sweep = sweep(
+        &live_grid,
+        &replay_with(&an.model, &t.explicit, &search, &live_grid)?,
+    );
     let pick = |ok: &dyn Fn(&Candidate) -> bool,
                 better: &dyn Fn(&Candidate, &Candidate) -> bool| {
         let mut best: Option<usize> = None;
@@ -457,8 +666,18 @@ pub fn run(a: Args) -> Result<()> {
     crate::output::write_new(&dir.join("recommendation.json"), json(&rec)?.as_bytes())?;
     crate::output::write_new(&dir.join("metrics.json"), json(&an.metrics)?.as_bytes())?;
     crate::cmd::segments::write(&seg, &dir)?;
-    progress(q, "drawing the charts ...");
-    crate::charts::all(&an.metrics, &seg, &weights, &dir)?;
+    progress(q, "drawing the charts and writing report.html ...");
+    let data = report_data(
+        &an,
+        &seg,
+        &rec,
+        &a,
+        current_sweep,
+        sha256_bytes(text.as_bytes()),
+    );
+    crate::output::write_new(&dir.join(report::DATA_FILE), data.to_json()?.as_bytes())?;
+    let lang = Lang::parse(&a.lang).unwrap_or(Lang::En);
+    report::render(&data, lang, &dir)?;
     let mut out = std::io::stdout().lock();
     ev::print_summary(&mut out, &an.metrics).map_err(Error::Stdout)?;
     writeln!(out).map_err(Error::Stdout)?;

@@ -370,7 +370,7 @@ pub fn analyse(a: &Inputs) -> Result<Analysis> {
                 .iter()
                 .map(|(a, r)| SkippedAttribute {
                     attribute: a.clone(),
-                    reason: r.clone(),
+                    reason: r.to_string(),
                 })
                 .collect(),
             params,

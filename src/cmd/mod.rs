@@ -8,7 +8,7 @@ pub mod calibrate;
 pub mod common;
 pub mod demo;
 pub mod evaluate;
-pub mod later;
+pub mod report;
 pub mod score;
 pub mod segments;
 pub mod validate;
@@ -37,29 +37,12 @@ pub enum Command {
     Segments(segments::Args),
     /// Recommended weights and thresholds as a loadable config, with their back-test.
     Calibrate(calibrate::Args),
-    /// The meeting report as HTML with PNG charts (not available yet).
-    Report(later::Args),
-}
-
-// Help text for the commands a later issue implements (clap takes the doc comment of the
-// variant, so these live here).
-impl Command {
-    fn name(&self) -> &'static str {
-        match self {
-            Command::Demo(_) => "demo",
-            Command::Validate(_) => "validate",
-            Command::Score(_) => "score",
-            Command::Evaluate(_) => "evaluate",
-            Command::Segments(_) => "segments",
-            Command::Calibrate(_) => "calibrate",
-            Command::Report(_) => "report",
-        }
-    }
+    /// Re-render a run folder's meeting report (HTML with PNG charts), e.g. in German.
+    Report(report::Args),
 }
 
 /// Run the chosen command.
 pub fn dispatch(cli: Cli) -> Result<()> {
-    let name = cli.command.name();
     match cli.command {
         Command::Demo(a) => demo::run(a),
         Command::Validate(a) => validate::run(a),
@@ -67,6 +50,6 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Command::Evaluate(a) => evaluate::run(a),
         Command::Calibrate(a) => calibrate::run(a),
         Command::Segments(a) => segments::run(a),
-        Command::Report(_) => later::run(name),
+        Command::Report(a) => report::run(a),
     }
 }

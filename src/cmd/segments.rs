@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::cmd::evaluate as ev;
 use crate::data::AttributeKind;
@@ -50,7 +50,7 @@ pub struct Args {
 }
 
 /// One cell of the fit × engagement matrix.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Cell {
     pub fit: String,
     pub engagement: String,

@@ -83,6 +83,81 @@ pub fn average_precision(
     Some(ap)
 }
 
+/// One point of a curve at one distinct score threshold: leads scoring at or above `threshold`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CurvePoint {
+    pub threshold: f64,
+    /// ROC: false-positive rate; precision-recall: recall.
+    pub x: f64,
+    /// ROC: true-positive rate; precision-recall: precision.
+    pub y: f64,
+}
+
+/// Cumulative (false, true) positives at each distinct threshold, highest first.
+fn cumulative(y: &[bool], scores: &[f64], order: &[usize]) -> Vec<(f64, f64, f64)> {
+    let (mut tp, mut fp) = (0.0, 0.0);
+    let mut out = Vec::new();
+    let mut k = 0;
+    while k < order.len() {
+        let s = scores[order[k]];
+        while k < order.len() && scores[order[k]] == s {
+            if y[order[k]] {
+                tp += 1.0;
+            } else {
+                fp += 1.0;
+            }
+            k += 1;
+        }
+        out.push((s, fp, tp));
+    }
+    out
+}
+
+/// ROC curve (`sklearn.metrics.roc_curve(..., drop_intermediate=False)`): the point (0, 0) at
+/// an infinite threshold, then one point per distinct score, highest first. `None` with a
+/// single class.
+pub fn roc_curve(y: &[bool], scores: &[f64], order: &[usize]) -> Option<Vec<CurvePoint>> {
+    let c = cumulative(y, scores, order);
+    let &(_, neg, pos) = c.last()?;
+    if pos == 0.0 || neg == 0.0 {
+        return None;
+    }
+    let first = CurvePoint {
+        threshold: f64::INFINITY,
+        x: 0.0,
+        y: 0.0,
+    };
+    Some(
+        std::iter::once(first)
+            .chain(c.iter().map(|&(t, fp, tp)| CurvePoint {
+                threshold: t,
+                x: fp / neg,
+                y: tp / pos,
+            }))
+            .collect(),
+    )
+}
+
+/// Precision-recall curve (`sklearn.metrics.precision_recall_curve`) with one point per
+/// distinct score, highest first (scikit-learn lists them lowest first and appends the point
+/// recall 0, precision 1, which is left out here). `None` without converters.
+pub fn pr_curve(y: &[bool], scores: &[f64], order: &[usize]) -> Option<Vec<CurvePoint>> {
+    let c = cumulative(y, scores, order);
+    let &(_, _, pos) = c.last()?;
+    if pos == 0.0 {
+        return None;
+    }
+    Some(
+        c.iter()
+            .map(|&(t, fp, tp)| CurvePoint {
+                threshold: t,
+                x: tp / pos,
+                y: tp / (tp + fp),
+            })
+            .collect(),
+    )
+}
+
 /// Brier score (`sklearn.metrics.brier_score_loss`) of probabilities.
 pub fn brier(y: &[bool], p: &[f64]) -> Option<f64> {
     if y.is_empty() {

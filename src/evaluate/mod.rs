@@ -15,7 +15,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Poisson};
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::features::FeatureTable;
 use crate::scoring::config::ScoringModel;
@@ -27,7 +27,7 @@ const DAY: f64 = 86_400_000_000.0;
 const MONTH_DAYS: f64 = 30.4375;
 
 /// How leads are grouped into periods by `created_at`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PeriodKind {
     /// Calendar quarters.
@@ -82,7 +82,7 @@ pub fn add_months(d: NaiveDate, k: i32) -> NaiveDate {
 }
 
 /// A figure with its seeded bootstrap 95% interval.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Estimate {
     pub value: Option<f64>,
     pub low: Option<f64>,
@@ -100,7 +100,7 @@ impl Estimate {
 }
 
 /// Ranking and fit of one score on one set of leads.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScoreMetrics {
     pub roc_auc: Estimate,
     /// Average precision (scikit-learn's `average_precision_score`).
@@ -112,7 +112,7 @@ pub struct ScoreMetrics {
 }
 
 /// One decile of a score (decile 1 = the highest-scored tenth).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DecileRow {
     pub decile: usize,
     pub leads: u64,
@@ -127,7 +127,7 @@ pub struct DecileRow {
 }
 
 /// Observed conversion per band (live score) or per predicted-probability decile (model).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CalibrationRow {
     pub group: String,
     pub leads: u64,
@@ -140,7 +140,7 @@ pub struct CalibrationRow {
 }
 
 /// Quality of one threshold of the live model, from the hand-over replay.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ThresholdMetrics {
     pub stage: String,
     pub threshold: f64,
@@ -157,7 +157,7 @@ pub struct ThresholdMetrics {
 }
 
 /// Live score against the model at the same hand-over volume, judged at the snapshot.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EqualVolume {
     /// Leads at or above the SQL threshold at their snapshot.
     pub handovers: u64,
@@ -169,7 +169,7 @@ pub struct EqualVolume {
 }
 
 /// Everything measured on one set of leads.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SetMetrics {
     pub leads: u64,
     pub converted: u64,
@@ -185,7 +185,7 @@ pub struct SetMetrics {
 }
 
 /// One period's row.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PeriodRow {
     pub period: String,
     pub start: String,
@@ -208,7 +208,7 @@ pub struct PeriodRow {
 }
 
 /// Bootstrap settings.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct Bootstrap {
     pub resamples: usize,
     pub seed: u64,

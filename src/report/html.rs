@@ -1,0 +1,715 @@
+//! `report.html`: one self-contained page (CSS and PNG charts inline, no scripts, no external
+//! requests) that answers the four review questions, in English or German.
+//!
+//! Templating is maud: every value interpolated into the page is HTML-escaped by the macro,
+//! so strings from the data (attribute values, segment and rule names, file names) can only
+//! ever come out as text. The page is built from [`Data`] alone; the only arithmetic here is
+//! choosing words (e.g. "partly" for an AUC between 0.65 and 0.75) and half-widths of
+//! intervals for "±".
+
+use base64::Engine;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+use super::{Data, Lang, RuleRow, SegmentRow};
+use crate::evaluate::{Estimate, ThresholdMetrics};
+use crate::features::Skip;
+use crate::recommend::Flag;
+
+const CSS: &str = r#"
+:root { --live: #1f5fa8; --model: #e07b1a; --ink: #1d2430; --muted: #5b6473; --rule: #d9dee7; }
+* { box-sizing: border-box; }
+body { margin: 0; background: #f4f6f9; color: var(--ink);
+  font: 16px/1.5 "DejaVu Sans", "Segoe UI", Helvetica, Arial, sans-serif; }
+main { max-width: 1180px; margin: 0 auto; padding: 32px 40px 48px; background: #fff; }
+h1 { font-size: 30px; margin: 0 0 4px; }
+h2 { font-size: 23px; margin: 40px 0 12px; padding-top: 12px; border-top: 2px solid var(--rule); }
+h3 { font-size: 18px; margin: 24px 0 8px; }
+p.sub { color: var(--muted); margin: 0 0 16px; }
+.summary { background: #eef3fa; border-left: 5px solid var(--live); padding: 12px 20px 12px 16px; }
+.summary ol { margin: 0; padding-left: 22px; }
+.summary li { margin: 8px 0; }
+.q { font-weight: bold; }
+table { border-collapse: collapse; margin: 8px 0 16px; font-size: 15px; }
+th, td { border-bottom: 1px solid var(--rule); padding: 5px 10px; text-align: left; vertical-align: top; }
+th { background: #f0f2f6; }
+td.n, th.n { text-align: right; white-space: nowrap; }
+figure { margin: 16px 0 24px; }
+figure img { width: 100%; height: auto; border: 1px solid var(--rule); }
+figcaption { color: var(--muted); font-size: 14px; }
+.flag { color: #a33; font-weight: bold; }
+footer { margin-top: 40px; padding-top: 12px; border-top: 2px solid var(--rule); color: var(--muted); font-size: 13px; }
+footer code { font-size: 12px; word-break: break-all; }
+@media print { body { background: #fff; } main { padding: 0; } h2 { break-before: page; } figure { break-inside: avoid; } }
+"#;
+
+/// An estimate with its interval: 0.584 [0.571, 0.597].
+fn est(l: Lang, e: &Estimate, dp: usize) -> String {
+    let f = |v: Option<f64>| v.map_or("–".into(), |v| l.num(v, dp));
+    match (e.low, e.high) {
+        (Some(_), Some(_)) => format!("{} {}", f(e.value), l.interval(&f(e.low), &f(e.high))),
+        _ => f(e.value),
+    }
+}
+
+/// A share with its interval, as percentages.
+fn pct_est(l: Lang, e: &Estimate) -> String {
+    match (e.value, e.low, e.high) {
+        (Some(v), Some(lo), Some(hi)) => {
+            format!(
+                "{} {}",
+                l.pct(v, 1),
+                l.interval(&l.pct(lo, 1), &l.pct(hi, 1))
+            )
+        }
+        (v, _, _) => l.pct_opt(v, 1),
+    }
+}
+
+/// "±3.1 percentage points": half the interval's width.
+fn plus_minus(l: Lang, e: &Estimate) -> String {
+    match (e.low, e.high) {
+        (Some(lo), Some(hi)) => {
+            format!(" (±{} {})", l.num(50.0 * (hi - lo), 1), l.pick("pp", "Pp."))
+        }
+        _ => String::new(),
+    }
+}
+
+fn group_name(g: &SegmentRow) -> String {
+    g.values
+        .iter()
+        .map(|(a, v)| format!("{a} = {v}"))
+        .collect::<Vec<_>>()
+        .join(" & ")
+}
+
+fn table_name(l: Lang, t: &str) -> String {
+    match (l, t) {
+        (Lang::De, "leads") => "Leads".into(),
+        (Lang::De, "events") => "Ereignisse".into(),
+        (Lang::De, "outcomes") => "Ergebnisse".into(),
+        _ => t.to_string(),
+    }
+}
+
+fn changed(r: &RuleRow) -> bool {
+    r.current != r.recommended
+}
+
+fn period_text(l: Lang, d: &Data) -> String {
+    let w = &d.window;
+    match l {
+        Lang::En => format!(
+            "Leads created {} to {}; tested out of time on the {} leads created from {} (the model never saw them). A lead counts as converted when it reached “{}” within {} days of its snapshot ({} days after creation).",
+            l.date(&w.since),
+            l.date(&w.until),
+            l.int(d.quality.test_leads),
+            l.date(&w.test_from),
+            w.target,
+            w.horizon_days,
+            w.snapshot_days
+        ),
+        Lang::De => format!(
+            "Leads erstellt vom {} bis {}; außerhalb der Trainingszeit getestet an den {} Leads, die ab {} erstellt wurden (das Modell kannte sie nicht). Ein Lead gilt als konvertiert, wenn er „{}“ innerhalb von {} Tagen nach seinem Stichtag erreicht hat ({} Tage nach Erstellung).",
+            l.date(&w.since),
+            l.date(&w.until),
+            l.int(d.quality.test_leads),
+            l.date(&w.test_from),
+            w.target,
+            w.horizon_days,
+            w.snapshot_days
+        ),
+    }
+}
+
+/// Question 1 in one paragraph.
+fn answer_ranking(l: Lang, d: &Data) -> String {
+    let t = &d.test;
+    let live = t.live.roc_auc.value.unwrap_or(0.5);
+    let model = t.model.roc_auc.value.unwrap_or(0.5);
+    let verdict = if live >= 0.75 {
+        l.pick("Yes, largely.", "Ja, weitgehend.")
+    } else if live >= 0.65 {
+        l.pick("Partly.", "Teilweise.")
+    } else {
+        l.pick("Mostly not.", "Überwiegend nicht.")
+    };
+    let top = t.live_deciles.first();
+    let top_rate = top.map_or("–".into(), |r| l.pct(r.rate, 1));
+    let top_lift = top.and_then(|r| r.lift).map_or("–".into(), |v| l.num(v, 1));
+    let better = model - live >= 0.03;
+    match l {
+        Lang::En => format!(
+            "{verdict} On the test set the live score ranks a converter above a non-converter in {} of pairs (AUC {}; 0.5 is chance, 1 is perfect). The top-scored tenth converted at {}, {}× the average of {}. A logistic model fitted on earlier leads reaches AUC {}{}",
+            l.pct(live, 0),
+            est(l, &t.live.roc_auc, 3),
+            top_rate,
+            top_lift,
+            l.pct_opt(t.rate, 1),
+            est(l, &t.model.roc_auc, 3),
+            if better {
+                ": the same data supports a clearly better ranking."
+            } else {
+                ", about the same: the live weights already use what the data can tell."
+            }
+        ),
+        Lang::De => format!(
+            "{verdict} Im Testzeitraum stellt der Live-Score einen konvertierten Lead in {} der Paare über einen nicht konvertierten (AUC {}; 0,5 ist Zufall, 1 ist perfekt). Das bestbewertete Zehntel konvertierte zu {}, das {}-Fache des Durchschnitts von {}. Ein an früheren Leads angepasstes logistisches Modell erreicht AUC {}{}",
+            l.pct(live, 0),
+            est(l, &t.live.roc_auc, 3),
+            top_rate,
+            top_lift,
+            l.pct_opt(t.rate, 1),
+            est(l, &t.model.roc_auc, 3),
+            if better {
+                ": dieselben Daten erlauben eine deutlich bessere Rangfolge."
+            } else {
+                ", etwa gleich viel: die Live-Gewichte nutzen schon, was die Daten hergeben."
+            }
+        ),
+    }
+}
+
+/// Question 2 in one paragraph.
+fn answer_segments(l: Lang, d: &Data) -> String {
+    let s = &d.segments;
+    let worst: Vec<String> = s
+        .worst
+        .iter()
+        .take(3)
+        .map(|g| {
+            format!(
+                "{} ({} {}, {} {})",
+                group_name(g),
+                l.int(g.leads),
+                l.pick("hand-overs", "Übergaben"),
+                l.pct(g.rate, 1),
+                l.pick("converted", "konvertiert")
+            )
+        })
+        .collect();
+    let head = match l {
+        Lang::En => format!(
+            "Of the {} leads handed over at SQL {}, {} converted.",
+            l.int(s.handovers),
+            l.num(s.threshold, 0),
+            l.pct(s.rate, 1)
+        ),
+        Lang::De => format!(
+            "Von den {} bei SQL {} übergebenen Leads konvertierten {}.",
+            l.int(s.handovers),
+            l.num(s.threshold, 0),
+            l.pct(s.rate, 1)
+        ),
+    };
+    if worst.is_empty() {
+        return match l {
+            Lang::En => format!(
+                "{head} No attribute value or pair of values converts significantly worse than that ({} groups tested, false-discovery rate 5%).",
+                l.int(s.tested)
+            ),
+            Lang::De => format!(
+                "{head} Kein Attributwert und kein Wertepaar konvertiert signifikant schlechter ({} Gruppen getestet, False-Discovery-Rate 5 %).",
+                l.int(s.tested)
+            ),
+        };
+    }
+    match l {
+        Lang::En => format!(
+            "{head} {} groups convert significantly worse; the worst: {}.",
+            l.int(s.worst.len() as u64),
+            worst.join("; ")
+        ),
+        Lang::De => format!(
+            "{head} {} Gruppen konvertieren signifikant schlechter; am schlechtesten: {}.",
+            l.int(s.worst.len() as u64),
+            worst.join("; ")
+        ),
+    }
+}
+
+/// Question 3 in one paragraph.
+fn answer_threshold(l: Lang, d: &Data) -> String {
+    let t = &d.thresholds;
+    let (c, r) = (&t.current, &t.recommended);
+    let hpm = |m: &ThresholdMetrics| {
+        m.handovers_per_month
+            .value
+            .map_or("–".into(), |v| l.num(v, 0))
+    };
+    let miss = if t.objective_met {
+        ""
+    } else {
+        l.pick(
+            " The objective cannot be reached on the training period; the nearest threshold is used.",
+            " Das Ziel ist im Trainingszeitraum nicht erreichbar; die nächstliegende Schwelle wird verwendet.",
+        )
+    };
+    match l {
+        Lang::En => format!(
+            "Of the leads handed over at {} points, {} converted{}; the threshold caught {} of all converters, at {} hand-overs a month. The recommended SQL of {} on the recommended points (objective {}) gives {} precision, {} recall and {} hand-overs a month on the same test period.{miss}",
+            l.num(c.threshold, 0),
+            l.pct_opt(c.precision.value, 1),
+            plus_minus(l, &c.precision),
+            l.pct_opt(c.recall.value, 1),
+            hpm(c),
+            l.num(r.threshold, 0),
+            t.objective,
+            l.pct_opt(r.precision.value, 1),
+            l.pct_opt(r.recall.value, 1),
+            hpm(r)
+        ),
+        Lang::De => format!(
+            "Von den bei {} Punkten übergebenen Leads konvertierten {}{}; die Schwelle erfasste {} aller Konvertierten, bei {} Übergaben pro Monat. Die empfohlene SQL-Schwelle von {} auf den empfohlenen Punkten (Ziel {}) ergibt im selben Testzeitraum {} Precision, {} Recall und {} Übergaben pro Monat.{miss}",
+            l.num(c.threshold, 0),
+            l.pct_opt(c.precision.value, 1),
+            plus_minus(l, &c.precision),
+            l.pct_opt(c.recall.value, 1),
+            hpm(c),
+            l.num(r.threshold, 0),
+            t.objective,
+            l.pct_opt(r.precision.value, 1),
+            l.pct_opt(r.recall.value, 1),
+            hpm(r)
+        ),
+    }
+}
+
+/// Question 4 in one paragraph.
+fn answer_weights(l: Lang, d: &Data) -> String {
+    let w = &d.weights;
+    let mut moved: Vec<&RuleRow> = w.rules.iter().filter(|r| changed(r)).collect();
+    moved.sort_by(|a, b| {
+        (b.recommended - b.current)
+            .abs()
+            .total_cmp(&(a.recommended - a.current).abs())
+            .then(a.rule.cmp(&b.rule))
+    });
+    let kept = w
+        .rules
+        .iter()
+        .filter(|r| {
+            r.flags
+                .iter()
+                .any(|f| matches!(f, Flag::LowSupport | Flag::NotExercised))
+        })
+        .count() as u64;
+    let biggest: Vec<String> = moved
+        .iter()
+        .take(4)
+        .map(|r| {
+            format!(
+                "{} {} → {}",
+                r.rule,
+                l.num(r.current, 0),
+                l.num(r.recommended, 0)
+            )
+        })
+        .collect();
+    match l {
+        Lang::En => format!(
+            "{} of {} rules should change; every {} points double a lead's odds of converting. Largest changes: {}. {}",
+            l.int(moved.len() as u64),
+            l.int(w.rules.len() as u64),
+            l.num(w.pdo, 1),
+            if biggest.is_empty() {
+                "none".into()
+            } else {
+                biggest.join("; ")
+            },
+            match kept {
+                0 => "Every rule has enough evidence behind it.".to_string(),
+                1 => "1 rule keeps its points for lack of evidence.".to_string(),
+                k => format!("{} rules keep their points for lack of evidence.", l.int(k)),
+            }
+        ),
+        Lang::De => format!(
+            "{} von {} Regeln sollten sich ändern; je {} Punkte verdoppeln die Chance eines Leads zu konvertieren. Größte Änderungen: {}. {}",
+            l.int(moved.len() as u64),
+            l.int(w.rules.len() as u64),
+            l.num(w.pdo, 1),
+            if biggest.is_empty() {
+                "keine".into()
+            } else {
+                biggest.join("; ")
+            },
+            match kept {
+                0 => "Jede Regel ist ausreichend belegt.".to_string(),
+                1 => "1 Regel behält mangels Belegen ihre Punkte.".to_string(),
+                k => format!("{} Regeln behalten mangels Belegen ihre Punkte.", l.int(k)),
+            }
+        ),
+    }
+}
+
+fn why(l: Lang, r: &RuleRow) -> String {
+    let mut parts = Vec::new();
+    for f in &r.flags {
+        parts.push(match f {
+            Flag::NotExercised => l
+                .pick(
+                    "never matched a training lead: kept",
+                    "traf auf keinen Trainings-Lead zu: beibehalten",
+                )
+                .to_string(),
+            Flag::LowSupport => format!(
+                "{} ({} {}, {} {})",
+                l.pick("too little evidence: kept", "zu wenig Belege: beibehalten"),
+                l.int(r.leads),
+                l.pick("leads", "Leads"),
+                l.int(r.converters),
+                l.pick("converted", "konvertiert")
+            ),
+            Flag::SignContradicts => l
+                .pick(
+                    "the data points the other way",
+                    "die Daten zeigen in die Gegenrichtung",
+                )
+                .to_string(),
+        });
+    }
+    if let (Some(b), Some(or)) = (r.coefficient, r.odds_ratio)
+        && !r
+            .flags
+            .iter()
+            .any(|f| matches!(f, Flag::LowSupport | Flag::NotExercised))
+    {
+        let unit = if r.kind == "implicit" {
+            l.pick("per fire", "je Auslösung")
+        } else {
+            l.pick("against the baseline", "ggü. der Basis")
+        };
+        parts.push(format!(
+            "{} {} {unit} (×{} {}; {} {}, {} {})",
+            l.pick("log-odds", "Log-Odds"),
+            l.num(b, 2),
+            l.num(or, 2),
+            l.pick("odds", "Chance"),
+            l.int(r.leads),
+            l.pick("leads", "Leads"),
+            l.int(r.converters),
+            l.pick("converted", "konvertiert")
+        ));
+    }
+    parts.join("; ")
+}
+
+fn figure(l: Lang, images: &[(&str, Vec<u8>)], name: &str, caption: &str) -> Markup {
+    let Some((_, bytes)) = images.iter().find(|(n, _)| *n == name) else {
+        return html! {};
+    };
+    let src = format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    );
+    html! {
+        figure {
+            img src=(src) alt=(caption) width="1600" height="900";
+            figcaption { (caption) " " span lang=(l.code()) { "(" (name) ")" } }
+        }
+    }
+}
+
+fn segment_table(l: Lang, rows: &[SegmentRow]) -> Markup {
+    html! {
+        table {
+            thead { tr {
+                th { (l.pick("group", "Gruppe")) }
+                th.n { (l.pick("leads", "Leads")) }
+                th.n { (l.pick("converted", "konvertiert")) }
+                th.n { (l.pick("rate [95% interval]", "Rate [95-%-Intervall]")) }
+                th.n { (l.pick("lift", "Lift")) }
+                th.n { (l.pick("q-value", "q-Wert")) }
+            } }
+            tbody {
+                @for g in rows {
+                    tr {
+                        td { (group_name(g)) }
+                        td.n { (l.int(g.leads)) }
+                        td.n { (l.int(g.converted)) }
+                        td.n { (l.pct(g.rate, 1)) " " (l.interval(&l.pct(g.rate_low, 1), &l.pct(g.rate_high, 1))) }
+                        td.n { (l.num(g.lift, 2)) "×" }
+                        td.n { (if g.q_value < 0.001 { format!("< {}", l.num(0.001, 3)) } else { l.num(g.q_value, 3) }) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn threshold_row(l: Lang, name: &str, m: &ThresholdMetrics) -> Markup {
+    html! {
+        tr {
+            td { (name) }
+            td.n { (l.num(m.threshold, 0)) }
+            td.n { (l.int(m.handovers)) }
+            td.n { (est(l, &m.handovers_per_month, 0)) }
+            td.n { (pct_est(l, &m.precision)) }
+            td.n { (pct_est(l, &m.recall)) }
+            td.n { (m.median_days_to_win.map_or("–".into(), |v| l.num(v, 0))) }
+        }
+    }
+}
+
+/// The whole page. `images` are the chart PNGs by file name.
+pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
+    let t = &d.test;
+    let q = &d.quality;
+    let title = l.pick("Lead-scoring review", "Lead-Scoring-Review");
+    let questions = [
+        l.pick(
+            "Were the highest-scored leads really the most ready to buy?",
+            "Waren die am höchsten bewerteten Leads wirklich die kaufbereitesten?",
+        ),
+        l.pick(
+            "What do high-scoring leads that never bought have in common?",
+            "Was haben hoch bewertete Leads gemeinsam, die nie gekauft haben?",
+        ),
+        l.pick(
+            "Is the SQL hand-over threshold in the right place?",
+            "Sitzt die SQL-Übergabeschwelle an der richtigen Stelle?",
+        ),
+        l.pick(
+            "Which point weights should change?",
+            "Welche Punktgewichte sollten sich ändern?",
+        ),
+    ];
+    let answers = [
+        answer_ranking(l, d),
+        answer_segments(l, d),
+        answer_threshold(l, d),
+        answer_weights(l, d),
+    ];
+    let excluded_total: u64 = q.tables.iter().map(|r| r.rows - r.used.min(r.rows)).sum();
+    let markup = html! {
+        (DOCTYPE)
+        html lang=(l.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · " (l.date(&d.window.since)) " – " (l.date(&d.window.until)) }
+                style { (PreEscaped(CSS)) }
+            }
+            body { main {
+                h1 { (title) }
+                p.sub { (period_text(l, d)) }
+                section.summary id="summary" {
+                    h2 style="border:0;margin-top:8px;padding-top:0" { (l.pick("Summary", "Zusammenfassung")) }
+                    ol {
+                        @for (k, (qq, a)) in questions.iter().zip(&answers).enumerate() {
+                            li { span.q { (qq) } " " a href=(format!("#q{}", k + 1)) { "→" } br; (a) }
+                        }
+                    }
+                }
+
+                section id="q1" {
+                    h2 { "1. " (questions[0]) }
+                    p { (answers[0]) }
+                    table {
+                        thead { tr {
+                            th { (l.pick("test set", "Testzeitraum")) }
+                            th.n { (l.pick("live score", "Live-Score")) }
+                            th.n { (l.pick("fitted model", "Modell")) }
+                        } }
+                        tbody {
+                            tr { td { "ROC AUC [95%]" } td.n { (est(l, &t.live.roc_auc, 3)) } td.n { (est(l, &t.model.roc_auc, 3)) } }
+                            tr { td { (l.pick("PR AUC (average precision)", "PR-AUC (Average Precision)")) } td.n { (t.live.pr_auc.map_or("–".into(), |v| l.num(v, 3))) } td.n { (t.model.pr_auc.map_or("–".into(), |v| l.num(v, 3))) } }
+                            tr { td { "KS" } td.n { (t.live.ks.map_or("–".into(), |v| l.num(v, 3))) } td.n { (t.model.ks.map_or("–".into(), |v| l.num(v, 3))) } }
+                            tr { td { (l.pick("lift in the top tenth", "Lift im obersten Zehntel")) }
+                                 td.n { (t.live_deciles.first().and_then(|r| r.lift).map_or("–".into(), |v| l.num(v, 2) + "×")) }
+                                 td.n { (t.model_deciles.first().and_then(|r| r.lift).map_or("–".into(), |v| l.num(v, 2) + "×")) } }
+                            tr { td { (l.pick("Brier score (probabilities)", "Brier-Score (Wahrscheinlichkeiten)")) } td.n { "–" } td.n { (t.model.brier.map_or("–".into(), |v| l.num(v, 4))) } }
+                            tr { td { (l.pick("at the same hand-over volume: precision", "bei gleicher Übergabemenge: Precision")) }
+                                 td.n { (l.pct_opt(t.equal_volume.live_precision, 1)) } td.n { (l.pct_opt(t.equal_volume.model_precision, 1)) } }
+                        }
+                    }
+                    (figure(l, images, "chart-distribution.png", l.pick("Converted leads should sit to the right of the others; the more the two shapes overlap, the less the score separates them.", "Konvertierte Leads sollten rechts von den übrigen liegen; je stärker sich die Formen überlappen, desto schlechter trennt der Score.")))
+                    (figure(l, images, "chart-calibration.png", l.pick("Higher bands should convert more often. The black bars are 95% intervals.", "Höhere Bänder sollten häufiger konvertieren. Die schwarzen Balken sind 95-%-Intervalle.")))
+                    (figure(l, images, "chart-roc-pr.png", l.pick("Further up and to the left is better (ROC); further up is better (precision–recall).", "Weiter oben links ist besser (ROC); weiter oben ist besser (Precision–Recall).")))
+                    (figure(l, images, "chart-gains.png", l.pick("How many of all converters are among the top x% of leads.", "Wie viele aller Konvertierten unter den obersten x % der Leads sind.")))
+                    (figure(l, images, "chart-trend.png", l.pick("Per period. The model's AUC before the test period is in-sample. PSI above 0.25 means the score distribution has shifted strongly.", "Pro Zeitraum. Die AUC des Modells vor dem Testzeitraum ist in-sample. Ein PSI über 0,25 bedeutet eine starke Verschiebung der Score-Verteilung.")))
+                    h3 { (l.pick("Per period", "Pro Zeitraum")) }
+                    table {
+                        thead { tr {
+                            th { (l.pick("period", "Zeitraum")) }
+                            th.n { (l.pick("leads", "Leads")) }
+                            th.n { (l.pick("immature", "unreif")) }
+                            th.n { (l.pick("converted", "konvertiert")) }
+                            th.n { (l.pick("live AUC", "Live-AUC")) }
+                            th.n { (l.pick("model AUC", "Modell-AUC")) }
+                            th.n { (l.pick("precision at SQL", "Precision bei SQL")) }
+                            th.n { "PSI" }
+                        } }
+                        tbody { @for p in &d.periods {
+                            tr {
+                                td { (p.period) @if p.in_sample { " *" } }
+                                td.n { (l.int(p.leads)) }
+                                td.n { (l.int(p.immature)) }
+                                td.n { (l.pct_opt(p.rate, 1)) }
+                                td.n { (p.live_auc.map_or("–".into(), |v| l.num(v, 3))) }
+                                td.n { (p.model_auc.map_or("–".into(), |v| l.num(v, 3))) }
+                                td.n { (l.pct_opt(p.sql_precision, 1)) }
+                                td.n { (p.psi.map_or("–".into(), |v| l.num(v, 3))) }
+                            }
+                        } }
+                    }
+                    p.sub { "* " (l.pick("the model was fitted on this period's leads (in-sample).", "das Modell wurde an den Leads dieses Zeitraums angepasst (in-sample).")) }
+                }
+
+                section id="q2" {
+                    h2 { "2. " (questions[1]) }
+                    p { (answers[1]) }
+                    (figure(l, images, "chart-segments.png", l.pick("Hand-over groups that convert significantly worse than all hand-overs (Benjamini–Hochberg, 5%); pairs that add nothing to their single values are left out.", "Übergabegruppen, die signifikant schlechter konvertieren als alle Übergaben (Benjamini–Hochberg, 5 %); Paare ohne Mehrwert gegenüber ihren Einzelwerten sind ausgelassen.")))
+                    @if !d.segments.worst.is_empty() {
+                        h3 { (l.pick("Hand-overs that convert worst", "Übergaben mit der schlechtesten Konversion")) }
+                        (segment_table(l, &d.segments.worst))
+                    }
+                    @if !d.segments.converter_marks.is_empty() {
+                        h3 { (l.pick("What marks the leads that did buy (all evaluable leads)", "Was die Leads auszeichnet, die gekauft haben (alle auswertbaren Leads)")) }
+                        (segment_table(l, &d.segments.converter_marks))
+                    }
+                    (figure(l, images, "chart-matrix.png", l.pick("Conversion by quartile of profile points (fit) and behaviour points (engagement) at the snapshot; cells with too few leads are not shown.", "Konversion nach Quartil der Profilpunkte (Fit) und Verhaltenspunkte (Engagement) zum Stichtag; Zellen mit zu wenigen Leads werden nicht gezeigt.")))
+                    p { (match l {
+                        Lang::En => format!("{} accounts had two or more hand-overs and no conversion (listed in segments.csv, not in this report).", l.int(d.segments.accounts_without_conversion)),
+                        Lang::De => format!("{} Accounts hatten zwei oder mehr Übergaben und keine Konversion (aufgeführt in segments.csv, nicht in diesem Bericht).", l.int(d.segments.accounts_without_conversion)),
+                    }) }
+                }
+
+                section id="q3" {
+                    h2 { "3. " (questions[2]) }
+                    p { (answers[2]) }
+                    table {
+                        thead { tr {
+                            th { (l.pick("test period", "Testzeitraum")) }
+                            th.n { (l.pick("threshold", "Schwelle")) }
+                            th.n { (l.pick("hand-overs", "Übergaben")) }
+                            th.n { (l.pick("per month", "pro Monat")) }
+                            th.n { (l.pick("precision [95%]", "Precision [95 %]")) }
+                            th.n { (l.pick("recall [95%]", "Recall [95 %]")) }
+                            th.n { (l.pick("median days to win", "Median Tage bis Abschluss")) }
+                        } }
+                        tbody {
+                            @if let Some(m) = &d.thresholds.current_mql_metrics {
+                                (threshold_row(l, l.pick("MQL, current points", "MQL, aktuelle Punkte"), m))
+                            }
+                            (threshold_row(l, l.pick("SQL, current points", "SQL, aktuelle Punkte"), &d.thresholds.current))
+                            (threshold_row(l, l.pick("SQL, recommended points", "SQL, empfohlene Punkte"), &d.thresholds.recommended))
+                        }
+                    }
+                    p { (match l {
+                        Lang::En => format!("Recommended thresholds: MQL {} (now {}), SQL {} (now {}). The SQL threshold was chosen on the training period for the objective {}; the MQL threshold keeps today's share of leads reaching MQL.", l.num(d.thresholds.recommended_mql, 0), l.num(d.thresholds.current_mql, 0), l.num(d.thresholds.recommended_sql, 0), l.num(d.thresholds.current_sql, 0), d.thresholds.objective),
+                        Lang::De => format!("Empfohlene Schwellen: MQL {} (jetzt {}), SQL {} (jetzt {}). Die SQL-Schwelle wurde im Trainingszeitraum für das Ziel {} gewählt; die MQL-Schwelle hält den heutigen Anteil der Leads, die MQL erreichen.", l.num(d.thresholds.recommended_mql, 0), l.num(d.thresholds.current_mql, 0), l.num(d.thresholds.recommended_sql, 0), l.num(d.thresholds.current_sql, 0), d.thresholds.objective),
+                    }) }
+                    (figure(l, images, "chart-sweep.png", l.pick("Raising the threshold trades recall and volume for precision. The dashed line marks each config's SQL threshold.", "Eine höhere Schwelle tauscht Recall und Menge gegen Precision. Die gestrichelte Linie markiert die SQL-Schwelle der jeweiligen Konfiguration.")))
+                }
+
+                section id="q4" {
+                    h2 { "4. " (questions[3]) }
+                    p { (answers[3]) }
+                    (figure(l, images, "chart-points.png", l.pick("Current (blue) and recommended (orange) points per rule.", "Aktuelle (blau) und empfohlene (orange) Punkte pro Regel.")))
+                    table {
+                        thead { tr {
+                            th { (l.pick("rule", "Regel")) }
+                            th.n { (l.pick("current", "aktuell")) }
+                            th.n { (l.pick("recommended", "empfohlen")) }
+                            th { (l.pick("why", "Begründung")) }
+                        } }
+                        tbody { @for r in &d.weights.rules {
+                            tr {
+                                td { (r.rule) @if r.kind == "implicit" { " " span.sub { (l.pick("(per fire)", "(je Auslösung)")) } } }
+                                td.n { (l.num(r.current, 0)) }
+                                td.n { @if changed(r) { b { (l.num(r.recommended, 0)) } } @else { (l.num(r.recommended, 0)) } }
+                                td { @if r.flags.contains(&Flag::SignContradicts) { span.flag { "! " } } (why(l, r)) }
+                            }
+                        } }
+                    }
+                    @if !d.weights.suggestions.is_empty() {
+                        h3 { (l.pick("Values the live model gives no points but the data would", "Werte ohne Punkte im Live-Modell, denen die Daten Punkte geben würden")) }
+                        table {
+                            thead { tr { th { (l.pick("value", "Wert")) } th.n { (l.pick("points", "Punkte")) } th.n { (l.pick("leads", "Leads")) } th.n { (l.pick("converted", "konvertiert")) } } }
+                            tbody { @for g in &d.weights.suggestions {
+                                tr { td { (g.feature) } td.n { (l.num(g.points, 0)) } td.n { (l.int(g.leads)) } td.n { (l.int(g.converters)) } }
+                            } }
+                        }
+                    }
+                    p { (match l {
+                        Lang::En => format!("The recommended config is recommended-scoring.toml in this run folder (your config's layout and comments, new points). Rounding to whole points moves a lead's score by at most {} points.", l.num(d.weights.rounding_max, 2)),
+                        Lang::De => format!("Die empfohlene Konfiguration steht in recommended-scoring.toml in diesem Ordner (Aufbau und Kommentare Ihrer Konfiguration, neue Punkte). Das Runden auf ganze Punkte verschiebt den Score eines Leads um höchstens {} Punkte.", l.num(d.weights.rounding_max, 2)),
+                    }) }
+                }
+
+                section id="quality" {
+                    h2 { (l.pick("Data quality", "Datenqualität")) }
+                    table {
+                        thead { tr {
+                            th { (l.pick("table", "Tabelle")) }
+                            th { (l.pick("file", "Datei")) }
+                            th.n { (l.pick("rows", "Zeilen")) }
+                            th.n { (l.pick("used", "verwendet")) }
+                            th.n { (l.pick("excluded", "ausgeschlossen")) }
+                        } }
+                        tbody { @for r in &q.tables {
+                            tr { td { (table_name(l, &r.table)) } td { (r.file) } td.n { (l.int(r.rows)) } td.n { (l.int(r.used)) } td.n { (l.int(r.rows - r.used.min(r.rows))) } }
+                        } }
+                    }
+                    @if excluded_total > 0 || !q.warnings.is_empty() {
+                        h3 { (l.pick("Why rows were excluded or flagged", "Warum Zeilen ausgeschlossen oder markiert wurden")) }
+                        table {
+                            thead { tr {
+                                th { (l.pick("file", "Datei")) }
+                                th { (l.pick("column", "Spalte")) }
+                                th { (l.pick("check", "Prüfung")) }
+                                th.n { (l.pick("rows", "Zeilen")) }
+                                @if l == Lang::En { th { "detail" } }
+                            } }
+                            tbody { @for w in &q.warnings {
+                                tr {
+                                    td { (w.file) }
+                                    td { (w.column.as_deref().unwrap_or("–")) }
+                                    td { code { (w.code) } }
+                                    td.n { (l.int(w.rows)) }
+                                    @if l == Lang::En { td { (w.message) } }
+                                }
+                            } }
+                        }
+                    }
+                    h3 { (l.pick("Which leads were evaluated", "Welche Leads ausgewertet wurden")) }
+                    table { tbody {
+                        tr { td { (l.pick("leads created in the window", "im Zeitfenster erstellte Leads")) } td.n { (l.int(q.leads)) } }
+                        tr { td { (l.pick("immature: too recent to know whether they convert (left out)", "unreif: zu jung, um die Konversion zu kennen (ausgelassen)")) } td.n { (l.int(q.immature)) } }
+                        tr { td { (l.pick("came in hot: converted before their snapshot (left out)", "kamen heiß herein: vor dem Stichtag konvertiert (ausgelassen)")) } td.n { (l.int(q.came_in_hot)) } }
+                        tr { td { (l.pick("evaluated", "ausgewertet")) } td.n { (l.int(q.evaluable)) } }
+                        tr { td { (l.pick("… of which converted", "… davon konvertiert")) } td.n { (l.int(q.converted)) } }
+                        tr { td { (l.pick("training period (model fitted, threshold chosen)", "Trainingszeitraum (Modell angepasst, Schwelle gewählt)")) } td.n { (l.int(q.train_leads)) " / " (l.int(q.train_converted)) } }
+                        tr { td { (l.pick("test period (all figures above unless marked)", "Testzeitraum (alle Zahlen oben, sofern nicht anders markiert)")) } td.n { (l.int(q.test_leads)) " / " (l.int(q.test_converted)) } }
+                        @if q.undated_conversions > 0 {
+                            tr { td { (l.pick("conversions without a date (counted as converted)", "Konversionen ohne Datum (als konvertiert gezählt)")) } td.n { (l.int(q.undated_conversions)) } }
+                        }
+                        tr { td { (l.pick("segment groups under the minimum size (not shown)", "Segmentgruppen unter der Mindestgröße (nicht gezeigt)")) } td.n { (l.int(q.suppressed_groups)) " (< " (l.int(q.min_group_size)) ")" } }
+                    } }
+                    @if !q.skipped_attributes.is_empty() {
+                        h3 { (l.pick("Attributes not used by the model", "Vom Modell nicht genutzte Attribute")) }
+                        ul { @for (a, why) in &q.skipped_attributes {
+                            li { code { (a) } ": " (match (l, why) {
+                                (Lang::En, w) => w.to_string(),
+                                (Lang::De, Skip::Identifier { distinct, known }) => format!("{} verschiedene Werte bei {} Trainings-Leads: eine Kennung oder Freitext, kein Segment", l.int(*distinct as u64), l.int(*known as u64)),
+                                (Lang::De, Skip::Rare { min_leads }) => format!("kein Wert kommt bei mindestens {} Trainings-Leads vor", l.int(*min_leads as u64)),
+                            }) }
+                        } }
+                    }
+                }
+
+                footer {
+                    p { (l.pick("Made by", "Erstellt mit")) " leadcal " (d.provenance.version) " · "
+                        (l.pick("data window", "Datenfenster")) " " (l.date(&d.window.since)) " – " (l.date(&d.window.until)) " · "
+                        (l.pick("settings", "Einstellungen")) " " code { (d.provenance.settings) } }
+                    p { (l.pick("Inputs (SHA-256):", "Eingaben (SHA-256):")) }
+                    ul { @for f in &d.provenance.inputs { li { (f.file) " " code { (f.sha256) } } } }
+                    p { (l.pick("recommended-scoring.toml (SHA-256):", "recommended-scoring.toml (SHA-256):")) " " code { (d.provenance.recommended_config_sha256) } }
+                    p { (l.pick("This report holds aggregates only: no lead ids, account ids, e-mail addresses or names.", "Dieser Bericht enthält nur Aggregate: keine Lead-IDs, Account-IDs, E-Mail-Adressen oder Namen.")) }
+                }
+            } }
+        }
+    };
+    markup.into_string()
+}
