@@ -190,13 +190,13 @@ fn answer_segments(l: Lang, d: &Data) -> String {
         .collect();
     let head = match l {
         Lang::En => format!(
-            "Of the {} leads handed over at SQL {}, {} converted.",
+            "Over the whole window, of the {} leads handed over at SQL {}, {} converted.",
             l.int(s.handovers),
             l.num(s.threshold, 0),
             l.pct(s.rate, 1)
         ),
         Lang::De => format!(
-            "Von den {} bei SQL {} übergebenen Leads konvertierten {}.",
+            "Über das ganze Zeitfenster konvertierten von den {} bei SQL {} übergebenen Leads {}.",
             l.int(s.handovers),
             l.num(s.threshold, 0),
             l.pct(s.rate, 1)
@@ -247,7 +247,7 @@ fn answer_threshold(l: Lang, d: &Data) -> String {
     };
     match l {
         Lang::En => format!(
-            "Of the leads handed over at {} points, {} converted{}; the threshold caught {} of all converters, at {} hand-overs a month. The recommended SQL of {} on the recommended points (objective {}) gives {} precision, {} recall and {} hand-overs a month on the same test period.{miss}",
+            "In the test period, of the leads handed over at {} points, {} converted after the hand-over{}; the threshold caught {} of all converters, at {} hand-overs a month. The recommended SQL of {} on the recommended points (objective {}) gives {} precision, {} recall and {} hand-overs a month on the same test period.{miss}",
             l.num(c.threshold, 0),
             l.pct_opt(c.precision.value, 1),
             plus_minus(l, &c.precision),
@@ -260,7 +260,7 @@ fn answer_threshold(l: Lang, d: &Data) -> String {
             hpm(r)
         ),
         Lang::De => format!(
-            "Von den bei {} Punkten übergebenen Leads konvertierten {}{}; die Schwelle erfasste {} aller Konvertierten, bei {} Übergaben pro Monat. Die empfohlene SQL-Schwelle von {} auf den empfohlenen Punkten (Ziel {}) ergibt im selben Testzeitraum {} Precision, {} Recall und {} Übergaben pro Monat.{miss}",
+            "Im Testzeitraum konvertierten von den bei {} Punkten übergebenen Leads {} nach der Übergabe{}; die Schwelle erfasste {} aller Konvertierten, bei {} Übergaben pro Monat. Die empfohlene SQL-Schwelle von {} auf den empfohlenen Punkten (Ziel {}) ergibt im selben Testzeitraum {} Precision, {} Recall und {} Übergaben pro Monat.{miss}",
             l.num(c.threshold, 0),
             l.pct_opt(c.precision.value, 1),
             plus_minus(l, &c.precision),
