@@ -433,30 +433,25 @@ pub fn gains(d: &Data, l: Lang, path: &Path) -> Result<()> {
         .map_err(s)?
         .label(l.pick("random order", "zufällige Reihenfolge"))
         .legend(marker(GREY, 3));
-        line(
-            &mut c,
-            &format!(
-                "{} ({} {})",
+        for (name, color, deciles) in [
+            (
                 l.pick("live score", "Live-Score"),
-                l.pick("lift in the top tenth", "Lift im obersten Zehntel"),
-                lift1(&d.test.live_deciles)
+                LIVE,
+                &d.test.live_deciles,
             ),
-            LIVE,
-            &curve(&d.test.live_deciles),
-            true,
-        )?;
-        line(
-            &mut c,
-            &format!(
-                "{} ({} {})",
+            (
                 l.pick("fitted model", "Modell"),
-                l.pick("lift in the top tenth", "Lift im obersten Zehntel"),
-                lift1(&d.test.model_deciles)
+                MODEL,
+                &d.test.model_deciles,
             ),
-            MODEL,
-            &curve(&d.test.model_deciles),
-            true,
-        )?;
+        ] {
+            let name = format!(
+                "{name} ({} {})",
+                l.pick("lift in the top tenth", "Lift im obersten Zehntel"),
+                lift1(deciles)
+            );
+            line(&mut c, &name, color, &curve(deciles), true)?;
+        }
         legend_box(&mut c, label(), SeriesLabelPosition::LowerRight)
     })
 }

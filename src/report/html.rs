@@ -138,34 +138,28 @@ fn answer_ranking(l: Lang, d: &Data) -> String {
     let top_rate = top.map_or("–".into(), |r| l.pct(r.rate, 1));
     let top_lift = top.and_then(|r| r.lift).map_or("–".into(), |v| l.num(v, 1));
     let better = model - live >= 0.03;
+    let (pairs, live_auc, average, model_auc) = (
+        l.pct(live, 0),
+        est(l, &t.live.roc_auc, 3),
+        l.pct_opt(t.rate, 1),
+        est(l, &t.model.roc_auc, 3),
+    );
+    let end = match (l, better) {
+        (Lang::En, true) => ": the same data supports a clearly better ranking.",
+        (Lang::En, false) => {
+            ", about the same: the live weights already use what the data can tell."
+        }
+        (Lang::De, true) => ": dieselben Daten erlauben eine deutlich bessere Rangfolge.",
+        (Lang::De, false) => {
+            ", etwa gleich viel: die Live-Gewichte nutzen schon, was die Daten hergeben."
+        }
+    };
     match l {
         Lang::En => format!(
-            "{verdict} On the test set the live score ranks a converter above a non-converter in {} of pairs (AUC {}; 0.5 is chance, 1 is perfect). The top-scored tenth converted at {}, {}× the average of {}. A logistic model fitted on earlier leads reaches AUC {}{}",
-            l.pct(live, 0),
-            est(l, &t.live.roc_auc, 3),
-            top_rate,
-            top_lift,
-            l.pct_opt(t.rate, 1),
-            est(l, &t.model.roc_auc, 3),
-            if better {
-                ": the same data supports a clearly better ranking."
-            } else {
-                ", about the same: the live weights already use what the data can tell."
-            }
+            "{verdict} On the test set the live score ranks a converter above a non-converter in {pairs} of pairs (AUC {live_auc}; 0.5 is chance, 1 is perfect). The top-scored tenth converted at {top_rate}, {top_lift}× the average of {average}. A logistic model fitted on earlier leads reaches AUC {model_auc}{end}"
         ),
         Lang::De => format!(
-            "{verdict} Im Testzeitraum stellt der Live-Score einen konvertierten Lead in {} der Paare über einen nicht konvertierten (AUC {}; 0,5 ist Zufall, 1 ist perfekt). Das bestbewertete Zehntel konvertierte zu {}, das {}-Fache des Durchschnitts von {}. Ein an früheren Leads angepasstes logistisches Modell erreicht AUC {}{}",
-            l.pct(live, 0),
-            est(l, &t.live.roc_auc, 3),
-            top_rate,
-            top_lift,
-            l.pct_opt(t.rate, 1),
-            est(l, &t.model.roc_auc, 3),
-            if better {
-                ": dieselben Daten erlauben eine deutlich bessere Rangfolge."
-            } else {
-                ", etwa gleich viel: die Live-Gewichte nutzen schon, was die Daten hergeben."
-            }
+            "{verdict} Im Testzeitraum stellt der Live-Score einen konvertierten Lead in {pairs} der Paare über einen nicht konvertierten (AUC {live_auc}; 0,5 ist Zufall, 1 ist perfekt). Das bestbewertete Zehntel konvertierte zu {top_rate}, das {top_lift}-Fache des Durchschnitts von {average}. Ein an früheren Leads angepasstes logistisches Modell erreicht AUC {model_auc}{end}"
         ),
     }
 }
@@ -245,32 +239,26 @@ fn answer_threshold(l: Lang, d: &Data) -> String {
             " Das Ziel ist im Trainingszeitraum nicht erreichbar; die nächstliegende Schwelle wird verwendet.",
         )
     };
+    let (thr, prec, pm, rec, per_month) = (
+        l.num(c.threshold, 0),
+        l.pct_opt(c.precision.value, 1),
+        plus_minus(l, &c.precision),
+        l.pct_opt(c.recall.value, 1),
+        hpm(c),
+    );
+    let (new_thr, objective, new_prec, new_rec, new_per_month) = (
+        l.num(r.threshold, 0),
+        &t.objective,
+        l.pct_opt(r.precision.value, 1),
+        l.pct_opt(r.recall.value, 1),
+        hpm(r),
+    );
     match l {
         Lang::En => format!(
-            "In the test period, of the leads handed over at {} points, {} converted after the hand-over{}; the threshold caught {} of all converters, at {} hand-overs a month. The recommended SQL of {} on the recommended points (objective {}) gives {} precision, {} recall and {} hand-overs a month on the same test period.{miss}",
-            l.num(c.threshold, 0),
-            l.pct_opt(c.precision.value, 1),
-            plus_minus(l, &c.precision),
-            l.pct_opt(c.recall.value, 1),
-            hpm(c),
-            l.num(r.threshold, 0),
-            t.objective,
-            l.pct_opt(r.precision.value, 1),
-            l.pct_opt(r.recall.value, 1),
-            hpm(r)
+            "In the test period, of the leads handed over at {thr} points, {prec} converted after the hand-over{pm}; the threshold caught {rec} of all converters, at {per_month} hand-overs a month. The recommended SQL of {new_thr} on the recommended points (objective {objective}) gives {new_prec} precision, {new_rec} recall and {new_per_month} hand-overs a month on the same test period.{miss}"
         ),
         Lang::De => format!(
-            "Im Testzeitraum konvertierten von den bei {} Punkten übergebenen Leads {} nach der Übergabe{}; die Schwelle erfasste {} aller Konvertierten, bei {} Übergaben pro Monat. Die empfohlene SQL-Schwelle von {} auf den empfohlenen Punkten (Ziel {}) ergibt im selben Testzeitraum {} Precision, {} Recall und {} Übergaben pro Monat.{miss}",
-            l.num(c.threshold, 0),
-            l.pct_opt(c.precision.value, 1),
-            plus_minus(l, &c.precision),
-            l.pct_opt(c.recall.value, 1),
-            hpm(c),
-            l.num(r.threshold, 0),
-            t.objective,
-            l.pct_opt(r.precision.value, 1),
-            l.pct_opt(r.recall.value, 1),
-            hpm(r)
+            "Im Testzeitraum konvertierten von den bei {thr} Punkten übergebenen Leads {prec} nach der Übergabe{pm}; die Schwelle erfasste {rec} aller Konvertierten, bei {per_month} Übergaben pro Monat. Die empfohlene SQL-Schwelle von {new_thr} auf den empfohlenen Punkten (Ziel {objective}) ergibt im selben Testzeitraum {new_prec} Precision, {new_rec} Recall und {new_per_month} Übergaben pro Monat.{miss}"
         ),
     }
 }
@@ -306,38 +294,30 @@ fn answer_weights(l: Lang, d: &Data) -> String {
             )
         })
         .collect();
+    let (moved, all, pdo) = (
+        l.int(moved.len() as u64),
+        l.int(w.rules.len() as u64),
+        l.num(w.pdo, 1),
+    );
+    let biggest = if biggest.is_empty() {
+        l.pick("none", "keine").to_string()
+    } else {
+        biggest.join("; ")
+    };
+    let kept = match (l, kept) {
+        (Lang::En, 0) => "Every rule has enough evidence behind it.".to_string(),
+        (Lang::En, 1) => "1 rule keeps its points for lack of evidence.".to_string(),
+        (Lang::En, k) => format!("{} rules keep their points for lack of evidence.", l.int(k)),
+        (Lang::De, 0) => "Jede Regel ist ausreichend belegt.".to_string(),
+        (Lang::De, 1) => "1 Regel behält mangels Belegen ihre Punkte.".to_string(),
+        (Lang::De, k) => format!("{} Regeln behalten mangels Belegen ihre Punkte.", l.int(k)),
+    };
     match l {
         Lang::En => format!(
-            "{} of {} rules should change; every {} points double a lead's odds of converting. Largest changes: {}. {}",
-            l.int(moved.len() as u64),
-            l.int(w.rules.len() as u64),
-            l.num(w.pdo, 1),
-            if biggest.is_empty() {
-                "none".into()
-            } else {
-                biggest.join("; ")
-            },
-            match kept {
-                0 => "Every rule has enough evidence behind it.".to_string(),
-                1 => "1 rule keeps its points for lack of evidence.".to_string(),
-                k => format!("{} rules keep their points for lack of evidence.", l.int(k)),
-            }
+            "{moved} of {all} rules should change; every {pdo} points double a lead's odds of converting. Largest changes: {biggest}. {kept}"
         ),
         Lang::De => format!(
-            "{} von {} Regeln sollten sich ändern; je {} Punkte verdoppeln die Chance eines Leads zu konvertieren. Größte Änderungen: {}. {}",
-            l.int(moved.len() as u64),
-            l.int(w.rules.len() as u64),
-            l.num(w.pdo, 1),
-            if biggest.is_empty() {
-                "keine".into()
-            } else {
-                biggest.join("; ")
-            },
-            match kept {
-                0 => "Jede Regel ist ausreichend belegt.".to_string(),
-                1 => "1 Regel behält mangels Belegen ihre Punkte.".to_string(),
-                k => format!("{} Regeln behalten mangels Belegen ihre Punkte.", l.int(k)),
-            }
+            "{moved} von {all} Regeln sollten sich ändern; je {pdo} Punkte verdoppeln die Chance eines Leads zu konvertieren. Größte Änderungen: {biggest}. {kept}"
         ),
     }
 }
