@@ -24,6 +24,7 @@ use std::collections::HashMap;
 
 use ndarray::Array2;
 use polars::prelude::*;
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::data::{AttributeKind, Dataset};
@@ -107,6 +108,7 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
     let _t = crate::timing::Stage::start("features");
     let end = crate::timeparse::from_micros(spec.data_end)
         .ok_or_else(|| Error::Internal("data end out of range".into()))?;
+    let _s = crate::timing::Stage::start("features: labels and lead rows");
     let labelled = label::label(&ds.leads, ds.outcomes.as_ref(), &spec.label, end)?;
     // Explicit points per lead (same row order as the leads table).
     let explicit_df = with_explicit_points(ds.leads.clone().lazy(), model)
@@ -203,12 +205,16 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
         .map_err(Error::polars("ids"))?
         .clone();
     let n_rules = model.implicit.len();
+    drop(_s);
+    let _s = crate::timing::Stage::start("features: match events to rules");
     let matched = match ds.events() {
         Some(ev) if n_rules > 0 && n > 0 => {
             Some(MatchedEvents::build(ev, &ids, model, spec.data_end)?)
         }
         _ => None,
     };
+    drop(_s);
+    let _s = crate::timing::Stage::start("features: snapshot points and hand-over replay");
     let (points, crossings) = match &matched {
         Some(m) => {
             let (_, p) = m.contributions_at(model, |i| snapshot[i]);
@@ -238,6 +244,8 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
     let live_score: Vec<f64> = (0..n)
         .map(|i| explicit[i] + points[i * n_rules..(i + 1) * n_rules].iter().sum::<f64>())
         .collect();
+    drop(_s);
+    let _s = crate::timing::Stage::start("features: design matrix");
     let mut names = Vec::new();
     let mut sources = Vec::new();
     let mut columns: Vec<Vec<f64>> = Vec::new();
@@ -252,65 +260,109 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
         columns.push((0..n).map(|i| points[i * n_rules + r] / unit).collect());
     }
 
-    // Profile attributes, encoded from training rows.
-    let mut skipped = Vec::new();
-    for attr in &ds.attributes {
-        let c = ds
-            .leads
-            .column(&attr.name)
-            .map_err(Error::polars("attribute"))?;
-        let ranges: Vec<(Option<f64>, Option<f64>)> = model
-            .explicit
-            .iter()
-            .filter(|r| r.attribute == attr.name)
-            .filter_map(|r| match r.condition {
-                Condition::Range { min, below } => Some((min, below)),
-                _ => None,
-            })
-            .collect();
-        match attr.kind {
-            AttributeKind::Integer | AttributeKind::Float => {
-                let v: Vec<Option<f64>> = c
-                    .cast(&DataType::Float64)
-                    .map_err(Error::polars("attribute"))?
-                    .f64()
-                    .map_err(Error::polars("attribute"))?
-                    .iter()
-                    .map(|v| v.filter(|x| x.is_finite()))
-                    .collect();
-                let vals: Vec<Option<f64>> = lead_rows.iter().map(|&r| v[r as usize]).collect();
-                numeric_features(
-                    &attr.name,
-                    &vals,
-                    &ranges,
-                    n_train,
-                    &mut names,
-                    &mut sources,
-                    &mut columns,
-                );
-            }
-            AttributeKind::Text | AttributeKind::Bool => {
-                let s = c
-                    .cast(&DataType::String)
-                    .map_err(Error::polars("attribute"))?;
-                let s = s.str().map_err(Error::polars("attribute"))?;
-                let all: Vec<Option<&str>> = s.iter().collect();
-                let vals: Vec<Option<&str>> = lead_rows.iter().map(|&r| all[r as usize]).collect();
-                if let Some(reason) = categorical_features(
-                    &attr.name,
-                    &vals,
-                    n_train,
-                    spec,
-                    &mut names,
-                    &mut sources,
-                    &mut columns,
-                ) {
-                    skipped.push((attr.name.clone(), reason));
+    drop(_s);
+    let _s = crate::timing::Stage::start("features: attribute columns");
+    // Profile attributes, encoded from training rows; one attribute per task (the columns' fresh
+    // pages are the cost, so they are written on every core).
+    struct Encoded {
+        names: Vec<String>,
+        sources: Vec<Source>,
+        columns: Vec<Vec<f64>>,
+        skipped: Option<Skip>,
+    }
+    let encoded: Vec<Encoded> = ds
+        .attributes
+        .par_iter()
+        .map(|attr| -> Result<Encoded> {
+            let mut e = Encoded {
+                names: Vec::new(),
+                sources: Vec::new(),
+                columns: Vec::new(),
+                skipped: None,
+            };
+            let c = ds
+                .leads
+                .column(&attr.name)
+                .map_err(Error::polars("attribute"))?;
+            let ranges: Vec<(Option<f64>, Option<f64>)> = model
+                .explicit
+                .iter()
+                .filter(|r| r.attribute == attr.name)
+                .filter_map(|r| match r.condition {
+                    Condition::Range { min, below } => Some((min, below)),
+                    _ => None,
+                })
+                .collect();
+            match attr.kind {
+                AttributeKind::Integer | AttributeKind::Float => {
+                    let v: Vec<Option<f64>> = c
+                        .cast(&DataType::Float64)
+                        .map_err(Error::polars("attribute"))?
+                        .f64()
+                        .map_err(Error::polars("attribute"))?
+                        .iter()
+                        .map(|v| v.filter(|x| x.is_finite()))
+                        .collect();
+                    let vals: Vec<Option<f64>> = lead_rows.iter().map(|&r| v[r as usize]).collect();
+                    numeric_features(
+                        &attr.name,
+                        &vals,
+                        &ranges,
+                        n_train,
+                        &mut e.names,
+                        &mut e.sources,
+                        &mut e.columns,
+                    );
+                }
+                AttributeKind::Text | AttributeKind::Bool => {
+                    let s = c
+                        .cast(&DataType::String)
+                        .map_err(Error::polars("attribute"))?;
+                    let s = s.str().map_err(Error::polars("attribute"))?;
+                    let all: Vec<Option<&str>> = s.iter().collect();
+                    let vals: Vec<Option<&str>> =
+                        lead_rows.iter().map(|&r| all[r as usize]).collect();
+                    e.skipped = categorical_features(
+                        &attr.name,
+                        &vals,
+                        n_train,
+                        spec,
+                        &mut e.names,
+                        &mut e.sources,
+                        &mut e.columns,
+                    );
                 }
             }
+            Ok(e)
+        })
+        .collect::<Result<_>>()?;
+    let mut skipped = Vec::new();
+    for (attr, e) in ds.attributes.iter().zip(encoded) {
+        names.extend(e.names);
+        sources.extend(e.sources);
+        columns.extend(e.columns);
+        if let Some(reason) = e.skipped {
+            skipped.push((attr.name.clone(), reason));
         }
     }
-    let x = Array2::from_shape_fn((n, columns.len()), |(i, j)| columns[j][i]);
+    drop(_s);
+    let _s = crate::timing::Stage::start("features: to row-major");
+    // Row-major, filled in parallel blocks of rows.
+    let p = columns.len();
+    let mut x = Array2::<f64>::zeros((n, p));
+    const ROWS: usize = 4096;
+    x.as_slice_mut()
+        .ok_or_else(|| Error::Internal("design matrix not in standard layout".into()))?
+        .par_chunks_mut(ROWS * p.max(1))
+        .enumerate()
+        .for_each(|(c, block)| {
+            for (r, row) in block.chunks_mut(p.max(1)).enumerate() {
+                let i = c * ROWS + r;
+                for (j, v) in row.iter_mut().enumerate() {
+                    *v = columns[j][i];
+                }
+            }
+        });
     let (mql_at, sql_at) = crossings.iter().map(|c| (c[0], c[1])).unzip();
     Ok(FeatureTable {
         names,
