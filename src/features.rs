@@ -245,10 +245,10 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
         .map(|i| explicit[i] + points[i * n_rules..(i + 1) * n_rules].iter().sum::<f64>())
         .collect();
     drop(_s);
-    let _s = crate::timing::Stage::start("features: design matrix");
+    let _s = crate::timing::Stage::start("features: layout");
     let mut names = Vec::new();
     let mut sources = Vec::new();
-    let mut columns: Vec<Vec<f64>> = Vec::new();
+    let mut units: Vec<f64> = Vec::new();
     for (r, rule) in model.implicit.iter().enumerate() {
         let unit = match &rule.points {
             Points::Each(p) => *p,
@@ -257,17 +257,17 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
         let unit = if unit == 0.0 { 1.0 } else { unit };
         names.push(format!("rule:{}", rule.name));
         sources.push(Source::Rule { rule: r, unit });
-        columns.push((0..n).map(|i| points[i * n_rules + r] / unit).collect());
+        units.push(unit);
     }
 
     drop(_s);
-    let _s = crate::timing::Stage::start("features: attribute columns");
+    let _s = crate::timing::Stage::start("features: attribute encoders");
     // Profile attributes, encoded from training rows; one attribute per task (the columns' fresh
     // pages are the cost, so they are written on every core).
     struct Encoded {
         names: Vec<String>,
         sources: Vec<Source>,
-        columns: Vec<Vec<f64>>,
+        block: Option<Block>,
         skipped: Option<Skip>,
     }
     let encoded: Vec<Encoded> = ds
@@ -277,7 +277,7 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
             let mut e = Encoded {
                 names: Vec::new(),
                 sources: Vec::new(),
-                columns: Vec::new(),
+                block: None,
                 skipped: None,
             };
             let c = ds
@@ -304,15 +304,14 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
                         .map(|v| v.filter(|x| x.is_finite()))
                         .collect();
                     let vals: Vec<Option<f64>> = lead_rows.iter().map(|&r| v[r as usize]).collect();
-                    numeric_features(
+                    e.block = Some(numeric_features(
                         &attr.name,
-                        &vals,
+                        vals,
                         &ranges,
                         n_train,
                         &mut e.names,
                         &mut e.sources,
-                        &mut e.columns,
-                    );
+                    ));
                 }
                 AttributeKind::Text | AttributeKind::Bool => {
                     let s = c
@@ -322,44 +321,53 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
                     let all: Vec<Option<&str>> = s.iter().collect();
                     let vals: Vec<Option<&str>> =
                         lead_rows.iter().map(|&r| all[r as usize]).collect();
-                    e.skipped = categorical_features(
+                    match categorical_features(
                         &attr.name,
                         &vals,
                         n_train,
                         spec,
                         &mut e.names,
                         &mut e.sources,
-                        &mut e.columns,
-                    );
+                    ) {
+                        Ok(b) => e.block = Some(b),
+                        Err(skip) => e.skipped = Some(skip),
+                    }
                 }
             }
             Ok(e)
         })
         .collect::<Result<_>>()?;
     let mut skipped = Vec::new();
+    let mut blocks = Vec::new();
     for (attr, e) in ds.attributes.iter().zip(encoded) {
         names.extend(e.names);
         sources.extend(e.sources);
-        columns.extend(e.columns);
+        blocks.extend(e.block);
         if let Some(reason) = e.skipped {
             skipped.push((attr.name.clone(), reason));
         }
     }
     drop(_s);
-    let _s = crate::timing::Stage::start("features: to row-major");
-    // Row-major, filled in parallel blocks of rows.
-    let p = columns.len();
+    let _s = crate::timing::Stage::start("features: design matrix (parallel fill)");
+    // Row-major, written once, in parallel blocks of rows: rule columns, then each attribute's.
+    let p = names.len();
     let mut x = Array2::<f64>::zeros((n, p));
     const ROWS: usize = 4096;
     x.as_slice_mut()
         .ok_or_else(|| Error::Internal("design matrix not in standard layout".into()))?
         .par_chunks_mut(ROWS * p.max(1))
         .enumerate()
-        .for_each(|(c, block)| {
-            for (r, row) in block.chunks_mut(p.max(1)).enumerate() {
+        .for_each(|(c, chunk)| {
+            for (r, row) in chunk.chunks_mut(p.max(1)).enumerate() {
                 let i = c * ROWS + r;
-                for (j, v) in row.iter_mut().enumerate() {
-                    *v = columns[j][i];
+                for (k, unit) in units.iter().enumerate() {
+                    row[k] = points[i * n_rules + k] / unit;
+                }
+                let mut at = units.len();
+                for b in &blocks {
+                    let w = b.width();
+                    b.fill(i, &mut row[at..at + w]);
+                    at += w;
                 }
             }
         });
@@ -388,24 +396,27 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
 
 fn numeric_features(
     name: &str,
-    vals: &[Option<f64>],
+    vals: Vec<Option<f64>>,
     ranges: &[(Option<f64>, Option<f64>)],
     n_train: usize,
     names: &mut Vec<String>,
     sources: &mut Vec<Source>,
-    columns: &mut Vec<Vec<f64>>,
-) {
+) -> Block {
     let train_missing = vals[..n_train].iter().filter(|v| v.is_none()).count();
-    if ranges.is_empty() {
+    let missing_column = train_missing > 0;
+    let block = if ranges.is_empty() {
         let mut known: Vec<f64> = vals[..n_train].iter().flatten().copied().collect();
         known.sort_by(f64::total_cmp);
         let median = known.get(known.len() / 2).copied().unwrap_or(0.0);
-        let log = |x: f64| x.signum() * x.abs().ln_1p();
         names.push(format!("log1p({name})"));
         sources.push(Source::Log {
             attribute: name.to_string(),
         });
-        columns.push(vals.iter().map(|v| log(v.unwrap_or(median))).collect());
+        Block::Log {
+            vals,
+            median,
+            missing_column,
+        }
     } else {
         for &(min, below) in ranges {
             let fmt = |b: Option<f64>, open: &str| b.map_or(open.to_string(), |v| format!("{v}"));
@@ -419,33 +430,93 @@ fn numeric_features(
                 min,
                 below,
             });
-            columns.push(
-                vals.iter()
-                    .map(|v| match v {
-                        Some(x) if min.is_none_or(|m| *x >= m) && below.is_none_or(|b| *x < b) => {
-                            1.0
-                        }
-                        _ => 0.0,
-                    })
-                    .collect(),
-            );
         }
-    }
-    if train_missing > 0 {
+        Block::Ranges {
+            vals,
+            ranges: ranges.to_vec(),
+            missing_column,
+        }
+    };
+    if missing_column {
         names.push(format!("{name}=(missing)"));
         sources.push(Source::Level {
             attribute: name.to_string(),
             value: "(missing)".into(),
         });
-        columns.push(
-            vals.iter()
-                .map(|v| f64::from(u8::from(v.is_none())))
-                .collect(),
-        );
+    }
+    block
+}
+
+/// How one attribute's columns of a row are written into the design matrix.
+enum Block {
+    /// sign(x)·ln(1 + |x|), missing imputed with the training median; then the missing flag.
+    Log {
+        vals: Vec<Option<f64>>,
+        median: f64,
+        missing_column: bool,
+    },
+    /// One indicator per live-model range (`min` inclusive, `below` exclusive); then the flag.
+    Ranges {
+        vals: Vec<Option<f64>>,
+        ranges: Vec<(Option<f64>, Option<f64>)>,
+        missing_column: bool,
+    },
+    /// One indicator per level; `codes[i]` is row i's column in the block (`u32::MAX`: none).
+    OneHot { codes: Vec<u32>, width: usize },
+}
+
+impl Block {
+    fn width(&self) -> usize {
+        match self {
+            Block::Log { missing_column, .. } => 1 + usize::from(*missing_column),
+            Block::Ranges {
+                ranges,
+                missing_column,
+                ..
+            } => ranges.len() + usize::from(*missing_column),
+            Block::OneHot { width, .. } => *width,
+        }
+    }
+
+    /// Write row `i`'s values into `out` (`width()` long).
+    fn fill(&self, i: usize, out: &mut [f64]) {
+        match self {
+            Block::Log {
+                vals,
+                median,
+                missing_column,
+            } => {
+                let x = vals[i].unwrap_or(*median);
+                out[0] = x.signum() * x.abs().ln_1p();
+                if *missing_column {
+                    out[1] = f64::from(u8::from(vals[i].is_none()));
+                }
+            }
+            Block::Ranges {
+                vals,
+                ranges,
+                missing_column,
+            } => {
+                for (k, &(min, below)) in ranges.iter().enumerate() {
+                    out[k] = match vals[i] {
+                        Some(x) if min.is_none_or(|m| x >= m) && below.is_none_or(|b| x < b) => 1.0,
+                        _ => 0.0,
+                    };
+                }
+                if *missing_column {
+                    out[ranges.len()] = f64::from(u8::from(vals[i].is_none()));
+                }
+            }
+            Block::OneHot { codes, .. } => {
+                out.fill(0.0);
+                if let Some(v) = out.get_mut(codes[i] as usize) {
+                    *v = 1.0;
+                }
+            }
+        }
     }
 }
 
-/// One-hot levels; returns the reason when the attribute is left out.
 /// Why an attribute is not a model feature.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -477,8 +548,7 @@ fn categorical_features(
     spec: &FeatureSpec,
     names: &mut Vec<String>,
     sources: &mut Vec<Source>,
-    columns: &mut Vec<Vec<f64>>,
-) -> Option<Skip> {
+) -> std::result::Result<Block, Skip> {
     let mut counts: HashMap<&str, usize> = HashMap::new();
     let mut missing = 0;
     for v in &vals[..n_train] {
@@ -489,7 +559,7 @@ fn categorical_features(
     }
     let known = n_train - missing;
     if known > 0 && counts.len() * 2 > known && counts.len() > spec.max_levels {
-        return Some(Skip::Identifier {
+        return Err(Skip::Identifier {
             distinct: counts.len(),
             known,
         });
@@ -501,7 +571,7 @@ fn categorical_features(
     levels.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     levels.truncate(spec.max_levels);
     if levels.is_empty() {
-        return Some(Skip::Rare {
+        return Err(Skip::Rare {
             min_leads: spec.min_level_count,
         });
     }
@@ -514,31 +584,30 @@ fn categorical_features(
         .iter()
         .any(|v| v.is_some_and(|v| !kept.contains_key(v)));
     // One indicator column per kept level, then the pooled and missing pseudo-levels.
-    let mut push_level = |value: &str| -> usize {
+    let mut width = 0usize;
+    let mut push_level = |value: &str| -> u32 {
         names.push(format!("{name}={value}"));
         sources.push(Source::Level {
             attribute: name.to_string(),
             value: value.to_string(),
         });
-        columns.push(vec![0.0; vals.len()]);
-        columns.len() - 1
+        width += 1;
+        (width - 1) as u32
     };
-    let mut base = None;
     for (v, _) in &levels {
-        let j = push_level(v);
-        base.get_or_insert(j);
+        push_level(v);
     }
-    let base = base.unwrap_or(0);
     let other = pooled.then(|| push_level("(other)"));
     let miss = (missing > 0).then(|| push_level("(missing)"));
-    for (i, v) in vals.iter().enumerate() {
-        let j = match v {
-            Some(v) => kept.get(v).map(|k| base + k).or(other),
-            None => miss,
-        };
-        if let Some(j) = j {
-            columns[j][i] = 1.0;
-        }
-    }
-    None
+    let codes = vals
+        .iter()
+        .map(|v| {
+            match v {
+                Some(v) => kept.get(v).map(|&k| k as u32).or(other),
+                None => miss,
+            }
+            .unwrap_or(u32::MAX)
+        })
+        .collect();
+    Ok(Block::OneHot { codes, width })
 }
