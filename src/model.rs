@@ -325,8 +325,28 @@ impl Scaler {
             .mapv(|s| if s > 0.0 && s.is_finite() { s } else { 1.0 });
         Scaler { mean, scale }
     }
+    /// `(x - mean) / scale`, element by element as ndarray's broadcasting computes it, written
+    /// in parallel blocks of rows (the fresh pages are the cost).
     fn transform(&self, x: ArrayView2<f64>) -> Array2<f64> {
-        (&x - &self.mean) / &self.scale
+        let (n, p) = x.dim();
+        let mut out = Array2::<f64>::zeros((n, p));
+        const ROWS: usize = 4096;
+        match out.as_slice_mut() {
+            Some(flat) if p > 0 => {
+                flat.par_chunks_mut(ROWS * p)
+                    .enumerate()
+                    .for_each(|(c, block)| {
+                        for (r, row) in block.chunks_mut(p).enumerate() {
+                            let src = x.row(c * ROWS + r);
+                            for (j, v) in row.iter_mut().enumerate() {
+                                *v = (src[j] - self.mean[j]) / self.scale[j];
+                            }
+                        }
+                    })
+            }
+            _ => out = (&x - &self.mean) / &self.scale,
+        }
+        out
     }
 }
 

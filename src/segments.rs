@@ -171,7 +171,7 @@ pub fn benjamini_hochberg(p: &[f64]) -> Vec<f64> {
 /// One row per lead.
 pub struct Rows<'a> {
     /// Attribute names and, per attribute, each lead's value (`(missing)` for none).
-    pub attributes: Vec<(String, Vec<String>)>,
+    pub attributes: &'a [(String, Vec<String>)],
     pub converted: &'a [bool],
     /// Handed over (reached the threshold); the non-conversion question looks only at these.
     pub handed: &'a [bool],
@@ -550,11 +550,11 @@ mod tests {
             use rand::SeedableRng;
             let spec = SegmentSpec { min_size: 10, ..SegmentSpec::default() };
             let (at, conv, handed) = data(&rows);
-            let a = analyse(&Rows { attributes: at, converted: &conv, handed: &handed }, &spec);
+            let a = analyse(&Rows { attributes: &at, converted: &conv, handed: &handed }, &spec);
             let mut shuffled = rows.clone();
             shuffled.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
             let (at, conv, handed) = data(&shuffled);
-            let b = analyse(&Rows { attributes: at, converted: &conv, handed: &handed }, &spec);
+            let b = analyse(&Rows { attributes: &at, converted: &conv, handed: &handed }, &spec);
             prop_assert_eq!(&a.non_converting.groups, &b.non_converting.groups);
             prop_assert_eq!(&a.converter_marks.groups, &b.converter_marks.groups);
             // And no group below the minimum size is ever reported.

@@ -351,7 +351,22 @@ pub fn run(a: Args) -> Result<()> {
         q,
         "loading, replaying the live model, fitting and evaluating ...",
     );
-    let an = ev::analyse(&a.inputs)?;
+    // Segments need the live model's hand-overs only, so they run beside the fit.
+    let (an, seg) = ev::analyse_with(&a.inputs, |ds, model, table, data_end| {
+        crate::cmd::segments::compute(
+            crate::cmd::segments::Inputs {
+                ds,
+                model,
+                table,
+                data_end,
+            },
+            "sql",
+            &[],
+            &crate::segments::SegmentSpec::default(),
+            a.inputs.label.horizon_days,
+        )
+    })?;
+    let seg = seg?;
     let dir = a.out.clone().unwrap_or_else(|| {
         PathBuf::from("reports").join(format!("{}_{}", day(an.since), day(an.data_end)))
     });
@@ -367,19 +382,6 @@ pub fn run(a: Args) -> Result<()> {
             message: format!("cannot replace the run folder: {e}"),
         })?;
     }
-    progress(q, "looking for hand-overs that do not buy ...");
-    let seg = crate::cmd::segments::compute(
-        crate::cmd::segments::Inputs {
-            ds: &an.ds,
-            model: &an.model,
-            table: &an.table,
-            data_end: an.data_end,
-        },
-        "sql",
-        &[],
-        &crate::segments::SegmentSpec::default(),
-        a.inputs.label.horizon_days,
-    )?;
     progress(q, "turning coefficients into points ...");
     let _w = crate::timing::Stage::start("recommend");
     let t = &an.table;

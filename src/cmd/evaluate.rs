@@ -277,6 +277,16 @@ pub fn prepare(a: &Inputs) -> Result<Prepared> {
 
 /// Load, label, build features, fit and evaluate.
 pub fn analyse(a: &Inputs) -> Result<Analysis> {
+    analyse_with(a, |_, _, _, _| ()).map(|(an, ())| an)
+}
+
+/// [`analyse`], running `side` on the loaded data and the feature table while the model is
+/// fitted (the full fit leaves one of two cores idle). The result is the same as running `side`
+/// afterwards: `side` reads only what the fit does not change.
+pub fn analyse_with<T: Send>(
+    a: &Inputs,
+    side: impl FnOnce(&data::Dataset, &ScoringModel, &features::FeatureTable, i64) -> T + Send,
+) -> Result<(Analysis, T)> {
     let Prepared {
         ds,
         model,
@@ -288,20 +298,27 @@ pub fn analyse(a: &Inputs) -> Result<Analysis> {
         test_from,
         last_mature,
     } = prepare(a)?;
-    let params = LogisticParams {
-        min_converters: a.min_converters,
-        ..LogisticParams::default()
-    };
     let n_train = table.n_train;
     let train_y = &table.y[..n_train];
-    let fitted = {
-        let _t = crate::timing::Stage::start("fit");
-        params.fit(
-            table.x.slice(ndarray::s![..n_train, ..]),
-            train_y,
-            &table.names,
-        )?
-    };
+    // The full fit is one core's work; `side` (segments, for calibrate) runs beside it.
+    let (fitted, side_out) = rayon::join(
+        || {
+            let params = LogisticParams {
+                min_converters: a.min_converters,
+                ..LogisticParams::default()
+            };
+            let _t = crate::timing::Stage::start("fit");
+            params
+                .fit(
+                    table.x.slice(ndarray::s![..n_train, ..]),
+                    train_y,
+                    &table.names,
+                )
+                .map(|f| (f, params))
+        },
+        || side(&ds, &model, &table, data_end),
+    );
+    let (fitted, params) = fitted?;
     let prob = fitted.predict(table.x.view());
     let test_rows: Vec<usize> = (n_train..table.y.len()).collect();
     let test_conv = test_rows.iter().filter(|&&i| table.y[i]).count();
@@ -378,18 +395,21 @@ pub fn analyse(a: &Inputs) -> Result<Analysis> {
         test,
         periods,
     };
-    Ok(Analysis {
-        ds,
-        model,
-        model_path,
-        table,
-        prob,
-        metrics,
-        since,
-        data_end,
-        test_from,
-        test_months,
-    })
+    Ok((
+        Analysis {
+            ds,
+            model,
+            model_path,
+            table,
+            prob,
+            metrics,
+            since,
+            data_end,
+            test_from,
+            test_months,
+        },
+        side_out,
+    ))
 }
 
 fn pct(v: Option<f64>) -> String {

@@ -207,7 +207,7 @@ pub fn compute(
     let names = attributes.iter().map(|(a, _)| a.clone()).collect();
     let segs = segments::analyse(
         &Rows {
-            attributes: attributes.clone(),
+            attributes: &attributes,
             converted: &t.y,
             handed: &handed,
         },
