@@ -342,13 +342,19 @@ impl Data {
                 "cannot read ({e}); expected a run folder written by `leadcal calibrate`"
             ),
         })?;
-        let data: Data = serde_json::from_str(&text).map_err(|e| Error::Input {
-            path: path.clone(),
-            message: format!(
-                "line {}, column {}: not a leadcal report data file: {e}",
-                e.line(),
-                e.column()
-            ),
+        let data: Data = serde_json::from_str(&text).map_err(|e| {
+            // serde_json's message ends with its own "at line L column C"; the position is
+            // given once, first.
+            let what = e.to_string();
+            let what = what.split(" at line ").next().unwrap_or(&what).to_string();
+            Error::Input {
+                path: path.clone(),
+                message: format!(
+                    "line {}, column {}: not a leadcal report data file: {what}",
+                    e.line(),
+                    e.column()
+                ),
+            }
         })?;
         if data.schema != SCHEMA {
             return Err(Error::Input {
