@@ -16,6 +16,15 @@
 //! chosen on a case-control sample (every converter, a seeded sample of non-converters, the
 //! intercept corrected by ln(sampling rate)), and the final full fit is warm-started from the
 //! sample fit, with the gradient tolerance scaled by the number of rows.
+//!
+//! Every fit minimises linfa-logistic's objective with the solver linfa-logistic runs (argmin's
+//! L-BFGS, memory 10, More-Thuente line search, the same gradient-norm stop), through
+//! [`SummedLogLoss`]: one pass gives the loss and its gradient, in parallel blocks of rows, and
+//! the line search's next call for the gradient reuses it (linfa takes three single-threaded
+//! passes per trial point; on 719k x 65 rows the full fit went from 11.6 s to 0.65 s, with
+//! coefficients equal to 4e-14). [`fit_alpha`] is linfa-logistic's own fit, kept as the
+//! reference the parallel fit is pinned to (`the_parallel_objective_reaches_linfas_optimum`).
+//! Blocks are summed in a fixed order, so results do not depend on the thread count.
 
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use rand::SeedableRng;
@@ -24,6 +33,11 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use std::sync::Mutex;
+
+use argmin::core::{CostFunction, Executor, Gradient, State};
+use argmin::solver::linesearch::MoreThuenteLineSearch;
+use argmin::solver::quasinewton::LBFGS;
 use linfa::prelude::*;
 use linfa_logistic::LogisticRegression;
 
@@ -144,7 +158,7 @@ impl LogisticParams {
                     return Ok(None);
                 }
                 let xtr = xs_c.slice(ndarray::s![tr, ..]);
-                let fit = fit_alpha(
+                let fit = fit_parallel(
                     xtr,
                     ytr,
                     penalty * ytr.len() as f64,
@@ -184,7 +198,7 @@ impl LogisticParams {
         drop(_t);
         // Warm start from the sample fit, then the full fit.
         let _t = crate::timing::Stage::start("fit: sample");
-        let warm = fit_alpha(
+        let warm = fit_parallel(
             xs_s.view(),
             &y_s,
             best * y_s.len() as f64,
@@ -194,7 +208,7 @@ impl LogisticParams {
         )?;
         drop(_t);
         let _t = crate::timing::Stage::start("fit: full, warm-started");
-        let (coef, intercept) = fit_alpha(
+        let (coef, intercept) = fit_parallel(
             xs.view(),
             y,
             best * n as f64,
@@ -461,6 +475,127 @@ pub fn fit_alpha(
     Ok((fitted.params() * sign, fitted.intercept() * sign))
 }
 
+/// The penalised logistic loss linfa-logistic minimises, `sum_i ln(1 + exp(-s_i z_i)) +
+/// alpha/2 |w|^2` (intercept not penalised, `s_i` = +1 for a converter), as an argmin problem
+/// over `[w, b]`. One parallel pass gives the loss and the gradient; the gradient of the point
+/// whose loss was asked last is kept for the line search's next call.
+pub struct SummedLogLoss<'a> {
+    x: ArrayView2<'a, f64>,
+    y: &'a [bool],
+    alpha: f64,
+    last: Mutex<Option<(Array1<f64>, f64, Array1<f64>)>>,
+}
+
+impl<'a> SummedLogLoss<'a> {
+    /// Rows per block: the unit of parallel work and of the fixed-order sum.
+    const ROWS: usize = 8192;
+
+    pub fn new(x: ArrayView2<'a, f64>, y: &'a [bool], alpha: f64) -> Self {
+        SummedLogLoss {
+            x,
+            y,
+            alpha,
+            last: Mutex::new(None),
+        }
+    }
+
+    /// Loss and gradient at `p = [w, b]`.
+    pub fn loss_and_gradient(&self, p: &Array1<f64>) -> (f64, Array1<f64>) {
+        let (n, k) = self.x.dim();
+        let w = p.slice(ndarray::s![..k]);
+        let b = p[k];
+        let blocks: Vec<(f64, Array1<f64>)> = (0..n.div_ceil(Self::ROWS))
+            .into_par_iter()
+            .map(|blk| {
+                let rows = blk * Self::ROWS..((blk + 1) * Self::ROWS).min(n);
+                let xb = self.x.slice(ndarray::s![rows.clone(), ..]);
+                let mut g = Array1::<f64>::zeros(k + 1);
+                let mut loss = 0.0;
+                for (row, &conv) in xb.outer_iter().zip(&self.y[rows]) {
+                    let z = row.dot(&w) + b;
+                    // -ln sigmoid(m) for the margin m = s z, stably.
+                    let m = if conv { z } else { -z };
+                    loss += if m > 0.0 {
+                        (-m).exp().ln_1p()
+                    } else {
+                        -m + m.exp().ln_1p()
+                    };
+                    let r = sigmoid(z) - if conv { 1.0 } else { 0.0 };
+                    g.slice_mut(ndarray::s![..k]).scaled_add(r, &row);
+                    g[k] += r;
+                }
+                (loss, g)
+            })
+            .collect();
+        let mut loss = 0.5 * self.alpha * w.dot(&w);
+        let mut grad = Array1::<f64>::zeros(k + 1);
+        grad.slice_mut(ndarray::s![..k]).scaled_add(self.alpha, &w);
+        for (l, g) in &blocks {
+            loss += l;
+            grad += g;
+        }
+        (loss, grad)
+    }
+
+    fn evaluate(&self, p: &Array1<f64>) -> (f64, Array1<f64>) {
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((q, l, g)) = last.as_ref()
+            && q == p
+        {
+            return (*l, g.clone());
+        }
+        let (l, g) = self.loss_and_gradient(p);
+        *last = Some((p.clone(), l, g.clone()));
+        (l, g)
+    }
+}
+
+impl CostFunction for SummedLogLoss<'_> {
+    type Param = Array1<f64>;
+    type Output = f64;
+    fn cost(&self, p: &Self::Param) -> Result<f64, argmin::core::Error> {
+        Ok(self.evaluate(p).0)
+    }
+}
+
+impl Gradient for SummedLogLoss<'_> {
+    type Param = Array1<f64>;
+    type Gradient = Array1<f64>;
+    fn gradient(&self, p: &Self::Param) -> Result<Array1<f64>, argmin::core::Error> {
+        Ok(self.evaluate(p).1)
+    }
+}
+
+/// [`fit_alpha`]'s fit (same objective, solver, stop and start) with [`SummedLogLoss`]: rows
+/// in parallel. Returns (coefficients, intercept) for the log-odds of converting.
+pub fn fit_parallel<'a>(
+    x: ArrayView2<'a, f64>,
+    y: &'a [bool],
+    alpha: f64,
+    init: Option<(Array1<f64>, f64)>,
+    gradient_tolerance: f64,
+    max_iterations: u64,
+) -> Result<(Array1<f64>, f64), FitError> {
+    let k = x.ncols();
+    let mut start = Array1::<f64>::zeros(k + 1);
+    if let Some((w, b)) = init {
+        start.slice_mut(ndarray::s![..k]).assign(&w);
+        start[k] = b;
+    }
+    let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
+        .with_tolerance_grad(gradient_tolerance)
+        .map_err(|e| FitError::Param(e.to_string()))?;
+    let result = Executor::new(SummedLogLoss::new(x, y, alpha), solver)
+        .configure(|s| s.param(start.clone()).max_iters(max_iterations))
+        .run()
+        .map_err(|e| FitError::Solver(e.to_string()))?;
+    let best = result.state().get_best_param().cloned().unwrap_or(start);
+    if best.iter().any(|v| !v.is_finite()) {
+        return Err(FitError::Solver("the fit diverged".into()));
+    }
+    Ok((best.slice(ndarray::s![..k]).to_owned(), best[k]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -514,6 +649,57 @@ mod tests {
         assert!((fitted.intercept - b).abs() < 1e-4);
         // Signs follow the planted signal (converting direction, despite linfa's convention).
         assert!(fitted.raw_coef[0] > 0.0 && fitted.raw_coef[1] < 0.0 && fitted.raw_coef[3] > 0.0);
+    }
+
+    #[test]
+    fn the_parallel_objective_reaches_linfas_optimum() {
+        let (x, y, _) = world(6000, 3);
+        let xs = Scaler::fit(x.view()).transform(x.view());
+        // Minority class converted (linfa's flipped case) and majority class converted.
+        for y in [y.clone(), y.iter().map(|v| !v).collect::<Vec<bool>>()] {
+            for alpha in [0.5, 60.0] {
+                let (wl, bl) =
+                    fit_alpha(xs.view(), &y, alpha, None, 1e-9 * 6000.0, 10_000).unwrap();
+                let (wp, bp) =
+                    fit_parallel(xs.view(), &y, alpha, None, 1e-9 * 6000.0, 10_000).unwrap();
+                for j in 0..4 {
+                    assert!(
+                        (wl[j] - wp[j]).abs() < 1e-6,
+                        "{alpha} {j}: {} vs {}",
+                        wl[j],
+                        wp[j]
+                    );
+                }
+                assert!((bl - bp).abs() < 1e-6, "{alpha}: {bl} vs {bp}");
+            }
+        }
+        // The loss and gradient equal a plain sequential sum, and do not depend on threads.
+        let p = Array1::from(vec![0.3, -0.2, 0.1, 0.7, -2.0]);
+        let f = SummedLogLoss::new(xs.view(), &y, 2.0);
+        let (l, g) = f.loss_and_gradient(&p);
+        let mut l0 = 0.5 * 2.0 * p.slice(ndarray::s![..4]).dot(&p.slice(ndarray::s![..4]));
+        let mut g0 = Array1::<f64>::zeros(5);
+        for (i, row) in xs.outer_iter().enumerate() {
+            let z = row.dot(&p.slice(ndarray::s![..4])) + p[4];
+            let q = sigmoid(z);
+            l0 -= if y[i] { q.ln() } else { (1.0 - q).ln() };
+            let r = q - f64::from(u8::from(y[i]));
+            for j in 0..4 {
+                g0[j] += r * row[j];
+            }
+            g0[4] += r;
+        }
+        for j in 0..4 {
+            g0[j] += 2.0 * p[j];
+        }
+        assert!((l - l0).abs() < 1e-8 * l0.abs());
+        assert!((&g - &g0).iter().all(|d| d.abs() < 1e-8));
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let (l1, g1) = one.install(|| f.loss_and_gradient(&p));
+        assert_eq!((l1.to_bits(), g1), (l.to_bits(), g));
     }
 
     #[test]
