@@ -171,7 +171,7 @@ pub fn benjamini_hochberg(p: &[f64]) -> Vec<f64> {
 /// One row per lead.
 pub struct Rows<'a> {
     /// Attribute names and, per attribute, each lead's value (`(missing)` for none).
-    pub attributes: &'a [(String, Vec<String>)],
+    pub attributes: &'a [(String, Values)],
     pub converted: &'a [bool],
     /// Handed over (reached the threshold); the non-conversion question looks only at these.
     pub handed: &'a [bool],
@@ -258,23 +258,7 @@ pub struct Segments {
 /// Answer both questions.
 pub fn analyse(rows: &Rows, spec: &SegmentSpec) -> Segments {
     let all: Vec<bool> = vec![true; rows.converted.len()];
-    // Value codes per attribute (values in sorted order, so codes do not depend on row order).
-    let coded: Vec<Coded> = rows
-        .attributes
-        .iter()
-        .map(|(_, vals)| {
-            let mut distinct: Vec<&String> = std::collections::HashSet::<&String>::from_iter(vals)
-                .into_iter()
-                .collect();
-            distinct.sort_unstable();
-            let code: std::collections::HashMap<&String, u32> = distinct
-                .iter()
-                .enumerate()
-                .map(|(k, v)| (*v, k as u32))
-                .collect();
-            (distinct, vals.iter().map(|v| code[v]).collect())
-        })
-        .collect();
+    let coded: Vec<&Values> = rows.attributes.iter().map(|(_, v)| v).collect();
     Segments {
         spec: spec.clone(),
         non_converting: question(rows, &coded, rows.handed, spec, false),
@@ -282,14 +266,54 @@ pub fn analyse(rows: &Rows, spec: &SegmentSpec) -> Segments {
     }
 }
 
-/// An attribute's distinct values (sorted) and each lead's code into them.
-type Coded<'a> = (Vec<&'a String>, Vec<u32>);
+/// One attribute's value per lead, as a code into its distinct values. The distinct values are
+/// sorted, so the codes do not depend on the order of the rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Values {
+    pub distinct: Vec<String>,
+    pub codes: Vec<u32>,
+}
+
+impl Values {
+    /// Interns `values` (one per lead).
+    pub fn from_strs<'a>(values: impl IntoIterator<Item = &'a str>) -> Values {
+        let mut first: std::collections::HashMap<&str, u32> = Default::default();
+        let mut seen: Vec<&str> = Vec::new();
+        let codes: Vec<u32> = values
+            .into_iter()
+            .map(|v| {
+                *first.entry(v).or_insert_with(|| {
+                    seen.push(v);
+                    (seen.len() - 1) as u32
+                })
+            })
+            .collect();
+        let mut order: Vec<u32> = (0..seen.len() as u32).collect();
+        order.sort_unstable_by_key(|&k| seen[k as usize]);
+        let mut rank = vec![0u32; seen.len()];
+        for (r, &k) in order.iter().enumerate() {
+            rank[k as usize] = r as u32;
+        }
+        Values {
+            distinct: order
+                .iter()
+                .map(|&k| seen[k as usize].to_string())
+                .collect(),
+            codes: codes.into_iter().map(|c| rank[c as usize]).collect(),
+        }
+    }
+
+    /// Lead `i`'s value.
+    pub fn get(&self, i: usize) -> &str {
+        &self.distinct[self.codes[i] as usize]
+    }
+}
 
 type Key = Vec<(usize, String)>;
 
 fn question(
     rows: &Rows,
-    coded: &[Coded],
+    coded: &[&Values],
     member: &[bool],
     spec: &SegmentSpec,
     high_first: bool,
@@ -304,8 +328,10 @@ fn question(
     };
     // Dense counts per value and per pair of values.
     let n_attr = rows.attributes.len();
-    let mut single: Vec<Vec<(u64, u64)>> =
-        coded.iter().map(|(d, _)| vec![(0, 0); d.len()]).collect();
+    let mut single: Vec<Vec<(u64, u64)>> = coded
+        .iter()
+        .map(|v| vec![(0, 0); v.distinct.len()])
+        .collect();
     let pairs: Vec<(usize, usize)> = if spec.pairs {
         (0..n_attr)
             .flat_map(|a| (a + 1..n_attr).map(move |b| (a, b)))
@@ -315,17 +341,18 @@ fn question(
     };
     let mut pair: Vec<Vec<(u64, u64)>> = pairs
         .iter()
-        .map(|&(a, b)| vec![(0, 0); coded[a].0.len() * coded[b].0.len()])
+        .map(|&(a, b)| vec![(0, 0); coded[a].distinct.len() * coded[b].distinct.len()])
         .collect();
     for &i in &idx {
         let c = u64::from(rows.converted[i]);
-        for (a, (_, codes)) in coded.iter().enumerate() {
-            let e = &mut single[a][codes[i] as usize];
+        for (a, v) in coded.iter().enumerate() {
+            let e = &mut single[a][v.codes[i] as usize];
             e.0 += 1;
             e.1 += c;
         }
         for (p, &(a, b)) in pairs.iter().enumerate() {
-            let k = coded[a].1[i] as usize * coded[b].0.len() + coded[b].1[i] as usize;
+            let k =
+                coded[a].codes[i] as usize * coded[b].distinct.len() + coded[b].codes[i] as usize;
             let e = &mut pair[p][k];
             e.0 += 1;
             e.1 += c;
@@ -335,18 +362,18 @@ fn question(
     for (a, cs) in single.iter().enumerate() {
         for (v, &c) in cs.iter().enumerate() {
             if c.0 > 0 {
-                counts.insert(vec![(a, coded[a].0[v].clone())], c);
+                counts.insert(vec![(a, coded[a].distinct[v].clone())], c);
             }
         }
     }
     for (p, &(a, b)) in pairs.iter().enumerate() {
-        let lb = coded[b].0.len();
+        let lb = coded[b].distinct.len();
         for (k, &c) in pair[p].iter().enumerate() {
             if c.0 > 0 {
                 counts.insert(
                     vec![
-                        (a, coded[a].0[k / lb].clone()),
-                        (b, coded[b].0[k % lb].clone()),
+                        (a, coded[a].distinct[k / lb].clone()),
+                        (b, coded[b].distinct[k % lb].clone()),
                     ],
                     c,
                 );
@@ -520,11 +547,15 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    type Columns = (Vec<(String, Vec<String>)>, Vec<bool>, Vec<bool>);
+    type Columns = (Vec<(String, Values)>, Vec<bool>, Vec<bool>);
 
     fn data(rows: &[(u8, u8, bool, bool)]) -> Columns {
-        let a = rows.iter().map(|r| format!("a{}", r.0)).collect();
-        let b = rows.iter().map(|r| format!("b{}", r.1)).collect();
+        let a: Vec<String> = rows.iter().map(|r| format!("a{}", r.0)).collect();
+        let b: Vec<String> = rows.iter().map(|r| format!("b{}", r.1)).collect();
+        let (a, b) = (
+            Values::from_strs(a.iter().map(String::as_str)),
+            Values::from_strs(b.iter().map(String::as_str)),
+        );
         (
             vec![("x".into(), a), ("y".into(), b)],
             rows.iter().map(|r| r.2).collect(),

@@ -88,51 +88,55 @@ fn attribute_values(
     ds: &crate::data::Dataset,
     rows: &[u32],
     by: &[String],
-) -> Result<Vec<(String, Vec<String>)>> {
-    let mut out = Vec::new();
-    for attr in &ds.attributes {
-        let wanted = by.is_empty() || by.iter().any(|b| b == &attr.name);
-        if !wanted {
-            continue;
-        }
-        let c = ds
-            .leads
-            .column(&attr.name)
-            .map_err(Error::polars("attribute"))?;
-        let vals: Vec<String> = match attr.kind {
-            AttributeKind::Integer | AttributeKind::Float => {
-                let all: Vec<Option<f64>> = c
-                    .cast(&DataType::Float64)
-                    .map_err(Error::polars("attribute"))?
-                    .f64()
-                    .map_err(Error::polars("attribute"))?
-                    .iter()
-                    .collect();
-                let v: Vec<Option<f64>> = rows.iter().map(|&r| all[r as usize]).collect();
-                segments::quantile_bins(&v, 5)
+) -> Result<Vec<(String, segments::Values)>> {
+    use rayon::prelude::*;
+    let wanted: Vec<&crate::data::Attribute> = ds
+        .attributes
+        .iter()
+        .filter(|attr| by.is_empty() || by.iter().any(|b| b == &attr.name))
+        .collect();
+    // One attribute per task; each reads its column and interns its values.
+    let coded: Vec<Option<(String, segments::Values)>> = wanted
+        .par_iter()
+        .map(|attr| -> Result<Option<(String, segments::Values)>> {
+            let c = ds
+                .leads
+                .column(&attr.name)
+                .map_err(Error::polars("attribute"))?;
+            let vals = match attr.kind {
+                AttributeKind::Integer | AttributeKind::Float => {
+                    let all: Vec<Option<f64>> = c
+                        .cast(&DataType::Float64)
+                        .map_err(Error::polars("attribute"))?
+                        .f64()
+                        .map_err(Error::polars("attribute"))?
+                        .iter()
+                        .collect();
+                    let v: Vec<Option<f64>> = rows.iter().map(|&r| all[r as usize]).collect();
+                    let bins = segments::quantile_bins(&v, 5);
+                    segments::Values::from_strs(bins.iter().map(String::as_str))
+                }
+                _ => {
+                    let s = c
+                        .cast(&DataType::String)
+                        .map_err(Error::polars("attribute"))?;
+                    let all: Vec<Option<&str>> = s
+                        .str()
+                        .map_err(Error::polars("attribute"))?
+                        .iter()
+                        .collect();
+                    segments::Values::from_strs(
+                        rows.iter().map(|&r| all[r as usize].unwrap_or("(missing)")),
+                    )
+                }
+            };
+            if by.is_empty() && vals.distinct.len() > 50 {
+                return Ok(None);
             }
-            _ => {
-                let s = c
-                    .cast(&DataType::String)
-                    .map_err(Error::polars("attribute"))?;
-                let all: Vec<Option<&str>> = s
-                    .str()
-                    .map_err(Error::polars("attribute"))?
-                    .iter()
-                    .collect();
-                rows.iter()
-                    .map(|&r| all[r as usize].unwrap_or("(missing)").to_string())
-                    .collect()
-            }
-        };
-        if by.is_empty() {
-            let distinct: std::collections::HashSet<&String> = vals.iter().collect();
-            if distinct.len() > 50 {
-                continue;
-            }
-        }
-        out.push((attr.name.clone(), vals));
-    }
+            Ok(Some((attr.name.clone(), vals)))
+        })
+        .collect::<Result<_>>()?;
+    let out: Vec<(String, segments::Values)> = coded.into_iter().flatten().collect();
     for b in by {
         if !out.iter().any(|(a, _)| a == b) {
             return Err(Error::Usage(format!(
@@ -268,7 +272,8 @@ pub fn compute(
             .map_err(Error::polars("accounts"))?
             .iter()
             .collect();
-        let mut per: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+        // Members per account (accounts are sorted below, so the map's order does not matter).
+        let mut per: std::collections::HashMap<&str, Vec<usize>> = Default::default();
         for (i, &r) in t.lead_rows.iter().enumerate() {
             if let Some(a) = all[r as usize] {
                 per.entry(a).or_default().push(i);
@@ -283,7 +288,7 @@ pub fn compute(
                     .map(|(name, vals)| {
                         let mut c: std::collections::BTreeMap<&str, usize> = Default::default();
                         for &i in &members {
-                            *c.entry(vals[i].as_str()).or_default() += 1;
+                            *c.entry(vals.get(i)).or_default() += 1;
                         }
                         let top = c
                             .into_iter()
