@@ -208,9 +208,13 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
     drop(_s);
     let _s = crate::timing::Stage::start("features: match events to rules");
     let matched = match ds.events() {
-        Some(ev) if n_rules > 0 && n > 0 => {
-            Some(MatchedEvents::build(ev, &ids, model, spec.data_end)?)
-        }
+        Some(ev) if n_rules > 0 && n > 0 => Some(MatchedEvents::build(
+            ev,
+            &ids,
+            model,
+            spec.data_end,
+            ds.events_rows(),
+        )?),
         _ => None,
     };
     drop(_s);

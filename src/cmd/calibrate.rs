@@ -352,7 +352,7 @@ pub fn run(a: Args) -> Result<()> {
         "loading, replaying the live model, fitting and evaluating ...",
     );
     // Segments need the live model's hand-overs only, so they run beside the fit.
-    let (an, seg) = ev::analyse_with(&a.inputs, |ds, model, table, data_end| {
+    let (mut an, seg) = ev::analyse_with(&a.inputs, |ds, model, table, data_end| {
         crate::cmd::segments::compute(
             crate::cmd::segments::Inputs {
                 ds,
@@ -384,9 +384,16 @@ pub fn run(a: Args) -> Result<()> {
     }
     progress(q, "turning coefficients into points ...");
     let _w = crate::timing::Stage::start("recommend");
+    let weights = recommend::weights(
+        &an.model,
+        &an.table,
+        &an.metrics.model.fitted,
+        Support::default(),
+    );
+    // Nothing after the weights reads the design matrix (4.5 GB at 10M leads): free it.
+    an.table.x = ndarray::Array2::zeros((0, 0));
     let t = &an.table;
-    let fitted = &an.metrics.model.fitted;
-    let mut weights = recommend::weights(&an.model, t, fitted, Support::default()).ok_or_else(|| {
+    let mut weights = weights.ok_or_else(|| {
         Error::Usage("points cannot be scaled: the live score (or the fitted model) gives every training lead the same value; check that the live model's rules match this data (attribute values and event types)".into())
     })?;
     // The recommended config's scores: explicit from the leads, implicit from the same matched

@@ -105,6 +105,17 @@ impl Dataset {
         self.events.clone()
     }
 
+    /// Usable rows of the events table (valid and of known leads): an upper bound on how many
+    /// events any stage can match.
+    pub fn events_rows(&self) -> u64 {
+        self.report
+            .tables
+            .iter()
+            .filter(|t| t.table == Table::Events)
+            .map(|t| t.rows_used)
+            .sum()
+    }
+
     /// Fail with every error found, or return the dataset.
     pub fn require_valid(self) -> Result<Self> {
         if self.report.has_errors() {
@@ -890,7 +901,7 @@ fn load_events(
             known.clone(),
             [col("lead_id")],
             [col("lead_id")],
-            JoinArgs::new(JoinType::Left),
+            JoinArgs::new(JoinType::Left).with_build_side(Some(JoinBuildSide::ForceRight)),
         )
         .with_columns([
             col("__ts_null")
@@ -1056,7 +1067,7 @@ fn load_events(
                 known.clone(),
                 [col("lead_id")],
                 [col("lead_id")],
-                JoinArgs::new(JoinType::Left),
+                JoinArgs::new(JoinType::Left).with_build_side(Some(JoinBuildSide::ForceRight)),
             )
             .filter(col("__known").is_null())
             .select([col("lead_id").n_unique().alias("n")])

@@ -12,6 +12,8 @@
 //! Under a half-life h, the n-th event's progressive points are weighted by 0.5^(age / h).
 //! Caps bound the rule's total after decay.
 
+use std::sync::{Arc, Mutex};
+
 use polars::prelude::*;
 use rayon::prelude::*;
 
@@ -28,10 +30,15 @@ pub struct MatchedEvents {
     events: Vec<(i64, u64)>,
 }
 
+/// `column` equals one of `values` (false for null). An `or` of equalities, not `is_in` with a
+/// literal list: the list is a scalar beside the event columns, and the streaming engine then
+/// splits the scan into two branches and buffers one of them (10 GB at 525M events).
 fn one_of(column: &str, values: &[String]) -> Expr {
-    let set = Series::new("v".into(), values.to_vec());
-    col(column)
-        .is_in(lit(set).implode(false), false)
+    values
+        .iter()
+        .map(|v| col(column).eq(lit(v.as_str())))
+        .reduce(|a, b| a.or(b))
+        .unwrap_or(lit(false))
         .fill_null(false)
 }
 
@@ -65,13 +72,34 @@ pub fn rule_predicate(model: &ScoringModel, rule: &ImplicitRule, schema: &Schema
 }
 
 impl MatchedEvents {
+    /// Most matched events collected into one polars result (20 bytes each) before they are
+    /// sorted into the per-lead buffer (16 bytes each). Above it (10M leads / 525M events) the
+    /// events are scanned twice instead, once to count them per lead and once to write each
+    /// batch straight into its place, so the query's result and the buffer are never both
+    /// whole in memory.
+    pub const EVENTS_IN_ONE_RESULT: u64 = 150_000_000;
+
     /// Match `events` to the model's implicit rules for the leads in `lead_ids` (in that order),
-    /// keeping events at or before `until` (microseconds).
+    /// keeping events at or before `until` (microseconds). `max_events` bounds how many events
+    /// can match (the events table's usable rows) and decides between one scan and two; the
+    /// result is the same either way.
     pub fn build(
         events: LazyFrame,
         lead_ids: &Column,
         model: &ScoringModel,
         until: i64,
+        max_events: u64,
+    ) -> Result<Self> {
+        let two_scans = max_events > Self::EVENTS_IN_ONE_RESULT;
+        Self::build_with(events, lead_ids, model, until, two_scans)
+    }
+
+    fn build_with(
+        events: LazyFrame,
+        lead_ids: &Column,
+        model: &ScoringModel,
+        until: i64,
+        two_scans: bool,
     ) -> Result<Self> {
         let n_rules = model.implicit.len();
         if n_rules > 64 {
@@ -100,7 +128,7 @@ impl MatchedEvents {
         )
         .map_err(Error::polars("indexing leads"))?;
         let t = col("occurred_at").cast(DataType::Int64);
-        let mut df = events
+        let matched = events
             .filter(t.clone().lt_eq(lit(until)))
             .select([col("lead_id"), t.alias("t"), mask.alias("mask")])
             .filter(col("mask").neq(lit(0u64).cast(DataType::UInt64)))
@@ -108,42 +136,16 @@ impl MatchedEvents {
                 index.lazy(),
                 [col("lead_id")],
                 [col("lead_id")],
-                JoinArgs::new(JoinType::Inner),
+                JoinArgs::new(JoinType::Inner).with_build_side(Some(JoinBuildSide::ForceRight)),
             )
-            .select([col("__idx"), col("t"), col("mask")])
-            .collect_with_engine(Engine::Streaming)
-            .map_err(Error::polars("matching events to rules"))?
-            .unwrap_single();
-        if aligned_chunks(&df).is_err() {
-            df.rechunk_mut_par();
-        }
-        let chunks = aligned_chunks(&df)?;
-        // Counting sort by lead, then each lead's few events by time (and mask, so that ties
-        // are ordered deterministically): cheaper than a global two-key sort of every event.
-        let mut offsets = vec![0usize; n_leads + 1];
-        for (idx, _, _) in &chunks {
-            for &i in *idx {
-                offsets[i as usize + 1] += 1;
-            }
-        }
-        for k in 0..n_leads {
-            offsets[k + 1] += offsets[k];
-        }
-        // Touch the new buffer's pages in parallel first: on this class of (virtual) machine a
-        // first-touch page fault costs microseconds, and taking 170k of them inside the
-        // sequential pass below doubled its time.
-        let mut events = vec![(0i64, 0u64); offsets[n_leads]];
-        events.par_chunks_mut(1 << 16).for_each(|c| c.fill((0, 0)));
-        let mut next = offsets.clone();
-        for (idx, time, mask) in &chunks {
-            for ((&i, &t), &m) in idx.iter().zip(*time).zip(*mask) {
-                let slot = &mut next[i as usize];
-                events[*slot] = (t, m);
-                *slot += 1;
-            }
-        }
-        drop(chunks);
-        drop(df);
+            .select([col("__idx"), col("t"), col("mask")]);
+        let (offsets, mut events) = if two_scans {
+            Self::scatter_streamed(matched, n_leads)?
+        } else {
+            Self::scatter_collected(matched, n_leads)?
+        };
+        // Each lead's few events by time (and mask, so that ties are ordered
+        // deterministically): cheaper than a global two-key sort of every event.
         let mut rest: &mut [(i64, u64)] = &mut events;
         let mut slices = Vec::with_capacity(n_leads);
         for k in 0..n_leads {
@@ -153,6 +155,122 @@ impl MatchedEvents {
         }
         slices.into_par_iter().for_each(|s| s.sort_unstable());
         Ok(MatchedEvents { offsets, events })
+    }
+
+    /// A zeroed buffer of `n` events whose pages are touched in parallel: on this class of
+    /// (virtual) machine a first-touch page fault costs microseconds, and taking 170k of them
+    /// inside the sequential scatter doubled its time.
+    fn touched(n: usize) -> Vec<(i64, u64)> {
+        let mut events = vec![(0i64, 0u64); n];
+        events.par_chunks_mut(1 << 16).for_each(|c| c.fill((0, 0)));
+        events
+    }
+
+    /// One scan: collect every matched event, then a counting sort by lead.
+    fn scatter_collected(matched: LazyFrame, n_leads: usize) -> Result<Sorted> {
+        let mut df = matched
+            .collect_with_engine(Engine::Streaming)
+            .map_err(Error::polars("matching events to rules"))?
+            .unwrap_single();
+        if aligned_chunks(&df).is_err() {
+            df.rechunk_mut_par();
+        }
+        let chunks = aligned_chunks(&df)?;
+        let mut offsets = vec![0usize; n_leads + 1];
+        for (idx, _, _) in &chunks {
+            for &i in *idx {
+                offsets[i as usize + 1] += 1;
+            }
+        }
+        for k in 0..n_leads {
+            offsets[k + 1] += offsets[k];
+        }
+        let mut events = Self::touched(offsets[n_leads]);
+        let mut next = offsets.clone();
+        for (idx, time, mask) in &chunks {
+            for ((&i, &t), &m) in idx.iter().zip(*time).zip(*mask) {
+                let slot = &mut next[i as usize];
+                events[*slot] = (t, m);
+                *slot += 1;
+            }
+        }
+        Ok((offsets, events))
+    }
+
+    /// Two scans: count the matched events per lead, then write each streamed batch straight
+    /// into its leads' places.
+    fn scatter_streamed(matched: LazyFrame, n_leads: usize) -> Result<Sorted> {
+        let counts = matched
+            .clone()
+            .group_by([col("__idx")])
+            .agg([len().cast(DataType::UInt64).alias("n")])
+            .collect_with_engine(Engine::Streaming)
+            .map_err(Error::polars("counting matched events"))?
+            .unwrap_single();
+        let mut offsets = vec![0usize; n_leads + 1];
+        let get = |c: &str| {
+            counts
+                .column(c)
+                .map(|c| c.as_materialized_series().clone())
+                .map_err(Error::polars("counting matched events"))
+        };
+        let (idx, n) = (get("__idx")?, get("n")?);
+        let (idx, n) = (
+            idx.u32().map_err(Error::polars("lead index"))?,
+            n.u64().map_err(Error::polars("counts"))?,
+        );
+        for (i, k) in idx.iter().zip(n.iter()) {
+            if let (Some(i), Some(k)) = (i, k) {
+                offsets[i as usize + 1] = k as usize;
+            }
+        }
+        for k in 0..n_leads {
+            offsets[k + 1] += offsets[k];
+        }
+        let total = offsets[n_leads];
+        let state = Arc::new(Mutex::new((
+            offsets[..n_leads].to_vec(),
+            Self::touched(total),
+        )));
+        let (sink_state, ends) = (state.clone(), Arc::new(offsets[1..].to_vec()));
+        let overflow = || PolarsError::ComputeError("matched events changed between scans".into());
+        matched
+            .sink_batches(
+                PlanCallback::new(move |mut df: DataFrame| {
+                    if aligned_chunks(&df).is_err() {
+                        df.rechunk_mut_par();
+                    }
+                    let chunks = aligned_chunks(&df)
+                        .map_err(|e| PolarsError::ComputeError(e.to_string().into()))?;
+                    let mut guard = sink_state.lock().unwrap_or_else(|e| e.into_inner());
+                    let (next, events) = &mut *guard;
+                    for (idx, time, mask) in &chunks {
+                        for ((&i, &t), &m) in idx.iter().zip(*time).zip(*mask) {
+                            let slot = &mut next[i as usize];
+                            if *slot >= ends[i as usize] {
+                                return Err(overflow());
+                            }
+                            events[*slot] = (t, m);
+                            *slot += 1;
+                        }
+                    }
+                    Ok(false)
+                }),
+                false,
+                None,
+            )
+            .and_then(|q| q.collect_with_engine(Engine::Streaming))
+            .map_err(Error::polars("matching events to rules"))?;
+        let (next, events) = Arc::try_unwrap(state)
+            .map_err(|_| Error::Internal("matched events still shared".into()))?
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner());
+        if next != offsets[1..] {
+            return Err(Error::Internal(
+                "matched events changed between scans".into(),
+            ));
+        }
+        Ok((offsets, events))
     }
 
     /// One lead's events: (time in µs, rule mask), sorted.
@@ -195,6 +313,9 @@ impl MatchedEvents {
         (fires, points)
     }
 }
+
+/// Per-lead offsets and the events placed by lead (each lead's events not yet sorted).
+type Sorted = (Vec<usize>, Vec<(i64, u64)>);
 
 /// The matched events' columns (`__idx`, `t`, `mask`) as aligned slices, chunk by chunk,
 /// without copying them into one buffer first.
@@ -552,6 +673,42 @@ mod tests {
             ));
         }
         ScoringModel::parse(&text, Path::new("generated.toml")).unwrap()
+    }
+
+    #[test]
+    fn matching_in_two_scans_gives_the_one_scan_result() {
+        let m = model(&[
+            (5, None, 0, false),
+            (3, Some(2), 1, true),
+            (-2, None, 1, false),
+        ]);
+        // 40 leads (ids 100..140, one without events), events in no particular order, ties.
+        let mut lead = Vec::new();
+        let mut time = Vec::new();
+        let mut kind = Vec::new();
+        for k in 0..400i64 {
+            let id = 100 + (k * 37) % 39;
+            lead.push(id);
+            time.push(T0 + ((k * 7919) % 50) * 1_000_000);
+            kind.push(format!("e{}", k % 4));
+        }
+        let n_events = lead.len() as u64;
+        let events = df!(
+            "lead_id" => lead,
+            "occurred_at" => time,
+            "event_type" => kind,
+        )
+        .unwrap()
+        .lazy()
+        .with_column(col("occurred_at").cast(DataType::Datetime(TimeUnit::Microseconds, None)));
+        let ids = Column::new("lead_id".into(), (100i64..140).rev().collect::<Vec<i64>>());
+        let until = T0 + 40 * 1_000_000;
+        let one = MatchedEvents::build_with(events.clone(), &ids, &m, until, false).unwrap();
+        assert!(one.events.len() > 100 && one.events.len() < 400);
+        let two = MatchedEvents::build_with(events, &ids, &m, until, true).unwrap();
+        assert_eq!(two.offsets, one.offsets);
+        assert_eq!(two.events, one.events);
+        assert!(MatchedEvents::EVENTS_IN_ONE_RESULT > n_events);
     }
 
     fn rules() -> impl Strategy<Value = Vec<(i32, Option<i32>, u8, bool)>> {

@@ -91,7 +91,7 @@ pub fn score_as_of(ds: &Dataset, model: &ScoringModel, as_of: NaiveDateTime) -> 
     let matched = match ds.events() {
         Some(ev) if n_rules > 0 => {
             let _t = crate::timing::Stage::start("match events to rules");
-            Some(MatchedEvents::build(ev, &ids, model, t)?)
+            Some(MatchedEvents::build(ev, &ids, model, t, ds.events_rows())?)
         }
         _ => None,
     };
