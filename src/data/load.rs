@@ -889,14 +889,16 @@ fn load_events(
         check_sel.push(lit(false).alias("__bad_value"));
     }
     let tsi = col("occurred_at").cast(DataType::Int64);
+    // Every aggregate below is a plain sum, min or max of a column: aggregates with their own
+    // filters made the streaming engine split the scan in two and buffer one branch.
+    let valid = col("occurred_at")
+        .is_not_null()
+        .and(col("__oor").not())
+        .and(col("event_type").is_not_null())
+        .and(col("__bad_value").not());
     let checked = lf
         .clone()
-        .with_row_index(ROW, None)
-        .select(
-            std::iter::once(col(ROW))
-                .chain(check_sel)
-                .collect::<Vec<_>>(),
-        )
+        .select(check_sel)
         .join(
             known.clone(),
             [col("lead_id")],
@@ -914,14 +916,18 @@ fn load_events(
                 .fill_null(false)
                 .alias("__oor"),
             col("__known").is_null().alias("__unknown"),
+        ])
+        .with_columns([valid.alias("__valid")])
+        .with_columns([
+            col("__unknown")
+                .and(col("__valid"))
+                .alias("__unknown_valid"),
+            when(col("__valid"))
+                .then(col("occurred_at"))
+                .otherwise(lit(NULL))
+                .alias("__valid_at"),
         ]);
-    let valid = col("occurred_at")
-        .is_not_null()
-        .and(col("__oor").not())
-        .and(col("event_type").is_not_null())
-        .and(col("__bad_value").not());
     let agg = checked
-        .clone()
         .group_by([col("event_type")])
         .agg([
             len().alias("n"),
@@ -929,10 +935,10 @@ fn load_events(
             col("__ts_bad").sum().alias("ts_bad"),
             col("__oor").sum().alias("oor"),
             col("__bad_value").sum().alias("bad_value"),
-            col("__unknown").and(valid.clone()).sum().alias("unknown"),
-            valid.clone().sum().alias("valid"),
-            col("occurred_at").filter(valid.clone()).min().alias("min"),
-            col("occurred_at").filter(valid.clone()).max().alias("max"),
+            col("__unknown_valid").sum().alias("unknown"),
+            col("__valid").sum().alias("valid"),
+            col("__valid_at").min().alias("min"),
+            col("__valid_at").max().alias("max"),
         ])
         .collect_with_engine(Engine::Streaming)
         .map_err(read_err(es))?
