@@ -88,6 +88,20 @@ def machine():
     return f"{os.cpu_count()} cores ({cpu}), {int(mem) / 2**20:.1f} GiB RAM, {platform.system()} {platform.release()}"
 
 
+def made_by(a):
+    """The options this run was made with, as a command line."""
+    opts = [f"--sizes {a.sizes}"]
+    if a.skip_pandas:
+        opts.append("--skip-pandas")
+    if a.memory_cap_gib:
+        opts.append(f"--memory-cap-gib {a.memory_cap_gib:g}")
+    if a.check_threads:
+        opts.append("--check-threads")
+    if a.out != str(ROOT / "benches" / "RESULTS.md"):
+        opts.append(f"--out {os.path.relpath(a.out, ROOT)}")
+    return " ".join(opts)
+
+
 def gib(b):
     return f"{b / 2**30:.2f}"
 
@@ -156,8 +170,9 @@ def main():
     lines = [
         "# Benchmark results",
         "",
-        f"Machine: {machine()}. Made by `python3 benches/run.py --python <venv>/bin/python --sizes {a.sizes}`",
-        "(release build; every run alone on the machine; wall time and peak RSS from `/usr/bin/time -v`).",
+        f"Machine: {machine()}. Made by `python3 benches/run.py --python <venv>/bin/python {made_by(a)}`",
+        "(release build; every run alone on the machine; wall time and peak RSS from "
+        + ("the process's VmHWM, polled every 0.2 s under the memory cap)." if a.memory_cap_gib else "`/usr/bin/time -v`)."),
         "Worlds: `leadcal demo --leads N` (Parquet). Job: snapshot scoring with the demo's live model,",
         "features, logistic fit, ROC/PR AUC, threshold sweep, segments of high-score non-converters.",
         "leadcal's `calibrate` also replays every hand-over (MQL/SQL crossing times), bootstraps",

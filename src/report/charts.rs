@@ -506,12 +506,15 @@ pub fn sweep(d: &Data, l: Lang, path: &Path) -> Result<()> {
                 .map(|p| p.threshold)
                 .fold(f64::NEG_INFINITY, f64::max)
                 .max(x0 + 1.0);
+            // The right axis' labels plus its rotated title: wide enough for the widest label
+            // (300,000 hand-overs a month at 10M leads ran into the title).
+            let widest = l.num(vol_top, 0).chars().count() as u32;
             let mut c = ChartBuilder::on(area)
                 .caption(name, label())
                 .margin(25)
                 .x_label_area_size(80)
                 .y_label_area_size(90)
-                .right_y_label_area_size(110)
+                .right_y_label_area_size((60 + 16 * widest).max(110))
                 // Headroom above 100% keeps the legend clear of the lines.
                 .build_cartesian_2d(x0..x1, 0f64..150f64)
                 .map_err(s)?
