@@ -146,6 +146,7 @@ impl MatchedEvents {
         };
         // Each lead's few events by time (and mask, so that ties are ordered
         // deterministically): cheaper than a global two-key sort of every event.
+        let _t = crate::timing::Stage::start("match: sort per lead");
         let mut rest: &mut [(i64, u64)] = &mut events;
         let mut slices = Vec::with_capacity(n_leads);
         for k in 0..n_leads {
@@ -168,6 +169,7 @@ impl MatchedEvents {
 
     /// One scan: collect every matched event, then a counting sort by lead.
     fn scatter_collected(matched: LazyFrame, n_leads: usize) -> Result<Sorted> {
+        let _t = crate::timing::Stage::start("match: query");
         let mut df = matched
             .collect_with_engine(Engine::Streaming)
             .map_err(Error::polars("matching events to rules"))?
@@ -175,6 +177,8 @@ impl MatchedEvents {
         if aligned_chunks(&df).is_err() {
             df.rechunk_mut_par();
         }
+        drop(_t);
+        let _t = crate::timing::Stage::start("match: scatter");
         let chunks = aligned_chunks(&df)?;
         let mut offsets = vec![0usize; n_leads + 1];
         for (idx, _, _) in &chunks {
@@ -200,6 +204,7 @@ impl MatchedEvents {
     /// Two scans: count the matched events per lead, then write each streamed batch straight
     /// into its leads' places.
     fn scatter_streamed(matched: LazyFrame, n_leads: usize) -> Result<Sorted> {
+        let _t = crate::timing::Stage::start("match: counting scan");
         let counts = matched
             .clone()
             .group_by([col("__idx")])
@@ -228,6 +233,8 @@ impl MatchedEvents {
             offsets[k + 1] += offsets[k];
         }
         let total = offsets[n_leads];
+        drop(_t);
+        let _t = crate::timing::Stage::start("match: scan writing into place");
         let state = Arc::new(Mutex::new((
             offsets[..n_leads].to_vec(),
             Self::touched(total),
