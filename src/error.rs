@@ -39,7 +39,7 @@ pub enum Error {
     Reported(usize),
 
     /// The predictive model cannot be fitted on this data (one class, too few converters, ...).
-    #[error("cannot fit the model: {0}")]
+    #[error("cannot fit the model")]
     Fit(#[from] crate::model::FitError),
 
     /// Writing an output failed (disk full, permissions, an existing file we must not replace).

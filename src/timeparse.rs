@@ -3,7 +3,10 @@
 //! Data files: ISO 8601 dates (`2024-03-01`, meaning 00:00) and date-times with `T` or a space
 //! between date and time, with or without seconds and fractional seconds
 //! (`2024-03-01T09:15`, `2024-03-01 09:15:30.250`). Everything is naive time at microsecond
-//! resolution. Command-line bounds additionally accept a month (`2023-01`, meaning its first day).
+//! resolution. A date-time may end in a time-zone offset (`Z`, `+02:00`, `-0500`); it is then
+//! converted to UTC, and the loader counts and reports such values, because naive values beside
+//! them are read as they are. Command-line bounds additionally accept a month (`2023-01`,
+//! meaning its first day).
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use polars::prelude::*;
@@ -27,15 +30,66 @@ fn strptime(e: Expr, format: &str) -> Expr {
     )
 }
 
+const DATE_TIMES: [&str; 4] = [
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M",
+];
+
+fn naive_date_time(text: Expr) -> Expr {
+    coalesce(&DATE_TIMES.map(|f| strptime(text.clone(), f)))
+}
+
+/// A date-time text with a time-zone offset (`Z`, `+HH:MM` or `+HHMM`) as UTC; null for every
+/// other value. Built from string slices: polars' `%z` parsing needs its `timezones` feature.
+pub fn with_offset_expr(column: &str) -> Expr {
+    let text = col(column).str().strip_chars(lit(NULL));
+    let is = |e: Expr, s: &str| e.eq(lit(s)).fill_null(false);
+    let zulu = text.clone().str().ends_with(lit("Z")).fill_null(false);
+    let t6 = text.clone().str().tail(lit(6));
+    let s6 = t6.clone().str().head(lit(1));
+    let colon = is(s6.clone(), "+")
+        .or(is(s6.clone(), "-"))
+        .and(is(t6.clone().str().slice(lit(3), lit(1)), ":"));
+    let t5 = text.clone().str().tail(lit(5));
+    let s5 = t5.clone().str().head(lit(1));
+    let compact = is(s5.clone(), "+").or(is(s5.clone(), "-")).and(
+        t5.clone()
+            .str()
+            .slice(lit(1), lit(4))
+            .cast(DataType::Int64)
+            .is_not_null(),
+    );
+    let body = when(zulu.clone())
+        .then(text.clone().str().head(lit(-1)))
+        .when(colon.clone())
+        .then(text.clone().str().head(lit(-6)))
+        .when(compact.clone())
+        .then(text.clone().str().head(lit(-5)))
+        .otherwise(lit(NULL).cast(DataType::String));
+    let part = |from6: i64, from5: i64| {
+        when(colon.clone())
+            .then(t6.clone().str().slice(lit(from6), lit(2)))
+            .when(compact.clone())
+            .then(t5.clone().str().slice(lit(from5), lit(2)))
+            .otherwise(lit("0"))
+            .cast(DataType::Int64)
+    };
+    let minutes = part(1, 1) * lit(60i64) + part(4, 3);
+    let negative = colon.and(is(s6, "-")).or(compact.and(is(s5, "-")));
+    let sign = when(negative).then(lit(-1i64)).otherwise(lit(1i64));
+    (naive_date_time(body).cast(DataType::Int64) - sign * minutes * lit(60_000_000i64))
+        .cast(dtype())
+}
+
 /// Parse a text column into a timestamp. Values that do not match an accepted form become
 /// null; the loader compares nulls before and after to find unparseable rows.
 pub fn parse_expr(column: &str) -> Expr {
     let text = col(column).str().strip_chars(lit(NULL));
     coalesce(&[
-        strptime(text.clone(), "%Y-%m-%dT%H:%M:%S%.f"),
-        strptime(text.clone(), "%Y-%m-%d %H:%M:%S%.f"),
-        strptime(text.clone(), "%Y-%m-%dT%H:%M"),
-        strptime(text.clone(), "%Y-%m-%d %H:%M"),
+        naive_date_time(text.clone()),
+        with_offset_expr(column),
         text.str()
             .to_date(StrptimeOptions {
                 format: Some("%Y-%m-%d".into()),
@@ -174,7 +228,8 @@ mod tests {
         let df = df!("t" => [
             Some("2024-03-01"), Some("2024-03-01T09:15"), Some("2024-03-01 09:15:30"),
             Some("2024-03-01T09:15:30.250"), Some(" 2024-03-01 "), Some("01.03.2024"),
-            Some("2024-02-30"), None,
+            Some("2024-02-30"), None, Some("2024-03-01T09:15:00Z"), Some("2024-03-01T09:15:00+02:00"),
+            Some("2024-03-01 09:15-0530"), Some("2024-03-01T09:15:00.5+01:00x"), Some("2024-03-01Z"),
         ])
         .unwrap();
         let out = df.lazy().select([parse_expr("t")]).collect().unwrap();
@@ -197,7 +252,12 @@ mod tests {
                 Some("2024-03-01".into()),
                 None,
                 None,
-                None
+                None,
+                Some("2024-03-01 09:15".into()),
+                Some("2024-03-01 07:15".into()),
+                Some("2024-03-01 14:45".into()),
+                None,
+                None,
             ]
         );
     }

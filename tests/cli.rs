@@ -7,6 +7,8 @@ use std::process::{Command, Output};
 use leadcal::data::{self, LoadOptions};
 use polars::prelude::*;
 
+mod corpus;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -1214,7 +1216,7 @@ fn evaluate_explains_data_it_cannot_use() {
         .stderr_has("converters in the training period; at least 100000");
     leadcal(&["evaluate", "--target", "no-such-stage", "--out", o])
         .code(2)
-        .stderr_has("no lead converted");
+        .stderr_has("no outcome has the target stage `no-such-stage`");
     leadcal(&["evaluate", "--period", "week", "--out", o])
         .code(2)
         .stderr_has("expected quarter, 3m or 6m");

@@ -212,6 +212,14 @@ pub fn prepare(a: &Inputs) -> Result<Prepared> {
         ),
         None => first_lead,
     };
+    if let Some(u) = &a.until
+        && let Some(s) = &a.since
+        && since > data_end
+    {
+        return Err(Error::Usage(format!(
+            "--until {u} lies before --since {s}; nothing to evaluate"
+        )));
+    }
     if since > data_end {
         return Err(Error::Usage(format!(
             "--since {} lies after the end of the data ({}); nothing to evaluate",
@@ -220,6 +228,9 @@ pub fn prepare(a: &Inputs) -> Result<Prepared> {
         )));
     }
     let label = a.label.spec();
+    if let Some(message) = ds.report.missing_target(&label.target_stage) {
+        return Err(Error::Usage(message));
+    }
     // The newest lead that can be mature: its snapshot + horizon reaches the data end.
     let last_mature = data_end - (a.label.snapshot_days + a.label.horizon_days) * DAY;
     if last_mature < since {

@@ -80,9 +80,33 @@ pub fn run(args: Args) -> Result<()> {
         .transpose()?;
     // An unusable leads table leaves nothing to profile: its problems are the error.
     let ds = data::load(&args.dataset, &LoadOptions::default())?;
+    let mut model_problems = vec![];
     let model = match model {
         Some(m) => {
             m.check_columns(&ds.attributes)?;
+            let unscored: Vec<String> = ds
+                .report
+                .event_types
+                .iter()
+                .filter(|c| !m.implicit.iter().any(|r| r.event_type == c.value))
+                .map(|c| format!("`{}` ({})", c.value, thousands(c.count)))
+                .collect();
+            if !unscored.is_empty() {
+                model_problems.push(data::problem::Problem {
+                    severity: Severity::Warning,
+                    code: "unscored-event-type",
+                    file: m.path.display().to_string(),
+                    column: None,
+                    rows_affected: 0,
+                    examples: vec![],
+                    message: format!(
+                        "{}: {} event type(s) in the data that no implicit rule scores: {}. They add nothing to the live score, and calibrate cannot weigh them until a rule names them",
+                        m.path.display(),
+                        unscored.len(),
+                        unscored.join(", ")
+                    ),
+                });
+            }
             Some(ModelSummary {
                 file: m.path.display().to_string(),
                 explicit_rules: m.explicit.len(),
@@ -104,7 +128,19 @@ pub fn run(args: Args) -> Result<()> {
         )?)?),
         _ => None,
     };
-    let problems = ds.report.problems.clone();
+    let mut problems = ds.report.problems.clone();
+    problems.extend(model_problems);
+    if let Some(message) = ds.report.missing_target(&label_spec.target_stage) {
+        problems.push(data::problem::Problem {
+            severity: Severity::Warning,
+            code: "target-stage-missing",
+            file: args.dataset.display().to_string(),
+            column: None,
+            rows_affected: 0,
+            examples: vec![],
+            message,
+        });
+    }
     let profile = Profile {
         dataset: args.dataset.display().to_string(),
         tables: ds.report.tables.clone(),

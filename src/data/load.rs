@@ -79,6 +79,24 @@ impl LoadReport {
     pub fn has_errors(&self) -> bool {
         self.problems.iter().any(Problem::is_error)
     }
+
+    /// Why no lead can convert when the outcomes hold rows but none of them has the `target`
+    /// stage (a CRM's own stage names, or a misspelt `--target`); `None` otherwise.
+    pub fn missing_target(&self, target: &str) -> Option<String> {
+        if self.stages.is_empty() || self.stages.iter().any(|c| c.value == target) {
+            return None;
+        }
+        let seen: Vec<String> = self
+            .stages
+            .iter()
+            .take(12)
+            .map(|c| format!("`{}` ({})", c.value, thousands(c.count)))
+            .collect();
+        Some(format!(
+            "no outcome has the target stage `{target}`, so no lead can count as converted; the stages are {}. Name the stage that means a sale with --target",
+            seen.join(", ")
+        ))
+    }
 }
 
 /// A loaded dataset. Leads and outcomes are checked frames; events are a lazy scan.
@@ -138,8 +156,66 @@ fn row_label(format: &Format, idx: u64) -> String {
 fn read_err(spec: &TableSpec) -> impl FnOnce(PolarsError) -> Error + '_ {
     move |e| Error::Input {
         path: spec.path.clone(),
-        message: format!("cannot read the {} table: {e}", spec.table.name()),
+        message: explain_read_error(spec, &e.to_string())
+            .unwrap_or_else(|| format!("cannot read the {} table: {e}", spec.table.name())),
     }
+}
+
+/// A message a person can act on for the CSV reader's failures that polars words for a
+/// programmer: bytes that are not UTF-8, and a field that cannot be read (an unclosed quote).
+fn explain_read_error(spec: &TableSpec, polars: &str) -> Option<String> {
+    let Format::Csv { delimiter } = spec.format else {
+        return polars.contains("out of specification").then(|| {
+            format!(
+                "not a readable Parquet file ({}): a file of another type renamed to .parquet, or a copy cut short; export it again",
+                polars.trim_start_matches("parquet: ")
+            )
+        });
+    };
+    let header = |field: usize| {
+        sniff::sniff(&spec.path, delimiter)
+            .ok()
+            .and_then(|s| s.header.get(field).cloned())
+    };
+    if polars.contains("invalid utf-8") {
+        let delim = sniff::sniff(&spec.path, delimiter)
+            .map(|s| s.delimiter)
+            .unwrap_or(b',');
+        let (line, field, byte) = sniff::first_invalid_utf8(&spec.path, delim).ok()??;
+        let column = header(field).map_or(String::new(), |h| format!(", column `{h}`"));
+        return Some(format!(
+            "line {line}{column}: byte 0x{byte:02X} is not UTF-8. The file looks like Latin-1 or \
+             Windows-1252 text: save it as UTF-8 (Excel: \"CSV UTF-8\"; iconv -f latin1 -t utf-8)"
+        ));
+    }
+    if polars.contains("could not parse")
+        && let Ok(Some(line)) = sniff::unclosed_quote(&spec.path)
+    {
+        return Some(format!(
+            "line {line}: a field opens a quote (\") that is never closed, so the rest of the \
+             file reads as one field; close the quote or remove it"
+        ));
+    }
+    if polars.contains("could not parse") {
+        let offset: u64 = polars
+            .split("offset in the file is ")
+            .nth(1)?
+            .split(' ')
+            .next()?
+            .parse()
+            .ok()?;
+        let line = sniff::line_of_offset(&spec.path, offset).ok()?;
+        let column = polars
+            .split("at column '")
+            .nth(1)
+            .and_then(|r| r.split('\'').next())
+            .map_or(String::new(), |c| format!(", column `{c}`"));
+        return Some(format!(
+            "near line {line}{column}: a row cannot be read as text (check its quotes and \
+             delimiters)"
+        ));
+    }
+    None
 }
 
 struct Ctx<'a> {
@@ -148,6 +224,21 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// How the file's rows `idx` (0-based data rows) are named: CSV lines as a text editor
+    /// counts them (a quoted field with a newline inside makes a row span lines), Parquet rows.
+    fn labels(&self, idx: &[u64]) -> Vec<String> {
+        let lines = match self.spec.format {
+            Format::Csv { .. } => sniff::record_lines(&self.spec.path, idx).unwrap_or_default(),
+            Format::Parquet => vec![],
+        };
+        idx.iter()
+            .map(|&i| match lines.iter().find(|(r, _)| *r == i) {
+                Some((_, line)) => format!("line {line}"),
+                None => row_label(&self.spec.format, i),
+            })
+            .collect()
+    }
+
     fn push(
         &mut self,
         severity: Severity,
@@ -215,9 +306,15 @@ impl Ctx<'_> {
             .and_then(|c| c.idx().cloned())
             .map_err(Error::polars("reading row numbers"))?;
         let vals = bad.column("__v").ok().and_then(|c| c.str().ok().cloned());
-        let examples: Vec<String> = (0..bad.height().min(MAX_EXAMPLES))
+        let shown = bad.height().min(MAX_EXAMPLES);
+        let labels = self.labels(
+            &(0..shown)
+                .map(|i| rows.get(i).unwrap_or(0) as u64)
+                .collect::<Vec<_>>(),
+        );
+        let examples: Vec<String> = (0..shown)
             .map(|i| {
-                let label = row_label(&self.spec.format, rows.get(i).unwrap_or(0) as u64);
+                let label = labels[i].clone();
                 match vals.as_ref().and_then(|v| v.get(i)) {
                     Some(v) => format!("{label} (`{}`)", v.chars().take(40).collect::<String>()),
                     None => label,
@@ -585,17 +682,15 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
                 .clone();
             let mut examples = Vec::new();
             for i in 0..dups.height().min(MAX_EXAMPLES) {
-                let r: Vec<String> = rows
+                let idx: Vec<u64> = rows
                     .get_as_series(i)
                     .and_then(|s| {
-                        s.idx().ok().map(|c| {
-                            c.iter()
-                                .flatten()
-                                .map(|x| row_label(&ls.format, x as u64))
-                                .collect()
-                        })
+                        s.idx()
+                            .ok()
+                            .map(|c| c.iter().flatten().map(|x| x as u64).collect())
                     })
                     .unwrap_or_default();
+                let r = ctx.labels(&idx);
                 examples.push(format!("`{}` ({})", ids.get(i).unwrap_or(""), r.join(", ")));
             }
             let n = dups.height() as u64;
@@ -642,6 +737,17 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
             Some("__created_raw"),
             &format!("timestamp outside {range_text}"),
         )?;
+        if schema.get(&created_user) == Some(&DataType::String) {
+            ctx.rows_problem(
+                &df,
+                timeparse::with_offset_expr("__created_raw").is_not_null(),
+                Severity::Warning,
+                "time-zone-offset",
+                &created_user,
+                Some("__created_raw"),
+                OFFSET_NOTE,
+            )?;
+        }
     }
     // Outcome column inside leads.
     let mut outcomes_from_leads: Option<DataFrame> = None;
@@ -729,7 +835,7 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
         cast_exprs.push(expr.alias(a.as_str()));
         attributes.push((a.clone(), kind));
     }
-    let mut keep = vec![col("lead_id"), col("created_at")];
+    let mut keep = vec![col(ROW), col("lead_id"), col("created_at")];
     if leads.column("account_id").is_ok() {
         keep.push(col("account_id"));
     }
@@ -739,6 +845,16 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
         .select(keep)
         .collect()
         .map_err(Error::polars("typing attributes"))?;
+    let leads = check_attributes(
+        &mut Ctx {
+            spec: ls,
+            problems: &mut problems,
+        },
+        leads,
+        &attributes,
+    )?
+    .drop(ROW)
+    .map_err(Error::polars("typing attributes"))?;
     let attributes = attributes
         .into_iter()
         .map(|(name, kind)| {
@@ -769,8 +885,8 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
     let known = leads
         .clone()
         .lazy()
-        .select([col("lead_id")])
-        .unique(None, UniqueKeepStrategy::Any)
+        .select([col("lead_id"), col("created_at").alias("__created")])
+        .unique(Some(cols(["lead_id"])), UniqueKeepStrategy::Any)
         .with_column(lit(true).alias("__known"));
     let shared = Shared {
         int_ids,
@@ -869,9 +985,11 @@ fn load_events(
     }
     let has_value = schema.get(es.user_name("value")).is_some();
     if has_value {
+        let v = col(es.user_name("value")).cast(DataType::Float64);
         sel.push(
-            col(es.user_name("value"))
-                .cast(DataType::Float64)
+            when(v.clone().is_finite())
+                .then(v)
+                .otherwise(lit(NULL).cast(DataType::Float64))
                 .alias("value"),
         );
     }
@@ -888,6 +1006,25 @@ fn load_events(
     } else {
         check_sel.push(lit(false).alias("__bad_value"));
     }
+    if has_value {
+        let v = col(es.user_name("value")).cast(DataType::Float64);
+        check_sel.push(
+            v.clone()
+                .is_not_null()
+                .and(v.is_finite().not())
+                .alias("__nonfinite_value"),
+        );
+    } else {
+        check_sel.push(lit(false).alias("__nonfinite_value"));
+    }
+    let ts_text = schema.get(&tsu) == Some(&DataType::String);
+    check_sel.push(if ts_text {
+        timeparse::with_offset_expr(&tsu)
+            .is_not_null()
+            .alias("__ts_offset")
+    } else {
+        lit(false).alias("__ts_offset")
+    });
     let tsi = col("occurred_at").cast(DataType::Int64);
     // Every aggregate below is a plain sum, min or max of a column: aggregates with their own
     // filters made the streaming engine split the scan in two and buffer one branch.
@@ -912,7 +1049,7 @@ fn load_events(
                 .alias("__ts_bad"),
             tsi.clone()
                 .lt(lit(lo))
-                .or(tsi.gt(lit(hi)))
+                .or(tsi.clone().gt(lit(hi)))
                 .fill_null(false)
                 .alias("__oor"),
             col("__known").is_null().alias("__unknown"),
@@ -922,6 +1059,15 @@ fn load_events(
             col("__unknown")
                 .and(col("__valid"))
                 .alias("__unknown_valid"),
+            col("lead_id").is_null().alias("__id_null"),
+            col("lead_id")
+                .is_null()
+                .and(col("__valid"))
+                .alias("__id_null_valid"),
+            col("__valid")
+                .and(tsi.clone().lt(col("__created").cast(DataType::Int64)))
+                .fill_null(false)
+                .alias("__early"),
             when(col("__valid"))
                 .then(col("occurred_at"))
                 .otherwise(lit(NULL))
@@ -936,6 +1082,11 @@ fn load_events(
             col("__oor").sum().alias("oor"),
             col("__bad_value").sum().alias("bad_value"),
             col("__unknown_valid").sum().alias("unknown"),
+            col("__id_null").sum().alias("id_null"),
+            col("__id_null_valid").sum().alias("id_null_valid"),
+            col("__early").sum().alias("early"),
+            col("__ts_offset").sum().alias("ts_offset"),
+            col("__nonfinite_value").sum().alias("nonfinite_value"),
             col("__valid").sum().alias("valid"),
             col("__valid_at").min().alias("min"),
             col("__valid_at").max().alias("max"),
@@ -1060,8 +1211,77 @@ fn load_events(
             vu,
             "not a number",
         )?;
+        let v = col(vu).cast(DataType::Float64);
+        lazy_problem(
+            &mut ctx,
+            sum("nonfinite_value"),
+            v.clone().is_not_null().and(v.is_finite().not()),
+            Some(vu),
+            Severity::Warning,
+            "non-finite-number",
+            vu,
+            "NaN or infinite value, treated as missing (no scoring rule reads values)",
+        )?;
     }
-    let unknown = sum("unknown");
+    let id_expr_e = id_expr(idu, schema.get(idu).unwrap_or(&DataType::String), int_ids);
+    lazy_problem(
+        &mut ctx,
+        sum("id_null"),
+        id_expr_e.clone().is_null(),
+        None,
+        Severity::Warning,
+        "null-lead-id",
+        idu,
+        "empty lead id (these rows are left out)",
+    )?;
+    if ts_text {
+        lazy_problem(
+            &mut ctx,
+            sum("ts_offset"),
+            timeparse::with_offset_expr(&tsu).is_not_null(),
+            Some(&tsu),
+            Severity::Warning,
+            "time-zone-offset",
+            &tsu,
+            OFFSET_NOTE,
+        )?;
+    }
+    let early = sum("early");
+    if early > 0 {
+        let ex = lf
+            .clone()
+            .with_row_index(ROW, None)
+            .select([
+                col(ROW),
+                id_expr_e.clone().alias("lead_id"),
+                sel[1].clone().alias("__t"),
+                col(&tsu).cast(DataType::String).alias("__v"),
+            ])
+            .join(
+                known.clone(),
+                [col("lead_id")],
+                [col("lead_id")],
+                JoinArgs::new(JoinType::Inner).with_build_side(Some(JoinBuildSide::ForceRight)),
+            )
+            .filter(
+                col("__t")
+                    .cast(DataType::Int64)
+                    .lt(col("__created").cast(DataType::Int64)),
+            )
+            .sort([ROW], Default::default())
+            .limit(MAX_EXAMPLES as IdxSize)
+            .collect()
+            .map_err(read_err(es))?;
+        ctx.report_rows(
+            early,
+            &ex,
+            Severity::Warning,
+            "event-before-lead",
+            &tsu,
+            "event before its lead was created (kept: activity recorded before the lead, such as an anonymous visit, counts like any other event)",
+        )?;
+    }
+    let unknown = sum("unknown") - sum("id_null_valid");
     if unknown > 0 {
         let ids = lf
             .clone()
@@ -1075,7 +1295,7 @@ fn load_events(
                 [col("lead_id")],
                 JoinArgs::new(JoinType::Left).with_build_side(Some(JoinBuildSide::ForceRight)),
             )
-            .filter(col("__known").is_null())
+            .filter(col("__known").is_null().and(col("lead_id").is_not_null()))
             .select([col("lead_id").n_unique().alias("n")])
             .collect_with_engine(Engine::Streaming)
             .map_err(read_err(es))?
@@ -1117,7 +1337,7 @@ fn load_events(
         file: es.display(),
         format: fmt_name(&es.format),
         rows: total,
-        rows_used: valid_total - unknown,
+        rows_used: valid_total - sum("unknown"),
         first: emin.map(timeparse::display_micros),
         last: emax.map(timeparse::display_micros),
     });
@@ -1251,7 +1471,7 @@ fn load_outcomes(
             "amount is not a number",
         )?;
     }
-    let unknown = ctx.rows_problem(
+    ctx.rows_problem(
         &df,
         col("__known").is_null().and(col("lead_id").is_not_null()),
         Severity::Warning,
@@ -1260,7 +1480,30 @@ fn load_outcomes(
         Some("lead_id"),
         "lead id not in the leads table (counted and left out)",
     )?;
-    let _ = unknown;
+    if schema.get(&tsu) == Some(&DataType::String) {
+        ctx.rows_problem(
+            &df,
+            timeparse::with_offset_expr("__ts_raw").is_not_null(),
+            Severity::Warning,
+            "time-zone-offset",
+            &tsu,
+            Some("__ts_raw"),
+            OFFSET_NOTE,
+        )?;
+    }
+    ctx.rows_problem(
+        &df,
+        col("reached_at")
+            .cast(DataType::Int64)
+            .lt(col("__created").cast(DataType::Int64))
+            .fill_null(false),
+        Severity::Warning,
+        "outcome-before-lead",
+        &tsu,
+        Some("__ts_raw"),
+        "stage reached before its lead was created (kept: a lead that reaches the target stage before its snapshot counts as having come in hot)",
+    )?;
+    contradictory_stages(&mut ctx, &df, &stu)?;
     let mut keep = vec![col("lead_id"), col("stage"), col("reached_at")];
     if has_amount {
         keep.push(col("amount"));
@@ -1290,6 +1533,75 @@ fn load_outcomes(
         last: omax.map(timeparse::display_micros),
     });
     Ok((valid, omax))
+}
+
+/// Warn about leads that reached both `won` and `lost` (any letter case): the label only asks
+/// whether the target stage was reached, so the lead is kept, but the CRM disagrees with itself.
+fn contradictory_stages(ctx: &mut Ctx, df: &DataFrame, stage_user: &str) -> Result<()> {
+    let lower = col("stage").str().to_lowercase();
+    let both = df
+        .clone()
+        .lazy()
+        .filter(
+            col("lead_id")
+                .is_not_null()
+                .and(col("__known").is_not_null()),
+        )
+        .group_by([col("lead_id")])
+        .agg([
+            lower.clone().eq(lit("won")).any(true).alias("won"),
+            lower.eq(lit("lost")).any(true).alias("lost"),
+            col(ROW).min().alias("first"),
+            col(ROW)
+                .sort(Default::default())
+                .head(Some(3))
+                .alias("rows"),
+        ])
+        .filter(col("won").and(col("lost")))
+        .sort(["first"], Default::default())
+        .collect()
+        .map_err(Error::polars("finding contradictory stages"))?;
+    let n = both.height() as u64;
+    if n == 0 {
+        return Ok(());
+    }
+    let ids = both
+        .column("lead_id")
+        .and_then(|c| c.cast(&DataType::String))
+        .map_err(Error::polars("contradictory stages"))?;
+    let ids = ids.str().map_err(Error::polars("contradictory stages"))?;
+    let rows = both
+        .column("rows")
+        .and_then(|c| c.list().cloned())
+        .map_err(Error::polars("contradictory stages"))?;
+    let examples: Vec<String> = (0..both.height().min(MAX_EXAMPLES))
+        .map(|i| {
+            let idx: Vec<u64> = rows
+                .get_as_series(i)
+                .and_then(|s| {
+                    s.idx()
+                        .ok()
+                        .map(|c| c.iter().flatten().map(|x| x as u64).collect())
+                })
+                .unwrap_or_default();
+            let r = ctx.labels(&idx);
+            format!("`{}` ({})", ids.get(i).unwrap_or(""), r.join(", "))
+        })
+        .collect();
+    let message = format!(
+        "column `{stage_user}`: {} lead(s) reached both `won` and `lost`: {} (kept: a lead counts as converted when it reached the target stage)",
+        thousands(n),
+        list_examples(&examples, n)
+    );
+    ctx.push(
+        Severity::Warning,
+        "won-and-lost",
+        Some(stage_user),
+        n,
+        examples,
+        message,
+    );
+    Ok(())
 }
 
 fn fmt_name(f: &Format) -> &'static str {
@@ -1336,6 +1648,108 @@ fn counts(df: &DataFrame, key: &str, n: &str) -> Result<Vec<Count>> {
         .collect();
     out.sort_by(|a, b| b.count.cmp(&a.count).then(a.value.cmp(&b.value)));
     Ok(out)
+}
+
+/// The warning for date-times with an offset (see [`timeparse::with_offset_expr`]).
+const OFFSET_NOTE: &str = "date-time with a time-zone offset, converted to UTC (values without an offset are read as they are)";
+
+/// Values longer than this (characters) in a text attribute are reported.
+const LONG_VALUE: u32 = 1_000;
+
+/// Whether a numeric attribute counts something that cannot be negative (a company's size).
+fn is_size(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.ends_with("size") || n.contains("employees") || n.contains("headcount")
+}
+
+/// Warn about attribute values that are present but unusable, and make them missing: NaN and
+/// infinities in numeric columns, negative sizes. Also warn about columns with no value at all
+/// and about very long texts (kept). `leads` still carries the row index.
+fn check_attributes(
+    ctx: &mut Ctx,
+    leads: DataFrame,
+    attributes: &[(String, AttributeKind)],
+) -> Result<DataFrame> {
+    let mut fixes = Vec::new();
+    for (name, kind) in attributes {
+        let c = col(name.as_str());
+        let column = leads.column(name).map_err(Error::polars("attribute"))?;
+        if column.null_count() == column.len() {
+            ctx.push(
+                Severity::Warning,
+                "empty-column",
+                Some(name),
+                leads.height() as u64,
+                vec![],
+                format!("column `{name}` is empty in every row; it carries no information"),
+            );
+            continue;
+        }
+        let mut bad: Option<Expr> = None;
+        if *kind == AttributeKind::Float {
+            let m = c.clone().is_not_null().and(c.clone().is_finite().not());
+            ctx.rows_problem(
+                &leads,
+                m.clone(),
+                Severity::Warning,
+                "non-finite-number",
+                name,
+                Some(name),
+                "NaN or infinite value, treated as missing",
+            )?;
+            bad = Some(m);
+        }
+        if matches!(kind, AttributeKind::Float | AttributeKind::Integer) && is_size(name) {
+            let m = c.clone().lt(lit(0)).fill_null(false);
+            ctx.rows_problem(
+                &leads,
+                m.clone(),
+                Severity::Warning,
+                "negative-size",
+                name,
+                Some(name),
+                "negative size, treated as missing",
+            )?;
+            bad = Some(match bad {
+                Some(b) => b.or(m),
+                None => m,
+            });
+        }
+        if *kind == AttributeKind::Text {
+            ctx.rows_problem(
+                &leads,
+                c.clone()
+                    .str()
+                    .len_chars()
+                    .gt(lit(LONG_VALUE))
+                    .fill_null(false),
+                Severity::Warning,
+                "long-value",
+                name,
+                Some(name),
+                &format!(
+                    "value longer than {} characters (kept; tables and charts show its start)",
+                    thousands(LONG_VALUE as u64)
+                ),
+            )?;
+        }
+        if let Some(b) = bad {
+            fixes.push(
+                when(b)
+                    .then(lit(NULL).cast(column.dtype().clone()))
+                    .otherwise(c)
+                    .alias(name.as_str()),
+            );
+        }
+    }
+    if fixes.is_empty() {
+        return Ok(leads);
+    }
+    leads
+        .lazy()
+        .with_columns(fixes)
+        .collect()
+        .map_err(Error::polars("clearing unusable attribute values"))
 }
 
 /// Decide an attribute's type: text columns whose values all parse as integers, floats or

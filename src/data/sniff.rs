@@ -46,6 +46,131 @@ fn split(line: &str, delim: u8) -> Vec<String> {
     out
 }
 
+/// Walk a CSV file's bytes in blocks, calling `f(line, record, byte)` for every byte, where
+/// `line` is the 1-based physical line, `record` the 0-based data record (the header is record
+/// -1; a newline inside double quotes does not end a record) and `byte` the offset. `f` returns
+/// false to stop.
+fn walk(path: &Path, mut f: impl FnMut(u64, i64, u64, u8) -> bool) -> std::io::Result<()> {
+    let mut file = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 1 << 20];
+    let (mut line, mut record, mut offset, mut quoted) = (1u64, -1i64, 0u64, false);
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok(());
+        }
+        for &b in &buf[..n] {
+            if !f(line, record, offset, b) {
+                return Ok(());
+            }
+            match b {
+                b'"' => quoted = !quoted,
+                b'\n' => {
+                    line += 1;
+                    if !quoted {
+                        record += 1;
+                    }
+                }
+                _ => {}
+            }
+            offset += 1;
+        }
+    }
+}
+
+/// The physical (1-based) line on which each data record of `records` (0-based, as polars
+/// numbers rows) starts. Differs from `record + 2` only when a quoted field holds a newline.
+pub fn record_lines(path: &Path, records: &[u64]) -> std::io::Result<Vec<(u64, u64)>> {
+    let mut want: Vec<u64> = records.to_vec();
+    want.sort_unstable();
+    want.dedup();
+    let mut out = Vec::with_capacity(want.len());
+    let mut next = 0usize;
+    let mut last_record = -2i64;
+    walk(path, |line, record, _, _| {
+        if record != last_record {
+            last_record = record;
+            while next < want.len() && (want[next] as i64) < record {
+                next += 1;
+            }
+            if next < want.len() && want[next] as i64 == record {
+                out.push((want[next], line));
+                next += 1;
+            }
+        }
+        next < want.len()
+    })?;
+    Ok(out)
+}
+
+/// The first bytes of `path` that are not UTF-8: (physical line, 0-based field index within
+/// the line, the offending byte).
+pub fn first_invalid_utf8(path: &Path, delimiter: u8) -> std::io::Result<Option<(u64, usize, u8)>> {
+    let mut found = None;
+    let (mut field, mut quoted) = (0usize, false);
+    // Bytes of a multi-byte sequence still expected after a lead byte.
+    let mut pending = 0u8;
+    let mut lead_line = (0u64, 0usize, 0u8);
+    walk(path, |line, _, _, b| {
+        if pending > 0 {
+            if b & 0xC0 == 0x80 {
+                pending -= 1;
+                return true;
+            }
+            found = Some(lead_line);
+            return false;
+        }
+        let need = match b {
+            0x00..=0x7F => 0,
+            0xC2..=0xDF => 1,
+            0xE0..=0xEF => 2,
+            0xF0..=0xF4 => 3,
+            _ => {
+                found = Some((line, field, b));
+                return false;
+            }
+        };
+        if need > 0 {
+            pending = need;
+            lead_line = (line, field, b);
+        }
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => field = 0,
+            _ if b == delimiter && !quoted => field += 1,
+            _ => {}
+        }
+        true
+    })?;
+    Ok(found.or((pending > 0).then_some(lead_line)))
+}
+
+/// The line of a double quote that opens a field and is never closed, if the file ends inside
+/// quotes.
+pub fn unclosed_quote(path: &Path) -> std::io::Result<Option<u64>> {
+    let (mut open, mut quoted) = (0u64, false);
+    walk(path, |line, _, _, b| {
+        if b == b'"' {
+            quoted = !quoted;
+            if quoted {
+                open = line;
+            }
+        }
+        true
+    })?;
+    Ok(quoted.then_some(open))
+}
+
+/// The 1-based line holding byte `offset` of `path`.
+pub fn line_of_offset(path: &Path, offset: u64) -> std::io::Result<u64> {
+    let mut at = 1;
+    walk(path, |line, _, o, _| {
+        at = line;
+        o < offset
+    })?;
+    Ok(at)
+}
+
 /// Read the first 64 KiB of `path` and work out its delimiter and header.
 pub fn sniff(path: &Path, declared: Option<u8>) -> std::io::Result<Sniffed> {
     let mut buf = Vec::with_capacity(1 << 16);

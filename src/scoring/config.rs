@@ -10,7 +10,7 @@ use toml::Spanned;
 
 /// A scoring model that cannot be used, with where it is wrong.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{}: line {line}: `{key}`: {message}", path.display())]
+#[error("{}: line {line}: {}{message}", path.display(), key_prefix(key))]
 pub struct ModelError {
     pub path: PathBuf,
     pub line: usize,
@@ -246,8 +246,12 @@ impl ScoringModel {
             ModelError {
                 path: path.to_path_buf(),
                 line,
-                key: key_of(e.message()),
-                message: e.message().trim().to_string(),
+                key: key_of(e.message(), text, e.span().map(|s| s.start)),
+                message: e
+                    .message()
+                    .trim()
+                    .replace("expected f64", "expected a number")
+                    .replace("expected i64", "expected a whole number"),
             }
         })?;
         cx.check(raw)
@@ -303,13 +307,43 @@ impl ScoringModel {
     }
 }
 
-fn key_of(message: &str) -> String {
-    // serde's "unknown field `x`, expected ..." and "missing field `x`".
-    message
-        .split('`')
-        .nth(1)
-        .map(str::to_string)
-        .unwrap_or_default()
+fn key_prefix(key: &str) -> String {
+    if key.is_empty() {
+        String::new()
+    } else {
+        format!("`{key}`: ")
+    }
+}
+
+/// The key a TOML or serde error is about: named in serde's "unknown field `x`, expected ..."
+/// and "missing field `x`", else the bare key at the start of the line the error points into
+/// (none for a syntax error).
+fn key_of(message: &str, text: &str, offset: Option<usize>) -> String {
+    if message.starts_with("unknown field") || message.starts_with("missing field") {
+        return message
+            .split('`')
+            .nth(1)
+            .map(str::to_string)
+            .unwrap_or_default();
+    }
+    let Some(offset) = offset else {
+        return String::new();
+    };
+    let start = text[..offset.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let line = text[start..].lines().next().unwrap_or("");
+    match line.split_once('=') {
+        Some((k, _))
+            if !k.trim().is_empty()
+                && k.trim()
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)) =>
+        {
+            k.trim().to_string()
+        }
+        _ => String::new(),
+    }
 }
 
 struct Cx<'a> {
