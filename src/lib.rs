@@ -29,6 +29,7 @@ use std::io::Write;
 
 /// Run the command line and return the process exit code: 0 ok, 2 user error, 1 internal error.
 pub fn run() -> i32 {
+    output::install_interrupt_handler();
     run_with_args(std::env::args_os())
 }
 

@@ -8,6 +8,7 @@ use leadcal::data::{self, LoadOptions};
 use polars::prelude::*;
 
 mod corpus;
+mod fuzz;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -1605,18 +1606,27 @@ fn segments_find_the_planted_pair_above_the_student_echoes() {
 }
 
 #[test]
-fn calibrate_is_byte_identical_across_runs() {
+fn calibrate_is_byte_identical_across_runs_and_thread_counts() {
     let out = tempfile::tempdir().unwrap();
     let (a, b) = (out.path().join("a"), out.path().join("b"));
-    for d in [&a, &b] {
-        leadcal(&[
+    // The second run uses one thread in rayon and in polars: results must not depend on how
+    // work is split.
+    for (d, threads) in [(&a, None), (&b, Some("1"))] {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_leadcal"));
+        c.args([
             "calibrate",
             "--since",
             "2023-01",
+            "--quiet",
             "--out",
             d.to_str().unwrap(),
         ])
-        .code(0);
+        .current_dir(root());
+        if let Some(t) = threads {
+            c.env("RAYON_NUM_THREADS", t).env("POLARS_MAX_THREADS", t);
+        }
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
     let mut names: Vec<String> = std::fs::read_dir(&a)
         .unwrap()
@@ -1914,4 +1924,144 @@ fn calibrate_explains_a_model_that_matches_nothing() {
     .stderr_has("points cannot be scaled")
     .stderr_has("check that the live model's rules match this data");
     assert!(!out.exists(), "no run folder for a failed run");
+}
+
+// ---- safe outputs ----------------------------------------------------------------------
+
+/// Start `calibrate` on the demo into `out`, send `signal` after `after`, and return its
+/// exit code and stderr.
+fn calibrate_interrupted(
+    out: &Path,
+    extra: &[&str],
+    signal: &str,
+    after: std::time::Duration,
+) -> (Option<i32>, String) {
+    let mut args = vec![
+        "calibrate",
+        "--since",
+        "2023-01",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let child = Command::new(env!("CARGO_BIN_EXE_leadcal"))
+        .args(&args)
+        .current_dir(root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(after);
+    let killed = Command::new("kill")
+        .args([format!("-{signal}"), child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success() || child.id() == 0);
+    let o = child.wait_with_output().unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// Every file below `dir`, relative, sorted.
+fn tree(dir: &Path) -> Vec<String> {
+    let mut v = vec![];
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if p.is_dir() {
+            v.push(format!("{name}/"));
+            v.extend(tree(&p).into_iter().map(|n| format!("{name}/{n}")));
+        } else {
+            v.push(name);
+        }
+    }
+    v.sort();
+    v
+}
+
+#[test]
+fn an_interrupted_calibrate_leaves_no_file_that_looks_complete() {
+    let ms = std::time::Duration::from_millis;
+    let mut interrupted = 0;
+    for (signal, after) in [
+        ("INT", ms(200)),
+        ("INT", ms(2500)),
+        ("TERM", ms(6000)),
+        ("INT", ms(9000)),
+    ] {
+        let parent = tempfile::tempdir().unwrap();
+        let run = parent.path().join("run");
+        let (code, stderr) = calibrate_interrupted(&run, &[], signal, after);
+        let files = tree(parent.path());
+        interrupted += usize::from(code == Some(130));
+        match code {
+            Some(130) => {
+                assert!(
+                    stderr.contains("interrupted: nothing was written"),
+                    "{stderr}"
+                );
+                assert!(
+                    files.is_empty(),
+                    "SIG{signal} after {after:?} left {files:?}"
+                );
+            }
+            // The run finished before the signal: then its folder is whole.
+            Some(0) => assert!(files.contains(&"run/report.html".to_string()), "{files:?}"),
+            other => panic!("SIG{signal} after {after:?}: exit {other:?}\n{stderr}"),
+        }
+    }
+    assert!(
+        interrupted >= 2,
+        "only {interrupted} of 4 runs were caught working"
+    );
+}
+
+#[test]
+fn force_replaces_an_earlier_run_only_when_the_new_one_is_complete() {
+    let parent = tempfile::tempdir().unwrap();
+    let run = parent.path().join("run");
+    std::fs::create_dir(&run).unwrap();
+    std::fs::write(run.join("notes.txt"), "the analyst's own notes").unwrap();
+    // Without --force: refused at once, before any work, and nothing changes.
+    leadcal(&[
+        "calibrate",
+        "--since",
+        "2023-01",
+        "--out",
+        run.to_str().unwrap(),
+    ])
+    .code(2)
+    .stderr_has("never overwrites an earlier run");
+    // With --force but interrupted: the earlier run is still there, untouched.
+    let (code, _) = calibrate_interrupted(
+        &run,
+        &["--force"],
+        "INT",
+        std::time::Duration::from_millis(1500),
+    );
+    assert_eq!(code, Some(130));
+    assert_eq!(tree(parent.path()), vec!["run/", "run/notes.txt"]);
+    // With --force to the end: replaced by the complete new run.
+    leadcal(&[
+        "calibrate",
+        "--since",
+        "2023-01",
+        "--quiet",
+        "--out",
+        run.to_str().unwrap(),
+        "--force",
+    ])
+    .code(0);
+    let files = tree(parent.path());
+    assert!(!files.contains(&"run/notes.txt".to_string()), "{files:?}");
+    assert!(files.contains(&"run/report.html".to_string()), "{files:?}");
+    assert!(
+        files
+            .iter()
+            .all(|f| !f.contains("partial") && !f.contains("replaced")),
+        "{files:?}"
+    );
 }

@@ -346,6 +346,10 @@ fn day(us: i64) -> String {
 pub fn run(a: Args) -> Result<()> {
     let _t = crate::timing::Stage::start("calibrate command");
     let objective = Objective::parse(&a.objective)?;
+    if let Some(out) = &a.out {
+        // Refuse before the analysis, not after it; checked again when the run is written.
+        drop(crate::output::Staged::exact(out, a.force)?);
+    }
     let q = a.quiet;
     progress(
         q,
@@ -370,18 +374,10 @@ pub fn run(a: Args) -> Result<()> {
     let dir = a.out.clone().unwrap_or_else(|| {
         PathBuf::from("reports").join(format!("{}_{}", day(an.since), day(an.data_end)))
     });
-    if dir.exists() {
-        if !a.force {
-            return Err(Error::Output {
-                path: dir,
-                message: "the run folder exists; leadcal never overwrites an earlier run (use --out for another folder, or --force to replace it)".into(),
-            });
-        }
-        std::fs::remove_dir_all(&dir).map_err(|e| Error::Output {
-            path: dir.clone(),
-            message: format!("cannot replace the run folder: {e}"),
-        })?;
-    }
+    // Every file goes into a staging folder that gets `dir`'s name only when it is complete;
+    // with --force an earlier run there is replaced at that moment, not before.
+    let staged = crate::output::Staged::exact(&dir, a.force)?;
+    let out_dir = staged.path().to_path_buf();
     progress(q, "turning coefficients into points ...");
     let _w = crate::timing::Stage::start("recommend");
     let weights = recommend::weights(
@@ -652,11 +648,7 @@ pub fn run(a: Args) -> Result<()> {
     let check_path = dir.join("recommended-scoring.toml");
     ScoringModel::parse(&text, &check_path)
         .map_err(|e| Error::Internal(format!("the recommended config does not load back: {e}")))?;
-    std::fs::create_dir_all(&dir).map_err(|e| Error::Output {
-        path: dir.clone(),
-        message: format!("cannot create the run folder: {e}"),
-    })?;
-    crate::output::write_new(&check_path, text.as_bytes())?;
+    crate::output::write_new(&out_dir.join("recommended-scoring.toml"), text.as_bytes())?;
     let rec = Recommendation {
         schema: "leadcal.recommendation/1",
         objective,
@@ -670,11 +662,11 @@ pub fn run(a: Args) -> Result<()> {
         inputs,
     };
     let changes = changes_md(&rec, old_mql, old_sql);
-    crate::output::write_new(&dir.join("changes.md"), changes.as_bytes())?;
+    crate::output::write_new(&out_dir.join("changes.md"), changes.as_bytes())?;
     let json = |v: &dyn erased::Json| v.to_json();
-    crate::output::write_new(&dir.join("recommendation.json"), json(&rec)?.as_bytes())?;
-    crate::output::write_new(&dir.join("metrics.json"), json(&an.metrics)?.as_bytes())?;
-    crate::cmd::segments::write(&seg, &dir)?;
+    crate::output::write_new(&out_dir.join("recommendation.json"), json(&rec)?.as_bytes())?;
+    crate::output::write_new(&out_dir.join("metrics.json"), json(&an.metrics)?.as_bytes())?;
+    crate::cmd::segments::write(&seg, &out_dir)?;
     progress(q, "drawing the charts and writing report.html ...");
     let data = report_data(
         &an,
@@ -684,9 +676,10 @@ pub fn run(a: Args) -> Result<()> {
         current_sweep,
         sha256_bytes(text.as_bytes()),
     );
-    crate::output::write_new(&dir.join(report::DATA_FILE), data.to_json()?.as_bytes())?;
+    crate::output::write_new(&out_dir.join(report::DATA_FILE), data.to_json()?.as_bytes())?;
     let lang = Lang::parse(&a.lang).unwrap_or(Lang::En);
-    report::render(&data, lang, &dir)?;
+    report::render(&data, lang, &out_dir)?;
+    let dir = staged.commit()?;
     let mut out = std::io::stdout().lock();
     ev::print_summary(&mut out, &an.metrics).map_err(Error::Stdout)?;
     writeln!(out).map_err(Error::Stdout)?;

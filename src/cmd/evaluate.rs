@@ -150,11 +150,14 @@ pub struct Analysis {
 pub fn run(a: Args) -> Result<()> {
     let _t = crate::timing::Stage::start("evaluate command");
     let an = analyse(&a.inputs)?;
-    let dir = crate::output::fresh_dir(&a.out)?;
-    let path = dir.join("metrics.json");
+    let staged = crate::output::Staged::fresh(&a.out)?;
     let json = serde_json::to_string_pretty(&an.metrics)
         .map_err(|e| Error::Internal(format!("serialising metrics: {e}")))?;
-    crate::output::write_new(&path, format!("{json}\n").as_bytes())?;
+    crate::output::write_new(
+        &staged.path().join("metrics.json"),
+        format!("{json}\n").as_bytes(),
+    )?;
+    let path = staged.commit()?.join("metrics.json");
     let mut out = std::io::stdout().lock();
     print_summary(&mut out, &an.metrics).map_err(Error::Stdout)?;
     writeln!(out, "\nwrote {}", path.display()).map_err(Error::Stdout)?;

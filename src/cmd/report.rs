@@ -37,25 +37,16 @@ pub fn run(a: Args) -> Result<()> {
         });
     }
     let data = Data::load(&a.run_dir)?;
-    let dir = match a.out {
-        Some(out) => {
-            if out.exists() {
-                return Err(Error::Output {
-                    path: out,
-                    message:
-                        "exists; leadcal never overwrites an earlier report (choose a new --out)"
-                            .into(),
-                });
-            }
-            std::fs::create_dir_all(&out).map_err(|e| Error::Output {
-                path: out.clone(),
-                message: format!("cannot create the folder: {e}"),
-            })?;
-            out
-        }
-        None => crate::output::fresh_dir(&a.run_dir.join(format!("report-{}", lang.code())))?,
+    let staged = match a.out {
+        Some(out) => crate::output::Staged::exact(&out, false)?,
+        None => crate::output::Staged::fresh(&a.run_dir.join(format!("report-{}", lang.code())))?,
     };
-    let files = report::render(&data, lang, &dir)?;
+    let files = report::render(&data, lang, staged.path())?;
+    let dir = staged.commit()?;
+    let files: Vec<_> = files
+        .iter()
+        .filter_map(|f| f.file_name().map(|n| dir.join(n)))
+        .collect();
     let mut out = std::io::stdout().lock();
     for f in files {
         writeln!(out, "wrote {}", f.display()).map_err(Error::Stdout)?;

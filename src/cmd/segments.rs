@@ -535,8 +535,9 @@ pub fn run(a: Args) -> Result<()> {
         ..SegmentSpec::default()
     };
     let report = compute(p, &a.threshold, &a.by, &spec, a.inputs.label.horizon_days)?;
-    let dir = crate::output::fresh_dir(&a.out)?;
-    write(&report, &dir)?;
+    let staged = crate::output::Staged::fresh(&a.out)?;
+    write(&report, staged.path())?;
+    let dir = staged.commit()?;
     let mut out = std::io::stdout().lock();
     print(&mut out, &report, a.show_redundant).map_err(Error::Stdout)?;
     writeln!(out, "\nwrote {}", dir.display()).map_err(Error::Stdout)?;
