@@ -7,6 +7,8 @@
 //! [`demo`] writes a synthetic dataset with a known ground truth. [`cmd`] composes the stages
 //! into the command-line tool; [`run`] is its entry point.
 
+#![forbid(unsafe_code)]
+
 pub mod cmd;
 pub mod data;
 pub mod demo;

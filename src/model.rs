@@ -158,7 +158,7 @@ impl LogisticParams {
                 if !ytr.iter().any(|&v| v) || ytr.iter().all(|&v| v) || yva.is_empty() {
                     return Ok(None);
                 }
-                let xtr = xs_c.slice(ndarray::s![tr, ..]);
+                let xtr = xs_c.slice_axis(ndarray::Axis(0), ndarray::Slice::from(tr));
                 let fit = fit_parallel(
                     xtr,
                     ytr,
@@ -168,7 +168,7 @@ impl LogisticParams {
                     self.max_iterations,
                 )?;
                 let b = fit.1 + cv_sample.log_rate;
-                let xva = xs_c.slice(ndarray::s![va, ..]);
+                let xva = xs_c.slice_axis(ndarray::Axis(0), ndarray::Slice::from(va));
                 let p: Vec<f64> = xva.dot(&fit.0).iter().map(|z| sigmoid(z + b)).collect();
                 Ok(Some(cv_sample.weighted_log_loss(yva, &p)))
             })
@@ -464,7 +464,8 @@ pub fn fit_alpha(
         .max_iterations(max_iterations);
     if let Some((w, b)) = init {
         let mut p = Array1::zeros(w.len() + 1);
-        p.slice_mut(ndarray::s![..w.len()]).assign(&(&w * sign));
+        p.slice_axis_mut(ndarray::Axis(0), ndarray::Slice::from(..w.len()))
+            .assign(&(&w * sign));
         p[w.len()] = b * sign;
         params = params.initial_params(p);
     }
@@ -519,13 +520,15 @@ impl<'a> SummedLogLoss<'a> {
     /// Loss and gradient at `p = [w, b]`.
     pub fn loss_and_gradient(&self, p: &Array1<f64>) -> (f64, Array1<f64>) {
         let (n, k) = self.x.dim();
-        let w = p.slice(ndarray::s![..k]);
+        let w = p.slice_axis(ndarray::Axis(0), ndarray::Slice::from(..k));
         let b = p[k];
         let blocks: Vec<(f64, Array1<f64>)> = (0..n.div_ceil(Self::ROWS))
             .into_par_iter()
             .map(|blk| {
                 let rows = blk * Self::ROWS..((blk + 1) * Self::ROWS).min(n);
-                let xb = self.x.slice(ndarray::s![rows.clone(), ..]);
+                let xb = self
+                    .x
+                    .slice_axis(ndarray::Axis(0), ndarray::Slice::from(rows.clone()));
                 let mut g = Array1::<f64>::zeros(k + 1);
                 let mut loss = 0.0;
                 let mut buf = Array1::<f64>::zeros(k);
@@ -548,7 +551,8 @@ impl<'a> SummedLogLoss<'a> {
                         -m + m.exp().ln_1p()
                     };
                     let r = sigmoid(z) - if conv { 1.0 } else { 0.0 };
-                    g.slice_mut(ndarray::s![..k]).scaled_add(r, &row);
+                    g.slice_axis_mut(ndarray::Axis(0), ndarray::Slice::from(..k))
+                        .scaled_add(r, &row);
                     g[k] += r;
                 }
                 (loss, g)
@@ -556,7 +560,8 @@ impl<'a> SummedLogLoss<'a> {
             .collect();
         let mut loss = 0.5 * self.alpha * w.dot(&w);
         let mut grad = Array1::<f64>::zeros(k + 1);
-        grad.slice_mut(ndarray::s![..k]).scaled_add(self.alpha, &w);
+        grad.slice_axis_mut(ndarray::Axis(0), ndarray::Slice::from(..k))
+            .scaled_add(self.alpha, &w);
         for (l, g) in &blocks {
             loss += l;
             grad += g;
@@ -621,7 +626,9 @@ fn minimise(
     let k = problem.x.ncols();
     let mut start = Array1::<f64>::zeros(k + 1);
     if let Some((w, b)) = init {
-        start.slice_mut(ndarray::s![..k]).assign(&w);
+        start
+            .slice_axis_mut(ndarray::Axis(0), ndarray::Slice::from(..k))
+            .assign(&w);
         start[k] = b;
     }
     let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
@@ -635,7 +642,11 @@ fn minimise(
     if best.iter().any(|v| !v.is_finite()) {
         return Err(FitError::Solver("the fit diverged".into()));
     }
-    Ok((best.slice(ndarray::s![..k]).to_owned(), best[k]))
+    Ok((
+        best.slice_axis(ndarray::Axis(0), ndarray::Slice::from(..k))
+            .to_owned(),
+        best[k],
+    ))
 }
 
 #[cfg(test)]
@@ -719,10 +730,13 @@ mod tests {
         let p = Array1::from(vec![0.3, -0.2, 0.1, 0.7, -2.0]);
         let f = SummedLogLoss::new(xs.view(), &y, 2.0);
         let (l, g) = f.loss_and_gradient(&p);
-        let mut l0 = 0.5 * 2.0 * p.slice(ndarray::s![..4]).dot(&p.slice(ndarray::s![..4]));
+        let mut l0 = 0.5
+            * 2.0
+            * p.slice_axis(ndarray::Axis(0), ndarray::Slice::from(..4))
+                .dot(&p.slice_axis(ndarray::Axis(0), ndarray::Slice::from(..4)));
         let mut g0 = Array1::<f64>::zeros(5);
         for (i, row) in xs.outer_iter().enumerate() {
-            let z = row.dot(&p.slice(ndarray::s![..4])) + p[4];
+            let z = row.dot(&p.slice_axis(ndarray::Axis(0), ndarray::Slice::from(..4))) + p[4];
             let q = sigmoid(z);
             l0 -= if y[i] { q.ln() } else { (1.0 - q).ln() };
             let r = q - f64::from(u8::from(y[i]));

@@ -137,7 +137,7 @@ pub fn weights(
     support: Support,
 ) -> Option<Weights> {
     let n = t.n_train;
-    let x = t.x.slice(ndarray::s![..n, ..]);
+    let x = t.x.slice_axis(ndarray::Axis(0), ndarray::Slice::from(..n));
     let logit: Vec<f64> = x
         .rows()
         .into_iter()

@@ -324,7 +324,9 @@ pub fn analyse_with<T: Send>(
             let _t = crate::timing::Stage::start("fit");
             params
                 .fit(
-                    table.x.slice(ndarray::s![..n_train, ..]),
+                    table
+                        .x
+                        .slice_axis(ndarray::Axis(0), ndarray::Slice::from(..n_train)),
                     train_y,
                     &table.names,
                 )

@@ -32,7 +32,10 @@ pub struct Args {
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// Write the per-lead table here (.parquet or .csv) and the accounts beside it
-    /// (<name>-accounts.<ext>). Existing files are never overwritten.
+    /// (<name>-accounts.<ext>). EXPORTS LEAD IDS: the per-lead table has one row per lead with
+    /// its id, which is personal data, for loading back into the CRM, not for a report (Parquet
+    /// files carry `leadcal.contains = lead ids` in their metadata). Existing files are never
+    /// overwritten.
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
@@ -64,7 +67,7 @@ pub fn run(a: Args) -> Result<()> {
         write_table(&scores.leads, &leads_path)?;
         writeln!(
             out,
-            "wrote {} lead scores as of {} to {}",
+            "wrote {} lead scores as of {} to {} (one row per lead WITH LEAD IDS: personal data, keep it out of reports)",
             thousands(scores.leads.height() as u64),
             timeparse::display(as_of),
             leads_path.display()
@@ -112,6 +115,7 @@ fn output_paths(out: &Path) -> Result<(PathBuf, PathBuf)> {
 
 /// Write a table atomically (temporary file, then rename).
 fn write_table(df: &DataFrame, path: &Path) -> Result<()> {
+    let has_ids = df.column("lead_id").is_ok();
     let tmp = path.with_extension("partial");
     let err = |e: String| Error::Output {
         path: path.to_path_buf(),
@@ -130,7 +134,13 @@ fn write_table(df: &DataFrame, path: &Path) -> Result<()> {
             .with_datetime_format(Some("%Y-%m-%dT%H:%M:%S".into()))
             .finish(&mut df)
     } else {
-        ParquetWriter::new(file).finish(&mut df).map(|_| ())
+        let mark = has_ids.then(|| {
+            KeyValueMetadata::from_static(vec![("leadcal.contains".into(), "lead ids".into())])
+        });
+        ParquetWriter::new(file)
+            .with_key_value_metadata(mark)
+            .finish(&mut df)
+            .map(|_| ())
     };
     res.map_err(|e| err(e.to_string()))?;
     std::fs::rename(&tmp, path).map_err(|e| err(e.to_string()))

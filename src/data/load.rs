@@ -627,6 +627,22 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
         .map(|n| n.to_string())
         .filter(|n| !reserved.contains(n) && !ls.ignore_columns.contains(n) && !n.starts_with("__"))
         .collect();
+    let (personal, attr_names): (Vec<String>, Vec<String>) =
+        attr_names.into_iter().partition(|n| is_personal(n));
+    for name in &personal {
+        Ctx {
+            spec: ls,
+            problems: &mut problems,
+        }
+        .push(
+            Severity::Warning,
+            "personal-column",
+            Some(name),
+            0,
+            vec![],
+            format!("column `{name}` holds personal data (by its name); it is not read, and no output shows it. List it under ignore_columns in a dataset.toml to silence this"),
+        );
+    }
     for a in &attr_names {
         sel.push(col(a.as_str()));
     }
@@ -1652,6 +1668,66 @@ fn counts(df: &DataFrame, key: &str, n: &str) -> Result<Vec<Count>> {
 
 /// The warning for date-times with an offset (see [`timeparse::with_offset_expr`]).
 const OFFSET_NOTE: &str = "date-time with a time-zone offset, converted to UTC (values without an offset are read as they are)";
+
+/// Whether a leads column is personal data by its name (an email address, a person's name,
+/// a phone number, an address, free-text notes): such columns are never attributes, so no
+/// segment, account view or report can show them.
+pub fn is_personal(column: &str) -> bool {
+    let n: String = column
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    const EXACT: &[&str] = &[
+        "email",
+        "mail",
+        "emailaddress",
+        "name",
+        "firstname",
+        "lastname",
+        "fullname",
+        "surname",
+        "givenname",
+        "familyname",
+        "phone",
+        "mobile",
+        "telephone",
+        "tel",
+        "fax",
+        "address",
+        "street",
+        "streetaddress",
+        "postcode",
+        "postalcode",
+        "zip",
+        "zipcode",
+        "notes",
+        "note",
+        "comment",
+        "comments",
+        "description",
+        "linkedin",
+        "linkedinurl",
+        "twitter",
+        "ip",
+        "ipaddress",
+        "birthday",
+        "birthdate",
+        "dateofbirth",
+        "dob",
+        "ssn",
+        "salutation",
+    ];
+    const SUFFIX: &[&str] = &[
+        "email",
+        "emailaddress",
+        "name",
+        "phone",
+        "phonenumber",
+        "mobile",
+    ];
+    EXACT.contains(&n.as_str()) || SUFFIX.iter().any(|s| n.len() > s.len() && n.ends_with(s))
+}
 
 /// Values longer than this (characters) in a text attribute are reported.
 const LONG_VALUE: u32 = 1_000;
