@@ -22,6 +22,7 @@ pub mod recommend;
 pub mod report;
 pub mod scoring;
 pub mod segments;
+pub mod sql;
 pub mod timeparse;
 pub mod timing;
 

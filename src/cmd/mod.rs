@@ -11,6 +11,7 @@ pub mod evaluate;
 pub mod report;
 pub mod score;
 pub mod segments;
+pub mod sql;
 pub mod validate;
 
 /// Calibrate a B2B lead-scoring points model against what actually converted.
@@ -39,6 +40,8 @@ pub enum Command {
     Calibrate(calibrate::Args),
     /// Re-render a run folder's meeting report (HTML with PNG charts), e.g. in German.
     Report(report::Args),
+    /// Write the live model's snapshot scoring as one SQL query for a warehouse or Spark.
+    Sql(sql::Args),
 }
 
 /// Run the chosen command.
@@ -51,5 +54,6 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Command::Calibrate(a) => calibrate::run(a),
         Command::Segments(a) => segments::run(a),
         Command::Report(a) => report::run(a),
+        Command::Sql(a) => sql::run(a),
     }
 }

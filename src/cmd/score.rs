@@ -19,12 +19,21 @@ use crate::timeparse;
 /// summary is printed (leads per band and stage, score quantiles).
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  leadcal score --as-of 2024-06-30\n  leadcal score --as-of 2024-06-30T12:00 --data exports/ --model scoring.toml --out scores.parquet\n  leadcal score --as-of 2025-01 --out scores.csv   # also writes scores-accounts.csv"
+    after_help = "Examples:\n  leadcal score --as-of 2024-06-30\n  leadcal score --as-of 2024-06-30T12:00 --data exports/ --model scoring.toml --out scores.parquet\n  leadcal score --as-of 2025-01 --out scores.csv   # also writes scores-accounts.csv\n  leadcal score --snapshot-days 30 --out snapshot.parquet   # what `leadcal sql` computes"
 )]
 pub struct Args {
     /// Score as of this month, date or date-time (a month or date means its start, 00:00).
-    #[arg(long)]
-    pub as_of: String,
+    #[arg(
+        long,
+        required_unless_present = "snapshot_days",
+        conflicts_with = "snapshot_days"
+    )]
+    pub as_of: Option<String>,
+    /// Instead of one as-of time, score every lead at its own snapshot, created_at + this many
+    /// days, and write the per-lead table that `leadcal sql` computes in a warehouse (needs
+    /// --out).
+    #[arg(long, requires = "out", value_parser = clap::value_parser!(i64).range(0..=3650))]
+    pub snapshot_days: Option<i64>,
     /// Dataset folder or dataset.toml.
     #[arg(long, default_value = "notebooks-data/demo")]
     pub data: PathBuf,
@@ -51,18 +60,31 @@ pub fn default_model(data: &Path) -> PathBuf {
 
 pub fn run(a: Args) -> Result<()> {
     let _t = crate::timing::Stage::start("score command");
-    let as_of =
-        timeparse::parse_bound(&a.as_of).map_err(|e| Error::Usage(format!("--as-of {e}")))?;
     let model_path = a.model.clone().unwrap_or_else(|| default_model(&a.data));
     let model = ScoringModel::from_file(&model_path)?;
     let outputs = a.out.as_ref().map(|o| output_paths(o)).transpose()?;
     let ds = data::load(&a.data, &LoadOptions::default())?.require_valid()?;
     model.check_columns(&ds.attributes)?;
+    let mut out = std::io::stdout().lock();
+    if let (Some(days), Some((leads_path, _))) = (a.snapshot_days, &outputs) {
+        let table = crate::scoring::score::score_at_snapshot(&ds, &model, days)?;
+        write_table(&table, leads_path)?;
+        writeln!(
+            out,
+            "wrote {} leads scored at created_at + {days} days to {} (one row per lead WITH LEAD IDS: personal data, keep it out of reports)",
+            thousands(table.height() as u64),
+            leads_path.display()
+        )
+        .map_err(Error::Stdout)?;
+        return Ok(());
+    }
+    let as_of_text = a.as_of.as_deref().unwrap_or_default();
+    let as_of =
+        timeparse::parse_bound(as_of_text).map_err(|e| Error::Usage(format!("--as-of {e}")))?;
     let scores = {
         let _t = crate::timing::Stage::start("score (all)");
         score_as_of(&ds, &model, as_of)?
     };
-    let mut out = std::io::stdout().lock();
     if let Some((leads_path, accounts_path)) = outputs {
         write_table(&scores.leads, &leads_path)?;
         writeln!(

@@ -50,6 +50,15 @@ fn band_expr(model: &ScoringModel, score: Expr) -> Expr {
         })
 }
 
+/// `sql`, `mql` or `lead` by the `score` column and the model's thresholds.
+fn stage_expr(model: &ScoringModel) -> Expr {
+    when(col("score").gt_eq(lit(model.sql)))
+        .then(lit("sql"))
+        .when(col("score").gt_eq(lit(model.mql)))
+        .then(lit("mql"))
+        .otherwise(lit("lead"))
+}
+
 /// Score every lead as of `as_of`.
 pub fn score_as_of(ds: &Dataset, model: &ScoringModel, as_of: NaiveDateTime) -> Result<Scores> {
     let t = timeparse::to_micros(as_of);
@@ -155,11 +164,7 @@ pub fn score_as_of(ds: &Dataset, model: &ScoringModel, as_of: NaiveDateTime) -> 
         }
     }
     let score = col("explicit_score") + col("implicit_score");
-    let stage = when(col("score").gt_eq(lit(model.sql)))
-        .then(lit("sql"))
-        .when(col("score").gt_eq(lit(model.mql)))
-        .then(lit("mql"))
-        .otherwise(lit("lead"));
+    let stage = stage_expr(model);
     let group_exprs: Vec<Expr> = groups
         .iter()
         .map(|(g, names)| {
@@ -227,4 +232,81 @@ pub fn score_as_of(ds: &Dataset, model: &ScoringModel, as_of: NaiveDateTime) -> 
         None
     };
     Ok(Scores { leads, accounts })
+}
+
+/// Every lead scored at its own snapshot, `created_at` + `snapshot_days`: one row per lead with
+/// `lead_id`, `created_at`, `snapshot_at`, `explicit_score`, `implicit_score`, `score`, `band`,
+/// `stage`, `pts:<rule>` per explicit rule and `fires:<rule>`, `pts:<rule>` per implicit rule,
+/// in the leads table's order. The table `leadcal sql` computes inside a warehouse.
+pub fn score_at_snapshot(
+    ds: &Dataset,
+    model: &ScoringModel,
+    snapshot_days: i64,
+) -> Result<DataFrame> {
+    let day = 86_400_000_000i64;
+    let mut keep = vec![
+        col("lead_id"),
+        col("created_at"),
+        (col("created_at").cast(DataType::Int64) + lit(snapshot_days * day)).alias("__snap"),
+        col("explicit_score"),
+    ];
+    keep.extend(model.explicit.iter().map(|r| col(points_column(&r.name))));
+    let mut df = with_explicit_points(ds.leads.clone().lazy(), model)
+        .select(keep)
+        .collect()
+        .map_err(Error::polars("explicit points"))?;
+    let n = df.height();
+    let n_rules = model.implicit.len();
+    let snaps: Vec<i64> = df
+        .column("__snap")
+        .and_then(|c| c.i64().cloned())
+        .map_err(Error::polars("snapshots"))?
+        .iter()
+        .map(|v| v.unwrap_or(i64::MIN))
+        .collect();
+    let ids = df.column("lead_id").map_err(Error::polars("ids"))?.clone();
+    let until = snaps.iter().copied().max().unwrap_or(i64::MIN);
+    let (fires, points) = match ds.events() {
+        Some(ev) if n_rules > 0 && n > 0 => {
+            let m = MatchedEvents::build(ev, &ids, model, until, ds.events_rows())?;
+            m.contributions_at(model, |i| snaps[i])
+        }
+        _ => (vec![0; n * n_rules], vec![0.0; n * n_rules]),
+    };
+    let mut implicit = vec![0.0; n];
+    for (i, row) in points.chunks(n_rules.max(1)).enumerate().take(n) {
+        implicit[i] = row.iter().sum();
+    }
+    let mut cols = vec![Column::new("implicit_score".into(), implicit)];
+    let mut order = vec![
+        col("lead_id"),
+        col("created_at"),
+        col("__snap").cast(timeparse::dtype()).alias("snapshot_at"),
+        col("explicit_score"),
+        col("implicit_score"),
+        col("score"),
+        col("band"),
+        col("stage"),
+    ];
+    order.extend(model.explicit.iter().map(|r| col(points_column(&r.name))));
+    for (r, rule) in model.implicit.iter().enumerate() {
+        let f: Vec<u32> = (0..n).map(|i| fires[i * n_rules + r]).collect();
+        let p: Vec<f64> = (0..n).map(|i| points[i * n_rules + r]).collect();
+        cols.push(Column::new(fires_column(&rule.name).into(), f));
+        cols.push(Column::new(points_column(&rule.name).into(), p));
+        order.push(col(fires_column(&rule.name)));
+        order.push(col(points_column(&rule.name)));
+    }
+    df.hstack_mut(&cols)
+        .map_err(Error::polars("implicit points"))?;
+    let stage = stage_expr(model);
+    df.lazy()
+        .with_column((col("explicit_score") + col("implicit_score")).alias("score"))
+        .with_columns([
+            band_expr(model, col("score")).alias("band"),
+            stage.alias("stage"),
+        ])
+        .select(order)
+        .collect()
+        .map_err(Error::polars("snapshot scores"))
 }
