@@ -4,8 +4,9 @@
 //! guarantees): [`data`] (load and check the exports) -> [`label`] (snapshots, horizon,
 //! maturity) -> [`scoring`] (the live model replayed) -> [`features`] (as of each snapshot) ->
 //! [`model`] (logistic fit) -> [`evaluate`] -> [`segments`] -> [`recommend`] -> [`report`].
-//! [`demo`] writes a synthetic dataset with a known ground truth. [`cmd`] composes the stages
-//! into the command-line tool; [`run`] is its entry point.
+//! [`demo`] writes a synthetic dataset with a known ground truth. [`sql`] writes the scoring
+//! stage as one SQL query for warehouses and Spark. [`output`] writes results atomically.
+//! [`cmd`] composes the stages into the command-line tool; [`run`] is its entry point.
 
 #![forbid(unsafe_code)]
 

@@ -92,20 +92,16 @@ pub fn run(args: Args) -> Result<()> {
                 .map(|c| format!("`{}` ({})", c.value, thousands(c.count)))
                 .collect();
             if !unscored.is_empty() {
-                model_problems.push(data::problem::Problem {
-                    severity: Severity::Warning,
-                    code: "unscored-event-type",
-                    file: m.path.display().to_string(),
-                    column: None,
-                    rows_affected: 0,
-                    examples: vec![],
-                    message: format!(
+                model_problems.push(data::problem::Problem::file_warning(
+                    "unscored-event-type",
+                    m.path.display().to_string(),
+                    format!(
                         "{}: {} event type(s) in the data that no implicit rule scores: {}. They add nothing to the live score, and calibrate cannot weigh them until a rule names them",
                         m.path.display(),
                         unscored.len(),
                         unscored.join(", ")
                     ),
-                });
+                ));
             }
             Some(ModelSummary {
                 file: m.path.display().to_string(),
@@ -131,15 +127,11 @@ pub fn run(args: Args) -> Result<()> {
     let mut problems = ds.report.problems.clone();
     problems.extend(model_problems);
     if let Some(message) = ds.report.missing_target(&label_spec.target_stage) {
-        problems.push(data::problem::Problem {
-            severity: Severity::Warning,
-            code: "target-stage-missing",
-            file: args.dataset.display().to_string(),
-            column: None,
-            rows_affected: 0,
-            examples: vec![],
+        problems.push(data::problem::Problem::file_warning(
+            "target-stage-missing",
+            args.dataset.display().to_string(),
             message,
-        });
+        ));
     }
     let profile = Profile {
         dataset: args.dataset.display().to_string(),

@@ -239,6 +239,24 @@ impl Ctx<'_> {
             .collect()
     }
 
+    /// "`id` (line 4, line 8)" for the first few of `ids`, each with its list of row indices.
+    fn id_examples(&self, ids: &StringChunked, rows: &ListChunked) -> Vec<String> {
+        (0..ids.len().min(MAX_EXAMPLES))
+            .map(|i| {
+                let idx: Vec<u64> = rows
+                    .get_as_series(i)
+                    .and_then(|s| {
+                        s.idx()
+                            .ok()
+                            .map(|c| c.iter().flatten().map(|x| x as u64).collect())
+                    })
+                    .unwrap_or_default();
+                let r = self.labels(&idx);
+                format!("`{}` ({})", ids.get(i).unwrap_or(""), r.join(", "))
+            })
+            .collect()
+    }
+
     fn push(
         &mut self,
         severity: Severity,
@@ -696,19 +714,7 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
                 .list()
                 .map_err(Error::polars("dups"))?
                 .clone();
-            let mut examples = Vec::new();
-            for i in 0..dups.height().min(MAX_EXAMPLES) {
-                let idx: Vec<u64> = rows
-                    .get_as_series(i)
-                    .and_then(|s| {
-                        s.idx()
-                            .ok()
-                            .map(|c| c.iter().flatten().map(|x| x as u64).collect())
-                    })
-                    .unwrap_or_default();
-                let r = ctx.labels(&idx);
-                examples.push(format!("`{}` ({})", ids.get(i).unwrap_or(""), r.join(", ")));
-            }
+            let examples = ctx.id_examples(&ids, &rows);
             let n = dups.height() as u64;
             ctx.push(
                 Severity::Error,
@@ -1590,20 +1596,7 @@ fn contradictory_stages(ctx: &mut Ctx, df: &DataFrame, stage_user: &str) -> Resu
         .column("rows")
         .and_then(|c| c.list().cloned())
         .map_err(Error::polars("contradictory stages"))?;
-    let examples: Vec<String> = (0..both.height().min(MAX_EXAMPLES))
-        .map(|i| {
-            let idx: Vec<u64> = rows
-                .get_as_series(i)
-                .and_then(|s| {
-                    s.idx()
-                        .ok()
-                        .map(|c| c.iter().flatten().map(|x| x as u64).collect())
-                })
-                .unwrap_or_default();
-            let r = ctx.labels(&idx);
-            format!("`{}` ({})", ids.get(i).unwrap_or(""), r.join(", "))
-        })
-        .collect();
+    let examples = ctx.id_examples(ids, &rows);
     let message = format!(
         "column `{stage_user}`: {} lead(s) reached both `won` and `lost`: {} (kept: a lead counts as converted when it reached the target stage)",
         thousands(n),

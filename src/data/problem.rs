@@ -30,6 +30,19 @@ pub struct Problem {
 }
 
 impl Problem {
+    /// A warning about a whole file (no rows or column).
+    pub fn file_warning(code: &'static str, file: String, message: String) -> Problem {
+        Problem {
+            severity: Severity::Warning,
+            code,
+            file,
+            column: None,
+            rows_affected: 0,
+            examples: vec![],
+            message,
+        }
+    }
+
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
