@@ -207,15 +207,22 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
     let n_rules = model.implicit.len();
     drop(_s);
     let _s = crate::timing::Stage::start("features: match events to rules");
-    let matched = match ds.events() {
-        Some(ev) if n_rules > 0 && n > 0 => Some(MatchedEvents::build(
+    let matched = match (&ds.warehouse, ds.events()) {
+        _ if n_rules == 0 || n == 0 => None,
+        (Some(w), _) => Some(MatchedEvents::from_lists(
+            w.lists.clone(),
+            &ids,
+            spec.data_end,
+            w.events,
+        )?),
+        (None, Some(ev)) => Some(MatchedEvents::build(
             ev,
             &ids,
             model,
             spec.data_end,
             ds.events_rows(),
         )?),
-        _ => None,
+        (None, None) => None,
     };
     drop(_s);
     let _s = crate::timing::Stage::start("features: snapshot points and hand-over replay");

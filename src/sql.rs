@@ -39,6 +39,27 @@ pub struct Options {
     pub snapshot_days: i64,
     pub leads_table: String,
     pub events_table: String,
+    /// Also return each lead's matched events (`lc_t`, `lc_mask`), its latest event
+    /// (`last_event_at`) and the rules' fingerprint (`lc_model`): what `calibrate --features`
+    /// needs to replay hand-overs after the snapshot.
+    pub with_events: bool,
+}
+
+/// What the event lists depend on: each implicit rule's event type and filters, in order.
+/// `calibrate --features` refuses a table made for other rules.
+pub fn model_fingerprint(model: &ScoringModel) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for r in &model.implicit {
+        h.update(format!(
+            "{:?}|{:?}|{:?}|{:?}\n",
+            r.event_type, r.topic, r.asset_id, r.channel
+        ));
+    }
+    h.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 const DAY_US: i64 = 86_400_000_000;
@@ -134,15 +155,16 @@ fn nth_points(d: Dialect, points: &Points) -> String {
     }
 }
 
-fn one_of(d: Dialect, column: &str, values: &[String]) -> String {
+fn one_of(column: &str, values: &[String], d: Dialect) -> String {
     let list: Vec<String> = values.iter().map(|v| d.string(v)).collect();
-    format!("{} IN ({})", d.quote(column), list.join(", "))
+    format!("{column} IN ({})", list.join(", "))
 }
 
-/// The `WHERE` condition of one rule's events (besides `t <= snapshot`).
-fn rule_condition(d: Dialect, rule: &ImplicitRule) -> Result<String, SqlError> {
+/// Whether an event matches `rule` by type and filters (at any time); `p` prefixes the event
+/// columns (`e.` or nothing).
+fn rule_matches(d: Dialect, rule: &ImplicitRule, p: &str) -> String {
     let mut c = vec![format!(
-        "{} = {}",
+        "{p}{} = {}",
         d.quote("event_type"),
         d.string(&rule.event_type)
     )];
@@ -152,9 +174,15 @@ fn rule_condition(d: Dialect, rule: &ImplicitRule) -> Result<String, SqlError> {
         ("channel", &rule.channel),
     ] {
         if !values.is_empty() {
-            c.push(one_of(d, column, values));
+            c.push(one_of(&format!("{p}{}", d.quote(column)), values, d));
         }
     }
+    c.join(" AND ")
+}
+
+/// The `WHERE` condition of one rule's events (besides `t <= snapshot`).
+fn rule_condition(d: Dialect, rule: &ImplicitRule) -> Result<String, SqlError> {
+    let mut c = vec![rule_matches(d, rule, "")];
     match rule.decay {
         Decay::Window { days } => {
             let w = days * DAY_US as f64;
@@ -305,6 +333,61 @@ pub fn query(model: &ScoringModel, dialect: Dialect, o: &Options) -> Result<Stri
             id = q("lead_id")
         ));
     }
+    if o.with_events {
+        if n > 63 {
+            return Err(SqlError::Rule {
+                rule: model.implicit[63].name.clone(),
+                reason: "event lists hold at most 63 rules (one bit each in a BIGINT)".into(),
+            });
+        }
+        let mask: Vec<String> = model
+            .implicit
+            .iter()
+            .enumerate()
+            .map(|(r, rule)| {
+                format!(
+                    "CASE WHEN {} THEN {} ELSE 0 END",
+                    rule_matches(d, rule, "e."),
+                    1i64 << r
+                )
+            })
+            .collect();
+        let mask = if mask.is_empty() {
+            "0".to_string()
+        } else {
+            mask.join(" + ")
+        };
+        out.push_str(&format!(
+            "lc_all AS (\n  SELECT e.{id}, {t} AS t, {mask} AS mask\n  FROM {events_t} e JOIN lc_leads l ON e.{id} = l.{id}\n),\n",
+            id = q("lead_id"),
+            t = d.micros(&format!("e.{}", q("occurred_at"))),
+        ));
+        let (lt, lm) = match d {
+            Dialect::Duckdb | Dialect::Postgres => {
+                let agg = if d == Dialect::Duckdb { "list" } else { "array_agg" };
+                (
+                    format!("{agg}(t ORDER BY t, mask) FILTER (WHERE mask <> 0)"),
+                    format!("{agg}(mask ORDER BY t, mask) FILTER (WHERE mask <> 0)"),
+                )
+            }
+            Dialect::Spark => (
+                "transform(array_sort(collect_list(CASE WHEN mask <> 0 THEN named_struct('t', t, 'm', mask) END)), x -> x.t)".to_string(),
+                "transform(array_sort(collect_list(CASE WHEN mask <> 0 THEN named_struct('t', t, 'm', mask) END)), x -> x.m)".to_string(),
+            ),
+            Dialect::Bigquery => (
+                "ARRAY_AGG(IF(mask <> 0, t, NULL) IGNORE NULLS ORDER BY t, mask)".to_string(),
+                "ARRAY_AGG(IF(mask <> 0, mask, NULL) IGNORE NULLS ORDER BY t, mask)".to_string(),
+            ),
+            Dialect::Snowflake => (
+                "ARRAY_AGG(CASE WHEN mask <> 0 THEN t END) WITHIN GROUP (ORDER BY t, mask)".to_string(),
+                "ARRAY_AGG(CASE WHEN mask <> 0 THEN mask END) WITHIN GROUP (ORDER BY t, mask)".to_string(),
+            ),
+        };
+        out.push_str(&format!(
+            "lc_lists AS (\n  SELECT {id}, {lt} AS lc_t, {lm} AS lc_mask, MAX(t) AS last_event_at\n  FROM lc_all GROUP BY {id}\n),\n",
+            id = q("lead_id"),
+        ));
+    }
     // One row per lead: explicit points, and per rule its fires and capped points.
     let mut cols = vec![
         format!("l.{}", q("lead_id")),
@@ -406,10 +489,33 @@ pub fn query(model: &ScoringModel, dialect: Dialect, o: &Options) -> Result<Stri
         final_cols.push(q(f));
         final_cols.push(q(p));
     }
+    let from = if o.with_events {
+        final_cols = final_cols
+            .into_iter()
+            .map(|c| {
+                if c.starts_with(&q("lead_id")) {
+                    format!("s.{c}")
+                } else {
+                    c
+                }
+            })
+            .collect();
+        final_cols.extend([
+            format!("{} AS lc_model", d.string(&model_fingerprint(model))),
+            "last_event_at".into(),
+            "lc_t".into(),
+            "lc_mask".into(),
+        ]);
+        format!(
+            "lc_scored s LEFT JOIN lc_lists ev ON ev.{id} = s.{id}",
+            id = q("lead_id")
+        )
+    } else {
+        "lc_scored".to_string()
+    };
     out.push_str(&format!(
-        "SELECT {}\nFROM lc_scored\nORDER BY {}\n",
+        "SELECT {}\nFROM {from}\nORDER BY 1\n",
         final_cols.join(",\n  "),
-        q("lead_id")
     ));
     Ok(out)
 }

@@ -603,10 +603,21 @@ pub fn run(a: Args) -> Result<()> {
     drop(_w);
     // Provenance.
     let mut inputs = Vec::new();
-    for ts in an.ds.spec.tables() {
+    let warehouse = an.ds.warehouse.as_ref().map(|w| w.path.clone());
+    let from_warehouse = warehouse.is_some();
+    let files = an
+        .ds
+        .spec
+        .tables()
+        // With --features the raw events, if present, were not read.
+        .filter(|ts| !from_warehouse || ts.table != crate::data::spec::Table::Events)
+        .map(|ts| ts.path.clone())
+        .chain(warehouse)
+        .collect::<Vec<_>>();
+    for path in files {
         inputs.push(InputHash {
-            file: ts.path.display().to_string(),
-            sha256: sha256(&ts.path)?,
+            file: path.display().to_string(),
+            sha256: sha256(&path)?,
         });
     }
     inputs.push(InputHash {

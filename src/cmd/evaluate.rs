@@ -45,6 +45,11 @@ pub struct Inputs {
     /// Fewest converters the training period must hold.
     #[arg(long, default_value_t = 30)]
     pub min_converters: usize,
+    /// Read the behaviour from this per-lead table made in a warehouse or Spark by
+    /// `leadcal sql --with-events` (.parquet or .csv) instead of the dataset's events; the
+    /// leads and outcomes still come from --data. Results equal a run on the raw events.
+    #[arg(long)]
+    pub features: Option<PathBuf>,
 }
 
 /// Were the top-scored leads the ones that bought, and is the SQL threshold in the right place?
@@ -193,7 +198,10 @@ pub fn prepare(a: &Inputs) -> Result<Prepared> {
         ..LogisticParams::default()
     };
     params.check()?;
-    let ds = data::load(&a.data, &LoadOptions::default())?.require_valid()?;
+    let mut ds = data::load(&a.data, &LoadOptions::default())?.require_valid()?;
+    if let Some(f) = &a.features {
+        ds = ds.with_warehouse(f, &crate::sql::model_fingerprint(&model))?;
+    }
     model.check_columns(&ds.attributes)?;
     let data_end = match &a.until {
         Some(u) => timeparse::parse_until(u).map_err(|e| Error::Usage(format!("--until {e}")))?,

@@ -17,7 +17,7 @@ use crate::sql::{self, Dialect, Options};
 /// attributes the rules use): map yours in a view first. Timestamps are taken as UTC.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  leadcal sql --model scoring.toml --dialect duckdb > snapshot.sql\n  leadcal sql --model scoring.toml --dialect spark --leads-table crm.leads --events-table crm.events\n  leadcal sql --model scoring.toml --dialect postgres --snapshot-days 14"
+    after_help = "Examples:\n  leadcal sql --model scoring.toml --dialect duckdb > snapshot.sql\n  leadcal sql --model scoring.toml --dialect spark --leads-table crm.leads --events-table crm.events\n  leadcal sql --model scoring.toml --dialect postgres --snapshot-days 14\n  leadcal sql --model scoring.toml --dialect duckdb --with-events > for-calibrate.sql   # then calibrate --features"
 )]
 pub struct Args {
     /// Scoring model (TOML).
@@ -35,6 +35,11 @@ pub struct Args {
     /// The events table (or view), optionally schema-qualified.
     #[arg(long, default_value = "events")]
     pub events_table: String,
+    /// Also return each lead's matched events as two lists (lc_t, lc_mask), its latest event
+    /// (last_event_at) and the rules' fingerprint (lc_model): export the result and pass it to
+    /// `calibrate --features` (and `evaluate`, `segments`) in place of the raw events.
+    #[arg(long)]
+    pub with_events: bool,
 }
 
 pub fn run(a: Args) -> Result<()> {
@@ -46,6 +51,7 @@ pub fn run(a: Args) -> Result<()> {
             snapshot_days: a.snapshot_days,
             leads_table: a.leads_table.clone(),
             events_table: a.events_table.clone(),
+            with_events: a.with_events,
         },
     )
     .map_err(|e| Error::Usage(format!("{}: {e}", a.model.display())))?;

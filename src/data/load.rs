@@ -108,6 +108,8 @@ pub struct Dataset {
     /// optional `amount`; only rows of known leads with valid timestamps.
     pub outcomes: Option<DataFrame>,
     events: Option<LazyFrame>,
+    /// Events matched in a warehouse, in place of `events` (`--features`).
+    pub warehouse: Option<super::warehouse::WarehouseTable>,
     pub attributes: Vec<Attribute>,
     /// Latest valid timestamp in any table.
     pub data_end: Option<NaiveDateTime>,
@@ -115,6 +117,34 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// Read the behaviour from a warehouse table (`leadcal sql --with-events`) instead of the
+    /// events table: the raw events, if the dataset has them, are not used.
+    pub fn with_warehouse(mut self, path: &Path, fingerprint: &str) -> Result<Self> {
+        let int_ids = self
+            .leads
+            .column("lead_id")
+            .is_ok_and(|c| c.dtype().is_integer());
+        let w = super::warehouse::load(path, fingerprint, int_ids)?;
+        self.events = None;
+        let end = w.last_event.and_then(timeparse::from_micros);
+        self.data_end = match (self.data_end, end) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        self.report.tables.retain(|t| t.table != Table::Events);
+        self.report.tables.push(TableReport {
+            table: Table::Events,
+            file: w.path.display().to_string(),
+            format: "warehouse",
+            rows: w.events,
+            rows_used: w.events,
+            first: None,
+            last: w.last_event.map(timeparse::display_micros),
+        });
+        self.warehouse = Some(w);
+        Ok(self)
+    }
+
     /// Events with canonical names (`lead_id`, `occurred_at`, `event_type`, and whichever of
     /// `topic`, `asset_id`, `channel`, `value` exist), rows with invalid timestamps or types
     /// removed (they are counted in the report). Events of unknown leads are still in the scan;
@@ -956,6 +986,7 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
         leads,
         outcomes,
         events,
+        warehouse: None,
         attributes,
         data_end: data_end.and_then(timeparse::from_micros),
         report,

@@ -11,6 +11,7 @@ pub mod load;
 pub mod problem;
 pub mod sniff;
 pub mod spec;
+pub mod warehouse;
 
 pub use load::{
     Attribute, AttributeKind, Count, Dataset, LoadOptions, LoadReport, TableReport, load,

@@ -107,7 +107,6 @@ impl MatchedEvents {
                 "the model has {n_rules} implicit rules; at most 64 are supported"
             )));
         }
-        let n_leads = lead_ids.len();
         let mut events = events;
         let schema = events
             .collect_schema()
@@ -119,6 +118,46 @@ impl MatchedEvents {
                 .otherwise(lit(0u64));
             mask = mask + bit;
         }
+        let t = col("occurred_at").cast(DataType::Int64);
+        let matched = events.filter(t.clone().lt_eq(lit(until))).select([
+            col("lead_id"),
+            t.alias("t"),
+            mask.alias("mask"),
+        ]);
+        Self::from_matched(matched, lead_ids, two_scans)
+    }
+
+    /// Events already matched in a warehouse (`leadcal sql --with-events`): `table` has
+    /// `lead_id` and, per lead, the lists `lc_t` (µs) and `lc_mask` of its matched events.
+    /// Events after `until` are left out, as [`Self::build`] leaves them out.
+    pub fn from_lists(
+        table: LazyFrame,
+        lead_ids: &Column,
+        until: i64,
+        max_events: u64,
+    ) -> Result<Self> {
+        let matched = table
+            .select([col("lead_id"), col("lc_t"), col("lc_mask")])
+            .explode(
+                by_name(["lc_t", "lc_mask"], true, false),
+                ExplodeOptions {
+                    empty_as_null: false,
+                    keep_nulls: false,
+                },
+            )
+            .select([
+                col("lead_id"),
+                col("lc_t").cast(DataType::Int64).alias("t"),
+                col("lc_mask").cast(DataType::UInt64).alias("mask"),
+            ])
+            .filter(col("t").lt_eq(lit(until)));
+        Self::from_matched(matched, lead_ids, max_events > Self::EVENTS_IN_ONE_RESULT)
+    }
+
+    /// Place matched events (`lead_id`, `t`, `mask`) by lead, in `lead_ids` order, each lead's
+    /// sorted by time and mask.
+    fn from_matched(matched: LazyFrame, lead_ids: &Column, two_scans: bool) -> Result<Self> {
+        let n_leads = lead_ids.len();
         let index = DataFrame::new(
             n_leads,
             vec![
@@ -127,10 +166,7 @@ impl MatchedEvents {
             ],
         )
         .map_err(Error::polars("indexing leads"))?;
-        let t = col("occurred_at").cast(DataType::Int64);
-        let matched = events
-            .filter(t.clone().lt_eq(lit(until)))
-            .select([col("lead_id"), t.alias("t"), mask.alias("mask")])
+        let matched = matched
             .filter(col("mask").neq(lit(0u64).cast(DataType::UInt64)))
             .join(
                 index.lazy(),
