@@ -88,22 +88,26 @@ def run_postgres(data, sql, out):
 
 
 def run_spark(data, sql, out):
+    import glob
+    import shutil
+
     from pyspark.sql import SparkSession
 
     spark = (SparkSession.builder.master("local[2]").appName("leadcal-sql-test")
              .config("spark.sql.session.timeZone", "UTC")
-             .config("spark.sql.shuffle.partitions", "4")
+             .config("spark.driver.memory", "8g")
+             .config("spark.sql.shuffle.partitions", "8")
              .config("spark.ui.enabled", "false")
              .getOrCreate())
     for t in ("leads", "events"):
         spark.read.parquet(f"{data}/{t}.parquet").createOrReplaceTempView(t)
     t0 = time.time()
-    df = spark.sql(sql.rstrip().rstrip(";"))
-    rows = df.toPandas() if False else df.toArrow() if hasattr(df, "toArrow") else None
-    if rows is None:
-        rows = pa.Table.from_pandas(df.toPandas())
-    took = time.time() - t0
-    pq.write_table(rows, out)
+    with tempfile.TemporaryDirectory() as tmp:
+        # Written by Spark itself (no collect to the driver), as one file.
+        spark.sql(sql.rstrip().rstrip(";")).coalesce(1).write.mode("overwrite").parquet(f"{tmp}/r")
+        took = time.time() - t0
+        part = glob.glob(f"{tmp}/r/part-*.parquet")[0]
+        shutil.move(part, out)
     spark.stop()
     return took
 
