@@ -2255,31 +2255,8 @@ fn sql_on_real_engines_equals_leadcal_at_every_snapshot() {
         .code(0);
         let expected = read_parquet(&expected_path);
         for engine in engines.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            let sql = leadcal(&["sql", "--model", m.to_str().unwrap(), "--dialect", engine]);
-            sql.code(0);
-            let sql_path = d.path().join(format!("{engine}-{k}.sql"));
-            std::fs::write(&sql_path, sql.stdout()).unwrap();
             let got_path = d.path().join(format!("{engine}-{k}.parquet"));
-            let run = Command::new(&python)
-                .args([
-                    root().join("tests/sql/run.py").to_str().unwrap(),
-                    "--engine",
-                    engine,
-                    "--data",
-                    w,
-                    "--sql",
-                    sql_path.to_str().unwrap(),
-                    "--out",
-                    got_path.to_str().unwrap(),
-                ])
-                .output()
-                .unwrap();
-            assert!(
-                run.status.success(),
-                "{engine} on {}:\n{}",
-                m.display(),
-                String::from_utf8_lossy(&run.stderr)
-            );
+            run_on_engine(&python, engine, &world, m, &[], &got_path);
             let got = read_parquet(&got_path);
             if let Err(e) = same_table(&expected, &got) {
                 panic!("{engine}, model {}: {e}", m.display());
@@ -2306,37 +2283,14 @@ fn sql_on_real_engines_equals_leadcal_at_every_snapshot() {
     ])
     .code(0);
     for engine in engines.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-        let model = world.join("scoring.toml");
-        let sql = leadcal(&[
-            "sql",
-            "--model",
-            model.to_str().unwrap(),
-            "--dialect",
-            engine,
-            "--with-events",
-        ]);
-        sql.code(0);
-        let sql_path = d.path().join(format!("{engine}-events.sql"));
-        std::fs::write(&sql_path, sql.stdout()).unwrap();
         let features = d.path().join(format!("{engine}-features.parquet"));
-        let run = Command::new(&python)
-            .args([
-                root().join("tests/sql/run.py").to_str().unwrap(),
-                "--engine",
-                engine,
-                "--data",
-                w,
-                "--sql",
-                sql_path.to_str().unwrap(),
-                "--out",
-                features.to_str().unwrap(),
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            run.status.success(),
-            "{engine}:\n{}",
-            String::from_utf8_lossy(&run.stderr)
+        run_on_engine(
+            &python,
+            engine,
+            &world,
+            &world.join("scoring.toml"),
+            &["--with-events"],
+            &features,
         );
         let out = d.path().join(format!("from-{engine}"));
         leadcal(&[
@@ -2399,6 +2353,50 @@ fn sql_on_real_engines_equals_leadcal_at_every_snapshot() {
             "{engine}: calibrate --features equals calibrate on the raw events ({compared} files)"
         );
     }
+}
+
+/// Write the query of `leadcal sql` for `model` (with `extra` options), run it with
+/// tests/sql/run.py on `engine` over the dataset `world`, and leave the result in `out`.
+fn run_on_engine(
+    python: &str,
+    engine: &str,
+    world: &Path,
+    model: &Path,
+    extra: &[&str],
+    out: &Path,
+) {
+    let mut args = vec![
+        "sql",
+        "--model",
+        model.to_str().unwrap(),
+        "--dialect",
+        engine,
+    ];
+    args.extend_from_slice(extra);
+    let sql = leadcal(&args);
+    sql.code(0);
+    let sql_path = out.with_extension("sql");
+    std::fs::write(&sql_path, sql.stdout()).unwrap();
+    let run = Command::new(python)
+        .args([
+            root().join("tests/sql/run.py").to_str().unwrap(),
+            "--engine",
+            engine,
+            "--data",
+            world.to_str().unwrap(),
+            "--sql",
+            sql_path.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{engine} on {}:\n{}",
+        model.display(),
+        String::from_utf8_lossy(&run.stderr)
+    );
 }
 
 /// Equal tables up to row order: same columns in the same order, integers, text and times
