@@ -2352,6 +2352,33 @@ fn sql_on_real_engines_equals_leadcal_at_every_snapshot() {
         eprintln!(
             "{engine}: calibrate --features equals calibrate on the raw events ({compared} files)"
         );
+        // evaluate and segments take the same table.
+        for (cmd, file) in [("evaluate", "metrics.json"), ("segments", "segments.json")] {
+            let (a, b) = (
+                d.path().join(format!("{cmd}-raw-{engine}")),
+                d.path().join(format!("{cmd}-wh-{engine}")),
+            );
+            let base = ["--since", "2023-01", "--data", w];
+            leadcal(&[&[cmd][..], &base, &["--out", a.to_str().unwrap()]].concat()).code(0);
+            leadcal(
+                &[
+                    &[cmd][..],
+                    &base,
+                    &[
+                        "--out",
+                        b.to_str().unwrap(),
+                        "--features",
+                        features.to_str().unwrap(),
+                    ],
+                ]
+                .concat(),
+            )
+            .code(0);
+            assert!(
+                std::fs::read(a.join(file)).unwrap() == std::fs::read(b.join(file)).unwrap(),
+                "{engine}: {cmd} --features: {file} differs from the run on raw events"
+            );
+        }
     }
 }
 
@@ -2476,4 +2503,39 @@ fn same_table(expected: &DataFrame, got: &DataFrame) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[test]
+fn a_warehouse_table_with_a_non_integer_event_time_is_refused_not_dropped() {
+    let d = tempfile::tempdir().unwrap();
+    for f in ["leads.csv", "outcomes.csv"] {
+        std::fs::copy(fixture("good").join(f), d.path().join(f)).unwrap();
+    }
+    let model = root().join("tests/bad-inputs/model-good/scoring.toml");
+    let m = leadcal::scoring::config::ScoringModel::from_file(&model).unwrap();
+    let fp = leadcal::sql::model_fingerprint(&m);
+    std::fs::write(
+        d.path().join("features.csv"),
+        format!(
+            "lead_id,lc_model,last_event_at,lc_t,lc_mask\n101,{fp},1673000000000000,\"[1672995600000000, 1673000000000000]\",\"[1, 1]\"\n102,{fp},1673000000000000,\"[1672995600000000, 2023-01-06]\",\"[1, 1]\"\n"
+        ),
+    )
+    .unwrap();
+    let out = d.path().join("run");
+    for cmd in ["evaluate", "segments", "calibrate"] {
+        leadcal(&[
+            cmd,
+            "--data",
+            d.path().to_str().unwrap(),
+            "--model",
+            model.to_str().unwrap(),
+            "--features",
+            d.path().join("features.csv").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .code(2)
+        .stderr_has("features.csv: column `lc_t`: a list entry that is not an integer in 1 row(s), lead(s) `102`");
+    }
+    assert!(!out.exists());
 }

@@ -144,6 +144,42 @@ pub fn load(path: &Path, fingerprint: &str, int_ids: bool) -> Result<WarehouseTa
             format!("{} row(s) with an empty lead_id", get_u("null_ids")),
         ));
     }
+    // A list entry that is not an integer became null in the cast: name it, never drop it.
+    for c in ["lc_t", "lc_mask"] {
+        let bad = col(c)
+            .list()
+            .len()
+            .neq(col(c).list().eval(col("").drop_nulls()).list().len())
+            .fill_null(false);
+        let rows = lists
+            .clone()
+            .filter(bad)
+            .select([col("lead_id").cast(DataType::String)])
+            .collect()
+            .map_err(|e| err(path, format!("cannot read the table: {e}")))?;
+        if rows.height() > 0 {
+            let first: Vec<String> = rows
+                .column("lead_id")
+                .ok()
+                .and_then(|c| c.str().ok().cloned())
+                .map(|s| {
+                    s.iter()
+                        .take(5)
+                        .flatten()
+                        .map(|v| format!("`{v}`"))
+                        .collect()
+                })
+                .unwrap_or_default();
+            return Err(err(
+                path,
+                format!(
+                    "column `{c}`: a list entry that is not an integer in {} row(s), lead(s) {}",
+                    rows.height(),
+                    first.join(", ")
+                ),
+            ));
+        }
+    }
     if get_u("ragged") > 0 {
         return Err(err(
             path,
