@@ -938,8 +938,7 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
         .clone()
         .lazy()
         .select([col("lead_id"), col("created_at").alias("__created")])
-        .unique(Some(cols(["lead_id"])), UniqueKeepStrategy::Any)
-        .with_column(lit(true).alias("__known"));
+        .unique(Some(cols(["lead_id"])), UniqueKeepStrategy::Any);
     let shared = Shared {
         int_ids,
         known,
@@ -996,7 +995,8 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
 /// What the events and outcomes checks need from the leads.
 struct Shared {
     int_ids: bool,
-    /// Distinct lead ids with a `__known = true` column, for joins that find unknown leads.
+    /// Distinct lead ids with their `__created` time (never null), for joins that find unknown
+    /// leads (null `__created` after a left join) and rows dated before their lead.
     known: LazyFrame,
     lo: i64,
     hi: i64,
@@ -1105,7 +1105,7 @@ fn load_events(
                 .or(tsi.clone().gt(lit(hi)))
                 .fill_null(false)
                 .alias("__oor"),
-            col("__known").is_null().alias("__unknown"),
+            col("__created").is_null().alias("__unknown"),
         ])
         .with_columns([valid.alias("__valid")])
         .with_columns([
@@ -1348,7 +1348,7 @@ fn load_events(
                 [col("lead_id")],
                 JoinArgs::new(JoinType::Left).with_build_side(Some(JoinBuildSide::ForceRight)),
             )
-            .filter(col("__known").is_null().and(col("lead_id").is_not_null()))
+            .filter(col("__created").is_null().and(col("lead_id").is_not_null()))
             .select([col("lead_id").n_unique().alias("n")])
             .collect_with_engine(Engine::Streaming)
             .map_err(read_err(es))?
@@ -1526,7 +1526,7 @@ fn load_outcomes(
     }
     ctx.rows_problem(
         &df,
-        col("__known").is_null().and(col("lead_id").is_not_null()),
+        col("__created").is_null().and(col("lead_id").is_not_null()),
         Severity::Warning,
         "unknown-lead",
         idu,
@@ -1565,7 +1565,7 @@ fn load_outcomes(
         .clone()
         .lazy()
         .filter(
-            col("__known")
+            col("__created")
                 .is_not_null()
                 .and(col("stage").is_not_null())
                 .and(col("reached_at").is_not_null())
@@ -1598,7 +1598,7 @@ fn contradictory_stages(ctx: &mut Ctx, df: &DataFrame, stage_user: &str) -> Resu
         .filter(
             col("lead_id")
                 .is_not_null()
-                .and(col("__known").is_not_null()),
+                .and(col("__created").is_not_null()),
         )
         .group_by([col("lead_id")])
         .agg([

@@ -53,6 +53,15 @@ fn list_expr(name: &str, dtype: &DataType) -> Expr {
     }
 }
 
+/// Whether list column `c` holds an entry the integer cast turned into null.
+fn has_non_integer(c: &str) -> Expr {
+    col(c)
+        .list()
+        .len()
+        .neq(col(c).list().eval(col("").drop_nulls()).list().len())
+        .fill_null(false)
+}
+
 /// Read and check the table for `fingerprint` (see [`crate::sql::model_fingerprint`]);
 /// `int_ids` when the leads table's ids are integers.
 pub fn load(path: &Path, fingerprint: &str, int_ids: bool) -> Result<WarehouseTable> {
@@ -124,6 +133,8 @@ pub fn load(path: &Path, fingerprint: &str, int_ids: bool) -> Result<WarehouseTa
                 .neq(col("lc_mask").list().len())
                 .sum()
                 .alias("ragged"),
+            has_non_integer("lc_t").sum().alias("bad_lc_t"),
+            has_non_integer("lc_mask").sum().alias("bad_lc_mask"),
             col("lc_model").n_unique().alias("models"),
             col("lc_model").first().alias("model"),
             col("last_event_at").max().alias("last"),
@@ -146,39 +157,35 @@ pub fn load(path: &Path, fingerprint: &str, int_ids: bool) -> Result<WarehouseTa
     }
     // A list entry that is not an integer became null in the cast: name it, never drop it.
     for c in ["lc_t", "lc_mask"] {
-        let bad = col(c)
-            .list()
-            .len()
-            .neq(col(c).list().eval(col("").drop_nulls()).list().len())
-            .fill_null(false);
+        if get_u(&format!("bad_{c}")) == 0 {
+            continue;
+        }
         let rows = lists
             .clone()
-            .filter(bad)
+            .filter(has_non_integer(c))
             .select([col("lead_id").cast(DataType::String)])
             .collect()
             .map_err(|e| err(path, format!("cannot read the table: {e}")))?;
-        if rows.height() > 0 {
-            let first: Vec<String> = rows
-                .column("lead_id")
-                .ok()
-                .and_then(|c| c.str().ok().cloned())
-                .map(|s| {
-                    s.iter()
-                        .take(5)
-                        .flatten()
-                        .map(|v| format!("`{v}`"))
-                        .collect()
-                })
-                .unwrap_or_default();
-            return Err(err(
-                path,
-                format!(
-                    "column `{c}`: a list entry that is not an integer in {} row(s), lead(s) {}",
-                    rows.height(),
-                    first.join(", ")
-                ),
-            ));
-        }
+        let first: Vec<String> = rows
+            .column("lead_id")
+            .ok()
+            .and_then(|c| c.str().ok().cloned())
+            .map(|s| {
+                s.iter()
+                    .take(5)
+                    .flatten()
+                    .map(|v| format!("`{v}`"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        return Err(err(
+            path,
+            format!(
+                "column `{c}`: a list entry that is not an integer in {} row(s), lead(s) {}",
+                rows.height(),
+                first.join(", ")
+            ),
+        ));
     }
     if get_u("ragged") > 0 {
         return Err(err(
