@@ -363,11 +363,11 @@ pub fn write(report: &Report, dir: &Path) -> Result<()> {
             let row = [
                 q.to_string(),
                 g.rank.to_string(),
-                g.label(),
-                v(0).0,
-                v(0).1,
-                v(1).0,
-                v(1).1,
+                spreadsheet_text(g.label()),
+                spreadsheet_text(v(0).0),
+                spreadsheet_text(v(0).1),
+                spreadsheet_text(v(1).0),
+                spreadsheet_text(v(1).1),
                 g.leads.to_string(),
                 g.converted.to_string(),
                 format!("{:.6}", g.rate),
@@ -398,6 +398,17 @@ pub fn write(report: &Report, dir: &Path) -> Result<()> {
         .finish(&mut df)
         .map_err(Error::polars("segments.csv"))?;
     crate::output::write_new(&dir.join("segments.csv"), &buf)
+}
+
+/// A text cell from the data, safe to open in a spreadsheet: a value that starts like a
+/// formula (`=`, `+`, `-`, `@`, tab, carriage return) gets a leading `'`, so Excel and
+/// LibreOffice show it instead of evaluating it (CSV injection).
+fn spreadsheet_text(s: String) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s
+    }
 }
 
 fn pct(v: f64) -> String {
@@ -542,4 +553,23 @@ pub fn run(a: Args) -> Result<()> {
     print(&mut out, &report, a.show_redundant).map_err(Error::Stdout)?;
     writeln!(out, "\nwrote {}", dir.display()).map_err(Error::Stdout)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spreadsheet_text;
+
+    #[test]
+    fn values_that_look_like_formulas_are_not_evaluated_by_a_spreadsheet() {
+        for (raw, cell) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+1", "'+1"),
+            ("-2", "'-2"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("Student", "Student"),
+            ("(missing)", "(missing)"),
+        ] {
+            assert_eq!(spreadsheet_text(raw.to_string()), cell);
+        }
+    }
 }
