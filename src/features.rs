@@ -34,7 +34,7 @@ use crate::scoring::config::{Condition, Points, ScoringModel};
 use crate::scoring::explicit::with_explicit_points;
 use crate::scoring::implicit::MatchedEvents;
 
-const DAY: i64 = 86_400_000_000;
+use crate::units::DAY_US;
 
 /// Where a feature comes from; the recommendation maps coefficients back through this.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -101,6 +101,42 @@ pub struct FeatureTable {
     /// The leads' events matched to the live model's rules, up to the data end (`None` without
     /// events or implicit rules). A config with the same rules and other points reuses it.
     pub matched: Option<MatchedEvents>,
+}
+
+impl FeatureTable {
+    /// Whether a hand-over at `at` (row `i`'s first crossing) lies within `horizon_days` of
+    /// the row's snapshot: the one definition of "handed over" that every stage counts.
+    pub fn handed_within(&self, i: usize, at: Option<i64>, horizon_days: i64) -> bool {
+        at.is_some_and(|h| h <= self.snapshot[i] + horizon_days * DAY_US)
+    }
+
+    /// First crossings of each of `thresholds` for `rows` under `model`'s points (same rules
+    /// as the live model), with `explicit` the rows' explicit scores under `model`. Without
+    /// matched events a lead's score is its explicit score from creation on, so it crosses at
+    /// creation or never.
+    pub fn first_crossings(
+        &self,
+        model: &ScoringModel,
+        explicit: &[f64],
+        rows: &[usize],
+        data_end: i64,
+        thresholds: &[f64],
+    ) -> Result<Vec<Vec<Option<i64>>>> {
+        match &self.matched {
+            Some(m) => {
+                m.first_crossings_of(model, rows, explicit, &self.created, data_end, thresholds)
+            }
+            None => Ok(rows
+                .iter()
+                .map(|&i| {
+                    thresholds
+                        .iter()
+                        .map(|g| (explicit[i] >= *g).then_some(self.created[i]))
+                        .collect()
+                })
+                .collect()),
+        }
+    }
 }
 
 /// Build the feature table.
@@ -173,7 +209,7 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
         .collect();
     let snapshot: Vec<i64> = created
         .iter()
-        .map(|c| c + spec.label.snapshot_days * DAY)
+        .map(|c| c + spec.label.snapshot_days * DAY_US)
         .collect();
     let converted_at = i64s(&rows, "converted_at")?;
     let y: Vec<bool> = rows

@@ -57,8 +57,8 @@ pub fn label(
     spec: &LabelSpec,
     data_end: NaiveDateTime,
 ) -> Result<DataFrame> {
-    let day = 86_400_000_000i64;
-    let snap = col("created_at").cast(DataType::Int64) + lit(spec.snapshot_days * day);
+    let snap =
+        col("created_at").cast(DataType::Int64) + lit(spec.snapshot_days * crate::units::DAY_US);
     let mut lf = leads
         .clone()
         .lazy()
@@ -101,7 +101,7 @@ pub fn label(
         },
     );
     let end = timeparse::to_micros(data_end);
-    let horizon_end = col("__snap") + lit(spec.horizon_days * day);
+    let horizon_end = col("__snap") + lit(spec.horizon_days * crate::units::DAY_US);
     let has = col("__n").is_not_null();
     let status = when(
         has.clone()

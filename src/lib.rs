@@ -1,12 +1,16 @@
 //! leadcal: calibrate a B2B lead-scoring points model against what actually converted.
 //!
 //! Pipeline stages, in dependency order (each module's header states its inputs, outputs and
-//! guarantees): [`data`] (load and check the exports) -> [`label`] (snapshots, horizon,
-//! maturity) -> [`scoring`] (the live model replayed) -> [`features`] (as of each snapshot) ->
-//! [`model`] (logistic fit) -> [`evaluate`] -> [`segments`] -> [`recommend`] -> [`report`].
-//! [`demo`] writes a synthetic dataset with a known ground truth. [`sql`] writes the scoring
-//! stage as one SQL query for warehouses and Spark. [`output`] writes results atomically.
-//! [`cmd`] composes the stages into the command-line tool; [`run`] is its entry point.
+//! guarantees; `docs/ARCHITECTURE.md` is the map): [`data`] (load and check the exports) ->
+//! [`label`] (snapshots, horizon, maturity) -> [`scoring`] (the live model replayed) ->
+//! [`features`] (as of each snapshot) -> [`model`] (logistic fit) -> [`evaluate`] ->
+//! [`segments`] -> [`recommend`] -> [`report`]. [`pipeline`] runs them in that order for the
+//! commands in [`cmd`]; [`run`] is the entry point.
+//!
+//! Beside the stages: [`demo`] writes a synthetic dataset with a known ground truth; [`sql`]
+//! writes the scoring stage as one SQL query for warehouses and Spark. Below them all, shared
+//! by every stage: [`error`], [`units`], [`stats`], [`format`], [`timeparse`], [`timing`] and
+//! [`output`] (atomic writes). A module never imports one above it (`tests/it/layering.rs`).
 
 #![forbid(unsafe_code)]
 
@@ -16,22 +20,27 @@ pub mod demo;
 pub mod error;
 pub mod evaluate;
 pub mod features;
+pub mod format;
 pub mod label;
 pub mod model;
 pub mod output;
+pub mod pipeline;
 pub mod recommend;
 pub mod report;
 pub mod scoring;
 pub mod segments;
 pub mod sql;
+pub mod stats;
 pub mod timeparse;
 pub mod timing;
+pub mod units;
 
-pub use error::{Error, Result};
+pub use error::{Error, ExitStatus, Result};
 
 use std::io::Write;
 
-/// Run the command line and return the process exit code: 0 ok, 2 user error, 1 internal error.
+/// Run the command line and return the process exit code: 0 ok, 2 user error, 1 internal error
+/// (130 when interrupted; see [`ExitStatus`]).
 pub fn run() -> i32 {
     output::install_interrupt_handler();
     run_with_args(std::env::args_os())
@@ -55,13 +64,13 @@ where
     };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cmd::dispatch(cli)));
     match outcome {
-        Ok(Ok(())) => 0,
+        Ok(Ok(())) => ExitStatus::Ok.code(),
         Ok(Err(err)) => {
-            let code = err.exit_code();
-            if code != 0 {
+            let status = err.status();
+            if status != ExitStatus::Ok {
                 report_error(&err);
             }
-            code
+            status.code()
         }
         Err(_) => {
             // The panic hook has already printed the panic message.
@@ -69,7 +78,7 @@ where
                 std::io::stderr(),
                 "error: internal error (a bug in leadcal); please report it with the command you ran"
             );
-            1
+            ExitStatus::Internal.code()
         }
     }
 }

@@ -62,6 +62,24 @@ pub enum FitError {
     Solver(String),
 }
 
+impl crate::error::StageError for FitError {
+    fn status(&self) -> crate::error::ExitStatus {
+        match self {
+            FitError::Solver(_) | FitError::Param(_) => crate::error::ExitStatus::Internal,
+            _ => crate::error::ExitStatus::User,
+        }
+    }
+    fn headline(&self) -> Option<&'static str> {
+        Some("cannot fit the model")
+    }
+}
+
+impl From<FitError> for crate::error::Error {
+    fn from(e: FitError) -> Self {
+        crate::error::Error::Stage(Box::new(e))
+    }
+}
+
 /// Hyperparameters of the fit.
 #[derive(Debug, Clone, Serialize)]
 pub struct LogisticParams {

@@ -1,47 +1,78 @@
 //! Writing results: atomically, never over an earlier run, and never half-finished.
 //!
-//! Every file is written to a temporary name and renamed into place ([`write_new`]). A command
-//! that writes a folder builds it under a hidden staging name beside the final one
-//! ([`Staged`]) and renames it when every file is there, so a folder with the final name is
-//! always complete. An interrupted run (Ctrl-C, SIGINT/SIGTERM) removes its staging folders
+//! Every file is written to a temporary file beside its final name, synced, and given that
+//! name only if nothing has taken it meanwhile ([`NewFile`], [`write_new`]). A command that
+//! writes a folder builds it under a hidden staging name beside the final one ([`Staged`]) and
+//! renames it when every file is there, so a folder with the final name is always complete.
+//! An interrupted run (Ctrl-C, SIGINT/SIGTERM) removes its staging folders and temporary files
 //! before it exits ([`install_interrupt_handler`]); a failed one removes them on the way out.
+//!
+//! [`checkpoint`] is the deterministic hook the interrupt tests use instead of sleeps.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use crate::error::{Error, Result};
 
-/// Staging folders of this process that are not committed yet.
+/// Staging folders and temporary files of this process that are not committed yet.
 static STAGING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
-/// On SIGINT or SIGTERM: remove this process's staging folders, say so, and exit with 130.
+/// The environment variable that makes a run stop at a named [`checkpoint`].
+pub const PAUSE_ENV: &str = "LEADCAL_PAUSE_AT";
+
+/// On SIGINT or SIGTERM: remove this process's staging folders and temporary files, say so,
+/// and exit with 130.
 pub fn install_interrupt_handler() {
     // A second installation (tests calling `run` twice) is refused by ctrlc; the first stays.
     let _ = ctrlc::set_handler(|| {
         abandon_all();
         eprintln!("interrupted: nothing was written");
-        std::process::exit(130);
+        std::process::exit(crate::error::ExitStatus::Interrupted.code());
     });
 }
 
+/// A named moment of a run. With `LEADCAL_PAUSE_AT=<name>` the process says
+/// `leadcal: paused at <name>` on stderr and waits there for a signal, so a test interrupts
+/// it at a known moment rather than after a guessed delay. Without it, nothing happens.
+pub fn checkpoint(name: &str) {
+    if std::env::var_os(PAUSE_ENV).is_some_and(|v| v == name) {
+        eprintln!("leadcal: paused at {name}");
+        loop {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
 fn abandon_all() {
-    let dirs = match STAGING.lock() {
+    let paths = match STAGING.lock() {
         Ok(mut v) => std::mem::take(&mut *v),
         Err(p) => std::mem::take(&mut *p.into_inner()),
     };
-    for d in dirs {
+    for d in paths {
         // A file being written while we remove can make one pass fail; try again.
         for _ in 0..5 {
-            if std::fs::remove_dir_all(&d).is_ok() || !d.exists() {
+            let gone = if d.is_dir() {
+                std::fs::remove_dir_all(&d).is_ok()
+            } else {
+                std::fs::remove_file(&d).is_ok()
+            };
+            if gone || !d.exists() {
                 break;
             }
         }
     }
 }
 
-fn forget(dir: &Path) {
+fn remember(path: &Path) {
     if let Ok(mut v) = STAGING.lock() {
-        v.retain(|d| d != dir);
+        v.push(path.to_path_buf());
+    }
+}
+
+fn forget(path: &Path) {
+    if let Ok(mut v) = STAGING.lock() {
+        v.retain(|d| d != path);
     }
 }
 
@@ -114,9 +145,7 @@ impl Staged {
             path: staging.clone(),
             message: format!("cannot create the staging folder: {e}"),
         })?;
-        if let Ok(mut v) = STAGING.lock() {
-            v.push(staging.clone());
-        }
+        remember(&staging);
         Ok(Staged {
             staging,
             target,
@@ -200,20 +229,110 @@ impl Drop for Staged {
     }
 }
 
-/// Write `bytes` to `path` through `path.partial` and a rename; refuses to replace a file.
-pub fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
-    let err = |message: String| Error::Output {
-        path: path.to_path_buf(),
-        message,
-    };
-    if path.exists() {
-        return Err(err(
-            "already exists; leadcal never overwrites an earlier output".into(),
-        ));
+/// A file under construction: a temporary file beside `path` that gets `path`'s name in
+/// [`NewFile::persist`], after an fsync, and only if no file has that name by then. Dropped
+/// without a persist (an error on the way), the temporary file is removed; on Ctrl-C the
+/// interrupt handler removes it.
+pub struct NewFile {
+    tmp: tempfile::NamedTempFile,
+    path: PathBuf,
+}
+
+impl NewFile {
+    /// Start writing `path`; an existing file there is refused at once.
+    pub fn create(path: &Path) -> Result<NewFile> {
+        if path.exists() {
+            return Err(Error::Output {
+                path: path.to_path_buf(),
+                message: "already exists; leadcal never overwrites an earlier output".into(),
+            });
+        }
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+        let prefix = format!(".{name}.");
+        let mut b = tempfile::Builder::new();
+        b.prefix(&prefix).suffix(".partial");
+        // Outputs are ordinary files (the umask applies), not tempfile's owner-only default.
+        #[cfg(unix)]
+        b.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let tmp = b.tempfile_in(dir).map_err(|e| Error::Output {
+            path: path.to_path_buf(),
+            message: format!("cannot create a temporary file beside it: {e}"),
+        })?;
+        remember(tmp.path());
+        Ok(NewFile {
+            tmp,
+            path: path.to_path_buf(),
+        })
     }
-    let tmp = path.with_extension("partial");
-    std::fs::write(&tmp, bytes).map_err(|e| err(e.to_string()))?;
-    std::fs::rename(&tmp, path).map_err(|e| err(e.to_string()))
+
+    /// The file to write into.
+    pub fn file(&mut self) -> &mut std::fs::File {
+        self.tmp.as_file_mut()
+    }
+
+    /// The temporary file's path, for writers that open a path themselves (the chart encoder).
+    pub fn temp_path(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    /// Sync the data and give the file its final name; refuses when that name was taken
+    /// meanwhile (the temporary file is then removed).
+    pub fn persist(self) -> Result<()> {
+        let NewFile { tmp, path } = self;
+        let err = |message: String| Error::Output {
+            path: path.clone(),
+            message,
+        };
+        let tmp_path = tmp.path().to_path_buf();
+        let synced = tmp.as_file().sync_all();
+        let res = synced
+            .map_err(|e| err(format!("cannot write: {e}")))
+            .and_then(|()| {
+                tmp.persist_noclobber(&path).map(|_| ()).map_err(|e| {
+                    if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                        err("appeared while leadcal was writing it; leadcal never overwrites an earlier output".into())
+                    } else {
+                        err(format!("cannot give the file its name: {}", e.error))
+                    }
+                })
+            });
+        forget(&tmp_path);
+        res?;
+        // The new name is durable only once the folder's entry is synced too.
+        #[cfg(unix)]
+        if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty())
+            && let Ok(d) = std::fs::File::open(dir)
+        {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    }
+}
+
+/// Write `bytes` to a new file `path` (see [`NewFile`]); refuses to replace a file.
+pub fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut f = NewFile::create(path)?;
+    f.file().write_all(bytes).map_err(|e| Error::Output {
+        path: path.to_path_buf(),
+        message: format!("cannot write: {e}"),
+    })?;
+    f.persist()
+}
+
+/// Write `value` as pretty-printed JSON with a final newline to a new file `path`.
+pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+    write_new(path, to_json(value)?.as_bytes())
+}
+
+/// `value` as pretty-printed JSON with a final newline: the form of every JSON output.
+pub fn to_json(value: &impl serde::Serialize) -> Result<String> {
+    serde_json::to_string_pretty(value)
+        .map(|s| s + "\n")
+        .map_err(|e| Error::Internal(format!("serialising: {e}")))
 }
 
 #[cfg(test)]
@@ -245,6 +364,44 @@ mod tests {
         assert!(!fin.join("a.txt").exists() && fin.join("b.txt").exists());
         let left: Vec<_> = std::fs::read_dir(d.path()).unwrap().collect();
         assert_eq!(left.len(), 1, "no staging or replaced folder is left");
+    }
+
+    #[test]
+    fn a_new_file_never_replaces_one_and_leaves_no_temporary_file() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("a.json");
+        write_json(&p, &[1, 2]).unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "[\n  1,\n  2\n]\n");
+        assert!(write_new(&p, b"x").is_err());
+        // A file that appears while the new one is written is not replaced either.
+        let q = d.path().join("b.txt");
+        let f = NewFile::create(&q).unwrap();
+        std::fs::write(&q, "theirs").unwrap();
+        assert!(
+            f.persist()
+                .unwrap_err()
+                .to_string()
+                .contains("never overwrites")
+        );
+        assert_eq!(std::fs::read_to_string(&q).unwrap(), "theirs");
+        // Dropped without a persist (an error while writing): nothing is left.
+        drop(NewFile::create(&d.path().join("c.txt")).unwrap());
+        let mut names: Vec<String> = std::fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["a.json", "b.txt"]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&p).unwrap().permissions().mode();
+            assert_ne!(
+                mode & 0o044,
+                0,
+                "readable by others like any file (umask permitting)"
+            );
+        }
     }
 
     #[test]

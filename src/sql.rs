@@ -62,7 +62,7 @@ pub fn model_fingerprint(model: &ScoringModel) -> String {
         .collect()
 }
 
-const DAY_US: i64 = 86_400_000_000;
+use crate::units::DAY_US;
 
 impl Dialect {
     fn quote(self, name: &str) -> String {

@@ -153,7 +153,28 @@ pub fn parse_bound(text: &str) -> Result<NaiveDateTime, String> {
     Err(format!("`{text}`: {expected}"))
 }
 
-/// Microseconds since the Unix epoch, the physical value of [`dtype`].
+/// A date given on the command line (`--since`, `--until`, `--test-from`), checked when the
+/// arguments are parsed: the text as typed (for messages), its first and its last instant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DateArg {
+    pub text: String,
+    /// Its first instant (µs): a year, month or date starts at midnight.
+    pub start: i64,
+    /// Its last instant (µs): a year, month or date covers its whole span.
+    pub end: i64,
+}
+
+impl std::str::FromStr for DateArg {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        Ok(DateArg {
+            text: text.to_string(),
+            start: to_micros(parse_bound(text)?),
+            end: parse_until(text)?,
+        })
+    }
+}
+
 /// The last instant (µs) covered by an `--until` bound: a year, month or date covers its whole
 /// span (`2024-06` ends at 2024-06-30 23:59:59.999999); a date-time is that instant.
 pub fn parse_until(text: &str) -> Result<i64, String> {
@@ -172,6 +193,7 @@ pub fn parse_until(text: &str) -> Result<i64, String> {
         .ok_or_else(|| format!("`{text}` is out of range"))
 }
 
+/// Microseconds since the Unix epoch, the physical value of [`dtype`].
 pub fn to_micros(t: NaiveDateTime) -> i64 {
     t.and_utc().timestamp_micros()
 }

@@ -1,6 +1,15 @@
-//! Arguments several commands share.
+//! Argument groups several commands share, and their checked forms.
+//!
+//! Every value is parsed when the arguments are (a bad one is clap's usage error, naming the
+//! allowed values); [`Inputs::options`] turns the group into the pipeline's checked options.
 
+use std::path::PathBuf;
+
+use crate::evaluate::PeriodKind;
 use crate::label::LabelSpec;
+use crate::pipeline::Options;
+use crate::report::Lang;
+use crate::timeparse::DateArg;
 
 /// How a lead is judged (DATA-CONTRACT.md, time semantics).
 #[derive(Debug, Clone, clap::Args)]
@@ -22,6 +31,98 @@ impl LabelArgs {
             snapshot_days: self.snapshot_days,
             horizon_days: self.horizon_days,
             target_stage: self.target.clone(),
+        }
+    }
+}
+
+/// `--period`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PeriodArg {
+    /// Calendar quarters.
+    #[value(name = "quarter", alias = "q")]
+    Quarter,
+    /// Blocks of 3 months from the first month of --since.
+    #[value(name = "3m")]
+    ThreeMonths,
+    /// Blocks of 6 months from the first month of --since.
+    #[value(name = "6m")]
+    SixMonths,
+}
+
+impl From<PeriodArg> for PeriodKind {
+    fn from(p: PeriodArg) -> Self {
+        match p {
+            PeriodArg::Quarter => PeriodKind::Quarter,
+            PeriodArg::ThreeMonths => PeriodKind::ThreeMonths,
+            PeriodArg::SixMonths => PeriodKind::SixMonths,
+        }
+    }
+}
+
+/// `--lang`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LangArg {
+    En,
+    De,
+}
+
+impl From<LangArg> for Lang {
+    fn from(l: LangArg) -> Self {
+        match l {
+            LangArg::En => Lang::En,
+            LangArg::De => Lang::De,
+        }
+    }
+}
+
+/// Inputs shared by `evaluate`, `segments` and `calibrate`: data, model, window and labels.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Inputs {
+    /// First month (or date) of lead creation to include; default: the first lead.
+    #[arg(long)]
+    pub since: Option<DateArg>,
+    /// Last month (or date) of lead creation, and the end of the data: nothing after it is
+    /// read. Default: the latest timestamp in the data.
+    #[arg(long)]
+    pub until: Option<DateArg>,
+    /// Periods for the per-period table: quarter (calendar), 3m or 6m (from --since).
+    #[arg(long, value_enum, default_value = "quarter")]
+    pub period: PeriodArg,
+    /// Dataset folder or dataset.toml.
+    #[arg(long, default_value = "notebooks-data/demo")]
+    pub data: PathBuf,
+    /// Live scoring model; default: scoring.toml in the dataset folder.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    #[command(flatten)]
+    pub label: LabelArgs,
+    /// First creation month (or date) of the test period; default: the last two calendar
+    /// quarters that hold mature leads.
+    #[arg(long)]
+    pub test_from: Option<DateArg>,
+    /// Fewest converters the training period must hold.
+    #[arg(long, default_value_t = 30)]
+    pub min_converters: usize,
+    /// Read the behaviour from this per-lead table made in a warehouse or Spark by
+    /// `leadcal sql --with-events` (.parquet or .csv) instead of the dataset's events; the
+    /// leads and outcomes still come from --data. Results equal a run on the raw events.
+    #[arg(long)]
+    pub features: Option<PathBuf>,
+}
+
+impl Inputs {
+    /// The pipeline's options.
+    pub fn options(&self) -> Options {
+        Options {
+            data: self.data.clone(),
+            model: self.model.clone(),
+            features: self.features.clone(),
+            since: self.since.clone(),
+            until: self.until.clone(),
+            test_from: self.test_from.clone(),
+            period: self.period.into(),
+            label: self.label.spec(),
+            min_converters: self.min_converters,
         }
     }
 }

@@ -3,9 +3,9 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::data::problem::thousands;
 use crate::demo::{self, DemoFormat, DemoParams};
 use crate::error::{Error, Result};
+use crate::format::thousands;
 
 /// Write a seeded synthetic B2B dataset with a known ground truth.
 ///

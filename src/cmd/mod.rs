@@ -44,6 +44,15 @@ pub enum Command {
     Sql(sql::Args),
 }
 
+/// The name of every subcommand, as clap knows them.
+pub fn subcommand_names() -> Vec<String> {
+    use clap::CommandFactory;
+    Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect()
+}
+
 /// Run the chosen command.
 pub fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {

@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use crate::cmd::common::LangArg;
 use crate::error::{Error, Result};
 use crate::report::{self, Data, Lang};
 
@@ -21,15 +22,15 @@ pub struct Args {
     /// A run folder written by `leadcal calibrate`.
     pub run_dir: PathBuf,
     /// Language of the report and its charts: en or de (numbers and dates follow it).
-    #[arg(long, default_value = "en", value_parser = ["en", "de"])]
-    pub lang: String,
+    #[arg(long, value_enum, default_value = "en")]
+    pub lang: LangArg,
     /// Output folder (must not exist); default RUN_DIR/report-<lang>.
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let lang = Lang::parse(&a.lang).unwrap_or(Lang::En);
+    let lang = Lang::from(a.lang);
     if !a.run_dir.is_dir() {
         return Err(Error::Input {
             path: a.run_dir.clone(),

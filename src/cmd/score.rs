@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
-use crate::data::problem::thousands;
 use crate::data::{self, LoadOptions};
 use crate::error::{Error, Result};
+use crate::format::thousands;
 use crate::scoring::config::ScoringModel;
 use crate::scoring::score::score_as_of;
 use crate::timeparse;
@@ -49,18 +49,12 @@ pub struct Args {
     pub out: Option<PathBuf>,
 }
 
-pub fn default_model(data: &Path) -> PathBuf {
-    let dir = if data.is_dir() {
-        data
-    } else {
-        data.parent().unwrap_or(Path::new("."))
-    };
-    dir.join("scoring.toml")
-}
-
 pub fn run(a: Args) -> Result<()> {
     let _t = crate::timing::Stage::start("score command");
-    let model_path = a.model.clone().unwrap_or_else(|| default_model(&a.data));
+    let model_path = a
+        .model
+        .clone()
+        .unwrap_or_else(|| crate::data::spec::default_model(&a.data));
     let model = ScoringModel::from_file(&model_path)?;
     let outputs = a.out.as_ref().map(|o| output_paths(o)).transpose()?;
     let ds = data::load(&a.data, &LoadOptions::default())?.require_valid()?;
@@ -135,15 +129,15 @@ fn output_paths(out: &Path) -> Result<(PathBuf, PathBuf)> {
     Ok((out.to_path_buf(), accounts))
 }
 
-/// Write a table atomically (temporary file, then rename).
+/// Write a table atomically (see [`crate::output::NewFile`]).
 fn write_table(df: &DataFrame, path: &Path) -> Result<()> {
     let has_ids = df.column("lead_id").is_ok();
-    let tmp = path.with_extension("partial");
     let err = |e: String| Error::Output {
         path: path.to_path_buf(),
         message: e,
     };
-    let file = std::fs::File::create(&tmp).map_err(|e| err(e.to_string()))?;
+    let mut out = crate::output::NewFile::create(path)?;
+    let file = out.file();
     let mut df = df.clone();
     let res = if path
         .extension()
@@ -165,7 +159,8 @@ fn write_table(df: &DataFrame, path: &Path) -> Result<()> {
             .map(|_| ())
     };
     res.map_err(|e| err(e.to_string()))?;
-    std::fs::rename(&tmp, path).map_err(|e| err(e.to_string()))
+    crate::output::checkpoint("score: table written");
+    out.persist()
 }
 
 fn summary(

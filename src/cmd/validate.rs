@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::data::problem::{Severity, thousands};
+use crate::data::problem::Severity;
 use crate::data::{self, LoadOptions};
 use crate::error::{Error, Result};
+use crate::format::thousands;
 use crate::label::{self, LabelSpec, LabelSummary};
 use crate::scoring::config::ScoringModel;
 use crate::timeparse;

@@ -6,13 +6,26 @@
 //! Guarantees: every row that is left out is counted in a [`problem::Problem`]; timestamps are
 //! naive microsecond datetimes; `lead_id` has one type across tables (Int64 when every lead id
 //! is an integer, else String).
+//!
+//! One file per job: [`spec`] (the mapping), [`sniff`] (a CSV's delimiter and header),
+//! [`scan`] (opening a table, polars' errors in words), [`leads`], [`events`], [`outcomes`],
+//! [`attributes`] (typing and value checks), [`personal`] (personal-data columns),
+//! [`warehouse`] (a per-lead table made by `leadcal sql`), and [`dataset`] (the result and
+//! the order the tables are read in).
 
-pub mod load;
+pub mod attributes;
+pub mod dataset;
+pub mod events;
+pub mod leads;
+pub mod outcomes;
+pub mod personal;
 pub mod problem;
+pub mod scan;
 pub mod sniff;
 pub mod spec;
 pub mod warehouse;
 
-pub use load::{
+pub use dataset::{
     Attribute, AttributeKind, Count, Dataset, LoadOptions, LoadReport, TableReport, load,
 };
+pub use personal::is_personal;

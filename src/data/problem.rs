@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use crate::format::thousands;
+
 /// Errors make the dataset unusable until fixed; warnings are counted rows that later stages
 /// leave out (and every report repeats them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -61,17 +63,33 @@ pub fn list_examples(examples: &[String], total: u64) -> String {
     s
 }
 
-/// `1234567` -> `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
+/// The dataset was read but breaks the data contract; every problem is listed.
+#[derive(Debug, Clone)]
+pub struct Invalid(pub Vec<Problem>);
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let errors: Vec<&Problem> = self.0.iter().filter(|p| p.is_error()).collect();
+        write!(f, "the dataset has {} error(s):", errors.len())?;
+        for p in errors {
+            write!(f, "\n  - {}", p.message)?;
         }
-        out.push(c);
+        Ok(())
     }
-    out
+}
+
+impl std::error::Error for Invalid {}
+
+impl crate::error::StageError for Invalid {
+    fn status(&self) -> crate::error::ExitStatus {
+        crate::error::ExitStatus::User
+    }
+}
+
+impl From<Invalid> for crate::error::Error {
+    fn from(e: Invalid) -> Self {
+        crate::error::Error::Stage(Box::new(e))
+    }
 }
 
 #[cfg(test)]

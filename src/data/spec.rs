@@ -438,6 +438,16 @@ fn from_toml(toml_path: &Path) -> Result<DatasetSpec> {
     })
 }
 
+/// The live model a dataset folder holds: `scoring.toml` beside its tables.
+pub fn default_model(data: &Path) -> PathBuf {
+    let dir = if data.is_dir() {
+        data
+    } else {
+        data.parent().unwrap_or(Path::new("."))
+    };
+    dir.join("scoring.toml")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

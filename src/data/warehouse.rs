@@ -62,7 +62,7 @@ fn has_non_integer(c: &str) -> Expr {
         .fill_null(false)
 }
 
-/// Read and check the table for `fingerprint` (see [`crate::sql::model_fingerprint`]);
+/// Read and check the table for `fingerprint` (what `leadcal sql` writes in its `lc_model` column);
 /// `int_ids` when the leads table's ids are integers.
 pub fn load(path: &Path, fingerprint: &str, int_ids: bool) -> Result<WarehouseTable> {
     let ext = path

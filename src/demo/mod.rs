@@ -45,7 +45,7 @@ pub struct DemoSummary {
     pub files: Vec<PathBuf>,
 }
 
-const DAY: i64 = 86_400_000_000;
+use crate::units::DAY_US as DAY;
 const CHUNK: u64 = 20_000;
 
 fn micros(y: i32, m: u32, d: u32) -> i64 {
@@ -449,11 +449,13 @@ pub fn generate(dir: &Path, p: &DemoParams) -> Result<DemoSummary> {
             message: e.to_string(),
         }
     };
-    // Write to temporary names and rename at the end, so a failed run leaves no partial table.
-    let tmp: Vec<PathBuf> = names
+    // Write to temporary files that get their names at the end, so a failed run leaves no
+    // partial table.
+    let mut files = names
         .iter()
-        .map(|n| n.with_extension(format!("{ext}.partial")))
-        .collect();
+        .map(|n| crate::output::NewFile::create(n))
+        .collect::<Result<Vec<_>>>()?;
+    let tmp: Vec<PathBuf> = names.to_vec();
     let mut sinks = Vec::new();
     let mut first_frames = None;
     let n_chunks = p.leads.div_ceil(CHUNK);
@@ -473,7 +475,7 @@ pub fn generate(dir: &Path, p: &DemoParams) -> Result<DemoSummary> {
             let mut f = f.map_err(Error::polars("building demo frames"))?;
             if first_frames.is_none() {
                 for (k, df) in f.iter().enumerate() {
-                    let file = File::create(&tmp[k]).map_err(|e| Error::Output {
+                    let file = files[k].file().try_clone().map_err(|e| Error::Output {
                         path: tmp[k].clone(),
                         message: e.to_string(),
                     })?;
@@ -501,15 +503,11 @@ pub fn generate(dir: &Path, p: &DemoParams) -> Result<DemoSummary> {
     }
     for (k, s) in sinks.into_iter().enumerate() {
         s.finish().map_err(out_err(&tmp[k]))?;
-        std::fs::rename(&tmp[k], &names[k]).map_err(|e| Error::Output {
-            path: names[k].clone(),
-            message: e.to_string(),
-        })?;
     }
-    std::fs::write(&model, LIVE_MODEL).map_err(|e| Error::Output {
-        path: model.clone(),
-        message: e.to_string(),
-    })?;
+    for f in files {
+        f.persist()?;
+    }
+    crate::output::write_new(&model, LIVE_MODEL.as_bytes())?;
     summary.files = names.into_iter().chain(std::iter::once(model)).collect();
     Ok(summary)
 }

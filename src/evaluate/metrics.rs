@@ -9,8 +9,6 @@
 //! Weighted variants take one non-negative weight per row; the bootstrap uses them with
 //! multinomial counts, so that a resample costs one pass over rows sorted once.
 
-use statrs::distribution::{ContinuousCDF, Normal};
-
 /// Rows sorted by descending score (stable: ties keep input order).
 pub fn order_desc(scores: &[f64]) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..scores.len()).collect();
@@ -215,34 +213,6 @@ pub fn ks(y: &[bool], scores: &[f64], order: &[usize]) -> Option<f64> {
     Some(best)
 }
 
-/// The two-sided standard-normal quantile for a 95% interval.
-pub fn z95() -> f64 {
-    Normal::standard().inverse_cdf(0.975)
-}
-
-/// Wilson score interval for `k` successes out of `n` at 95%.
-pub fn wilson(k: u64, n: u64) -> Option<(f64, f64)> {
-    if n == 0 {
-        return None;
-    }
-    let (n, p, z) = (n as f64, k as f64 / n as f64, z95());
-    let z2 = z * z;
-    let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
-    let half = z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / (1.0 + z2 / n);
-    // At k = 0 (k = n) the bound is exactly 0 (1); the formula leaves a rounding residue.
-    let low = if k == 0 {
-        0.0
-    } else {
-        (centre - half).max(0.0)
-    };
-    let high = if k as f64 == n {
-        1.0
-    } else {
-        (centre + half).min(1.0)
-    };
-    Some((low, high))
-}
-
 /// Smallest share used for an empty bin in [`psi`], so that the logarithm stays finite.
 pub const PSI_FLOOR: f64 = 1e-4;
 
@@ -302,7 +272,7 @@ mod tests {
         assert_eq!(ks(&y, &s, &o), None);
         assert_eq!(average_precision(&[false], &[0.1], &[0], None), None);
         assert_eq!(brier(&[], &[]), None);
-        assert_eq!(wilson(0, 0), None);
+        assert_eq!(crate::stats::wilson(0, 0), None);
         assert_eq!(psi(&[0, 0], &[1, 1]), None);
     }
 

@@ -2,13 +2,16 @@
 //!
 //! Input: a [`FeatureTable`] (evaluable leads in creation order), the fitted model's
 //! probabilities for its rows, the live model's thresholds and bands, and the test-period start.
-//! Output: [`Evaluation`], a serialisable result (written as `metrics.json`, schema in
+//! Output: [`Metrics`], a serialisable result (written as `metrics.json`, schema in
 //! `docs/metrics.md`); the text summary only formats numbers computed here.
 //! Guarantees: test-set figures use only leads created at or after the test start, which the
 //! model never saw; bootstrap intervals are seeded and therefore reproducible; undefined
 //! figures (one class in a period, no hand-overs) are `null`, never NaN.
 
 pub mod metrics;
+pub mod summary;
+
+pub use summary::Metrics;
 
 use chrono::{Datelike, NaiveDate};
 use rand::SeedableRng;
@@ -22,9 +25,7 @@ use crate::scoring::config::ScoringModel;
 use crate::timeparse;
 use metrics as m;
 
-const DAY: f64 = 86_400_000_000.0;
-/// Average month length in days (365.25 / 12).
-const MONTH_DAYS: f64 = 30.4375;
+use crate::units::DAY_US_F;
 
 /// How leads are grouped into periods by `created_at`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -39,12 +40,12 @@ pub enum PeriodKind {
 }
 
 impl PeriodKind {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "quarter" | "q" => Some(PeriodKind::Quarter),
-            "3m" => Some(PeriodKind::ThreeMonths),
-            "6m" => Some(PeriodKind::SixMonths),
-            _ => None,
+    /// The name the command line uses (`--period`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            PeriodKind::Quarter => "quarter",
+            PeriodKind::ThreeMonths => "3m",
+            PeriodKind::SixMonths => "6m",
         }
     }
 
@@ -90,6 +91,11 @@ pub struct Estimate {
 }
 
 impl Estimate {
+    /// `value [low, high]` with each number written by `f` (see [`crate::format`]).
+    pub fn show(&self, f: impl Fn(Option<f64>) -> String) -> String {
+        crate::format::with_interval(self.value, self.low, self.high, f)
+    }
+
     fn point(value: Option<f64>) -> Self {
         Estimate {
             value,
@@ -223,7 +229,7 @@ impl Default for Bootstrap {
     }
 }
 
-/// Evaluate rows `rows` (indices into the table).
+/// Evaluate rows `rows` (indices into the table); `draws` are [`bootstrap_weights`] for them.
 pub fn evaluate_set(
     t: &FeatureTable,
     prob: &[f64],
@@ -231,7 +237,7 @@ pub fn evaluate_set(
     model: &ScoringModel,
     horizon_days: i64,
     months: f64,
-    boot: Bootstrap,
+    draws: &[Vec<f64>],
 ) -> SetMetrics {
     let y: Vec<bool> = rows.iter().map(|&i| t.y[i]).collect();
     let live: Vec<f64> = rows.iter().map(|&i| t.live_score[i]).collect();
@@ -240,7 +246,6 @@ pub fn evaluate_set(
     let n = y.len() as u64;
     let order_live = m::order_desc(&live);
     let order_model = m::order_desc(&p);
-    let draws = bootstrap_weights(y.len(), boot);
     let auc_ci = |s: &[f64], o: &[usize]| -> Estimate {
         let value = m::roc_auc(&y, s, o, None);
         let reps: Vec<f64> = draws
@@ -258,7 +263,7 @@ pub fn evaluate_set(
     };
     let thresholds = [("mql", model.mql), ("sql", model.sql)]
         .iter()
-        .map(|(stage, thr)| threshold_metrics(t, rows, stage, *thr, horizon_days, months, &draws))
+        .map(|(stage, thr)| threshold_metrics(t, rows, stage, *thr, horizon_days, months, draws))
         .collect();
     // Equal volume at the snapshot.
     let k = live.iter().filter(|&&s| s >= model.sql).count();
@@ -312,7 +317,7 @@ fn calibration_row(
 ) -> CalibrationRow {
     let n = members.len() as u64;
     let k = members.iter().filter(|&&i| y[i]).count() as u64;
-    let ci = m::wilson(k, n);
+    let ci = crate::stats::wilson(k, n);
     CalibrationRow {
         group: name.to_string(),
         leads: n,
@@ -418,10 +423,9 @@ pub fn handover_metrics(
     months: f64,
     draws: &[Vec<f64>],
 ) -> ThresholdMetrics {
-    let horizon = horizon_days * DAY as i64;
     let handed: Vec<bool> = rows
         .iter()
-        .map(|&i| at(i).is_some_and(|h| h <= t.snapshot[i] + horizon))
+        .map(|&i| t.handed_within(i, at(i), horizon_days))
         .collect();
     let caught: Vec<bool> = rows
         .iter()
@@ -448,7 +452,7 @@ pub fn handover_metrics(
         .iter()
         .zip(&caught)
         .filter(|(_, c)| **c)
-        .filter_map(|(&i, _)| Some((t.converted_at[i]? - at(i)?) as f64 / DAY))
+        .filter_map(|(&i, _)| Some((t.converted_at[i]? - at(i)?) as f64 / DAY_US_F))
         .collect();
     days.sort_by(f64::total_cmp);
     let median = (!days.is_empty()).then(|| {
@@ -553,7 +557,4 @@ pub fn periods(
     out
 }
 
-/// Months between two times (µs), at the average month length.
-pub fn months_between(from: i64, to: i64) -> f64 {
-    ((to - from) as f64 / DAY / MONTH_DAYS).max(0.0)
-}
+pub use crate::units::months_between;

@@ -47,20 +47,14 @@ type Drawn = std::result::Result<(), String>;
 /// Draw one chart into `path` (through a temporary file); an existing file is never replaced.
 fn draw(path: &Path, f: impl FnOnce(&Area) -> Drawn) -> Result<()> {
     register_font();
-    if path.exists() {
-        return Err(Error::Output {
-            path: path.to_path_buf(),
-            message: "exists; leadcal never overwrites an earlier run".into(),
-        });
-    }
-    let tmp = path.with_extension("partial.png");
+    let file = crate::output::NewFile::create(path)?;
     {
-        let root = BitMapBackend::new(&tmp, (W, H)).into_drawing_area();
+        let root = BitMapBackend::new(file.temp_path(), (W, H)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| err(path)(e.to_string()))?;
         f(&root).map_err(err(path))?;
         root.present().map_err(|e| err(path)(e.to_string()))?;
     }
-    std::fs::rename(&tmp, path).map_err(|e| err(path)(e.to_string()))
+    file.persist()
 }
 
 fn title() -> TextStyle<'static> {

@@ -11,9 +11,11 @@
 //! in the HTML. Only aggregates are in [`Data`]: no lead ids, account ids, e-mails or names, and
 //! no group under the minimum group size.
 
+pub mod changes;
 pub mod charts;
 pub mod html;
 pub mod lang;
+pub mod text;
 
 use std::path::{Path, PathBuf};
 
@@ -328,9 +330,7 @@ pub struct Provenance {
 
 impl Data {
     pub fn to_json(&self) -> Result<String> {
-        serde_json::to_string_pretty(self)
-            .map(|s| s + "\n")
-            .map_err(|e| Error::Internal(format!("serialising the report data: {e}")))
+        crate::output::to_json(self)
     }
 
     /// Read `report-data.json` from a run folder.

@@ -18,6 +18,18 @@ pub struct ModelError {
     pub message: String,
 }
 
+impl crate::error::StageError for ModelError {
+    fn status(&self) -> crate::error::ExitStatus {
+        crate::error::ExitStatus::User
+    }
+}
+
+impl From<ModelError> for crate::error::Error {
+    fn from(e: ModelError) -> Self {
+        crate::error::Error::Stage(Box::new(e))
+    }
+}
+
 // ---- raw -------------------------------------------------------------------------------
 
 #[derive(Debug, Deserialize)]

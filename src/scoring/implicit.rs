@@ -20,7 +20,7 @@ use rayon::prelude::*;
 use super::config::{Decay, ImplicitRule, Points, ScoringModel};
 use crate::error::{Error, Result};
 
-const DAY: f64 = 86_400_000_000.0;
+use crate::units::DAY_US_F as DAY;
 
 /// Events matched to rules, sorted by lead and time.
 pub struct MatchedEvents {
@@ -56,7 +56,7 @@ pub fn rule_predicate(model: &ScoringModel, rule: &ImplicitRule, schema: &Schema
             continue;
         }
         if schema.get(column).is_none() {
-            return Err(Error::Model(crate::scoring::config::ModelError {
+            return Err(Error::from(crate::scoring::config::ModelError {
                 path: model.path.clone(),
                 line: rule.line,
                 key: column.to_string(),

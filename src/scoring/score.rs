@@ -243,11 +243,11 @@ pub fn score_at_snapshot(
     model: &ScoringModel,
     snapshot_days: i64,
 ) -> Result<DataFrame> {
-    let day = 86_400_000_000i64;
     let mut keep = vec![
         col("lead_id"),
         col("created_at"),
-        (col("created_at").cast(DataType::Int64) + lit(snapshot_days * day)).alias("__snap"),
+        (col("created_at").cast(DataType::Int64) + lit(snapshot_days * crate::units::DAY_US))
+            .alias("__snap"),
         col("explicit_score"),
     ];
     keep.extend(model.explicit.iter().map(|r| col(points_column(&r.name))));

@@ -1,6 +1,6 @@
 //! Fuzzing the two parsers of user files: the scoring-model TOML and the dataset loader.
 //!
-//! Each target starts from the seed corpus under `tests/fuzz/corpus/` and applies random
+//! Each target starts from the seed corpus under `tests/cli/fuzz/corpus/` and applies random
 //! mutations (bytes, tokens from a dictionary of troublesome values, whole lines), then runs
 //! the parser and, when it accepts the input, the stages behind it. An input passes when the
 //! code returns `Ok` or `Err`; a panic fails the test, and proptest shrinks it to a minimal
@@ -25,7 +25,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 
 fn corpus() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz/corpus")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/cli/fuzz/corpus")
 }
 
 /// One change to a file's bytes. Positions are taken modulo the current length.

@@ -1,0 +1,173 @@
+//! Attribute typing and checks: which type each profile column of the leads has, and which of
+//! its values are unusable.
+//!
+//! Input: the leads frame (text columns as read). Output: each attribute's [`AttributeKind`]
+//! and cast expression; NaN, infinities and negative sizes made missing with a warning.
+//! Guarantees: a column is numeric only when every non-empty value parses; nothing is dropped.
+
+use polars::prelude::*;
+
+use super::dataset::AttributeKind;
+use super::problem::Severity;
+use super::scan::Ctx;
+use crate::error::{Error, Result};
+use crate::format::thousands;
+
+/// Values longer than this (characters) in a text attribute are reported.
+const LONG_VALUE: u32 = 1_000;
+
+/// Whether a numeric attribute counts something that cannot be negative (a company's size).
+fn is_size(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.ends_with("size") || n.contains("employees") || n.contains("headcount")
+}
+
+/// Warn about attribute values that are present but unusable, and make them missing: NaN and
+/// infinities in numeric columns, negative sizes. Also warn about columns with no value at all
+/// and about very long texts (kept). `leads` still carries the row index.
+pub(super) fn check_attributes(
+    ctx: &mut Ctx,
+    leads: DataFrame,
+    attributes: &[(String, AttributeKind)],
+) -> Result<DataFrame> {
+    let mut fixes = Vec::new();
+    for (name, kind) in attributes {
+        let c = col(name.as_str());
+        let column = leads.column(name).map_err(Error::polars("attribute"))?;
+        if column.null_count() == column.len() {
+            ctx.push(
+                Severity::Warning,
+                "empty-column",
+                Some(name),
+                leads.height() as u64,
+                vec![],
+                format!("column `{name}` is empty in every row; it carries no information"),
+            );
+            continue;
+        }
+        let mut bad: Option<Expr> = None;
+        if *kind == AttributeKind::Float {
+            let m = c.clone().is_not_null().and(c.clone().is_finite().not());
+            ctx.rows_problem(
+                &leads,
+                m.clone(),
+                Severity::Warning,
+                "non-finite-number",
+                name,
+                Some(name),
+                "NaN or infinite value, treated as missing",
+            )?;
+            bad = Some(m);
+        }
+        if matches!(kind, AttributeKind::Float | AttributeKind::Integer) && is_size(name) {
+            let m = c.clone().lt(lit(0)).fill_null(false);
+            ctx.rows_problem(
+                &leads,
+                m.clone(),
+                Severity::Warning,
+                "negative-size",
+                name,
+                Some(name),
+                "negative size, treated as missing",
+            )?;
+            bad = Some(match bad {
+                Some(b) => b.or(m),
+                None => m,
+            });
+        }
+        if *kind == AttributeKind::Text {
+            ctx.rows_problem(
+                &leads,
+                c.clone()
+                    .str()
+                    .len_chars()
+                    .gt(lit(LONG_VALUE))
+                    .fill_null(false),
+                Severity::Warning,
+                "long-value",
+                name,
+                Some(name),
+                &format!(
+                    "value longer than {} characters (kept; tables and charts show its start)",
+                    thousands(LONG_VALUE as u64)
+                ),
+            )?;
+        }
+        if let Some(b) = bad {
+            fixes.push(
+                when(b)
+                    .then(lit(NULL).cast(column.dtype().clone()))
+                    .otherwise(c)
+                    .alias(name.as_str()),
+            );
+        }
+    }
+    if fixes.is_empty() {
+        return Ok(leads);
+    }
+    leads
+        .lazy()
+        .with_columns(fixes)
+        .collect()
+        .map_err(Error::polars("clearing unusable attribute values"))
+}
+
+/// Decide an attribute's type: text columns whose values all parse as integers, floats or
+/// booleans become that type. `NA` and other words keep a column textual.
+pub(super) fn infer_attribute(
+    name: &str,
+    dtype: &DataType,
+    df: &DataFrame,
+) -> Result<(AttributeKind, Expr)> {
+    let c = col(name);
+    match dtype {
+        DataType::Boolean => return Ok((AttributeKind::Bool, c)),
+        d if d.is_integer() => return Ok((AttributeKind::Integer, c.cast(DataType::Int64))),
+        d if d.is_float() => return Ok((AttributeKind::Float, c.cast(DataType::Float64))),
+        DataType::String => {}
+        _ => return Ok((AttributeKind::Text, c.cast(DataType::String))),
+    }
+    let t = c.clone().str().strip_chars(lit(NULL));
+    let lower = t.clone().str().to_lowercase();
+    let is_bool = lower
+        .clone()
+        .eq(lit("true"))
+        .or(lower.clone().eq(lit("false")));
+    let stats = df
+        .clone()
+        .lazy()
+        .select([
+            t.clone().is_not_null().sum().alias("nn"),
+            t.clone()
+                .cast(DataType::Int64)
+                .is_not_null()
+                .sum()
+                .alias("int"),
+            t.clone()
+                .cast(DataType::Float64)
+                .is_not_null()
+                .sum()
+                .alias("float"),
+            is_bool.clone().fill_null(false).sum().alias("bool"),
+        ])
+        .collect()
+        .map_err(Error::polars("inferring attribute types"))?;
+    let get = |k: &str| {
+        stats
+            .column(k)
+            .ok()
+            .and_then(|s| s.get(0).ok())
+            .and_then(|v| v.extract::<u64>())
+            .unwrap_or(0)
+    };
+    let nn = get("nn");
+    Ok(if nn > 0 && get("int") == nn {
+        (AttributeKind::Integer, t.cast(DataType::Int64))
+    } else if nn > 0 && get("float") == nn {
+        (AttributeKind::Float, t.cast(DataType::Float64))
+    } else if nn > 0 && get("bool") == nn {
+        (AttributeKind::Bool, lower.eq(lit("true")))
+    } else {
+        (AttributeKind::Text, t)
+    })
+}

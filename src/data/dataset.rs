@@ -1,0 +1,252 @@
+//! The loaded dataset and its report, and [`load`], which reads the three tables in order:
+//! the leads first ([`super::leads`]), then the events and outcomes checked against them.
+
+use std::path::Path;
+
+use chrono::NaiveDateTime;
+use polars::prelude::*;
+use serde::Serialize;
+
+use super::problem::{Invalid, Problem};
+use super::scan::{Bounds, Shared, counts, scan, time_expr};
+use super::spec::{self, DatasetSpec, Table};
+use crate::error::{Error, Result};
+use crate::format::thousands;
+use crate::timeparse;
+
+/// Bounds outside which a timestamp is taken to be an export error.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    pub earliest: NaiveDateTime,
+    pub now: NaiveDateTime,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            earliest: timeparse::parse_bound("1990-01-01").expect("valid"),
+            now: chrono::Utc::now().naive_utc(),
+        }
+    }
+}
+
+/// Type of a lead attribute, inferred from its values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AttributeKind {
+    Text,
+    Integer,
+    Float,
+    Bool,
+}
+
+/// A profile attribute of the leads table.
+#[derive(Debug, Clone, Serialize)]
+pub struct Attribute {
+    pub name: String,
+    pub kind: AttributeKind,
+    pub non_null: u64,
+    pub distinct: u64,
+}
+
+/// A value and how often it occurs.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Count {
+    pub value: String,
+    pub count: u64,
+}
+
+/// Rows read and used per table.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableReport {
+    pub table: Table,
+    pub file: String,
+    pub format: &'static str,
+    pub rows: u64,
+    pub rows_used: u64,
+    pub first: Option<String>,
+    pub last: Option<String>,
+}
+
+/// What loading found.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct LoadReport {
+    pub tables: Vec<TableReport>,
+    pub event_types: Vec<Count>,
+    pub stages: Vec<Count>,
+    pub problems: Vec<Problem>,
+}
+
+impl LoadReport {
+    pub fn has_errors(&self) -> bool {
+        self.problems.iter().any(Problem::is_error)
+    }
+
+    /// Why no lead can convert when the outcomes hold rows but none of them has the `target`
+    /// stage (a CRM's own stage names, or a misspelt `--target`); `None` otherwise.
+    pub fn missing_target(&self, target: &str) -> Option<String> {
+        if self.stages.is_empty() || self.stages.iter().any(|c| c.value == target) {
+            return None;
+        }
+        let seen: Vec<String> = self
+            .stages
+            .iter()
+            .take(12)
+            .map(|c| format!("`{}` ({})", c.value, thousands(c.count)))
+            .collect();
+        Some(format!(
+            "no outcome has the target stage `{target}`, so no lead can count as converted; the stages are {}. Name the stage that means a sale with --target",
+            seen.join(", ")
+        ))
+    }
+}
+
+/// A loaded dataset. Leads and outcomes are checked frames; events are a lazy scan.
+pub struct Dataset {
+    pub spec: DatasetSpec,
+    /// `lead_id`, `created_at`, optional `account_id`, then the attributes.
+    pub leads: DataFrame,
+    /// `lead_id`, `stage`, `reached_at` (null only for an outcome column without dates),
+    /// optional `amount`; only rows of known leads with valid timestamps.
+    pub outcomes: Option<DataFrame>,
+    events: Option<LazyFrame>,
+    /// Events matched in a warehouse, in place of `events` (`--features`).
+    pub warehouse: Option<super::warehouse::WarehouseTable>,
+    pub attributes: Vec<Attribute>,
+    /// Latest valid timestamp in any table.
+    pub data_end: Option<NaiveDateTime>,
+    pub report: LoadReport,
+}
+
+impl Dataset {
+    /// Read the behaviour from a warehouse table (`leadcal sql --with-events`) instead of the
+    /// events table: the raw events, if the dataset has them, are not used.
+    pub fn with_warehouse(mut self, path: &Path, fingerprint: &str) -> Result<Self> {
+        let int_ids = self
+            .leads
+            .column("lead_id")
+            .is_ok_and(|c| c.dtype().is_integer());
+        let w = super::warehouse::load(path, fingerprint, int_ids)?;
+        self.events = None;
+        let end = w.last_event.and_then(timeparse::from_micros);
+        self.data_end = match (self.data_end, end) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        self.report.tables.retain(|t| t.table != Table::Events);
+        self.report.tables.push(TableReport {
+            table: Table::Events,
+            file: w.path.display().to_string(),
+            format: "warehouse",
+            rows: w.events,
+            rows_used: w.events,
+            first: None,
+            last: w.last_event.map(timeparse::display_micros),
+        });
+        self.warehouse = Some(w);
+        Ok(self)
+    }
+
+    /// Events with canonical names (`lead_id`, `occurred_at`, `event_type`, and whichever of
+    /// `topic`, `asset_id`, `channel`, `value` exist), rows with invalid timestamps or types
+    /// removed (they are counted in the report). Events of unknown leads are still in the scan;
+    /// every stage joins on leads, which leaves them out, and the report counts them.
+    pub fn events(&self) -> Option<LazyFrame> {
+        self.events.clone()
+    }
+
+    /// Usable rows of the events table (valid and of known leads): an upper bound on how many
+    /// events any stage can match.
+    pub fn events_rows(&self) -> u64 {
+        self.report
+            .tables
+            .iter()
+            .filter(|t| t.table == Table::Events)
+            .map(|t| t.rows_used)
+            .sum()
+    }
+
+    /// Fail with every error found, or return the dataset.
+    pub fn require_valid(self) -> Result<Self> {
+        if self.report.has_errors() {
+            Err(Invalid(self.report.problems).into())
+        } else {
+            Ok(self)
+        }
+    }
+}
+
+/// Load and check a dataset. Problems are collected in the report; use
+/// [`Dataset::require_valid`] before analysis. Only failures that leave nothing to check
+/// (an unreadable path or spec, an unusable leads table) are returned as `Err`.
+pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
+    let _t = crate::timing::Stage::start("load (all tables)");
+    let spec = spec::resolve(path)?;
+    let mut problems = Vec::new();
+    let mut report = LoadReport::default();
+    let bounds = Bounds {
+        lo: timeparse::to_micros(opts.earliest),
+        hi: timeparse::to_micros(opts.now),
+        range_text: format!(
+            "{} to {}",
+            timeparse::display(opts.earliest),
+            opts.now.format("%Y-%m-%d")
+        ),
+    };
+    let leads = super::leads::load(&spec.leads, &bounds, &mut problems)?;
+    report.tables.push(leads.report);
+    let mut data_end = leads.last;
+    let known = leads
+        .leads
+        .clone()
+        .lazy()
+        .select([col("lead_id"), col("created_at").alias("__created")])
+        .unique(Some(cols(["lead_id"])), UniqueKeepStrategy::Any);
+    let shared = Shared {
+        int_ids: leads.int_ids,
+        known,
+        bounds,
+    };
+    let mut events = None;
+    if let Some(es) = &spec.events
+        && let Some((lf, schema)) = scan(es, &mut problems)?
+        && let Some(ts) = time_expr(es, &schema, "occurred_at", &mut problems)
+    {
+        let _t = crate::timing::Stage::start("load events (checks)");
+        let (lf, end) =
+            super::events::load(es, lf, &schema, ts, &shared, &mut problems, &mut report)?;
+        data_end = data_end.max(end);
+        events = Some(lf);
+    }
+    let mut outcomes = leads.outcomes;
+    if let Some(os) = &spec.outcomes
+        && let Some((lf, schema)) = scan(os, &mut problems)?
+        && let Some(ts) = time_expr(os, &schema, "reached_at", &mut problems)
+    {
+        let (valid, end) =
+            super::outcomes::load(os, lf, &schema, ts, &shared, &mut problems, &mut report)?;
+        data_end = data_end.max(end);
+        outcomes = Some(valid);
+    }
+    if let Some(o) = &outcomes {
+        let agg = o
+            .clone()
+            .lazy()
+            .group_by([col("stage")])
+            .agg([len().alias("n")])
+            .collect()
+            .map_err(Error::polars("counting stages"))?;
+        report.stages = counts(&agg, "stage", "n")?;
+    }
+    report.problems = problems;
+    Ok(Dataset {
+        spec,
+        leads: leads.leads,
+        outcomes,
+        events,
+        warehouse: None,
+        attributes: leads.attributes,
+        data_end: data_end.and_then(timeparse::from_micros),
+        report,
+    })
+}

@@ -1,0 +1,419 @@
+//! The events table: checked in one streaming pass, returned as a lazy scan.
+//!
+//! Input: the events [`TableSpec`], its scan and what the leads give ([`Shared`]). Output: the
+//! canonical lazy scan of valid events (`lead_id`, `occurred_at`, `event_type`, optional
+//! `topic`, `asset_id`, `channel`, `value`) and the latest valid timestamp. Guarantees: every
+//! left-out row is counted in a problem; events of unknown leads stay in the scan (every
+//! stage joins on leads) and are counted.
+
+use polars::prelude::*;
+
+use super::dataset::{LoadReport, TableReport};
+use super::problem::{MAX_EXAMPLES, Problem, Severity};
+use super::scan::{Bounds, Ctx, OFFSET_NOTE, ROW, Shared, counts, fmt_name, id_expr, read_err};
+use super::spec::Table;
+use super::spec::TableSpec;
+use crate::error::Result;
+use crate::format::thousands;
+use crate::timeparse;
+
+/// Check the events table in one streaming pass and return its canonical lazy scan (valid
+/// rows only) with the latest valid timestamp.
+pub(super) fn load(
+    es: &TableSpec,
+    lf: LazyFrame,
+    schema: &Schema,
+    ts: Expr,
+    shared: &Shared,
+    problems: &mut Vec<Problem>,
+    report: &mut LoadReport,
+) -> Result<(LazyFrame, Option<i64>)> {
+    let Shared {
+        int_ids,
+        known,
+        bounds: Bounds { lo, hi, range_text },
+    } = shared;
+    let (int_ids, lo, hi) = (*int_ids, *lo, *hi);
+
+    let idu = es.user_name("lead_id");
+    let tsu = es.user_name("occurred_at").to_string();
+    let etu = es.user_name("event_type").to_string();
+    let mut sel = vec![
+        id_expr(idu, schema.get(idu).unwrap_or(&DataType::String), int_ids).alias("lead_id"),
+        ts.alias("occurred_at"),
+        col(&etu).cast(DataType::String).alias("event_type"),
+    ];
+    for c in ["topic", "asset_id", "channel"] {
+        if schema.get(es.user_name(c)).is_some() {
+            sel.push(col(es.user_name(c)).cast(DataType::String).alias(c));
+        }
+    }
+    let has_value = schema.get(es.user_name("value")).is_some();
+    if has_value {
+        let v = col(es.user_name("value")).cast(DataType::Float64);
+        sel.push(
+            when(v.clone().is_finite())
+                .then(v)
+                .otherwise(lit(NULL).cast(DataType::Float64))
+                .alias("value"),
+        );
+    }
+    let canon = lf.clone().select(sel.clone());
+    let mut check_sel = sel.clone();
+    check_sel.push(col(&tsu).is_null().alias("__ts_null"));
+    if has_value {
+        check_sel.push(
+            col(es.user_name("value"))
+                .is_not_null()
+                .and(col(es.user_name("value")).cast(DataType::Float64).is_null())
+                .alias("__bad_value"),
+        );
+    } else {
+        check_sel.push(lit(false).alias("__bad_value"));
+    }
+    if has_value {
+        let v = col(es.user_name("value")).cast(DataType::Float64);
+        check_sel.push(
+            v.clone()
+                .is_not_null()
+                .and(v.is_finite().not())
+                .alias("__nonfinite_value"),
+        );
+    } else {
+        check_sel.push(lit(false).alias("__nonfinite_value"));
+    }
+    let ts_text = schema.get(&tsu) == Some(&DataType::String);
+    check_sel.push(if ts_text {
+        timeparse::with_offset_expr(&tsu)
+            .is_not_null()
+            .alias("__ts_offset")
+    } else {
+        lit(false).alias("__ts_offset")
+    });
+    let tsi = col("occurred_at").cast(DataType::Int64);
+    // Every aggregate below is a plain sum, min or max of a column: aggregates with their own
+    // filters made the streaming engine split the scan in two and buffer one branch.
+    let valid = col("occurred_at")
+        .is_not_null()
+        .and(col("__oor").not())
+        .and(col("event_type").is_not_null())
+        .and(col("__bad_value").not());
+    let checked = lf
+        .clone()
+        .select(check_sel)
+        .join(
+            known.clone(),
+            [col("lead_id")],
+            [col("lead_id")],
+            JoinArgs::new(JoinType::Left).with_build_side(Some(JoinBuildSide::ForceRight)),
+        )
+        .with_columns([
+            col("__ts_null")
+                .not()
+                .and(col("occurred_at").is_null())
+                .alias("__ts_bad"),
+            tsi.clone()
+                .lt(lit(lo))
+                .or(tsi.clone().gt(lit(hi)))
+                .fill_null(false)
+                .alias("__oor"),
+            col("__created").is_null().alias("__unknown"),
+        ])
+        .with_columns([valid.alias("__valid")])
+        .with_columns([
+            col("__unknown")
+                .and(col("__valid"))
+                .alias("__unknown_valid"),
+            col("lead_id").is_null().alias("__id_null"),
+            col("lead_id")
+                .is_null()
+                .and(col("__valid"))
+                .alias("__id_null_valid"),
+            col("__valid")
+                .and(tsi.clone().lt(col("__created").cast(DataType::Int64)))
+                .fill_null(false)
+                .alias("__early"),
+            when(col("__valid"))
+                .then(col("occurred_at"))
+                .otherwise(lit(NULL))
+                .alias("__valid_at"),
+        ]);
+    let agg = checked
+        .group_by([col("event_type")])
+        .agg([
+            len().alias("n"),
+            col("__ts_null").sum().alias("ts_null"),
+            col("__ts_bad").sum().alias("ts_bad"),
+            col("__oor").sum().alias("oor"),
+            col("__bad_value").sum().alias("bad_value"),
+            col("__unknown_valid").sum().alias("unknown"),
+            col("__id_null").sum().alias("id_null"),
+            col("__id_null_valid").sum().alias("id_null_valid"),
+            col("__early").sum().alias("early"),
+            col("__ts_offset").sum().alias("ts_offset"),
+            col("__nonfinite_value").sum().alias("nonfinite_value"),
+            col("__valid").sum().alias("valid"),
+            col("__valid_at").min().alias("min"),
+            col("__valid_at").max().alias("max"),
+        ])
+        .collect_with_engine(Engine::Streaming)
+        .map_err(read_err(es))?
+        .unwrap_single();
+    let sum = |c: &str| -> u64 {
+        agg.column(c)
+            .ok()
+            .and_then(|s| s.as_materialized_series().sum::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let total = sum("n");
+    let mut ctx = Ctx { spec: es, problems };
+    if total == 0 {
+        ctx.push(
+            Severity::Error,
+            "empty-table",
+            None,
+            0,
+            vec![],
+            "the events table has a header but no rows".into(),
+        );
+    }
+    let examples = |mask: Expr, show: Option<&str>| -> Result<DataFrame> {
+        let mut s = vec![col(ROW)];
+        if let Some(v) = show {
+            s.push(col(v).cast(DataType::String).alias("__v"));
+        }
+        lf.clone()
+            .with_row_index(ROW, None)
+            .filter(mask)
+            .select(s)
+            .limit(MAX_EXAMPLES as IdxSize)
+            .collect()
+            .map_err(read_err(es))
+    };
+    let lazy_problem = |ctx: &mut Ctx,
+                        n: u64,
+                        mask: Expr,
+                        show: Option<&str>,
+                        sev,
+                        code,
+                        column: &str,
+                        what: &str|
+     -> Result<()> {
+        if n == 0 {
+            return Ok(());
+        }
+        let ex = examples(mask, show)?;
+        ctx.report_rows(n, &ex, sev, code, column, what)
+    };
+    let ts_raw_null = col(&tsu).is_null();
+    let ts_parsed = sel[1].clone();
+    lazy_problem(
+        &mut ctx,
+        sum("ts_null"),
+        ts_raw_null.clone(),
+        None,
+        Severity::Error,
+        "null-timestamp",
+        &tsu,
+        "empty timestamp",
+    )?;
+    lazy_problem(
+        &mut ctx,
+        sum("ts_bad"),
+        ts_raw_null.clone().not().and(ts_parsed.clone().is_null()),
+        Some(&tsu),
+        Severity::Error,
+        "bad-timestamp",
+        &tsu,
+        "not a date or date-time (expected ISO 8601 such as 2024-03-01 or 2024-03-01T09:15:00)",
+    )?;
+    let tpi = ts_parsed.clone().cast(DataType::Int64);
+    lazy_problem(
+        &mut ctx,
+        sum("oor"),
+        tpi.clone().lt(lit(lo)).or(tpi.gt(lit(hi))),
+        Some(&tsu),
+        Severity::Warning,
+        "timestamp-out-of-range",
+        &tsu,
+        &format!("timestamp outside {range_text} (these rows are left out)"),
+    )?;
+    let null_types = agg
+        .clone()
+        .lazy()
+        .filter(col("event_type").is_null())
+        .select([col("n")])
+        .collect()
+        .ok()
+        .and_then(|d| {
+            d.column("n")
+                .ok()
+                .and_then(|c| c.get(0).ok())
+                .and_then(|v| v.extract::<u64>())
+        })
+        .unwrap_or(0);
+    lazy_problem(
+        &mut ctx,
+        null_types,
+        col(&etu).is_null(),
+        None,
+        Severity::Error,
+        "null-event-type",
+        &etu,
+        "empty event type",
+    )?;
+    if has_value {
+        let vu = es.user_name("value");
+        lazy_problem(
+            &mut ctx,
+            sum("bad_value"),
+            col(vu)
+                .is_not_null()
+                .and(col(vu).cast(DataType::Float64).is_null()),
+            Some(vu),
+            Severity::Error,
+            "bad-number",
+            vu,
+            "not a number",
+        )?;
+        let v = col(vu).cast(DataType::Float64);
+        lazy_problem(
+            &mut ctx,
+            sum("nonfinite_value"),
+            v.clone().is_not_null().and(v.is_finite().not()),
+            Some(vu),
+            Severity::Warning,
+            "non-finite-number",
+            vu,
+            "NaN or infinite value, treated as missing (no scoring rule reads values)",
+        )?;
+    }
+    let id_expr_e = id_expr(idu, schema.get(idu).unwrap_or(&DataType::String), int_ids);
+    lazy_problem(
+        &mut ctx,
+        sum("id_null"),
+        id_expr_e.clone().is_null(),
+        None,
+        Severity::Warning,
+        "null-lead-id",
+        idu,
+        "empty lead id (these rows are left out)",
+    )?;
+    if ts_text {
+        lazy_problem(
+            &mut ctx,
+            sum("ts_offset"),
+            timeparse::with_offset_expr(&tsu).is_not_null(),
+            Some(&tsu),
+            Severity::Warning,
+            "time-zone-offset",
+            &tsu,
+            OFFSET_NOTE,
+        )?;
+    }
+    let early = sum("early");
+    if early > 0 {
+        let ex = lf
+            .clone()
+            .with_row_index(ROW, None)
+            .select([
+                col(ROW),
+                id_expr_e.clone().alias("lead_id"),
+                sel[1].clone().alias("__t"),
+                col(&tsu).cast(DataType::String).alias("__v"),
+            ])
+            .join(
+                known.clone(),
+                [col("lead_id")],
+                [col("lead_id")],
+                JoinArgs::new(JoinType::Inner).with_build_side(Some(JoinBuildSide::ForceRight)),
+            )
+            .filter(
+                col("__t")
+                    .cast(DataType::Int64)
+                    .lt(col("__created").cast(DataType::Int64)),
+            )
+            .sort([ROW], Default::default())
+            .limit(MAX_EXAMPLES as IdxSize)
+            .collect()
+            .map_err(read_err(es))?;
+        ctx.report_rows(
+            early,
+            &ex,
+            Severity::Warning,
+            "event-before-lead",
+            &tsu,
+            "event before its lead was created (kept: activity recorded before the lead, such as an anonymous visit, counts like any other event)",
+        )?;
+    }
+    let unknown = sum("unknown") - sum("id_null_valid");
+    if unknown > 0 {
+        let ids = lf
+            .clone()
+            .select([
+                id_expr(idu, schema.get(idu).unwrap_or(&DataType::String), int_ids)
+                    .alias("lead_id"),
+            ])
+            .join(
+                known.clone(),
+                [col("lead_id")],
+                [col("lead_id")],
+                JoinArgs::new(JoinType::Left).with_build_side(Some(JoinBuildSide::ForceRight)),
+            )
+            .filter(col("__created").is_null().and(col("lead_id").is_not_null()))
+            .select([col("lead_id").n_unique().alias("n")])
+            .collect_with_engine(Engine::Streaming)
+            .map_err(read_err(es))?
+            .unwrap_single();
+        let distinct = ids
+            .column("n")
+            .ok()
+            .and_then(|c| c.get(0).ok())
+            .and_then(|v| v.extract::<u64>())
+            .unwrap_or(0);
+        ctx.push(Severity::Warning, "unknown-lead", Some(idu), unknown, vec![],
+                        format!("column `{idu}`: {} event(s) of {} lead id(s) not in the leads table; they are counted here and left out of the analysis", thousands(unknown), thousands(distinct)));
+    }
+    let valid_total = sum("valid");
+    let mins: Vec<i64> = agg
+        .column("min")
+        .ok()
+        .and_then(|c| c.cast(&DataType::Int64).ok())
+        .map(|c| {
+            c.i64()
+                .map(|a| a.iter().flatten().collect())
+                .unwrap_or_default()
+        })
+        .unwrap_or_default();
+    let maxs: Vec<i64> = agg
+        .column("max")
+        .ok()
+        .and_then(|c| c.cast(&DataType::Int64).ok())
+        .map(|c| {
+            c.i64()
+                .map(|a| a.iter().flatten().collect())
+                .unwrap_or_default()
+        })
+        .unwrap_or_default();
+    let (emin, emax) = (mins.iter().min().copied(), maxs.iter().max().copied());
+
+    report.tables.push(TableReport {
+        table: Table::Events,
+        file: es.display(),
+        format: fmt_name(&es.format),
+        rows: total,
+        rows_used: valid_total - sum("unknown"),
+        first: emin.map(timeparse::display_micros),
+        last: emax.map(timeparse::display_micros),
+    });
+    report.event_types = counts(&agg, "event_type", "valid")?;
+    let tsc = col("occurred_at").cast(DataType::Int64);
+    let events = canon.filter(
+        col("occurred_at")
+            .is_not_null()
+            .and(tsc.clone().gt_eq(lit(lo)))
+            .and(tsc.lt_eq(lit(hi)))
+            .and(col("event_type").is_not_null()),
+    );
+    Ok((events, emax))
+}

@@ -1,0 +1,441 @@
+//! The leads table: read once, its ids and creation times checked, an outcome column inside it
+//! turned into outcomes, personal columns left out, attributes typed.
+//!
+//! Input: the leads [`TableSpec`] and the plausible time range. Output: [`Leads`]: the checked
+//! frame (`lead_id`, `created_at`, optional `account_id`, then the attributes), its attributes,
+//! outcomes from an outcome column, the id type and the table's report row. Guarantees: rows
+//! with an empty or duplicate id or an unusable creation time are errors naming their lines;
+//! `lead_id` is Int64 when every id is an integer, else String.
+
+use polars::prelude::*;
+
+use super::attributes::{check_attributes, infer_attribute};
+use super::dataset::{Attribute, AttributeKind, TableReport};
+use super::personal::is_personal;
+use super::problem::{Invalid, Problem, Severity, list_examples};
+use super::scan::{
+    Bounds, Ctx, OFFSET_NOTE, ROW, fmt_name, id_expr, minmax, read_err, scan, time_expr,
+};
+use super::spec::{Table, TableSpec};
+use crate::error::{Error, Result};
+use crate::format::thousands;
+use crate::timeparse;
+
+/// The checked leads and what the other tables need from them.
+pub(super) struct Leads {
+    pub leads: DataFrame,
+    pub attributes: Vec<Attribute>,
+    /// From a `converted` column inside the leads table.
+    pub outcomes: Option<DataFrame>,
+    pub int_ids: bool,
+    pub report: TableReport,
+    /// Latest creation time (µs).
+    pub last: Option<i64>,
+}
+
+/// Read and check the leads table.
+pub(super) fn load(ls: &TableSpec, bounds: &Bounds, problems: &mut Vec<Problem>) -> Result<Leads> {
+    let Some((lf, schema)) = scan(ls, problems)? else {
+        return Err(Invalid(std::mem::take(problems)).into());
+    };
+    let df = lf
+        .with_row_index(ROW, None)
+        .collect()
+        .map_err(read_err(ls))?;
+    let n_leads = df.height() as u64;
+    if n_leads == 0 {
+        Ctx { spec: ls, problems }.push(
+            Severity::Error,
+            "empty-table",
+            None,
+            0,
+            vec![],
+            "the leads table has a header but no rows".into(),
+        );
+        return Err(Invalid(std::mem::take(problems)).into());
+    }
+    let int_ids = integer_ids(ls, &schema, &df)?;
+    let Some(created) = time_expr(ls, &schema, "created_at", problems) else {
+        return Err(Invalid(std::mem::take(problems)).into());
+    };
+    let (df, attr_names) = select(ls, &schema, df, created, int_ids, problems)?;
+    check_ids_and_times(ls, &schema, &df, bounds, problems)?;
+    let (df, outcomes) = outcome_column(ls, df, problems)?;
+    let leads = valid_rows(&df, bounds)?;
+    let (leads, attributes) = typed_attributes(ls, leads, &attr_names, problems)?;
+    let (first, last) = minmax(&leads, "created_at")?;
+    let report = TableReport {
+        table: Table::Leads,
+        file: ls.display(),
+        format: fmt_name(&ls.format),
+        rows: n_leads,
+        rows_used: leads.height() as u64,
+        first: first.map(timeparse::display_micros),
+        last: last.map(timeparse::display_micros),
+    };
+    Ok(Leads {
+        leads,
+        attributes,
+        outcomes,
+        int_ids,
+        report,
+        last,
+    })
+}
+
+/// Integer ids when every non-null id is an integer.
+fn integer_ids(ls: &TableSpec, schema: &Schema, df: &DataFrame) -> Result<bool> {
+    let id_user = ls.user_name("lead_id");
+    let id_dtype = schema.get(id_user).cloned().unwrap_or(DataType::String);
+    Ok(match &id_dtype {
+        DataType::String => {
+            let t = df
+                .clone()
+                .lazy()
+                .select([
+                    col(id_user)
+                        .str()
+                        .strip_chars(lit(NULL))
+                        .is_not_null()
+                        .sum()
+                        .alias("nn"),
+                    col(id_user)
+                        .str()
+                        .strip_chars(lit(NULL))
+                        .cast(DataType::Int64)
+                        .is_not_null()
+                        .sum()
+                        .alias("ni"),
+                ])
+                .collect()
+                .map_err(Error::polars("inspecting lead ids"))?;
+            let get = |c: &str| {
+                t.column(c)
+                    .ok()
+                    .and_then(|s| s.get(0).ok())
+                    .and_then(|v| v.extract::<u64>())
+                    .unwrap_or(0)
+            };
+            get("nn") == get("ni")
+        }
+        d => d.is_integer(),
+    })
+}
+
+/// The canonical columns and the attribute columns (personal ones left out with a warning);
+/// returns the frame and the attribute names.
+fn select(
+    ls: &TableSpec,
+    schema: &Schema,
+    df: DataFrame,
+    created: Expr,
+    int_ids: bool,
+    problems: &mut Vec<Problem>,
+) -> Result<(DataFrame, Vec<String>)> {
+    let id_user = ls.user_name("lead_id");
+    let id_dtype = schema.get(id_user).cloned().unwrap_or(DataType::String);
+    let created_user = ls.user_name("created_at");
+    let mut sel = vec![
+        col(ROW),
+        id_expr(id_user, &id_dtype, int_ids).alias("lead_id"),
+        created.alias("created_at"),
+        col(created_user).alias("__created_raw"),
+    ];
+    if ls.columns.contains_key("account_id") || schema.get("account_id").is_some() {
+        sel.push(
+            col(ls.user_name("account_id"))
+                .cast(DataType::String)
+                .alias("account_id"),
+        );
+    }
+    if ls.columns.contains_key("converted") {
+        let u = ls.user_name("converted");
+        sel.push(
+            col(u)
+                .cast(DataType::String)
+                .str()
+                .strip_chars(lit(NULL))
+                .str()
+                .to_lowercase()
+                .alias("__conv_raw"),
+        );
+        if ls.columns.contains_key("converted_at")
+            && let Some(e) = time_expr(ls, schema, "converted_at", problems)
+        {
+            sel.push(e.alias("__conv_at"));
+            sel.push(col(ls.user_name("converted_at")).alias("__conv_at_raw"));
+        }
+    }
+    let reserved: Vec<String> = Table::Leads
+        .required()
+        .iter()
+        .chain(Table::Leads.optional())
+        .map(|c| ls.user_name(c).to_string())
+        .collect();
+    let attr_names: Vec<String> = schema
+        .iter_names()
+        .map(|n| n.to_string())
+        .filter(|n| !reserved.contains(n) && !ls.ignore_columns.contains(n) && !n.starts_with("__"))
+        .collect();
+    let (personal, attr_names): (Vec<String>, Vec<String>) =
+        attr_names.into_iter().partition(|n| is_personal(n));
+    for name in &personal {
+        Ctx { spec: ls, problems }.push(
+            Severity::Warning,
+            "personal-column",
+            Some(name),
+            0,
+            vec![],
+            format!("column `{name}` holds personal data (by its name); it is not read, and no output shows it. List it under ignore_columns in a dataset.toml to silence this"),
+        );
+    }
+    for a in &attr_names {
+        sel.push(col(a.as_str()));
+    }
+    let df = df
+        .lazy()
+        .select(sel)
+        .collect()
+        .map_err(Error::polars("selecting lead columns"))?;
+    Ok((df, attr_names))
+}
+
+/// Empty and duplicate ids; empty, unreadable, implausible and offset creation times.
+fn check_ids_and_times(
+    ls: &TableSpec,
+    schema: &Schema,
+    df: &DataFrame,
+    bounds: &Bounds,
+    problems: &mut Vec<Problem>,
+) -> Result<()> {
+    let id_user = ls.user_name("lead_id");
+    let created_user = ls.user_name("created_at");
+    let mut ctx = Ctx { spec: ls, problems };
+    ctx.rows_problem(
+        df,
+        col("lead_id").is_null(),
+        Severity::Error,
+        "null-lead-id",
+        id_user,
+        None,
+        "empty lead id",
+    )?;
+    let dups = df
+        .clone()
+        .lazy()
+        .filter(col("lead_id").is_not_null())
+        .group_by([col("lead_id")])
+        .agg([
+            len().alias("n"),
+            col(ROW).min().alias("first"),
+            col(ROW)
+                .sort(Default::default())
+                .head(Some(3))
+                .alias("rows"),
+        ])
+        .filter(col("n").gt(lit(1)))
+        .sort(["first"], Default::default())
+        .collect()
+        .map_err(Error::polars("finding duplicate ids"))?;
+    if dups.height() > 0 {
+        let ids = dups
+            .column("lead_id")
+            .map_err(Error::polars("dups"))?
+            .cast(&DataType::String)
+            .map_err(Error::polars("dups"))?;
+        let ids = ids.str().map_err(Error::polars("dups"))?.clone();
+        let rows = dups
+            .column("rows")
+            .map_err(Error::polars("dups"))?
+            .list()
+            .map_err(Error::polars("dups"))?
+            .clone();
+        let examples = ctx.id_examples(&ids, &rows);
+        let n = dups.height() as u64;
+        ctx.push(
+            Severity::Error,
+            "duplicate-lead-id",
+            Some(id_user),
+            n,
+            examples.clone(),
+            format!(
+                "column `{id_user}`: {} lead id(s) occur more than once: {}",
+                thousands(n),
+                list_examples(&examples, n)
+            ),
+        );
+    }
+    ctx.rows_problem(
+        df,
+        col("__created_raw").is_null(),
+        Severity::Error,
+        "null-timestamp",
+        created_user,
+        None,
+        "empty timestamp",
+    )?;
+    ctx.rows_problem(
+        df,
+        col("__created_raw")
+            .is_not_null()
+            .and(col("created_at").is_null()),
+        Severity::Error,
+        "bad-timestamp",
+        created_user,
+        Some("__created_raw"),
+        "not a date or date-time (expected ISO 8601 such as 2024-03-01 or 2024-03-01T09:15:00)",
+    )?;
+    let ts = col("created_at").cast(DataType::Int64);
+    ctx.rows_problem(
+        df,
+        ts.clone().lt(lit(bounds.lo)).or(ts.gt(lit(bounds.hi))),
+        Severity::Error,
+        "timestamp-out-of-range",
+        created_user,
+        Some("__created_raw"),
+        &format!("timestamp outside {}", bounds.range_text),
+    )?;
+    if schema.get(created_user) == Some(&DataType::String) {
+        ctx.rows_problem(
+            df,
+            timeparse::with_offset_expr("__created_raw").is_not_null(),
+            Severity::Warning,
+            "time-zone-offset",
+            created_user,
+            Some("__created_raw"),
+            OFFSET_NOTE,
+        )?;
+    }
+    Ok(())
+}
+
+/// A yes/no outcome column inside the leads table (with an optional conversion date): checked,
+/// and its converted leads as outcomes of stage `converted`.
+fn outcome_column(
+    ls: &TableSpec,
+    df: DataFrame,
+    problems: &mut Vec<Problem>,
+) -> Result<(DataFrame, Option<DataFrame>)> {
+    if !ls.columns.contains_key("converted") {
+        return Ok((df, None));
+    }
+    let truthy = lit(Series::new("t".into(), ["true", "1", "yes", "y", "t"]));
+    let falsy = lit(Series::new("f".into(), ["false", "0", "no", "n", "f"]));
+    let conv_user = ls.user_name("converted");
+    let df = df
+        .lazy()
+        .with_column(
+            when(col("__conv_raw").is_in(truthy.implode(false), false))
+                .then(lit(true))
+                .when(col("__conv_raw").is_in(falsy.implode(false), false))
+                .then(lit(false))
+                .otherwise(lit(NULL).cast(DataType::Boolean))
+                .alias("__conv"),
+        )
+        .collect()
+        .map_err(Error::polars("reading the outcome column"))?;
+    let mut ctx = Ctx { spec: ls, problems };
+    ctx.rows_problem(
+        &df,
+        col("__conv_raw").is_not_null().and(col("__conv").is_null()),
+        Severity::Error,
+        "bad-boolean",
+        conv_user,
+        Some("__conv_raw"),
+        "not a yes/no value (expected true/false, 1/0 or yes/no)",
+    )?;
+    let dated = df.column("__conv_at").is_ok();
+    if dated {
+        ctx.rows_problem(
+            &df,
+            col("__conv_at_raw")
+                .is_not_null()
+                .and(col("__conv_at").is_null()),
+            Severity::Error,
+            "bad-timestamp",
+            ls.user_name("converted_at"),
+            Some("__conv_at_raw"),
+            "not a date or date-time (expected ISO 8601)",
+        )?;
+    }
+    let at = if dated {
+        col("__conv_at")
+    } else {
+        lit(NULL).cast(timeparse::dtype())
+    };
+    let outcomes = df
+        .clone()
+        .lazy()
+        .filter(col("__conv").eq(lit(true)))
+        .select([
+            col("lead_id"),
+            lit("converted").alias("stage"),
+            at.alias("reached_at"),
+        ])
+        .collect()
+        .map_err(Error::polars("building outcomes"))?;
+    Ok((df, Some(outcomes)))
+}
+
+/// Rows with an id and a plausible creation time; the errors above block analysis anyway.
+fn valid_rows(df: &DataFrame, bounds: &Bounds) -> Result<DataFrame> {
+    let ts = col("created_at").cast(DataType::Int64);
+    df.clone()
+        .lazy()
+        .filter(
+            col("lead_id")
+                .is_not_null()
+                .and(col("created_at").is_not_null())
+                .and(ts.clone().gt_eq(lit(bounds.lo)))
+                .and(ts.lt_eq(lit(bounds.hi))),
+        )
+        .collect()
+        .map_err(Error::polars("filtering leads"))
+}
+
+/// Each attribute typed from its values and checked; the row index dropped.
+fn typed_attributes(
+    ls: &TableSpec,
+    leads: DataFrame,
+    attr_names: &[String],
+    problems: &mut Vec<Problem>,
+) -> Result<(DataFrame, Vec<Attribute>)> {
+    let mut kinds: Vec<(String, AttributeKind)> = Vec::new();
+    let mut cast_exprs = Vec::new();
+    for a in attr_names {
+        let c = leads.column(a).map_err(Error::polars("attribute"))?;
+        let (kind, expr) = infer_attribute(a, c.dtype(), &leads)?;
+        cast_exprs.push(expr.alias(a.as_str()));
+        kinds.push((a.clone(), kind));
+    }
+    let mut keep = vec![col(ROW), col("lead_id"), col("created_at")];
+    if leads.column("account_id").is_ok() {
+        keep.push(col("account_id"));
+    }
+    keep.extend(cast_exprs);
+    let leads = leads
+        .lazy()
+        .select(keep)
+        .collect()
+        .map_err(Error::polars("typing attributes"))?;
+    let leads = check_attributes(&mut Ctx { spec: ls, problems }, leads, &kinds)?
+        .drop(ROW)
+        .map_err(Error::polars("typing attributes"))?;
+    let attributes = kinds
+        .into_iter()
+        .map(|(name, kind)| -> Result<Attribute> {
+            let c = leads.column(&name).map_err(Error::polars("attribute"))?;
+            Ok(Attribute {
+                non_null: (c.len() - c.null_count()) as u64,
+                distinct: c
+                    .as_materialized_series()
+                    .drop_nulls()
+                    .n_unique()
+                    .unwrap_or(0) as u64,
+                name,
+                kind,
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok((leads, attributes))
+}

@@ -1,0 +1,463 @@
+//! Opening a table and reporting its problems: the lazy scan (CSV: every column as text),
+//! polars' read errors in words a person can act on, and the context that records a problem
+//! with the file, column, affected rows and examples.
+//!
+//! Input: one [`TableSpec`]. Output: a lazy frame with its schema, or a recorded problem when
+//! the table cannot be used at all. Guarantees: rows are named as a text editor counts lines
+//! (a quoted newline makes a row span lines) or as Parquet rows.
+
+use polars::prelude::*;
+
+use super::dataset::Count;
+use super::problem::{MAX_EXAMPLES, Problem, Severity, list_examples};
+use super::sniff;
+use super::spec::{Format, TableSpec};
+use crate::error::{Error, Result};
+use crate::format::thousands;
+use crate::timeparse;
+
+/// The row-index column every check carries to name rows.
+pub(super) const ROW: &str = "__row";
+
+pub(super) fn row_label(format: &Format, idx: u64) -> String {
+    match format {
+        Format::Csv { .. } => format!("line {}", idx + 2),
+        Format::Parquet => format!("row {}", idx + 1),
+    }
+}
+
+pub(super) fn read_err(spec: &TableSpec) -> impl FnOnce(PolarsError) -> Error + '_ {
+    move |e| Error::Input {
+        path: spec.path.clone(),
+        message: explain_read_error(spec, &e.to_string())
+            .unwrap_or_else(|| format!("cannot read the {} table: {e}", spec.table.name())),
+    }
+}
+
+/// A message a person can act on for the CSV reader's failures that polars words for a
+/// programmer: bytes that are not UTF-8, and a field that cannot be read (an unclosed quote).
+pub(super) fn explain_read_error(spec: &TableSpec, polars: &str) -> Option<String> {
+    let Format::Csv { delimiter } = spec.format else {
+        return polars.contains("out of specification").then(|| {
+            format!(
+                "not a readable Parquet file ({}): a file of another type renamed to .parquet, or a copy cut short; export it again",
+                polars.trim_start_matches("parquet: ")
+            )
+        });
+    };
+    let header = |field: usize| {
+        sniff::sniff(&spec.path, delimiter)
+            .ok()
+            .and_then(|s| s.header.get(field).cloned())
+    };
+    if polars.contains("invalid utf-8") {
+        let delim = sniff::sniff(&spec.path, delimiter)
+            .map(|s| s.delimiter)
+            .unwrap_or(b',');
+        let (line, field, byte) = sniff::first_invalid_utf8(&spec.path, delim).ok()??;
+        let column = header(field).map_or(String::new(), |h| format!(", column `{h}`"));
+        return Some(format!(
+            "line {line}{column}: byte 0x{byte:02X} is not UTF-8. The file looks like Latin-1 or \
+             Windows-1252 text: save it as UTF-8 (Excel: \"CSV UTF-8\"; iconv -f latin1 -t utf-8)"
+        ));
+    }
+    if polars.contains("could not parse")
+        && let Ok(Some(line)) = sniff::unclosed_quote(&spec.path)
+    {
+        return Some(format!(
+            "line {line}: a field opens a quote (\") that is never closed, so the rest of the \
+             file reads as one field; close the quote or remove it"
+        ));
+    }
+    if polars.contains("could not parse") {
+        let offset: u64 = polars
+            .split("offset in the file is ")
+            .nth(1)?
+            .split(' ')
+            .next()?
+            .parse()
+            .ok()?;
+        let line = sniff::line_of_offset(&spec.path, offset).ok()?;
+        let column = polars
+            .split("at column '")
+            .nth(1)
+            .and_then(|r| r.split('\'').next())
+            .map_or(String::new(), |c| format!(", column `{c}`"));
+        return Some(format!(
+            "near line {line}{column}: a row cannot be read as text (check its quotes and \
+             delimiters)"
+        ));
+    }
+    None
+}
+
+pub(super) struct Ctx<'a> {
+    pub spec: &'a TableSpec,
+    pub problems: &'a mut Vec<Problem>,
+}
+
+impl Ctx<'_> {
+    /// How the file's rows `idx` (0-based data rows) are named: CSV lines as a text editor
+    /// counts them (a quoted field with a newline inside makes a row span lines), Parquet rows.
+    pub(super) fn labels(&self, idx: &[u64]) -> Vec<String> {
+        let lines = match self.spec.format {
+            Format::Csv { .. } => sniff::record_lines(&self.spec.path, idx).unwrap_or_default(),
+            Format::Parquet => vec![],
+        };
+        idx.iter()
+            .map(|&i| match lines.iter().find(|(r, _)| *r == i) {
+                Some((_, line)) => format!("line {line}"),
+                None => row_label(&self.spec.format, i),
+            })
+            .collect()
+    }
+
+    /// "`id` (line 4, line 8)" for the first few of `ids`, each with its list of row indices.
+    pub(super) fn id_examples(&self, ids: &StringChunked, rows: &ListChunked) -> Vec<String> {
+        (0..ids.len().min(MAX_EXAMPLES))
+            .map(|i| {
+                let idx: Vec<u64> = rows
+                    .get_as_series(i)
+                    .and_then(|s| {
+                        s.idx()
+                            .ok()
+                            .map(|c| c.iter().flatten().map(|x| x as u64).collect())
+                    })
+                    .unwrap_or_default();
+                let r = self.labels(&idx);
+                format!("`{}` ({})", ids.get(i).unwrap_or(""), r.join(", "))
+            })
+            .collect()
+    }
+
+    pub(super) fn push(
+        &mut self,
+        severity: Severity,
+        code: &'static str,
+        column: Option<&str>,
+        count: u64,
+        examples: Vec<String>,
+        message: String,
+    ) {
+        self.problems.push(Problem {
+            severity,
+            code,
+            file: self.spec.display(),
+            column: column.map(str::to_string),
+            rows_affected: count,
+            examples,
+            message: format!("{}: {message}", self.spec.display()),
+        });
+    }
+
+    /// Report rows of `df` where `mask` holds, naming the first few with their values.
+    #[allow(clippy::too_many_arguments)] // each argument is one part of the message
+    pub(super) fn rows_problem(
+        &mut self,
+        df: &DataFrame,
+        mask: Expr,
+        severity: Severity,
+        code: &'static str,
+        column: &str,
+        show_value: Option<&str>,
+        what: &str,
+    ) -> Result<u64> {
+        let mut sel = vec![col(ROW)];
+        if let Some(v) = show_value {
+            sel.push(col(v).cast(DataType::String).alias("__v"));
+        }
+        let bad = df
+            .clone()
+            .lazy()
+            .filter(mask)
+            .select(sel)
+            .collect()
+            .map_err(Error::polars("checking rows"))?;
+        let n = bad.height() as u64;
+        self.report_rows(n, &bad, severity, code, column, what)?;
+        Ok(n)
+    }
+
+    /// Record `n` affected rows, naming the first few of `bad` (a frame with the row index and,
+    /// optionally, the offending value as `__v`).
+    pub(super) fn report_rows(
+        &mut self,
+        n: u64,
+        bad: &DataFrame,
+        severity: Severity,
+        code: &'static str,
+        column: &str,
+        what: &str,
+    ) -> Result<()> {
+        if n == 0 {
+            return Ok(());
+        }
+        let rows = bad
+            .column(ROW)
+            .and_then(|c| c.idx().cloned())
+            .map_err(Error::polars("reading row numbers"))?;
+        let vals = bad.column("__v").ok().and_then(|c| c.str().ok().cloned());
+        let shown = bad.height().min(MAX_EXAMPLES);
+        let labels = self.labels(
+            &(0..shown)
+                .map(|i| rows.get(i).unwrap_or(0) as u64)
+                .collect::<Vec<_>>(),
+        );
+        let examples: Vec<String> = (0..shown)
+            .map(|i| {
+                let label = labels[i].clone();
+                match vals.as_ref().and_then(|v| v.get(i)) {
+                    Some(v) => format!("{label} (`{}`)", v.chars().take(40).collect::<String>()),
+                    None => label,
+                }
+            })
+            .collect();
+        let msg = format!(
+            "column `{column}`: {what} in {} row(s): {}",
+            thousands(n),
+            list_examples(&examples, n)
+        );
+        self.push(severity, code, Some(column), n, examples, msg);
+        Ok(())
+    }
+}
+
+/// Open a table lazily with its columns as read (CSV: all text). Returns `None` (after
+/// recording a problem) when the table cannot be used at all.
+pub(super) fn scan(
+    spec: &TableSpec,
+    problems: &mut Vec<Problem>,
+) -> Result<Option<(LazyFrame, Schema)>> {
+    let mut ctx = Ctx { spec, problems };
+    let path_str = spec.path.to_str().ok_or_else(|| Error::Input {
+        path: spec.path.clone(),
+        message: "the path is not valid UTF-8".into(),
+    })?;
+    if !spec.path.is_file() {
+        return Err(Error::Input {
+            path: spec.path.clone(),
+            message: format!("the {} file does not exist", spec.table.name()),
+        });
+    }
+    let lf = match &spec.format {
+        Format::Csv { delimiter } => {
+            let s = sniff::sniff(&spec.path, *delimiter).map_err(|e| Error::Input {
+                path: spec.path.clone(),
+                message: format!("cannot read: {e}"),
+            })?;
+            if s.empty {
+                ctx.push(
+                    Severity::Error,
+                    "empty-table",
+                    None,
+                    0,
+                    vec![],
+                    format!(
+                        "the {} table is empty: no header and no rows",
+                        spec.table.name()
+                    ),
+                );
+                return Ok(None);
+            }
+            if let Some(other) = s.declared_mismatch {
+                ctx.push(Severity::Error, "wrong-delimiter", None, 0, vec![],
+                    format!("wrong delimiter: dataset.toml says {}, but the header line has none; it is separated by {}",
+                        sniff::show(s.delimiter), sniff::show(other)));
+                return Ok(None);
+            }
+            if let Some((line, n)) = s.ragged {
+                ctx.push(Severity::Error, "wrong-delimiter", None, 0, vec![format!("line {line}")],
+                    format!("line {line} has {n} field(s) when split on {}, but the header has {}: is a different delimiter used in the rows?",
+                        sniff::show(s.delimiter), s.header.len()));
+                return Ok(None);
+            }
+            let mut seen: Vec<&str> = Vec::new();
+            for (k, name) in s.header.iter().enumerate() {
+                if let Some(first) = seen.iter().position(|n| *n == name.as_str()) {
+                    ctx.push(
+                        Severity::Error,
+                        "duplicate-column",
+                        Some(name),
+                        0,
+                        vec![],
+                        format!(
+                            "the header names column `{name}` twice (columns {} and {}); rename one",
+                            first + 1,
+                            k + 1
+                        ),
+                    );
+                    return Ok(None);
+                }
+                seen.push(name);
+            }
+            let nulls = (!spec.null_values.is_empty()).then(|| {
+                NullValues::AllColumns(spec.null_values.iter().map(|v| v.as_str().into()).collect())
+            });
+            LazyCsvReader::new(PlRefPath::from(path_str))
+                .with_separator(s.delimiter)
+                .with_has_header(true)
+                .with_infer_schema_length(Some(0))
+                .with_null_values(nulls)
+                .with_missing_is_null(true)
+                .with_raise_if_empty(false)
+                .finish()
+                .map_err(read_err(spec))?
+        }
+        Format::Parquet => {
+            LazyFrame::scan_parquet(PlRefPath::from(path_str), ScanArgsParquet::default())
+                .map_err(read_err(spec))?
+        }
+    };
+    let mut lf = lf;
+    let schema = lf
+        .collect_schema()
+        .map_err(read_err(spec))?
+        .as_ref()
+        .clone();
+    let missing: Vec<String> = spec
+        .table
+        .required()
+        .iter()
+        .chain(
+            spec.columns
+                .keys()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .iter(),
+        )
+        .filter(|c| schema.get(spec.user_name(c)).is_none())
+        .map(|c| {
+            let u = spec.user_name(c);
+            if u == *c {
+                format!("`{c}`")
+            } else {
+                format!("`{c}` (mapped to `{u}`)")
+            }
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if !missing.is_empty() {
+        let have: Vec<&str> = schema.iter_names().map(|n| n.as_str()).collect();
+        ctx.push(
+            Severity::Error,
+            "missing-column",
+            None,
+            0,
+            vec![],
+            format!(
+                "missing required column(s) {}; the file has: {}",
+                missing.join(", "),
+                have.iter()
+                    .map(|h| format!("`{h}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+        return Ok(None);
+    }
+    Ok(Some((lf, schema)))
+}
+
+/// Expression turning a user id column into the dataset's id type.
+pub(super) fn id_expr(user: &str, dtype_in: &DataType, int_ids: bool) -> Expr {
+    let base = if dtype_in == &DataType::String {
+        col(user).str().strip_chars(lit(NULL))
+    } else {
+        col(user)
+    };
+    if int_ids {
+        base.cast(DataType::Int64)
+    } else {
+        base.cast(DataType::String)
+    }
+}
+
+pub(super) fn time_expr(
+    spec: &TableSpec,
+    schema: &Schema,
+    canonical: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<Expr> {
+    let user = spec.user_name(canonical);
+    let dt = schema.get(user)?;
+    match timeparse::cast_typed(user, dt) {
+        Some(e) => Some(e),
+        None => {
+            Ctx { spec, problems }.push(
+                Severity::Error,
+                "bad-type",
+                Some(user),
+                0,
+                vec![],
+                format!("column `{user}` has type {dt}; expected a date or date-time"),
+            );
+            None
+        }
+    }
+}
+
+pub(super) fn fmt_name(f: &Format) -> &'static str {
+    match f {
+        Format::Csv { .. } => "csv",
+        Format::Parquet => "parquet",
+    }
+}
+
+pub(super) fn minmax(df: &DataFrame, c: &str) -> Result<(Option<i64>, Option<i64>)> {
+    let s = df
+        .column(c)
+        .map_err(Error::polars("min/max"))?
+        .cast(&DataType::Int64)
+        .map_err(Error::polars("min/max"))?;
+    let a = s.i64().map_err(Error::polars("min/max"))?;
+    Ok((a.min(), a.max()))
+}
+
+/// `value`/`count` pairs sorted by count, descending, then value.
+pub(super) fn counts(df: &DataFrame, key: &str, n: &str) -> Result<Vec<Count>> {
+    let keys = df
+        .column(key)
+        .map_err(Error::polars("counts"))?
+        .cast(&DataType::String)
+        .map_err(Error::polars("counts"))?;
+    let keys = keys.str().map_err(Error::polars("counts"))?.clone();
+    let ns = df
+        .column(n)
+        .map_err(Error::polars("counts"))?
+        .cast(&DataType::UInt64)
+        .map_err(Error::polars("counts"))?;
+    let ns = ns.u64().map_err(Error::polars("counts"))?.clone();
+    let mut out: Vec<Count> = keys
+        .iter()
+        .zip(ns.iter())
+        .filter_map(|(k, n)| {
+            Some(Count {
+                value: k?.to_string(),
+                count: n.unwrap_or(0),
+            })
+        })
+        .filter(|c| c.count > 0)
+        .collect();
+    out.sort_by(|a, b| b.count.cmp(&a.count).then(a.value.cmp(&b.value)));
+    Ok(out)
+}
+
+/// The warning for date-times with an offset (see [`timeparse::with_offset_expr`]).
+pub(super) const OFFSET_NOTE: &str = "date-time with a time-zone offset, converted to UTC (values without an offset are read as they are)";
+
+/// What the events and outcomes checks need from the leads.
+pub(super) struct Shared {
+    pub int_ids: bool,
+    /// Distinct lead ids with their `__created` time (never null), for joins that find unknown
+    /// leads (null `__created` after a left join) and rows dated before their lead.
+    pub known: LazyFrame,
+    pub bounds: Bounds,
+}
+
+/// The range of plausible timestamps (µs), and how a message words it.
+pub(super) struct Bounds {
+    pub lo: i64,
+    pub hi: i64,
+    pub range_text: String,
+}

@@ -1,0 +1,70 @@
+//! `metrics.json`: what `evaluate` (and `calibrate`) computed, as one serialisable value.
+//!
+//! Input: the window, the label counts, the fitted model and the test and per-period metrics.
+//! Output: [`Metrics`] (schema `leadcal.metrics/1`, documented in `docs/metrics.md`).
+//! Guarantees: only numbers computed by the stages; no lead ids.
+
+use serde::Serialize;
+
+use super::{Bootstrap, PeriodKind, PeriodRow, SetMetrics};
+use crate::features::Source;
+use crate::label::LabelSummary;
+use crate::model::{FittedLogistic, LogisticParams};
+
+/// What `metrics.json` holds (schema: docs/metrics.md).
+#[derive(Debug, Serialize)]
+pub struct Metrics {
+    pub schema: &'static str,
+    pub tool: Tool,
+    pub window: Window,
+    pub labels: LabelSummary,
+    pub split: Split,
+    pub model: ModelReport,
+    pub test: SetMetrics,
+    pub periods: Vec<PeriodRow>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Window {
+    pub since: String,
+    pub until: String,
+    pub data_end: String,
+    pub snapshot_days: i64,
+    pub horizon_days: i64,
+    pub target: String,
+    pub period: PeriodKind,
+    pub live_model: String,
+    pub dataset: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Split {
+    pub test_from: String,
+    pub train_leads: u64,
+    pub train_converted: u64,
+    pub test_leads: u64,
+    pub test_converted: u64,
+    /// Months of lead creation the test set spans (hand-overs per month divide by this).
+    pub test_months: f64,
+    pub bootstrap: Bootstrap,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ModelReport {
+    pub fitted: FittedLogistic,
+    pub sources: Vec<Source>,
+    pub skipped_attributes: Vec<SkippedAttribute>,
+    pub params: LogisticParams,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SkippedAttribute {
+    pub attribute: String,
+    pub reason: String,
+}

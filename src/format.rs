@@ -1,0 +1,71 @@
+//! Number formatting for the console and Markdown outputs (the HTML report has its own,
+//! localised, in `report::lang`).
+//!
+//! Input: numbers an earlier stage computed. Output: text. Guarantees: a missing value is `-`,
+//! never `NaN`; the same number is written the same way in every command's output.
+
+/// `1234567` -> `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A share as a percentage with one decimal (`0.1234` -> `12.3%`), `-` when missing.
+pub fn pct(v: Option<f64>) -> String {
+    v.map_or("-".into(), |v| format!("{:.1}%", 100.0 * v))
+}
+
+/// A number with `digits` decimals, `-` when missing.
+pub fn fixed(v: Option<f64>, digits: usize) -> String {
+    v.map_or("-".into(), |v| format!("{v:.digits$}"))
+}
+
+/// Points as a config shows them: whole numbers without decimals, others with two.
+pub fn points(v: f64) -> String {
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// `value [low, high]` when both bounds exist, else the value alone, each written by `f`.
+pub fn with_interval(
+    value: Option<f64>,
+    low: Option<f64>,
+    high: Option<f64>,
+    f: impl Fn(Option<f64>) -> String,
+) -> String {
+    match (low, high) {
+        (Some(_), Some(_)) => format!("{} [{}, {}]", f(value), f(low), f(high)),
+        _ => f(value),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_written_one_way() {
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(12), "12");
+        assert_eq!(pct(Some(0.1234)), "12.3%");
+        assert_eq!(pct(None), "-");
+        assert_eq!(fixed(Some(0.5), 3), "0.500");
+        assert_eq!(points(20.0), "20");
+        assert_eq!(points(-2.5), "-2.50");
+        assert_eq!(
+            with_interval(Some(0.2), Some(0.1), Some(0.3), pct),
+            "20.0% [10.0%, 30.0%]"
+        );
+        assert_eq!(with_interval(Some(0.2), None, Some(0.3), pct), "20.0%");
+    }
+}

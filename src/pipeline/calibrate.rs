@@ -1,0 +1,171 @@
+//! The calibrate run after the analysis: segments beside the fit, the recommended weights and
+//! thresholds with their back-test, and every file of the run folder.
+//!
+//! Input: checked [`Options`] and [`Settings`]. Output: [`Calibration`] (what the console
+//! summary prints) and the files written into a staging folder the command commits: metrics,
+//! segments, recommendation, changes, the recommended config, the report data, charts and
+//! report.html. Guarantees: the recommended config loads back as a model before it is written;
+//! the live config is only read.
+
+use std::path::{Path, PathBuf};
+
+use super::report_data::{day, report_data};
+use super::{Analysis, Options, Side, analyse_with, provenance};
+use crate::error::{Error, Result};
+use crate::recommend::{self, Objective, Recommended, Support};
+use crate::report::{self, Lang};
+use crate::scoring::config::ScoringModel;
+use crate::segments::{self, SegmentSpec, Threshold};
+
+/// What calibrate adds to the analysis options.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    pub objective: Objective,
+    pub lang: Lang,
+}
+
+/// What a calibrate run computed.
+pub struct Calibration {
+    pub analysis: Analysis,
+    pub segments: segments::Report,
+    pub recommended: Recommended,
+    /// `changes.md`.
+    pub changes: String,
+}
+
+/// The analysis with the segments of the live model's SQL hand-overs, computed beside the fit.
+pub fn analyse(o: &Options) -> Result<(Analysis, segments::Report)> {
+    let horizon = o.label.horizon_days;
+    let (an, seg) = analyse_with(o, |s: Side<'_>| {
+        segments::compute(
+            segments::Inputs {
+                ds: s.ds,
+                model: s.model,
+                table: s.table,
+                data_end: s.data_end,
+            },
+            Threshold::Sql,
+            &[],
+            &SegmentSpec::default(),
+            horizon,
+        )
+    })?;
+    Ok((an, seg?))
+}
+
+/// The run folder's default name: `reports/<first day>_<last day>` of the window.
+pub fn default_dir(an: &Analysis) -> PathBuf {
+    PathBuf::from("reports").join(format!("{}_{}", day(an.since), day(an.data_end)))
+}
+
+/// Recommend, and write every file into `out_dir` (a staging folder that will be named `dir`).
+pub fn finish(
+    mut an: Analysis,
+    seg: segments::Report,
+    o: &Options,
+    s: &Settings,
+    dir: &Path,
+    out_dir: &Path,
+    progress: &dyn Fn(&str),
+) -> Result<Calibration> {
+    progress("turning coefficients into points ...");
+    let _w = crate::timing::Stage::start("recommend");
+    let weights = recommend::weights(
+        &an.model,
+        &an.table,
+        &an.metrics.model.fitted,
+        Support::default(),
+    );
+    // Nothing after the weights reads the design matrix (4.5 GB at 10M leads): free it.
+    an.table.x = ndarray::Array2::zeros((0, 0));
+    let weights = weights.ok_or_else(|| {
+        Error::Usage("points cannot be scaled: the live score (or the fitted model) gives every training lead the same value; check that the live model's rules match this data (attribute values and event types)".into())
+    })?;
+    let current = an
+        .metrics
+        .test
+        .thresholds
+        .iter()
+        .find(|m| m.stage == "sql")
+        .cloned()
+        .ok_or_else(|| Error::Internal("no SQL threshold metrics".into()))?;
+    progress("replaying the recommended config ...");
+    let rec = recommend::recommend(
+        weights,
+        s.objective,
+        &recommend::Inputs {
+            leads: &an.ds.leads,
+            live: &an.model,
+            table: &an.table,
+            since: an.since,
+            test_from: an.test_from,
+            data_end: an.data_end,
+            horizon_days: o.label.horizon_days,
+            test_rows: &an.test.rows,
+            test_months: an.test.months,
+            draws: &an.test.draws,
+            current: &current,
+        },
+    )?;
+    drop(_w);
+    let inputs = provenance::inputs(&an.ds, &an.model_path)?;
+    progress("writing the run folder ...");
+    let original = std::fs::read_to_string(&an.model_path)
+        .map_err(Error::read(&an.model_path, "cannot read"))?;
+    let w = &an.metrics.window;
+    let (old_mql, old_sql) = (an.model.mql, an.model.sql);
+    let mut header = format!(
+        "# Recommended by leadcal {} (`leadcal calibrate --objective {}`).\n# Data window: leads created {} .. {}; snapshot {} days, horizon {} days, target `{}`.\n# Objective {}: SQL {} (was {}), MQL {} (was {}). Every {:.1} points double a lead's odds of converting (PDO).\n# Changes and their reasons: changes.md beside this file. Inputs (SHA-256):\n",
+        env!("CARGO_PKG_VERSION"),
+        s.objective,
+        day(an.since),
+        day(an.data_end),
+        w.snapshot_days,
+        w.horizon_days,
+        w.target,
+        s.objective,
+        rec.sql,
+        old_sql,
+        rec.mql,
+        old_mql,
+        rec.weights.scaling.pdo
+    );
+    for h in &inputs {
+        header.push_str(&format!("#   {}  {}\n", h.sha256, h.file));
+    }
+    header.push('\n');
+    let config_path = dir.join("recommended-scoring.toml");
+    let text = recommend::write_config(&original, &rec.weights.model, &header).map_err(|m| {
+        Error::Output {
+            path: config_path.clone(),
+            message: m,
+        }
+    })?;
+    // It must load back as a model before it is written.
+    ScoringModel::parse(&text, &config_path)
+        .map_err(|e| Error::Internal(format!("the recommended config does not load back: {e}")))?;
+    crate::output::write_new(&out_dir.join("recommended-scoring.toml"), text.as_bytes())?;
+    let changes = report::changes::changes_md(&rec, old_mql, old_sql);
+    crate::output::write_new(&out_dir.join("changes.md"), changes.as_bytes())?;
+    crate::output::write_json(&out_dir.join("recommendation.json"), &rec.file(&inputs))?;
+    crate::output::write_json(&out_dir.join("metrics.json"), &an.metrics)?;
+    segments::table::write(&seg, out_dir)?;
+    crate::output::checkpoint("calibrate: files written");
+    progress("drawing the charts and writing report.html ...");
+    let data = report_data(
+        &an,
+        &seg,
+        &rec,
+        &inputs,
+        provenance::sha256_bytes(text.as_bytes()),
+    );
+    crate::output::write_new(&out_dir.join(report::DATA_FILE), data.to_json()?.as_bytes())?;
+    report::render(&data, s.lang, out_dir)?;
+    crate::output::checkpoint("calibrate: report written");
+    Ok(Calibration {
+        analysis: an,
+        segments: seg,
+        recommended: rec,
+        changes,
+    })
+}

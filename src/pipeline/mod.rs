@@ -1,0 +1,348 @@
+//! The run that `evaluate`, `segments` and `calibrate` share: load, label, replay the live
+//! model, build the features, fit, and evaluate out of time and per period.
+//!
+//! Input: checked [`Options`] (built from the arguments by `cmd/common.rs`; nothing here sees
+//! clap). Output: [`Prepared`] (data and features, no model) and [`Analysis`] (with the fit,
+//! the probabilities, the test set and `metrics.json`'s [`Metrics`]). [`calibrate`] continues
+//! from an analysis to the recommendation and the run folder's files.
+//! Guarantees: features are point in time (as of each lead's snapshot); the model is fitted
+//! on leads created before the test period and evaluated on the newest mature ones; every
+//! window that leaves nothing to analyse is a usage error saying why.
+
+pub mod calibrate;
+pub mod provenance;
+pub mod report_data;
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+
+use crate::data::{self, Dataset, LoadOptions};
+use crate::error::{Error, Result};
+use crate::evaluate::summary::{ModelReport, SkippedAttribute, Split, Tool, Window};
+use crate::evaluate::{self, Bootstrap, Metrics, PeriodKind};
+use crate::features::{self, FeatureSpec, FeatureTable};
+use crate::label::LabelSpec;
+use crate::model::LogisticParams;
+use crate::scoring::config::ScoringModel;
+use crate::timeparse::{self, DateArg};
+use crate::units::DAY_US;
+
+/// What a run reads and how it judges, checked at the command line.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Dataset folder or `dataset.toml`.
+    pub data: PathBuf,
+    /// The live model; `None`: `scoring.toml` in the dataset folder.
+    pub model: Option<PathBuf>,
+    /// A per-lead table from `leadcal sql --with-events` in place of the raw events.
+    pub features: Option<PathBuf>,
+    pub since: Option<DateArg>,
+    pub until: Option<DateArg>,
+    pub test_from: Option<DateArg>,
+    pub period: PeriodKind,
+    pub label: LabelSpec,
+    pub min_converters: usize,
+}
+
+/// The loaded data and the feature table, before any fit.
+pub struct Prepared {
+    pub ds: Dataset,
+    pub model: ScoringModel,
+    pub model_path: PathBuf,
+    pub table: FeatureTable,
+    pub since: i64,
+    pub data_end: i64,
+    pub test_from: i64,
+    pub last_mature: i64,
+}
+
+/// The test period: its rows of the feature table, how many months of creation it spans, and
+/// its bootstrap resampling weights (drawn once; every interval on the test set uses them).
+pub struct TestSet {
+    pub rows: Vec<usize>,
+    pub months: f64,
+    pub draws: Vec<Vec<f64>>,
+}
+
+/// Everything `evaluate` computes, for `segments` and `calibrate` to build on.
+pub struct Analysis {
+    pub ds: Dataset,
+    pub model: ScoringModel,
+    pub model_path: PathBuf,
+    pub table: FeatureTable,
+    /// The fitted model's probability for every row of the table.
+    pub prob: Vec<f64>,
+    pub metrics: Metrics,
+    pub test: TestSet,
+    pub since: i64,
+    pub data_end: i64,
+    pub test_from: i64,
+}
+
+fn date_of(us: i64) -> Result<NaiveDate> {
+    timeparse::from_micros(us)
+        .map(|d| d.date())
+        .ok_or_else(|| Error::Internal(format!("time {us} out of range")))
+}
+
+fn fit_params(o: &Options) -> LogisticParams {
+    LogisticParams {
+        min_converters: o.min_converters,
+        ..LogisticParams::default()
+    }
+}
+
+/// Load, label and build features (no model yet).
+pub fn prepare(o: &Options) -> Result<Prepared> {
+    let model_path = o
+        .model
+        .clone()
+        .unwrap_or_else(|| data::spec::default_model(&o.data));
+    let model = ScoringModel::from_file(&model_path)?;
+    fit_params(o).check()?;
+    let mut ds = data::load(&o.data, &LoadOptions::default())?.require_valid()?;
+    if let Some(f) = &o.features {
+        ds = ds.with_warehouse(f, &crate::sql::model_fingerprint(&model))?;
+    }
+    model.check_columns(&ds.attributes)?;
+    let data_end = match &o.until {
+        Some(u) => u.end,
+        None => ds
+            .data_end
+            .map(timeparse::to_micros)
+            .ok_or_else(|| Error::Usage("the dataset holds no timestamps".into()))?,
+    };
+    let first_lead = ds
+        .leads
+        .column("created_at")
+        .ok()
+        .and_then(|c| c.cast(&polars::prelude::DataType::Int64).ok())
+        .and_then(|c| c.i64().ok().and_then(|c| c.iter().flatten().min()))
+        .unwrap_or(data_end);
+    let since = o.since.as_ref().map_or(first_lead, |s| s.start);
+    if let (Some(u), Some(s)) = (&o.until, &o.since)
+        && since > data_end
+    {
+        return Err(Error::Usage(format!(
+            "--until {} lies before --since {}; nothing to evaluate",
+            u.text, s.text
+        )));
+    }
+    if since > data_end {
+        return Err(Error::Usage(format!(
+            "--since {} lies after the end of the data ({}); nothing to evaluate",
+            timeparse::display_micros(since),
+            timeparse::display_micros(data_end)
+        )));
+    }
+    let label = o.label.clone();
+    if let Some(message) = ds.report.missing_target(&label.target_stage) {
+        return Err(Error::Usage(message));
+    }
+    // The newest lead that can be mature: its snapshot + horizon reaches the data end.
+    let last_mature = data_end - (label.snapshot_days + label.horizon_days) * DAY_US;
+    if last_mature < since {
+        return Err(Error::Usage(format!(
+            "no lead created since {} is mature: a lead needs {} + {} days of data after its creation, and the data ends {}",
+            timeparse::display_micros(since),
+            label.snapshot_days,
+            label.horizon_days,
+            timeparse::display_micros(data_end)
+        )));
+    }
+    let test_from = match &o.test_from {
+        Some(s) => s.start,
+        None => {
+            let q = PeriodKind::Quarter.start(date_of(last_mature)?, date_of(since)?);
+            timeparse::to_micros(
+                evaluate::add_months(q, -3)
+                    .and_hms_opt(0, 0, 0)
+                    .expect("midnight exists"),
+            )
+        }
+    };
+    if test_from <= since || test_from > last_mature {
+        return Err(Error::Usage(format!(
+            "the test period must start after --since and hold mature leads: test from {}, since {}, last mature lead created {}",
+            timeparse::display_micros(test_from),
+            timeparse::display_micros(since),
+            timeparse::display_micros(last_mature)
+        )));
+    }
+    let spec = FeatureSpec {
+        label,
+        since,
+        until: data_end,
+        data_end,
+        test_from,
+        min_level_count: 30,
+        max_levels: 30,
+    };
+    let table = features::build(&ds, &model, &spec)?;
+    Ok(Prepared {
+        ds,
+        model,
+        model_path,
+        table,
+        since,
+        data_end,
+        test_from,
+        last_mature,
+    })
+}
+
+/// What a side task beside the fit reads (see [`analyse_with`]).
+pub struct Side<'a> {
+    pub ds: &'a Dataset,
+    pub model: &'a ScoringModel,
+    pub table: &'a FeatureTable,
+    pub data_end: i64,
+}
+
+/// Load, label, build features, fit and evaluate.
+pub fn analyse(o: &Options) -> Result<Analysis> {
+    analyse_with(o, |_| ()).map(|(an, ())| an)
+}
+
+/// [`analyse`], running `side` on the loaded data and the feature table while the model is
+/// fitted (the full fit leaves one of two cores idle). The result is the same as running `side`
+/// afterwards: `side` reads only what the fit does not change.
+pub fn analyse_with<T: Send>(
+    o: &Options,
+    side: impl FnOnce(Side<'_>) -> T + Send,
+) -> Result<(Analysis, T)> {
+    let Prepared {
+        ds,
+        model,
+        model_path,
+        table,
+        since,
+        data_end,
+        test_from,
+        last_mature,
+    } = prepare(o)?;
+    crate::output::checkpoint("prepared");
+    let n_train = table.n_train;
+    let train_y = &table.y[..n_train];
+    let (fitted, side_out) = rayon::join(
+        || {
+            let params = fit_params(o);
+            let _t = crate::timing::Stage::start("fit");
+            params
+                .fit(
+                    table
+                        .x
+                        .slice_axis(ndarray::Axis(0), ndarray::Slice::from(..n_train)),
+                    train_y,
+                    &table.names,
+                )
+                .map(|f| (f, params))
+        },
+        || {
+            side(Side {
+                ds: &ds,
+                model: &model,
+                table: &table,
+                data_end,
+            })
+        },
+    );
+    let (fitted, params) = fitted?;
+    let prob = fitted.predict(table.x.view());
+    let test_rows: Vec<usize> = (n_train..table.y.len()).collect();
+    let test_conv = test_rows.iter().filter(|&&i| table.y[i]).count();
+    if test_conv == 0 || test_conv == test_rows.len() {
+        return Err(Error::Usage(format!(
+            "the test period (leads created from {}) holds {} mature leads of which {} converted; it needs both converters and non-converters (move it with --test-from)",
+            timeparse::display_micros(test_from),
+            test_rows.len(),
+            test_conv
+        )));
+    }
+    let boot = Bootstrap::default();
+    let test = TestSet {
+        months: evaluate::months_between(test_from, last_mature.min(data_end) + 1),
+        draws: evaluate::bootstrap_weights(test_rows.len(), boot),
+        rows: test_rows,
+    };
+    let _e = crate::timing::Stage::start("evaluate metrics");
+    let horizon_days = o.label.horizon_days;
+    let test_metrics = evaluate::evaluate_set(
+        &table,
+        &prob,
+        &test.rows,
+        &model,
+        horizon_days,
+        test.months,
+        &test.draws,
+    );
+    let periods = evaluate::periods(
+        &table,
+        &prob,
+        &model,
+        o.period,
+        date_of(since)?,
+        test_from,
+        horizon_days,
+    );
+    drop(_e);
+    let metrics = Metrics {
+        schema: "leadcal.metrics/1",
+        tool: Tool {
+            name: "leadcal",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        window: Window {
+            since: timeparse::display_micros(since),
+            until: timeparse::display_micros(data_end),
+            data_end: timeparse::display_micros(data_end),
+            snapshot_days: o.label.snapshot_days,
+            horizon_days,
+            target: o.label.target_stage.clone(),
+            period: o.period,
+            live_model: model_path.display().to_string(),
+            dataset: o.data.display().to_string(),
+        },
+        labels: table.labels.clone(),
+        split: Split {
+            test_from: timeparse::display_micros(test_from),
+            train_leads: n_train as u64,
+            train_converted: train_y.iter().filter(|&&v| v).count() as u64,
+            test_leads: test.rows.len() as u64,
+            test_converted: test_conv as u64,
+            test_months: test.months,
+            bootstrap: boot,
+        },
+        model: ModelReport {
+            fitted,
+            sources: table.sources.clone(),
+            skipped_attributes: table
+                .skipped
+                .iter()
+                .map(|(a, r)| SkippedAttribute {
+                    attribute: a.clone(),
+                    reason: r.to_string(),
+                })
+                .collect(),
+            params,
+        },
+        test: test_metrics,
+        periods,
+    };
+    Ok((
+        Analysis {
+            ds,
+            model,
+            model_path,
+            table,
+            prob,
+            metrics,
+            test,
+            since,
+            data_end,
+            test_from,
+        },
+        side_out,
+    ))
+}

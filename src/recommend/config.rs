@@ -1,0 +1,198 @@
+//! The recommended config as text in the live config's own schema and layout.
+//!
+//! Input: the live config's text and the recommended [`ScoringModel`]. Output: the new text,
+//! which loads back as a model. Guarantees: every comment, key order and untouched value of the
+//! live config survives (toml_edit); the input file is never modified.
+
+use crate::scoring::config::{Points, ScoringModel};
+
+/// The live config's text with the recommended points, caps, thresholds and band starts written
+/// in place (toml_edit: every comment, key order and untouched value survives; a changed value
+/// keeps its trailing comment), preceded by `header` (comment lines).
+pub fn write_config(original: &str, new: &ScoringModel, header: &str) -> Result<String, String> {
+    use toml_edit::{DocumentMut, Item, Value};
+    let mut doc: DocumentMut = original
+        .parse()
+        .map_err(|e| format!("the live config does not parse as TOML: {e}"))?;
+    fn num(v: f64) -> Value {
+        if v.fract() == 0.0 && v.abs() < 9e15 {
+            Value::from(v as i64)
+        } else {
+            Value::from(v)
+        }
+    }
+    fn current(item: &Item) -> Option<f64> {
+        item.as_integer()
+            .map(|i| i as f64)
+            .or_else(|| item.as_float())
+    }
+    /// Set `key` of a table-like to `v` unless it already holds that number.
+    fn set(t: &mut dyn toml_edit::TableLike, key: &str, v: f64) {
+        match t.get_mut(key) {
+            Some(item) => {
+                if current(item) == Some(v) {
+                    return;
+                }
+                if let Some(old) = item.as_value_mut() {
+                    let decor = old.decor().clone();
+                    *old = num(v);
+                    *old.decor_mut() = decor;
+                    return;
+                }
+                *item = Item::Value(num(v));
+            }
+            None => {
+                t.insert(key, Item::Value(num(v)));
+            }
+        }
+    }
+    if let Some(th) = doc
+        .get_mut("thresholds")
+        .and_then(|i| i.as_table_like_mut())
+    {
+        set(th, "mql", new.mql);
+        set(th, "sql", new.sql);
+    }
+    if let Some(bands) = doc.get_mut("band").and_then(|i| i.as_array_of_tables_mut()) {
+        for t in bands.iter_mut() {
+            let name = t.get("name").and_then(|n| n.as_str()).map(String::from);
+            if t.contains_key("from")
+                && let Some(b) = new.bands.iter().find(|b| Some(&b.name) == name.as_ref())
+                && b.from.is_finite()
+            {
+                set(t, "from", b.from);
+            }
+        }
+    }
+    if let Some(rules) = doc
+        .get_mut("implicit")
+        .and_then(|i| i.as_array_of_tables_mut())
+    {
+        for (t, r) in rules.iter_mut().zip(&new.implicit) {
+            match &r.points {
+                Points::Each(p) => set(t, "points", *p),
+                Points::Progressive(v) => {
+                    let same = t
+                        .get("progressive")
+                        .and_then(|a| a.as_array())
+                        .is_some_and(|a| {
+                            a.len() == v.len()
+                                && a.iter().zip(v).all(|(x, y)| {
+                                    x.as_integer().map(|i| i as f64).or_else(|| x.as_float())
+                                        == Some(*y)
+                                })
+                        });
+                    if !same && let Some(item) = t.get_mut("progressive") {
+                        let mut arr = toml_edit::Array::new();
+                        for p in v {
+                            arr.push(num(*p));
+                        }
+                        if let Some(old) = item.as_value_mut() {
+                            let decor = old.decor().clone();
+                            *old = Value::Array(arr);
+                            *old.decor_mut() = decor;
+                        }
+                    }
+                }
+            }
+            match r.cap {
+                Some(c) => set(t, "cap", c),
+                None => {
+                    t.remove("cap");
+                }
+            }
+        }
+    }
+    // Explicit items in the order the checker reads them: values, ranges, missing.
+    let mut items = new.explicit.iter();
+    if let Some(rules) = doc
+        .get_mut("explicit")
+        .and_then(|i| i.as_array_of_tables_mut())
+    {
+        for t in rules.iter_mut() {
+            for key in ["values", "ranges"] {
+                if let Some(arr) = t.get_mut(key).and_then(|i| i.as_array_mut()) {
+                    for v in arr.iter_mut() {
+                        let Some(r) = items.next() else { break };
+                        if let Some(it) = v.as_inline_table_mut() {
+                            set(it, "points", r.points);
+                        }
+                    }
+                }
+            }
+            if t.contains_key("missing")
+                && let Some(r) = items.next()
+            {
+                set(t, "missing", r.points);
+            }
+        }
+    }
+    let mut out = String::from(header);
+    out.push_str(&doc.to_string());
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    const LIVE: &str = r#"# Our live model -- owner: marketing ops
+[thresholds]
+mql = 40   # agreed with sales in 2023
+sql = 80
+
+[[implicit]]
+event_type = "webinar_attended"
+points = 15          # keep: board decision
+group = "content"
+
+[[implicit]]
+event_type = "pricing_page_view"
+points = 3           # too low?
+
+[[explicit]]
+attribute = "job_level"
+values = [
+  { equals = "VP", points = 15 },   # VPs sign
+  { equals = "Student", points = 10 },
+]
+"#;
+
+    #[test]
+    fn comments_and_order_survive_where_nothing_changed() {
+        let live = ScoringModel::parse(LIVE, Path::new("live.toml")).unwrap();
+        let mut new = live.clone();
+        new.sql = 55.0;
+        new.implicit[1].points = Points::Each(8.0);
+        new.explicit[1].points = -40.0;
+        let text = write_config(LIVE, &new, "# header\n").unwrap();
+        assert!(text.starts_with("# header\n# Our live model -- owner: marketing ops\n"));
+        // Unchanged keys keep their comments exactly.
+        assert!(
+            text.contains("mql = 40   # agreed with sales in 2023\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("points = 15          # keep: board decision\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("{ equals = \"VP\", points = 15 },   # VPs sign"),
+            "{text}"
+        );
+        // Changed values are written, their trailing comments kept.
+        assert!(text.contains("sql = 55\n"), "{text}");
+        assert!(text.contains("points = 8           # too low?\n"), "{text}");
+        assert!(
+            text.contains("{ equals = \"Student\", points = -40 }"),
+            "{text}"
+        );
+        // And it loads back as the recommended model.
+        let back = ScoringModel::parse(&text, Path::new("rec.toml")).unwrap();
+        assert_eq!(back.sql, 55.0);
+        assert_eq!(back.implicit[1].points, Points::Each(8.0));
+        assert_eq!(back.explicit[1].points, -40.0);
+        assert_eq!(back.explicit[0].points, 15.0);
+    }
+}

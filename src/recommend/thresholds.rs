@@ -1,0 +1,278 @@
+//! The recommended thresholds: SQL for the stated objective, MQL by the current MQL's share of
+//! hand-overs, and the bands that follow them.
+//!
+//! Input: the recommended config's scores and replayed first crossings on the training period.
+//! Output: candidate thresholds with their hand-over metrics ([`Candidate`]), the chosen SQL
+//! and MQL, and the moved bands. Guarantees: candidates are the distinct whole-point 2nd..98th
+//! percentiles of the training leads' scores; the search replays an evenly spaced sample of at
+//! most [`SEARCH_LEADS`] training leads and scales volumes back to all of them; an objective
+//! no candidate meets falls back to the nearest miss, and says so.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::evaluate;
+use crate::features::FeatureTable;
+use crate::scoring::config::Band;
+
+/// What the SQL threshold should achieve.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "kind", content = "target", rename_all = "snake_case")]
+pub enum Objective {
+    /// The best F1 on the training period.
+    F1,
+    /// The most recall with at least this precision.
+    Precision(f64),
+    /// The most precision with at least this recall.
+    Recall(f64),
+    /// The most hand-overs within this many per month.
+    CapacityPerMonth(f64),
+}
+
+impl FromStr for Objective {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("`{s}`: expected f1, precision:0.3, recall:0.7 or capacity:400/month");
+        let share = |v: &str| -> Result<f64, String> {
+            let x: f64 = v.trim().parse().map_err(|_| bad())?;
+            if x > 0.0 && x <= 1.0 {
+                Ok(x)
+            } else {
+                Err(bad())
+            }
+        };
+        match s.split_once(':') {
+            None if s == "f1" => Ok(Objective::F1),
+            Some(("precision", v)) => Ok(Objective::Precision(share(v)?)),
+            Some(("recall", v)) => Ok(Objective::Recall(share(v)?)),
+            Some(("capacity", v)) => {
+                let n: f64 = v
+                    .trim()
+                    .trim_end_matches("/month")
+                    .parse()
+                    .map_err(|_| bad())?;
+                if n > 0.0 && n.is_finite() {
+                    Ok(Objective::CapacityPerMonth(n))
+                } else {
+                    Err(bad())
+                }
+            }
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// The form the command line takes (`--objective`), which parses back to the same objective.
+impl fmt::Display for Objective {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Objective::F1 => write!(f, "f1"),
+            Objective::Precision(p) => write!(f, "precision:{p}"),
+            Objective::Recall(r) => write!(f, "recall:{r}"),
+            Objective::CapacityPerMonth(n) => write!(f, "capacity:{n}/month"),
+        }
+    }
+}
+
+/// One candidate threshold on the training period.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Candidate {
+    pub threshold: f64,
+    pub handovers: u64,
+    pub precision: Option<f64>,
+    pub recall: Option<f64>,
+    pub handovers_per_month: f64,
+    pub f1: Option<f64>,
+}
+
+/// At most this many training leads are replayed for the threshold search.
+pub const SEARCH_LEADS: usize = 150_000;
+
+/// The training leads the threshold search replays: every k-th in creation order.
+pub struct SearchSample {
+    pub rows: Vec<usize>,
+    /// All training leads per sampled lead (volumes are scaled back by it).
+    pub scale: f64,
+}
+
+impl SearchSample {
+    pub fn of(n_train: usize) -> SearchSample {
+        let stride = n_train.div_ceil(SEARCH_LEADS).max(1);
+        let rows: Vec<usize> = (0..n_train).step_by(stride).collect();
+        let scale = n_train as f64 / rows.len().max(1) as f64;
+        SearchSample { rows, scale }
+    }
+}
+
+/// Candidate thresholds: the distinct whole-point 2nd..98th percentiles of `sorted` (ascending).
+pub fn grid(sorted: &[f64]) -> Vec<f64> {
+    let mut g: Vec<f64> = (1..50)
+        .map(|k| sorted[(k * 2 * (sorted.len() - 1)) / 100].round())
+        .collect();
+    g.dedup();
+    g
+}
+
+/// Hand-over metrics on the training period at each threshold of `grid`, from the search
+/// sample's replayed `crossings` (one row per sampled lead, one column per threshold).
+pub fn sweep(
+    t: &FeatureTable,
+    search: &SearchSample,
+    grid: &[f64],
+    crossings: &[Vec<Option<i64>>],
+    horizon_days: i64,
+    train_months: f64,
+) -> Vec<Candidate> {
+    let rows = &search.rows;
+    grid.iter()
+        .enumerate()
+        .map(|(k, thr)| {
+            // `handover_metrics` reads rows of the table; the crossings are by position.
+            let at = |i: usize| rows.binary_search(&i).ok().and_then(|p| crossings[p][k]);
+            let m = evaluate::handover_metrics(
+                t,
+                rows,
+                "sql",
+                *thr,
+                &at,
+                horizon_days,
+                train_months / search.scale,
+                &[],
+            );
+            let (p, r) = (m.precision.value, m.recall.value);
+            Candidate {
+                threshold: *thr,
+                handovers: (m.handovers as f64 * search.scale).round() as u64,
+                precision: p,
+                recall: r,
+                handovers_per_month: m.handovers_per_month.value.unwrap_or(0.0),
+                f1: match (p, r) {
+                    (Some(p), Some(r)) if p + r > 0.0 => Some(2.0 * p * r / (p + r)),
+                    _ => None,
+                },
+            }
+        })
+        .collect()
+}
+
+/// The candidate `objective` picks, and whether it meets it. When none does: the best F1 for
+/// precision and recall targets, the highest threshold for a capacity.
+pub fn choose(objective: Objective, candidates: &[Candidate]) -> (usize, bool) {
+    let pick = |ok: &dyn Fn(&Candidate) -> bool,
+                better: &dyn Fn(&Candidate, &Candidate) -> bool| {
+        let mut best: Option<usize> = None;
+        for (k, c) in candidates.iter().enumerate() {
+            if ok(c) && best.is_none_or(|b| better(c, &candidates[b])) {
+                best = Some(k);
+            }
+        }
+        best
+    };
+    let best_f1 = || pick(&|c| c.f1.is_some(), &|c, b| c.f1 > b.f1);
+    let found = match objective {
+        Objective::F1 => best_f1(),
+        Objective::Precision(p) => pick(&|c| c.precision.is_some_and(|v| v >= p), &|c, b| {
+            c.recall > b.recall
+        }),
+        Objective::Recall(r) => pick(&|c| c.recall.is_some_and(|v| v >= r), &|c, b| {
+            c.precision > b.precision
+        }),
+        Objective::CapacityPerMonth(cap) => pick(&|c| c.handovers_per_month <= cap, &|c, b| {
+            c.handovers > b.handovers
+        }),
+    };
+    let last = candidates.len() - 1;
+    match found {
+        Some(k) => (k, true),
+        None => match objective {
+            Objective::CapacityPerMonth(_) => (last, false),
+            _ => (best_f1().unwrap_or(last), false),
+        },
+    }
+}
+
+/// MQL: the candidate below SQL (`chosen`) whose share of training hand-overs is closest to
+/// the current MQL's share `share_now`; at most SQL − 1.
+pub fn mql(
+    grid: &[f64],
+    candidates: &[Candidate],
+    chosen: usize,
+    n_train: usize,
+    share_now: f64,
+) -> f64 {
+    let sql = grid[chosen];
+    let mql_k = (0..chosen).min_by(|&x, &y| {
+        let d =
+            |k: usize| (candidates[k].handovers as f64 / n_train.max(1) as f64 - share_now).abs();
+        d(x).total_cmp(&d(y))
+    });
+    mql_k.map(|k| grid[k]).unwrap_or(sql - 1.0).min(sql - 1.0)
+}
+
+/// Bands that start at a threshold follow it; others keep the share of training leads' live
+/// snapshot scores above them, read off the recommended scores (`sorted`, ascending).
+pub fn move_bands(
+    bands: &mut [Band],
+    (old_mql, old_sql): (f64, f64),
+    (mql, sql): (f64, f64),
+    live_train: &[f64],
+    sorted: &[f64],
+) {
+    let n_train = live_train.len();
+    for b in bands.iter_mut() {
+        if !b.from.is_finite() {
+            continue;
+        }
+        b.from = if b.from == old_sql {
+            sql
+        } else if b.from == old_mql {
+            mql
+        } else {
+            let share =
+                live_train.iter().filter(|&&s| s >= b.from).count() as f64 / n_train.max(1) as f64;
+            let k = (((1.0 - share) * (sorted.len() - 1) as f64).round() as usize)
+                .min(sorted.len() - 1);
+            sorted[k].round()
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn objectives_parse_or_explain() {
+        assert_eq!("f1".parse::<Objective>().unwrap(), Objective::F1);
+        assert_eq!(
+            "precision:0.3".parse::<Objective>().unwrap(),
+            Objective::Precision(0.3)
+        );
+        assert_eq!(
+            "recall:0.7".parse::<Objective>().unwrap(),
+            Objective::Recall(0.7)
+        );
+        assert_eq!(
+            "capacity:400/month".parse::<Objective>().unwrap(),
+            Objective::CapacityPerMonth(400.0)
+        );
+        for bad in ["precision:30", "recall:", "capacity:-4/month", "auc", "f2"] {
+            let e = bad.parse::<Objective>().unwrap_err();
+            assert!(e.contains("expected f1, precision:0.3"), "{bad}: {e}");
+        }
+        for text in ["f1", "precision:0.3", "recall:0.7", "capacity:400/month"] {
+            assert_eq!(text.parse::<Objective>().unwrap().to_string(), text);
+        }
+    }
+
+    #[test]
+    fn the_grid_is_distinct_whole_points() {
+        let sorted: Vec<f64> = (0..1000).map(|i| (i / 10) as f64 + 0.4).collect();
+        let g = grid(&sorted);
+        assert!(g.windows(2).all(|w| w[0] < w[1]), "{g:?}");
+        assert!(g.iter().all(|v| v.fract() == 0.0));
+        assert_eq!(g.first(), Some(&2.0));
+    }
+}

@@ -1,0 +1,273 @@
+//! The console summaries of `metrics.json` and `segments.json`.
+//!
+//! Input: computed results. Output: text for a terminal. Guarantees: only formats numbers the
+//! stages computed (see [`crate::format`]); shows no group the result does not show.
+
+use std::io::Write;
+
+use crate::evaluate::Metrics;
+use crate::format::{fixed, pct, thousands};
+use crate::segments::{Group, Report};
+
+/// The console summary of `metrics.json`.
+pub fn metrics(out: &mut impl Write, m: &Metrics) -> std::io::Result<()> {
+    let l = &m.labels;
+    writeln!(
+        out,
+        "Leads created {} .. {}: {} in total; {} immature (excluded), {} came in hot (counted apart), {} evaluated, {} converted ({}).",
+        &m.window.since[..10.min(m.window.since.len())],
+        &m.window.until[..10.min(m.window.until.len())],
+        thousands(l.leads),
+        thousands(l.immature),
+        thousands(l.came_in_hot),
+        thousands(l.evaluable),
+        thousands(l.converted),
+        pct(l.conversion_rate)
+    )?;
+    let s = &m.split;
+    writeln!(
+        out,
+        "Model fitted on {} leads ({} converted) created before {}; tested on the {} leads ({} converted) created since.",
+        thousands(s.train_leads),
+        thousands(s.train_converted),
+        &s.test_from[..10.min(s.test_from.len())],
+        thousands(s.test_leads),
+        thousands(s.test_converted)
+    )?;
+    let t = &m.test;
+    writeln!(
+        out,
+        "\nOut of time (test set)        live score               model"
+    )?;
+    let rows = [
+        (
+            "ROC AUC",
+            t.live.roc_auc.show(|v| fixed(v, 3)),
+            t.model.roc_auc.show(|v| fixed(v, 3)),
+        ),
+        ("PR AUC", fixed(t.live.pr_auc, 3), fixed(t.model.pr_auc, 3)),
+        ("KS", fixed(t.live.ks, 3), fixed(t.model.ks, 3)),
+        (
+            "Brier / log-loss",
+            "-".to_string(),
+            format!(
+                "{} / {}",
+                fixed(t.model.brier, 4),
+                fixed(t.model.log_loss, 4)
+            ),
+        ),
+    ];
+    for (what, live, model) in rows {
+        writeln!(out, "  {what:<27} {live:<24} {model}")?;
+    }
+    let ev = &t.equal_volume;
+    writeln!(
+        out,
+        "  at SQL volume ({} leads)     precision {} recall {}   precision {} recall {}",
+        thousands(ev.handovers),
+        pct(ev.live_precision),
+        pct(ev.live_recall),
+        pct(ev.model_precision),
+        pct(ev.model_recall)
+    )?;
+    writeln!(out, "\nThresholds (hand-over replay, test set)")?;
+    for th in &t.thresholds {
+        writeln!(
+            out,
+            "  {} at {}: {} hand-overs ({}/month), precision {}, recall {}, median {} days to win",
+            th.stage.to_uppercase(),
+            th.threshold,
+            thousands(th.handovers),
+            fixed(th.handovers_per_month.value, 0),
+            th.precision.show(pct),
+            th.recall.show(pct),
+            fixed(th.median_days_to_win, 0)
+        )?;
+    }
+    writeln!(out, "\nConversion by band (test set)")?;
+    for b in &t.live_calibration {
+        writeln!(
+            out,
+            "  {:<10} {:>9} leads  {:>7} [{}, {}]",
+            b.group,
+            thousands(b.leads),
+            pct(b.rate),
+            pct(b.rate_low),
+            pct(b.rate_high)
+        )?;
+    }
+    writeln!(out, "\nLift by decile (test set)   live   model")?;
+    for (a, b) in t.live_deciles.iter().zip(&t.model_deciles) {
+        writeln!(
+            out,
+            "  decile {:>2}                {:>5}  {:>5}",
+            a.decile,
+            fixed(a.lift, 2),
+            fixed(b.lift, 2)
+        )?;
+    }
+    writeln!(
+        out,
+        "\nPer period     leads  immature  evaluable  conv.rate  live AUC  model AUC  SQL prec  SQL recall  SQL/month   PSI"
+    )?;
+    for p in &m.periods {
+        writeln!(
+            out,
+            "  {:<9} {:>8} {:>9} {:>10} {:>10} {:>9} {:>9}{} {:>9} {:>11} {:>10} {:>5}",
+            p.period,
+            thousands(p.leads),
+            thousands(p.immature),
+            thousands(p.evaluable),
+            pct(p.rate),
+            fixed(p.live_auc, 3),
+            fixed(p.model_auc, 3),
+            if p.in_sample { "*" } else { " " },
+            pct(p.sql_precision),
+            pct(p.sql_recall),
+            fixed(p.sql_handovers_per_month, 0),
+            fixed(p.psi, 3)
+        )?;
+    }
+    writeln!(
+        out,
+        "  (* the model was fitted on this period: in-sample. PSI compares each period's live scores with the first period's.)"
+    )?;
+    let mut coefs: Vec<(f64, &String)> = m
+        .model
+        .fitted
+        .coef
+        .iter()
+        .copied()
+        .zip(&m.model.fitted.names)
+        .collect();
+    coefs.sort_by(|a, b| b.0.abs().total_cmp(&a.0.abs()).then(a.1.cmp(b.1)));
+    writeln!(
+        out,
+        "\nStrongest model features (log-odds per standard deviation; penalty {} chosen by time-ordered CV)",
+        m.model.fitted.penalty
+    )?;
+    for (c, name) in coefs.iter().take(10) {
+        writeln!(out, "  {c:>+7.3}  {name}")?;
+    }
+    Ok(())
+}
+
+fn pct1(v: f64) -> String {
+    pct(Some(v))
+}
+
+fn table(out: &mut impl Write, groups: &[&Group], top: usize) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "  {:>3}  {:<52} {:>7} {:>20} {:>14} {:>9}",
+        "#", "group", "leads", "conversion [95%]", "lift [95%]", "q"
+    )?;
+    for g in groups.iter().take(top) {
+        writeln!(
+            out,
+            "  {:>3}  {:<52} {:>7} {:>20} {:>14} {:>9}{}",
+            g.rank,
+            g.label().chars().take(52).collect::<String>(),
+            thousands(g.leads),
+            format!(
+                "{} [{}, {}]",
+                pct1(g.rate),
+                pct1(g.rate_low),
+                pct1(g.rate_high)
+            ),
+            format!("{:.2} [{:.2}, {:.2}]", g.lift, g.lift_low, g.lift_high),
+            if g.q_value > 0.0 {
+                format!("{:.1e}", g.q_value)
+            } else {
+                // The chi-square survival function underflows below ~1e-300.
+                "<1e-300".to_string()
+            },
+            if g.redundant { "  (redundant)" } else { "" }
+        )?;
+    }
+    Ok(())
+}
+
+/// The console summary of `segments.json`.
+pub fn segments(out: &mut impl Write, r: &Report, show_redundant: bool) -> std::io::Result<()> {
+    let s = &r.segments;
+    let nc = &s.non_converting;
+    writeln!(
+        out,
+        "Hand-overs at {} ({}): {} leads, {} converted ({}). Groups under {} leads are not shown ({} suppressed).",
+        r.threshold_label,
+        r.threshold,
+        thousands(nc.population),
+        thousands(nc.converted),
+        pct1(nc.rate),
+        s.spec.min_size,
+        thousands(nc.suppressed)
+    )?;
+    writeln!(
+        out,
+        "\nHand-overs that convert worst (ranked by the upper bound of lift; q = Benjamini–Hochberg):"
+    )?;
+    let pick = |gs: &[Group], worse: bool| -> Vec<Group> {
+        gs.iter()
+            .filter(|g| {
+                (show_redundant || !g.redundant)
+                    && g.significant
+                    && (if worse { g.lift < 1.0 } else { g.lift > 1.0 })
+            })
+            .cloned()
+            .collect()
+    };
+    let bad = pick(&nc.groups, true);
+    table(out, &bad.iter().collect::<Vec<_>>(), 15)?;
+    if bad.is_empty() {
+        writeln!(
+            out,
+            "  (no group converts significantly worse than all hand-overs)"
+        )?;
+    }
+    let cm = &s.converter_marks;
+    writeln!(
+        out,
+        "\nValues that mark converters, over all {} evaluated leads ({} converted; ranked by the lower bound of lift):",
+        thousands(cm.population),
+        pct1(cm.rate)
+    )?;
+    let good = pick(&cm.groups, false);
+    table(out, &good.iter().collect::<Vec<_>>(), 10)?;
+    writeln!(
+        out,
+        "\nFit × engagement (explicit × implicit score quartiles at the snapshot): leads, conversion"
+    )?;
+    for c in &r.matrix {
+        writeln!(
+            out,
+            "  {:<22} {:<28} {:>8} {:>8}",
+            c.fit,
+            c.engagement,
+            thousands(c.leads),
+            pct(c.rate)
+        )?;
+    }
+    if !r.accounts.is_empty() {
+        writeln!(
+            out,
+            "\n{} accounts with two or more hand-overs and no conversion; the largest:",
+            thousands(r.accounts.len() as u64)
+        )?;
+        for a in r.accounts.iter().take(10) {
+            writeln!(
+                out,
+                "  {:<14} {} leads, {} hand-overs  {}",
+                a.account_id,
+                a.leads,
+                a.handovers,
+                a.attributes
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,218 @@
+//! `calibrate`, and the report it writes.
+
+use super::*;
+
+#[test]
+fn calibrate_writes_a_run_folder_whose_config_scores_the_demo() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("review");
+    let d = dir.to_str().unwrap();
+    let live_before = std::fs::read(root().join("notebooks-data/demo/scoring.toml")).unwrap();
+    leadcal(&[
+        "calibrate",
+        "--since",
+        "2023-01",
+        "--objective",
+        "capacity:124/month",
+        "--out",
+        d,
+    ])
+    .code(0)
+    .stdout_has("Recommended changes")
+    .stdout_has("Back-test on the test period")
+    // Progress messages appear on a terminal only, never in a pipe.
+    .stderr_lacks("leadcal: ");
+    for f in [
+        "recommended-scoring.toml",
+        "changes.md",
+        "recommendation.json",
+        "metrics.json",
+        "segments.json",
+        "segments.csv",
+        "chart-distribution.png",
+        "chart-calibration.png",
+        "chart-roc-pr.png",
+        "chart-gains.png",
+        "chart-trend.png",
+        "chart-segments.png",
+        "chart-matrix.png",
+        "chart-sweep.png",
+        "chart-points.png",
+        "report-data.json",
+        "report.html",
+    ] {
+        assert!(dir.join(f).is_file(), "{f} missing");
+    }
+    // The report opens in a real browser: every image loads, nothing is fetched, no errors.
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("<html lang=\"en\">") && html.contains("Summary"));
+    browser_check(&dir.join("report.html"), 9);
+    // `leadcal report` re-renders it in German from the saved results, beside the run's files.
+    leadcal(&["report", d, "--lang", "de"])
+        .code(0)
+        .stdout_has("report-de/report.html");
+    let de = dir.join("report-de/report.html");
+    let text = std::fs::read_to_string(&de).unwrap();
+    assert!(text.contains("<html lang=\"de\">") && text.contains("Zusammenfassung"));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("report.html")).unwrap(),
+        html
+    );
+    browser_check(&de, 9);
+    // A second rendering never replaces the first.
+    leadcal(&["report", d, "--lang", "de"])
+        .code(0)
+        .stdout_has("report-de-2/report.html");
+    // The input config is untouched.
+    assert_eq!(
+        std::fs::read(root().join("notebooks-data/demo/scoring.toml")).unwrap(),
+        live_before
+    );
+    // The recommended config loads back into `score` and scores the demo world.
+    let rec = dir.join("recommended-scoring.toml");
+    leadcal(&[
+        "score",
+        "--as-of",
+        "2025-07-01",
+        "--model",
+        rec.to_str().unwrap(),
+    ])
+    .code(0)
+    .stdout_has("Stage");
+    let text = std::fs::read_to_string(&rec).unwrap();
+    assert!(text.starts_with("# Recommended by leadcal"), "{text}");
+    assert!(text.contains("Inputs (SHA-256)"));
+    // Every comment line of the live config survives, in order.
+    let live = String::from_utf8(live_before).unwrap();
+    let comments = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| l.starts_with('#'))
+            .map(String::from)
+            .collect()
+    };
+    let kept = comments(&text);
+    assert!(comments(&live).iter().all(|c| kept.contains(c)));
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("recommendation.json")).unwrap())
+            .unwrap();
+    assert_eq!(r["objective_met"], true);
+    // The capacity objective is met out of time too, with an interval around it.
+    let per_month = &r["recommended"]["handovers_per_month"];
+    let v = per_month["value"].as_f64().unwrap();
+    assert!(v > 0.0 && v <= 124.0, "{per_month}");
+    assert!(per_month["low"].as_f64().unwrap() <= v && v <= per_month["high"].as_f64().unwrap());
+    // Planted truth: careers-page views have the wrong sign today and are flagged; pricing-page
+    // views (the strongest frequent signal) gain points; Students lose theirs.
+    let rule = |name: &str| {
+        r["weights"]["implicit"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(r["weights"]["explicit"].as_array().unwrap())
+            .find(|c| c["rule"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert!(rule("careers_page_view")["recommended"].as_f64().unwrap() < 0.0);
+    assert_eq!(rule("careers_page_view")["flags"][0], "sign_contradicts");
+    assert!(rule("pricing_page_view")["recommended"].as_f64().unwrap() > 3.0);
+    assert!(rule("job_level = Student")["recommended"].as_f64().unwrap() < 0.0);
+    // A second run into the same folder is refused, and --force replaces it.
+    leadcal(&["calibrate", "--since", "2023-01", "--out", d])
+        .code(2)
+        .stderr_has("never overwrites an earlier run");
+    leadcal(&[
+        "calibrate",
+        "--since",
+        "2023-01",
+        "--out",
+        d,
+        "--force",
+        "--quiet",
+    ])
+    .code(0);
+}
+
+#[test]
+fn calibrate_is_byte_identical_across_runs_and_thread_counts() {
+    let out = tempfile::tempdir().unwrap();
+    let (a, b) = (out.path().join("a"), out.path().join("b"));
+    // The second run uses one thread in rayon and in polars: results must not depend on how
+    // work is split.
+    for (d, threads) in [(&a, None), (&b, Some("1"))] {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_leadcal"));
+        c.args([
+            "calibrate",
+            "--since",
+            "2023-01",
+            "--quiet",
+            "--out",
+            d.to_str().unwrap(),
+        ])
+        .current_dir(root());
+        if let Some(t) = threads {
+            c.env("RAYON_NUM_THREADS", t).env("POLARS_MAX_THREADS", t);
+        }
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let mut names: Vec<String> = std::fs::read_dir(&a)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names.iter().filter(|n| n.ends_with(".png")).count(),
+        9,
+        "{names:?}"
+    );
+    assert!(names.iter().any(|n| n == "report.html"), "{names:?}");
+    // The German rendering is byte-identical across runs too.
+    for d in [&a, &b] {
+        leadcal(&["report", d.to_str().unwrap(), "--lang", "de"]).code(0);
+    }
+    for n in std::fs::read_dir(a.join("report-de")).unwrap() {
+        let n = n.unwrap().file_name();
+        assert!(
+            std::fs::read(a.join("report-de").join(&n)).unwrap()
+                == std::fs::read(b.join("report-de").join(&n)).unwrap(),
+            "report-de/{n:?} differs between two runs on the same input"
+        );
+    }
+    for n in &names {
+        let (x, y) = (
+            std::fs::read(a.join(n)).unwrap(),
+            std::fs::read(b.join(n)).unwrap(),
+        );
+        assert!(x == y, "{n} differs between two runs on the same input");
+        if n.ends_with(".png") {
+            assert_eq!(&x[..8], b"\x89PNG\r\n\x1a\n", "{n} is not a PNG");
+        }
+    }
+}
+
+#[test]
+fn calibrate_explains_a_model_that_matches_nothing() {
+    // A live model whose only rule matches no lead (a hostile value, too): every score is 0.
+    let d = tempfile::tempdir().unwrap();
+    let model = d.path().join("live.toml");
+    std::fs::write(
+        &model,
+        "[thresholds]\nmql = 40\nsql = 80\n[[explicit]]\nattribute = \"region\"\nvalues = [{ equals = \"<script>alert(1)</script>\", points = 5 }]\n",
+    )
+    .unwrap();
+    let out = d.path().join("run");
+    leadcal(&[
+        "calibrate",
+        "--since",
+        "2023-01",
+        "--model",
+        model.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .code(2)
+    .stderr_has("points cannot be scaled")
+    .stderr_has("check that the live model's rules match this data");
+    assert!(!out.exists(), "no run folder for a failed run");
+}

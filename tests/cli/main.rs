@@ -1,0 +1,263 @@
+//! Integration tests: the `leadcal` binary and the library's public stages, on committed
+//! fixtures under `tests/fixtures/`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use leadcal::data::{self, LoadOptions};
+use polars::prelude::*;
+
+mod calibrate;
+mod cli;
+mod corpus;
+mod dataset_toml;
+mod demo;
+mod evaluate;
+mod fuzz;
+mod layering;
+mod metrics;
+mod privacy;
+mod report;
+mod safe_outputs;
+mod scoring;
+mod segments;
+mod sql;
+mod validate;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixture(rel: &str) -> PathBuf {
+    root().join("tests/fixtures").join(rel)
+}
+
+/// The result of one run of the binary, printed whole when an assertion fails.
+struct Run {
+    cwd: PathBuf,
+    args: Vec<String>,
+    out: Output,
+}
+
+impl Run {
+    fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.out.stdout).into_owned()
+    }
+    fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.out.stderr).into_owned()
+    }
+    fn describe(&self) -> String {
+        format!(
+            "cwd: {}\nargs: {:?}\nstatus: {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.cwd.display(),
+            self.args,
+            self.out.status,
+            self.stdout(),
+            self.stderr()
+        )
+    }
+    fn code(&self, expected: i32) -> &Self {
+        assert_eq!(
+            self.out.status.code(),
+            Some(expected),
+            "{}",
+            self.describe()
+        );
+        self
+    }
+    fn stdout_has(&self, needle: &str) -> &Self {
+        assert!(
+            self.stdout().contains(needle),
+            "stdout lacks {needle:?}\n{}",
+            self.describe()
+        );
+        self
+    }
+    fn stderr_lacks(&self, needle: &str) -> &Self {
+        assert!(
+            !self.stderr().contains(needle),
+            "stderr should not contain {needle:?}\n{}",
+            self.describe()
+        );
+        self
+    }
+
+    fn stderr_has(&self, needle: &str) -> &Self {
+        assert!(
+            self.stderr().contains(needle),
+            "stderr lacks {needle:?}\n{}",
+            self.describe()
+        );
+        self
+    }
+}
+
+fn leadcal_in(cwd: &Path, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_leadcal"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("the binary runs");
+    Run {
+        cwd: cwd.to_path_buf(),
+        args: args.iter().map(|s| s.to_string()).collect(),
+        out,
+    }
+}
+
+fn leadcal(args: &[&str]) -> Run {
+    leadcal_in(&root(), args)
+}
+
+fn validate(rel: &str) -> Run {
+    let p = fixture(rel);
+    leadcal(&["validate", p.to_str().unwrap()])
+}
+
+fn f(df: &DataFrame, column: &str, row: usize) -> f64 {
+    df.column(column)
+        .unwrap()
+        .cast(&DataType::Float64)
+        .unwrap()
+        .f64()
+        .unwrap()
+        .get(row)
+        .unwrap()
+}
+
+fn close(got: Option<f64>, want: &serde_json::Value, tol: f64, what: &str) {
+    let want = want.as_f64().unwrap();
+    let got = got.unwrap_or_else(|| panic!("{what}: no value"));
+    assert!(
+        (got - want).abs() <= tol,
+        "{what}: leadcal {got} vs reference {want} (tolerance {tol})"
+    );
+}
+
+/// A check that needs a tool this machine lacks: skipped with a message on a developer's
+/// machine, a failure in CI (`CI` set), where `.ci/run` installs every tool.
+fn skip_outside_ci(what: &str) {
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{what}; CI is set, so this is a failure, not a skip"
+    );
+    eprintln!("skipped: {what}");
+}
+
+/// Render `html` in headless Chromium with a probe script injected first in `<head>`: every
+/// image must load (natural width above 0), nothing outside the page may be requested, the page
+/// itself may hold no script, and nothing may reach the console. Without Chromium the check is
+/// skipped with a message, unless LEADCAL_REQUIRE_BROWSER=1 (as `.ci/run` sets).
+fn browser_check(html: &Path, images: usize) {
+    let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|c| {
+            Command::new(c)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+    else {
+        assert!(
+            std::env::var("LEADCAL_REQUIRE_BROWSER").is_err(),
+            "LEADCAL_REQUIRE_BROWSER is set but no chromium is installed (apt-get install chromium)"
+        );
+        skip_outside_ci(&format!(
+            "browser check of {}: chromium not installed",
+            html.display()
+        ));
+        return;
+    };
+    let page = std::fs::read_to_string(html).unwrap();
+    let probe = r##"<script>
+window.__errors = [];
+addEventListener("error", function (e) { __errors.push(String(e.message || (e.target && (e.target.src || e.target.href)) || e)); }, true);
+addEventListener("load", function () {
+  var im = Array.prototype.slice.call(document.images);
+  var refs = Array.prototype.slice.call(document.querySelectorAll("[src],[href]")).map(function (e) { return e.getAttribute("src") || e.getAttribute("href"); });
+  var r = { images: im.length,
+    broken: im.filter(function (i) { return !(i.complete && i.naturalWidth > 0); }).map(function (i) { return i.alt; }),
+    external: refs.filter(function (u) { return u.indexOf("data:") !== 0 && u.charAt(0) !== "#"; }),
+    scripts: document.scripts.length, errors: __errors };
+  var p = document.createElement("pre"); p.id = "leadcal-check"; p.textContent = JSON.stringify(r); document.body.appendChild(p);
+});
+</script>"##;
+    assert_eq!(page.matches("<head>").count(), 1);
+    let dir = tempfile::tempdir().unwrap();
+    let probe_path = dir.path().join("probe.html");
+    std::fs::write(
+        &probe_path,
+        page.replacen("<head>", &format!("<head>{probe}"), 1),
+    )
+    .unwrap();
+    let out = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=20000",
+            "--dump-dom",
+        ])
+        .arg(format!("file://{}", probe_path.display()))
+        .output()
+        .unwrap();
+    let (dom, log) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    let what = format!("{} in {chromium}", html.display());
+    assert!(out.status.success(), "{what}: exit {:?}\n{log}", out.status);
+    let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
+    assert!(console.is_empty(), "{what}: console messages {console:#?}");
+    let start = dom
+        .find("<pre id=\"leadcal-check\">")
+        .unwrap_or_else(|| panic!("{what}: the probe did not run\n{log}"));
+    let json = &dom[start + 24..];
+    let json = json[..json.find("</pre>").unwrap()]
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    let r: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(r["images"], images, "{what}: {r}");
+    assert_eq!(
+        r["broken"],
+        serde_json::json!([]),
+        "{what}: images that did not load: {r}"
+    );
+    assert_eq!(
+        r["external"],
+        serde_json::json!([]),
+        "{what}: external requests: {r}"
+    );
+    assert_eq!(
+        r["scripts"], 1,
+        "{what}: the page holds a script of its own: {r}"
+    );
+    assert_eq!(r["errors"], serde_json::json!([]), "{what}: {r}");
+}
+
+/// Every file below `dir`, relative, sorted.
+fn tree(dir: &Path) -> Vec<String> {
+    let mut v = vec![];
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if p.is_dir() {
+            v.push(format!("{name}/"));
+            v.extend(tree(&p).into_iter().map(|n| format!("{name}/{n}")));
+        } else {
+            v.push(name);
+        }
+    }
+    v.sort();
+    v
+}
+
+fn read_parquet(p: &Path) -> DataFrame {
+    ParquetReader::new(std::fs::File::open(p).unwrap())
+        .finish()
+        .unwrap()
+}

@@ -1,0 +1,145 @@
+//! The meeting report: golden files, the browser check, escaping.
+
+use super::*;
+
+/// The report with its volatile parts masked: the tool version and the chart images (the
+/// golden files cover the data model and the text, not pixels).
+fn masked(text: &str) -> String {
+    let version = env!("CARGO_PKG_VERSION");
+    let mut out = text
+        .replace(&format!("leadcal {version}"), "leadcal <version>")
+        .replace(
+            &format!("\"version\": \"{version}\""),
+            "\"version\": \"<version>\"",
+        );
+    let tag = "data:image/png;base64,";
+    let mut from = 0;
+    while let Some(k) = out[from..].find(tag) {
+        let start = from + k + tag.len();
+        let end = start + out[start..].find('"').unwrap();
+        out.replace_range(start..end, "<png>");
+        from = start;
+    }
+    out
+}
+
+/// Compare with `tests/golden/<name>`; LEADCAL_BLESS=1 rewrites the file instead.
+fn golden(name: &str, got: &str) {
+    let path = root().join("tests/golden").join(name);
+    if std::env::var("LEADCAL_BLESS").is_ok() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, got).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (LEADCAL_BLESS=1 writes it)", path.display()));
+    if want != got {
+        let line = want
+            .lines()
+            .zip(got.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(want.lines().count().min(got.lines().count()));
+        panic!(
+            "{name} differs from the golden file at line {}:\n  golden: {:?}\n  now:    {:?}\n(LEADCAL_BLESS=1 cargo test golden rewrites it after review)",
+            line + 1,
+            want.lines().nth(line),
+            got.lines().nth(line)
+        );
+    }
+}
+
+#[test]
+fn browser_check_fails_on_a_missing_image_and_on_console_output() {
+    if !Command::new("chromium")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        skip_outside_ci("chromium not installed");
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    for (name, body, images) in [
+        ("missing.html", "<img src=\"no-such.png\" alt=\"x\">", 1),
+        (
+            "console.html",
+            "<p>x</p><script>console.error(\"boom\")</script>",
+            0,
+        ),
+        ("fine.html", "<p>x</p>", 0),
+    ] {
+        let p = d.path().join(name);
+        std::fs::write(
+            &p,
+            format!("<!DOCTYPE html><html><head></head><body>{body}</body></html>"),
+        )
+        .unwrap();
+        let caught = std::panic::catch_unwind(|| browser_check(&p, images));
+        assert_eq!(caught.is_err(), name != "fine.html", "{name}");
+    }
+}
+
+#[test]
+fn report_data_and_text_match_the_golden_files() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("run");
+    let d = dir.to_str().unwrap();
+    leadcal(&["calibrate", "--since", "2023-01", "--out", d]).code(0);
+    leadcal(&["report", d, "--lang", "de"]).code(0);
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+    // One element per line, so that a difference shows as a readable line.
+    let html = |f: &str| masked(&read(f)).replace("><", ">\n<");
+    let (data, en, de) = (
+        masked(&read("report-data.json")),
+        html("report.html"),
+        html("report-de/report.html"),
+    );
+    // Aggregates only: no account ids (A + 8 digits in the demo) in the report or its data.
+    for (name, text) in [("report-data.json", &data), ("report.html", &en)] {
+        let b = text.as_bytes();
+        let id = (0..b.len().saturating_sub(9))
+            .find(|&i| b[i] == b'A' && b[i + 1..i + 9].iter().all(u8::is_ascii_digit));
+        assert!(id.is_none(), "{name} holds an account id at byte {id:?}");
+    }
+    golden("report-data.json", &data);
+    golden("report.en.html", &en);
+    golden("report.de.html", &de);
+}
+
+#[test]
+fn report_escapes_strings_from_the_data() {
+    // The committed golden data with hostile attribute values, rule and file names in every
+    // place the page shows a string from the data.
+    let text = std::fs::read_to_string(root().join("tests/golden/report-data.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let script = "<script>alert(1)</script>";
+    let attr = "x\" onerror=\"alert(2)";
+    v["segments"]["worst"][0]["values"] =
+        serde_json::json!([["region", script], ["industry", attr]]);
+    v["segments"]["converter_marks"][0]["values"] = serde_json::json!([[script, attr]]);
+    v["weights"]["rules"][0]["rule"] = serde_json::json!(format!("email_open {script}"));
+    v["weights"]["suggestions"][0]["feature"] = serde_json::json!(format!("region={attr}"));
+    v["matrix"][0]["fit"] = serde_json::json!(script);
+    v["quality"]["tables"][0]["file"] = serde_json::json!(format!("{attr}.csv"));
+    v["window"]["target"] = serde_json::json!(script);
+    v["thresholds"]["objective"] = serde_json::json!(attr);
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("report-data.json"), v.to_string()).unwrap();
+    let out = d.path().join("out");
+    leadcal(&[
+        "report",
+        d.path().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .code(0);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        !html.to_lowercase().contains("<script"),
+        "a script tag got through"
+    );
+    assert!(!html.contains("onerror=\""), "an attribute got through");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(html.contains("x&quot; onerror=&quot;alert(2)"));
+    browser_check(&out.join("report.html"), 9);
+}
