@@ -253,8 +253,13 @@ impl NewFile {
         };
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
         let prefix = format!(".{name}.");
+        // The extension stays last: encoders that pick the format by it (PNG) still see it.
+        let suffix = match path.extension().and_then(|e| e.to_str()) {
+            Some(ext) => format!(".partial.{ext}"),
+            None => ".partial".to_string(),
+        };
         let mut b = tempfile::Builder::new();
-        b.prefix(&prefix).suffix(".partial");
+        b.prefix(&prefix).suffix(&suffix);
         // Outputs are ordinary files (the umask applies), not tempfile's owner-only default.
         #[cfg(unix)]
         b.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));

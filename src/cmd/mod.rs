@@ -44,12 +44,13 @@ pub enum Command {
     Sql(sql::Args),
 }
 
-/// The name of every subcommand, as clap knows them.
+/// The name of every subcommand, as clap knows them (without clap's own `help`).
 pub fn subcommand_names() -> Vec<String> {
     use clap::CommandFactory;
     Cli::command()
         .get_subcommands()
         .map(|c| c.get_name().to_string())
+        .filter(|n| n != "help")
         .collect()
 }
 
