@@ -132,19 +132,15 @@ impl Staged {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        std::fs::create_dir_all(&parent).map_err(|e| Error::Output {
-            path: parent.clone(),
-            message: format!("cannot create the folder: {e}"),
-        })?;
+        std::fs::create_dir_all(&parent)
+            .map_err(Error::write(&parent, "cannot create the folder"))?;
         let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
         if staging.exists() {
             // Left by an earlier process with our pid that was killed (SIGKILL).
             let _ = std::fs::remove_dir_all(&staging);
         }
-        std::fs::create_dir(&staging).map_err(|e| Error::Output {
-            path: staging.clone(),
-            message: format!("cannot create the staging folder: {e}"),
-        })?;
+        std::fs::create_dir(&staging)
+            .map_err(Error::write(&staging, "cannot create the staging folder"))?;
         remember(&staging);
         Ok(Staged {
             staging,
@@ -179,17 +175,17 @@ impl Staged {
                         path.file_name().and_then(|n| n.to_str()).unwrap_or("run"),
                         std::process::id()
                     ));
-                    std::fs::rename(path, &old).map_err(|e| {
-                        err(path, format!("cannot move the earlier folder aside: {e}"))
-                    })?;
+                    std::fs::rename(path, &old)
+                        .map_err(Error::write(path, "cannot move the earlier folder aside"))?;
                     std::fs::rename(&self.staging, path)
-                        .map_err(|e| err(path, format!("cannot rename the new folder: {e}")))?;
-                    std::fs::remove_dir_all(&old).map_err(|e| {
-                        err(&old, format!("the earlier folder was replaced, but its copy could not be removed: {e}"))
-                    })?;
+                        .map_err(Error::write(path, "cannot rename the new folder"))?;
+                    std::fs::remove_dir_all(&old).map_err(Error::write(
+                        &old,
+                        "the earlier folder was replaced, but its copy could not be removed",
+                    ))?;
                 } else {
                     std::fs::rename(&self.staging, path)
-                        .map_err(|e| err(path, format!("cannot rename the new folder: {e}")))?;
+                        .map_err(Error::write(path, "cannot rename the new folder"))?;
                 }
                 path.clone()
             }
@@ -210,7 +206,7 @@ impl Staged {
                     .find(|d| !d.exists())
                     .ok_or_else(|| err(base, "no free folder name (tried 10,000)".into()))?;
                 std::fs::rename(&self.staging, &free)
-                    .map_err(|e| err(&free, format!("cannot rename the new folder: {e}")))?;
+                    .map_err(Error::write(&free, "cannot rename the new folder"))?;
                 free
             }
         };
@@ -263,10 +259,10 @@ impl NewFile {
         // Outputs are ordinary files (the umask applies), not tempfile's owner-only default.
         #[cfg(unix)]
         b.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-        let tmp = b.tempfile_in(dir).map_err(|e| Error::Output {
-            path: path.to_path_buf(),
-            message: format!("cannot create a temporary file beside it: {e}"),
-        })?;
+        let tmp = b.tempfile_in(dir).map_err(Error::write(
+            path,
+            "cannot create a temporary file beside it",
+        ))?;
         remember(tmp.path());
         Ok(NewFile {
             tmp,
@@ -295,13 +291,13 @@ impl NewFile {
         let tmp_path = tmp.path().to_path_buf();
         let synced = tmp.as_file().sync_all();
         let res = synced
-            .map_err(|e| err(format!("cannot write: {e}")))
+            .map_err(Error::write(&path, "cannot write"))
             .and_then(|()| {
                 tmp.persist_noclobber(&path).map(|_| ()).map_err(|e| {
                     if e.error.kind() == std::io::ErrorKind::AlreadyExists {
                         err("appeared while leadcal was writing it; leadcal never overwrites an earlier output".into())
                     } else {
-                        err(format!("cannot give the file its name: {}", e.error))
+                        Error::write(&path, "cannot give the file its name")(e.error)
                     }
                 })
             });
@@ -321,10 +317,9 @@ impl NewFile {
 /// Write `bytes` to a new file `path` (see [`NewFile`]); refuses to replace a file.
 pub fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut f = NewFile::create(path)?;
-    f.file().write_all(bytes).map_err(|e| Error::Output {
-        path: path.to_path_buf(),
-        message: format!("cannot write: {e}"),
-    })?;
+    f.file()
+        .write_all(bytes)
+        .map_err(Error::write(path, "cannot write"))?;
     f.persist()
 }
 

@@ -241,10 +241,8 @@ pub(super) fn scan(
     }
     let lf = match &spec.format {
         Format::Csv { delimiter } => {
-            let s = sniff::sniff(&spec.path, *delimiter).map_err(|e| Error::Input {
-                path: spec.path.clone(),
-                message: format!("cannot read: {e}"),
-            })?;
+            let s = sniff::sniff(&spec.path, *delimiter)
+                .map_err(Error::read(&spec.path, "cannot read"))?;
             if s.empty {
                 ctx.push(
                     Severity::Error,

@@ -253,10 +253,7 @@ fn format_of(path: &Path, delimiter: Option<u8>) -> Result<Format> {
 /// Find `leads.*`, `events.*`, `outcomes.*` in a folder.
 fn discover(dir: &Path) -> Result<DatasetSpec> {
     let mut found: BTreeMap<Table, Vec<PathBuf>> = BTreeMap::new();
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::Input {
-        path: dir.to_path_buf(),
-        message: format!("cannot list the folder: {e}"),
-    })?;
+    let entries = std::fs::read_dir(dir).map_err(Error::read(dir, "cannot list the folder"))?;
     for entry in entries.flatten() {
         let p = entry.path();
         let (Some(stem), Some(ext)) = (
@@ -331,10 +328,7 @@ fn parse_delimiter(toml: &Path, table: Table, d: &str) -> Result<u8> {
 }
 
 fn from_toml(toml_path: &Path) -> Result<DatasetSpec> {
-    let text = std::fs::read_to_string(toml_path).map_err(|e| Error::Spec {
-        path: toml_path.to_path_buf(),
-        message: format!("cannot read: {e}"),
-    })?;
+    let text = std::fs::read_to_string(toml_path).map_err(Error::read(toml_path, "cannot read"))?;
     let raw: RawSpec = toml::from_str(&text).map_err(|e| Error::Spec {
         path: toml_path.to_path_buf(),
         message: e.to_string().trim_end().to_string(),

@@ -438,10 +438,7 @@ pub fn generate(dir: &Path, p: &DemoParams) -> Result<DemoSummary> {
             return Err(Error::Output { path: f.clone(), message: "already exists; leadcal never overwrites an earlier output (choose another --out)".into() });
         }
     }
-    std::fs::create_dir_all(dir).map_err(|e| Error::Output {
-        path: dir.to_path_buf(),
-        message: format!("cannot create the folder: {e}"),
-    })?;
+    std::fs::create_dir_all(dir).map_err(Error::write(dir, "cannot create the folder"))?;
     let out_err = |path: &Path| {
         let path = path.to_path_buf();
         move |e: PolarsError| Error::Output {
@@ -475,10 +472,10 @@ pub fn generate(dir: &Path, p: &DemoParams) -> Result<DemoSummary> {
             let mut f = f.map_err(Error::polars("building demo frames"))?;
             if first_frames.is_none() {
                 for (k, df) in f.iter().enumerate() {
-                    let file = files[k].file().try_clone().map_err(|e| Error::Output {
-                        path: tmp[k].clone(),
-                        message: e.to_string(),
-                    })?;
+                    let file = files[k]
+                        .file()
+                        .try_clone()
+                        .map_err(Error::write(&tmp[k], "cannot write"))?;
                     let w = BufWriter::with_capacity(1 << 20, file);
                     sinks.push(match p.format {
                         DemoFormat::Csv => Sink::Csv(w, false),

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use super::report_data::{day, report_data};
-use super::{Analysis, Options, Side, analyse_with, provenance};
+use super::{Analysis, Options, analyse_with, provenance};
 use crate::error::{Error, Result};
 use crate::recommend::{self, Objective, Recommended, Support};
 use crate::report::{self, Lang};
@@ -36,19 +36,8 @@ pub struct Calibration {
 /// The analysis with the segments of the live model's SQL hand-overs, computed beside the fit.
 pub fn analyse(o: &Options) -> Result<(Analysis, segments::Report)> {
     let horizon = o.label.horizon_days;
-    let (an, seg) = analyse_with(o, |s: Side<'_>| {
-        segments::compute(
-            segments::Inputs {
-                ds: s.ds,
-                model: s.model,
-                table: s.table,
-                data_end: s.data_end,
-            },
-            Threshold::Sql,
-            &[],
-            &SegmentSpec::default(),
-            horizon,
-        )
+    let (an, seg) = analyse_with(o, |s| {
+        segments::compute(s, Threshold::Sql, &[], &SegmentSpec::default(), horizon)
     })?;
     Ok((an, seg?))
 }

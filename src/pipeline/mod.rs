@@ -25,6 +25,7 @@ use crate::features::{self, FeatureSpec, FeatureTable};
 use crate::label::LabelSpec;
 use crate::model::LogisticParams;
 use crate::scoring::config::ScoringModel;
+use crate::segments;
 use crate::timeparse::{self, DateArg};
 use crate::units::DAY_US;
 
@@ -192,14 +193,6 @@ pub fn prepare(o: &Options) -> Result<Prepared> {
     })
 }
 
-/// What a side task beside the fit reads (see [`analyse_with`]).
-pub struct Side<'a> {
-    pub ds: &'a Dataset,
-    pub model: &'a ScoringModel,
-    pub table: &'a FeatureTable,
-    pub data_end: i64,
-}
-
 /// Load, label, build features, fit and evaluate.
 pub fn analyse(o: &Options) -> Result<Analysis> {
     analyse_with(o, |_| ()).map(|(an, ())| an)
@@ -210,7 +203,7 @@ pub fn analyse(o: &Options) -> Result<Analysis> {
 /// afterwards: `side` reads only what the fit does not change.
 pub fn analyse_with<T: Send>(
     o: &Options,
-    side: impl FnOnce(Side<'_>) -> T + Send,
+    side: impl FnOnce(segments::Inputs<'_>) -> T + Send,
 ) -> Result<(Analysis, T)> {
     let Prepared {
         ds,
@@ -240,7 +233,7 @@ pub fn analyse_with<T: Send>(
                 .map(|f| (f, params))
         },
         || {
-            side(Side {
+            side(segments::Inputs {
                 ds: &ds,
                 model: &model,
                 table: &table,

@@ -373,10 +373,7 @@ pub fn render(data: &Data, lang: Lang, dir: &Path) -> Result<Vec<PathBuf>> {
     let charts = charts::all(data, lang, dir)?;
     let mut images = Vec::new();
     for (name, path) in &charts {
-        let bytes = std::fs::read(path).map_err(|e| Error::Output {
-            path: path.clone(),
-            message: format!("cannot read the chart back: {e}"),
-        })?;
+        let bytes = std::fs::read(path).map_err(Error::read(path, "cannot read the chart back"))?;
         images.push((*name, bytes));
     }
     let page = html::page(data, lang, &images);

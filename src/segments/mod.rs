@@ -66,7 +66,8 @@ pub struct Report {
     pub accounts: Vec<Account>,
 }
 
-/// What [`compute`] reads.
+/// What [`compute`] reads: the loaded data, the live model and the feature table (also what
+/// any task beside the fit reads, see `pipeline::analyse_with`).
 #[derive(Clone, Copy)]
 pub struct Inputs<'a> {
     pub ds: &'a Dataset,
