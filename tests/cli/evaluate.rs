@@ -93,7 +93,7 @@ fn evaluate_explains_data_it_cannot_use() {
         .stderr_has("no outcome has the target stage `no-such-stage`");
     leadcal(&["evaluate", "--period", "week", "--out", o])
         .code(2)
-        .stderr_has("expected quarter, 3m or 6m");
+        .stderr_has("possible values: quarter, 3m, 6m");
     assert!(!out.path().join("x").join("metrics.json").exists());
 }
 
