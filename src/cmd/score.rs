@@ -28,7 +28,7 @@ pub struct Args {
         required_unless_present = "snapshot_days",
         conflicts_with = "snapshot_days"
     )]
-    pub as_of: Option<String>,
+    pub as_of: Option<timeparse::DateArg>,
     /// Instead of one as-of time, score every lead at its own snapshot, created_at + this many
     /// days, and write the per-lead table that `leadcal sql` computes in a warehouse (needs
     /// --out).
@@ -72,9 +72,12 @@ pub fn run(a: Args) -> Result<()> {
         .map_err(Error::Stdout)?;
         return Ok(());
     }
-    let as_of_text = a.as_of.as_deref().unwrap_or_default();
-    let as_of =
-        timeparse::parse_bound(as_of_text).map_err(|e| Error::Usage(format!("--as-of {e}")))?;
+    // clap requires --as-of without --snapshot-days.
+    let as_of = a
+        .as_of
+        .as_ref()
+        .and_then(|t| timeparse::from_micros(t.start))
+        .ok_or_else(|| Error::Usage("--as-of: expected a date".into()))?;
     let scores = {
         let _t = crate::timing::Stage::start("score (all)");
         score_as_of(&ds, &model, as_of)?

@@ -33,7 +33,7 @@ pub struct Args {
     /// End of the data (month, date or date-time; a month or date covers all of it); default:
     /// the latest timestamp seen.
     #[arg(long)]
-    pub until: Option<String>,
+    pub until: Option<crate::timeparse::DateArg>,
 }
 
 /// The scoring model checked beside the dataset.
@@ -66,14 +66,12 @@ pub struct Profile {
 pub fn run(args: Args) -> Result<()> {
     let until = args
         .until
-        .as_deref()
+        .as_ref()
         .map(|u| {
-            timeparse::parse_until(u).and_then(|t| {
-                timeparse::from_micros(t).ok_or_else(|| format!("`{u}` is out of range"))
-            })
+            timeparse::from_micros(u.end)
+                .ok_or_else(|| Error::Usage(format!("--until `{}` is out of range", u.text)))
         })
-        .transpose()
-        .map_err(|e| Error::Usage(format!("--until {e}")))?;
+        .transpose()?;
     let model = args
         .model
         .as_deref()
