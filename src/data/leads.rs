@@ -25,7 +25,7 @@ use crate::timeparse;
 pub(super) struct Leads {
     pub leads: DataFrame,
     pub attributes: Vec<Attribute>,
-    /// From a `converted` column inside the leads table.
+    /// From an outcome column or per-stage date columns inside the leads table.
     pub outcomes: Option<DataFrame>,
     pub int_ids: bool,
     pub report: TableReport,
@@ -60,7 +60,13 @@ pub(super) fn load(ls: &TableSpec, bounds: &Bounds, problems: &mut Vec<Problem>)
     };
     let (df, attr_names) = select(ls, &schema, df, created, int_ids, problems)?;
     check_ids_and_times(ls, &schema, &df, bounds, problems)?;
-    let (df, outcomes) = outcome_column(ls, df, problems)?;
+    let (df, outcomes) = match ls.stage_dates.is_empty() {
+        true => outcome_column(ls, df, problems)?,
+        false => {
+            let o = stage_dates(ls, &df, bounds, problems)?;
+            (df, Some(o))
+        }
+    };
     let leads = valid_rows(&df, bounds)?;
     let (leads, attributes) = typed_attributes(ls, leads, &attr_names, problems)?;
     let (first, last) = minmax(&leads, "created_at")?;
@@ -159,11 +165,17 @@ fn select(
                 .to_lowercase()
                 .alias("__conv_raw"),
         );
-        if ls.columns.contains_key("converted_at")
-            && let Some(e) = time_expr(ls, schema, "converted_at", problems)
-        {
-            sel.push(e.alias("__conv_at"));
-            sel.push(col(ls.user_name("converted_at")).alias("__conv_at_raw"));
+    }
+    if ls.columns.contains_key("converted_at")
+        && let Some(e) = time_expr(ls, schema, "converted_at", problems)
+    {
+        sel.push(e.alias("__conv_at"));
+        sel.push(col(ls.user_name("converted_at")).alias("__conv_at_raw"));
+    }
+    for (k, (_, column)) in ls.stage_dates.iter().enumerate() {
+        if let Some(e) = time_expr(ls, schema, column, problems) {
+            sel.push(e.alias(format!("__stage_at_{k}")));
+            sel.push(col(column.as_str()).alias(format!("__stage_raw_{k}")));
         }
     }
     let reserved: Vec<String> = Table::Leads
@@ -171,6 +183,7 @@ fn select(
         .iter()
         .chain(Table::Leads.optional())
         .map(|c| ls.user_name(c).to_string())
+        .chain(ls.stage_dates.iter().map(|(_, c)| c.clone()))
         .collect();
     let attr_names: Vec<String> = schema
         .iter_names()
@@ -309,42 +322,48 @@ fn check_ids_and_times(
     Ok(())
 }
 
-/// A yes/no outcome column inside the leads table (with an optional conversion date): checked,
-/// and its converted leads as outcomes of stage `converted`.
+/// An outcome column inside the leads table: yes/no (with an optional conversion date), or a
+/// conversion date alone (non-empty means converted). Checked; its converted leads become
+/// outcomes of stage `converted`.
 fn outcome_column(
     ls: &TableSpec,
     df: DataFrame,
     problems: &mut Vec<Problem>,
 ) -> Result<(DataFrame, Option<DataFrame>)> {
-    if !ls.columns.contains_key("converted") {
+    let yes_no = ls.columns.contains_key("converted");
+    let dated = df.column("__conv_at").is_ok();
+    if !yes_no && !dated {
         return Ok((df, None));
     }
     let truthy = lit(Series::new("t".into(), ["true", "1", "yes", "y", "t"]));
     let falsy = lit(Series::new("f".into(), ["false", "0", "no", "n", "f"]));
-    let conv_user = ls.user_name("converted");
+    let converted = if yes_no {
+        when(col("__conv_raw").is_in(truthy.implode(false), false))
+            .then(lit(true))
+            .when(col("__conv_raw").is_in(falsy.implode(false), false))
+            .then(lit(false))
+            .otherwise(lit(NULL).cast(DataType::Boolean))
+    } else {
+        // A lone conversion date: a lead converted when it has one.
+        col("__conv_at_raw").is_not_null()
+    };
     let df = df
         .lazy()
-        .with_column(
-            when(col("__conv_raw").is_in(truthy.implode(false), false))
-                .then(lit(true))
-                .when(col("__conv_raw").is_in(falsy.implode(false), false))
-                .then(lit(false))
-                .otherwise(lit(NULL).cast(DataType::Boolean))
-                .alias("__conv"),
-        )
+        .with_column(converted.alias("__conv"))
         .collect()
         .map_err(Error::polars("reading the outcome column"))?;
     let mut ctx = Ctx { spec: ls, problems };
-    ctx.rows_problem(
-        &df,
-        col("__conv_raw").is_not_null().and(col("__conv").is_null()),
-        Severity::Error,
-        "bad-boolean",
-        conv_user,
-        Some("__conv_raw"),
-        "not a yes/no value (expected true/false, 1/0 or yes/no)",
-    )?;
-    let dated = df.column("__conv_at").is_ok();
+    if yes_no {
+        ctx.rows_problem(
+            &df,
+            col("__conv_raw").is_not_null().and(col("__conv").is_null()),
+            Severity::Error,
+            "bad-boolean",
+            ls.user_name("converted"),
+            Some("__conv_raw"),
+            "not a yes/no value (expected true/false, 1/0 or yes/no)",
+        )?;
+    }
     if dated {
         ctx.rows_problem(
             &df,
@@ -375,6 +394,92 @@ fn outcome_column(
         .collect()
         .map_err(Error::polars("building outcomes"))?;
     Ok((df, Some(outcomes)))
+}
+
+/// Outcomes from one date column per stage: a non-empty date means the lead reached that stage
+/// then. Unreadable dates are errors naming their lines; implausible ones are counted and left
+/// out, ones before the lead's creation counted and kept (as in an outcomes table).
+fn stage_dates(
+    ls: &TableSpec,
+    df: &DataFrame,
+    bounds: &Bounds,
+    problems: &mut Vec<Problem>,
+) -> Result<DataFrame> {
+    let mut ctx = Ctx { spec: ls, problems };
+    let mut parts = Vec::new();
+    for (k, (stage, column)) in ls.stage_dates.iter().enumerate() {
+        let (at, raw) = (format!("__stage_at_{k}"), format!("__stage_raw_{k}"));
+        if df.column(&at).is_err() {
+            // Its type cannot hold a date; time_expr has reported it.
+            continue;
+        }
+        ctx.rows_problem(
+            df,
+            col(&raw).is_not_null().and(col(&at).is_null()),
+            Severity::Error,
+            "bad-timestamp",
+            column,
+            Some(&raw),
+            &format!("the date of stage `{stage}` is not a date or date-time (expected ISO 8601 such as 2024-03-01 or 2024-03-01T09:15:00)"),
+        )?;
+        let tsi = col(&at).cast(DataType::Int64);
+        let oor = tsi
+            .clone()
+            .lt(lit(bounds.lo))
+            .or(tsi.clone().gt(lit(bounds.hi)));
+        ctx.rows_problem(
+            df,
+            oor.clone(),
+            Severity::Warning,
+            "timestamp-out-of-range",
+            column,
+            Some(&raw),
+            &format!(
+                "timestamp outside {} (these rows are left out)",
+                bounds.range_text
+            ),
+        )?;
+        ctx.rows_problem(
+            df,
+            tsi.clone()
+                .lt(col("created_at").cast(DataType::Int64))
+                .fill_null(false),
+            Severity::Warning,
+            "outcome-before-lead",
+            column,
+            Some(&raw),
+            &format!("stage `{stage}` reached before its lead was created (kept: a lead that reaches the target stage before its snapshot counts as having come in hot)"),
+        )?;
+        parts.push(
+            df.clone()
+                .lazy()
+                .filter(
+                    col(&at)
+                        .is_not_null()
+                        .and(oor.fill_null(false).not())
+                        .and(col("lead_id").is_not_null()),
+                )
+                .select([
+                    col("lead_id"),
+                    lit(stage.clone()).alias("stage"),
+                    col(&at).alias("reached_at"),
+                ]),
+        );
+    }
+    let none = || {
+        df.clone().lazy().limit(0).select([
+            col("lead_id"),
+            lit("").alias("stage"),
+            lit(NULL).cast(timeparse::dtype()).alias("reached_at"),
+        ])
+    };
+    let all = if parts.is_empty() {
+        none()
+    } else {
+        concat(parts, UnionArgs::default()).map_err(Error::polars("stage dates"))?
+    };
+    all.collect()
+        .map_err(Error::polars("building outcomes from stage dates"))
 }
 
 /// Rows with an id and a plausible creation time; the errors above block analysis anyway.

@@ -36,14 +36,18 @@ pub(super) fn load(
     let idu = os.user_name("lead_id");
     let tsu = os.user_name("reached_at").to_string();
     let stu = os.user_name("stage").to_string();
+    let stage = match &os.fixed_stage {
+        // A table of one stage (won deals): every row reached it.
+        Some(s) => lit(s.clone()),
+        None => col(&stu)
+            .cast(DataType::String)
+            .str()
+            .strip_chars(lit(NULL)),
+    };
     let mut sel = vec![
         col(ROW),
         id_expr(idu, schema.get(idu).unwrap_or(&DataType::String), int_ids).alias("lead_id"),
-        col(&stu)
-            .cast(DataType::String)
-            .str()
-            .strip_chars(lit(NULL))
-            .alias("stage"),
+        stage.alias("stage"),
         ts.alias("reached_at"),
         col(&tsu).alias("__ts_raw"),
     ];

@@ -312,9 +312,8 @@ pub(super) fn scan(
         .map_err(read_err(spec))?
         .as_ref()
         .clone();
-    let missing: Vec<String> = spec
-        .table
-        .required()
+    let required = spec.required();
+    let mut missing: Vec<String> = required
         .iter()
         .chain(
             spec.columns
@@ -335,6 +334,12 @@ pub(super) fn scan(
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
+    missing.extend(
+        spec.stage_dates
+            .iter()
+            .filter(|(_, c)| schema.get(c).is_none())
+            .map(|(s, c)| format!("`{c}` (the date of stage `{s}`)")),
+    );
     if !missing.is_empty() {
         let have: Vec<&str> = schema.iter_names().map(|n| n.as_str()).collect();
         ctx.push(

@@ -78,6 +78,12 @@ pub struct TableSpec {
     pub null_values: Vec<String>,
     /// User columns that are not attributes (names, e-mails, free text).
     pub ignore_columns: Vec<String>,
+    /// Leads only: one date column per stage (HubSpot's "Became a Customer Date"); a
+    /// non-empty date means the lead reached that stage then. Pairs of (stage, user column).
+    pub stage_dates: Vec<(String, String)>,
+    /// Outcomes only: the stage of every row of a table without a stage column (a table of
+    /// won deals).
+    pub fixed_stage: Option<String>,
 }
 
 impl TableSpec {
@@ -92,6 +98,17 @@ impl TableSpec {
     /// The file name as messages show it.
     pub fn display(&self) -> String {
         self.path.display().to_string()
+    }
+
+    /// Canonical columns the file must hold: the table's, less `stage` when every row has a
+    /// fixed stage.
+    pub fn required(&self) -> Vec<&'static str> {
+        self.table
+            .required()
+            .iter()
+            .copied()
+            .filter(|c| !(*c == "stage" && self.fixed_stage.is_some()))
+            .collect()
     }
 }
 
@@ -132,6 +149,10 @@ struct RawTable<C> {
     null_values: Option<Vec<String>>,
     ignore_columns: Option<Vec<String>>,
     columns: Option<C>,
+    /// Leads only: stage name -> the date column that says when it was reached.
+    stage_dates: Option<BTreeMap<String, String>>,
+    /// Outcomes only: the stage of every row.
+    stage: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -296,6 +317,8 @@ fn discover(dir: &Path) -> Result<DatasetSpec> {
             columns: BTreeMap::new(),
             null_values: Vec::new(),
             ignore_columns: Vec::new(),
+            stage_dates: Vec::new(),
+            fixed_stage: None,
         }))
     };
     let leads = pick(Table::Leads)?.ok_or_else(|| Error::Input {
@@ -373,6 +396,45 @@ fn from_toml(toml_path: &Path) -> Result<DatasetSpec> {
         }
         let mut null_values = global_nulls.to_vec();
         null_values.extend(raw.null_values.unwrap_or_default());
+        let spec_err = |message: String| Error::Spec {
+            path: toml_path.to_path_buf(),
+            message: format!("[{}] {message}", table.name()),
+        };
+        let stage_dates: Vec<(String, String)> =
+            raw.stage_dates.unwrap_or_default().into_iter().collect();
+        if table != Table::Leads && !stage_dates.is_empty() {
+            return Err(spec_err(
+                "has stage_dates: only the leads table holds one date column per stage".into(),
+            ));
+        }
+        for (stage, column) in &stage_dates {
+            if stage.trim().is_empty() || column.trim().is_empty() {
+                return Err(spec_err(format!(
+                    "stage_dates: `{stage}` = `{column}`: expected a stage name and the column that holds its date"
+                )));
+            }
+        }
+        let fixed_stage = raw.stage;
+        match &fixed_stage {
+            Some(_) if table != Table::Outcomes => {
+                return Err(spec_err(
+                    "has `stage = ...`: only the outcomes table takes one stage for every row"
+                        .into(),
+                ));
+            }
+            Some(s) if s.trim().is_empty() => {
+                return Err(spec_err(
+                    "stage = \"\": expected a stage name such as \"won\"".into(),
+                ));
+            }
+            Some(s) if columns.contains_key("stage") => {
+                return Err(spec_err(format!(
+                    "has both `stage = \"{s}\"` for every row and a stage column in [{}.columns]: use one",
+                    table.name()
+                )));
+            }
+            _ => {}
+        }
         Ok(TableSpec {
             table,
             path,
@@ -380,6 +442,8 @@ fn from_toml(toml_path: &Path) -> Result<DatasetSpec> {
             columns,
             null_values,
             ignore_columns: raw.ignore_columns.unwrap_or_default(),
+            stage_dates,
+            fixed_stage,
         })
     }
 
@@ -391,16 +455,28 @@ fn from_toml(toml_path: &Path) -> Result<DatasetSpec> {
         .as_ref()
         .map(|c| c.map())
         .unwrap_or_default();
-    if lead_cols.contains_key("converted_at") && !lead_cols.contains_key("converted") {
-        return Err(spec_err(
-            "[leads.columns] names converted_at but not converted: the conversion date needs the outcome column".into(),
-        ));
-    }
-    if lead_cols.contains_key("converted") && raw.outcomes.is_some() {
-        return Err(spec_err(
-            "both [outcomes] and [leads.columns] converted are given: use one source of outcomes"
-                .into(),
-        ));
+    // Outcomes come from one place: an outcomes table, an outcome column (yes/no, a
+    // conversion date, or both), or one date column per stage.
+    let outcome_column = ["converted", "converted_at"]
+        .into_iter()
+        .find(|c| lead_cols.contains_key(*c));
+    let stage_dates = leads_raw
+        .stage_dates
+        .as_ref()
+        .is_some_and(|s| !s.is_empty());
+    let sources: Vec<&str> = [
+        raw.outcomes.is_some().then_some("[outcomes]"),
+        outcome_column.map(|_| "an outcome column in [leads.columns]"),
+        stage_dates.then_some("[leads.stage_dates]"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if sources.len() > 1 {
+        return Err(spec_err(format!(
+            "outcomes are given twice ({}): use one source of outcomes",
+            sources.join(" and ")
+        )));
     }
     let leads = build(
         toml_path,

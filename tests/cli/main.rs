@@ -13,6 +13,7 @@ mod corpus;
 mod dataset_toml;
 mod demo;
 mod evaluate;
+mod exports;
 mod fuzz;
 mod layering;
 mod metrics;

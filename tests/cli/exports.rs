@@ -1,0 +1,164 @@
+//! Exports as CRMs write them: outcomes as one date column per stage (HubSpot), a lone
+//! conversion date, and a table of won deals without a stage column.
+
+use super::*;
+
+/// HubSpot's label for the date a contact reached each of the demo's stages.
+const HUBSPOT_STAGE_DATES: [(&str, &str); 3] = [
+    ("sql", "Became a Sales Qualified Lead Date"),
+    ("won", "Became a Customer Date"),
+    ("lost", "Became a Lost Date"),
+];
+
+/// metrics.json without the two lines that name the input folders.
+fn metrics_without_paths(dir: &Path) -> serde_json::Value {
+    let mut m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
+    let w = m["window"].as_object_mut().unwrap();
+    w.remove("dataset");
+    w.remove("live_model");
+    m
+}
+
+#[test]
+fn a_hubspot_style_export_of_the_demo_gives_the_demo_s_metrics() {
+    let demo = root().join("notebooks-data/demo");
+    let d = tempfile::tempdir().unwrap();
+    let export = d.path().join("hubspot");
+    std::fs::create_dir(&export).unwrap();
+    // Contacts: HubSpot's labels, text times, and the outcomes as one date column per stage
+    // (the first time each stage was reached).
+    let leads = read_parquet(&demo.join("leads.parquet"));
+    let outcomes = read_parquet(&demo.join("outcomes.parquet"));
+    let stages: Vec<String> = outcomes
+        .column("stage")
+        .unwrap()
+        .str()
+        .unwrap()
+        .unique()
+        .unwrap()
+        .iter()
+        .flatten()
+        .map(str::to_string)
+        .collect();
+    for s in &stages {
+        assert!(
+            HUBSPOT_STAGE_DATES.iter().any(|(k, _)| k == s),
+            "the demo has a stage `{s}` this test does not map"
+        );
+    }
+    let mut contacts = leads.clone().lazy();
+    for (stage, label) in HUBSPOT_STAGE_DATES {
+        let first = outcomes
+            .clone()
+            .lazy()
+            .filter(col("stage").eq(lit(stage)))
+            .group_by([col("lead_id")])
+            .agg([col("reached_at").min().alias(label)]);
+        contacts = contacts.join(
+            first,
+            [col("lead_id")],
+            [col("lead_id")],
+            JoinArgs::new(JoinType::Left),
+        );
+    }
+    let mut contacts = contacts
+        .rename(
+            ["lead_id", "created_at"],
+            ["Record ID", "Create Date"],
+            true,
+        )
+        .collect()
+        .unwrap();
+    let mut f = std::fs::File::create(export.join("contacts.csv")).unwrap();
+    CsvWriter::new(&mut f)
+        .with_datetime_format(Some("%Y-%m-%d %H:%M:%S%.6f".into()))
+        .finish(&mut contacts)
+        .unwrap();
+    std::fs::copy(demo.join("events.parquet"), export.join("events.parquet")).unwrap();
+    std::fs::copy(demo.join("scoring.toml"), export.join("scoring.toml")).unwrap();
+    let mut toml = String::from(
+        "[leads]\nfile = \"contacts.csv\"\n\n[leads.columns]\nlead_id = \"Record ID\"\ncreated_at = \"Create Date\"\n\n[leads.stage_dates]\n",
+    );
+    for (stage, label) in HUBSPOT_STAGE_DATES {
+        toml.push_str(&format!("{stage} = \"{label}\"\n"));
+    }
+    toml.push_str("\n[events]\nfile = \"events.parquet\"\n");
+    std::fs::write(export.join("dataset.toml"), toml).unwrap();
+    // The same analysis on both.
+    let (a, b) = (d.path().join("canonical"), d.path().join("from-hubspot"));
+    for (data, out) in [(&demo, &a), (&export, &b)] {
+        leadcal(&[
+            "evaluate",
+            "--since",
+            "2023-01",
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .code(0);
+    }
+    let (ma, mb) = (metrics_without_paths(&a), metrics_without_paths(&b));
+    assert!(
+        ma["labels"]["converted"].as_u64().unwrap() > 100,
+        "{}",
+        ma["labels"]
+    );
+    assert_eq!(ma["labels"], mb["labels"], "evaluated and converted counts");
+    assert_eq!(ma, mb, "every metric");
+}
+
+#[test]
+fn a_table_of_won_deals_needs_no_stage_column() {
+    let d = tempfile::tempdir().unwrap();
+    let good = fixture("good");
+    std::fs::copy(good.join("leads.csv"), d.path().join("leads.csv")).unwrap();
+    // Olist's closed deals: one row per won deal, its lead id and the day it was won.
+    std::fs::write(
+        d.path().join("closed_deals.csv"),
+        "mql_id,won_date,declared_monthly_revenue\n101,2023-04-01 10:00:00,25000\n104,2023-05-15 16:30:00,0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.path().join("dataset.toml"),
+        "[leads]\nfile = \"leads.csv\"\n\n[outcomes]\nfile = \"closed_deals.csv\"\nstage = \"won\"\n\n[outcomes.columns]\nlead_id = \"mql_id\"\nreached_at = \"won_date\"\namount = \"declared_monthly_revenue\"\n",
+    )
+    .unwrap();
+    let ds = data::load(&d.path().join("dataset.toml"), &LoadOptions::default()).unwrap();
+    let o = ds.outcomes.as_ref().unwrap();
+    assert_eq!(o.height(), 2);
+    let stages: Vec<Option<&str>> = o.column("stage").unwrap().str().unwrap().iter().collect();
+    assert_eq!(stages, [Some("won"), Some("won")]);
+    assert_eq!(ds.report.stages.len(), 1);
+    assert_eq!(
+        (
+            ds.report.stages[0].value.as_str(),
+            ds.report.stages[0].count
+        ),
+        ("won", 2)
+    );
+    assert!(!ds.report.has_errors(), "{:?}", ds.report.problems);
+}
+
+#[test]
+fn a_lone_conversion_date_marks_the_converted_leads() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join("leads.csv"),
+        "Id,CreatedDate,ConvertedDate,Industry\n00Q1,2024-01-05T09:00:00,2024-03-01,Software\n00Q2,2024-01-09T10:30:00,,Retail\n00Q3,2024-02-11T08:00:00,2024-02-20,Software\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.path().join("dataset.toml"),
+        "[leads]\nfile = \"leads.csv\"\n\n[leads.columns]\nlead_id = \"Id\"\ncreated_at = \"CreatedDate\"\nconverted_at = \"ConvertedDate\"\n",
+    )
+    .unwrap();
+    let ds = data::load(&d.path().join("dataset.toml"), &LoadOptions::default()).unwrap();
+    assert!(!ds.report.has_errors(), "{:?}", ds.report.problems);
+    let o = ds.outcomes.as_ref().unwrap();
+    let ids: Vec<Option<&str>> = o.column("lead_id").unwrap().str().unwrap().iter().collect();
+    assert_eq!(ids, [Some("00Q1"), Some("00Q3")]);
+    let names: Vec<&str> = ds.attributes.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["Industry"], "the conversion date is no attribute");
+}
