@@ -10,7 +10,7 @@
 //! One file per job: [`spec`] (the mapping), [`sniff`] (a CSV's delimiter and header),
 //! [`scan`] (opening a table, polars' errors in words), [`leads`], [`events`], [`outcomes`],
 //! [`attributes`] (typing and value checks), [`personal`] (personal-data columns),
-//! [`warehouse`] (a per-lead table made by `leadcal sql`), and [`dataset`] (the result and
+//! [`warehouse`] (a per-lead table made by `leadcal sql`), [`xlsx`] (Excel sheets), and [`dataset`] (the result and
 //! the order the tables are read in).
 
 pub mod attributes;
@@ -24,6 +24,7 @@ pub mod scan;
 pub mod sniff;
 pub mod spec;
 pub mod warehouse;
+pub mod xlsx;
 
 pub use dataset::{
     Attribute, AttributeKind, Count, Dataset, LoadOptions, LoadReport, TableReport, load,

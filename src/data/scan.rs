@@ -23,6 +23,8 @@ pub(super) fn row_label(format: &Format, idx: u64) -> String {
     match format {
         Format::Csv { .. } => format!("line {}", idx + 2),
         Format::Parquet => format!("row {}", idx + 1),
+        // The header is row 1.
+        Format::Xlsx { sheet } => format!("sheet `{sheet}` row {}", idx + 2),
     }
 }
 
@@ -102,7 +104,7 @@ impl Ctx<'_> {
     pub(super) fn labels(&self, idx: &[u64]) -> Vec<String> {
         let lines = match self.spec.format {
             Format::Csv { .. } => sniff::record_lines(&self.spec.path, idx).unwrap_or_default(),
-            Format::Parquet => vec![],
+            Format::Parquet | Format::Xlsx { .. } => vec![],
         };
         idx.iter()
             .map(|&i| match lines.iter().find(|(r, _)| *r == i) {
@@ -305,6 +307,55 @@ pub(super) fn scan(
             LazyFrame::scan_parquet(PlRefPath::from(path_str), ScanArgsParquet::default())
                 .map_err(read_err(spec))?
         }
+        Format::Xlsx { sheet } => {
+            let s = super::xlsx::read(&spec.path, sheet)?;
+            if s.frame.width() == 0 {
+                ctx.push(
+                    Severity::Error,
+                    "empty-table",
+                    None,
+                    0,
+                    vec![],
+                    format!(
+                        "sheet `{sheet}`: the {} table is empty: no header and no rows",
+                        spec.table.name()
+                    ),
+                );
+                return Ok(None);
+            }
+            if s.error_cells > 0 {
+                ctx.push(
+                    Severity::Warning,
+                    "excel-error-cell",
+                    None,
+                    s.error_cells,
+                    vec![],
+                    format!(
+                        "sheet `{sheet}`: {} cell(s) hold an Excel error (#N/A, #DIV/0!, ...); they are read as empty",
+                        thousands(s.error_cells)
+                    ),
+                );
+            }
+            // The declared null markers, as the CSV reader applies them.
+            let markers = Series::new("m".into(), spec.null_values.clone());
+            let unmarked: Vec<Expr> = s
+                .frame
+                .get_column_names()
+                .iter()
+                .map(|c| {
+                    when(col(c.as_str()).is_in(lit(markers.clone()).implode(false), false))
+                        .then(lit(NULL).cast(DataType::String))
+                        .otherwise(col(c.as_str()))
+                        .alias(c.as_str())
+                })
+                .collect();
+            let lf = s.frame.lazy();
+            if spec.null_values.is_empty() {
+                lf
+            } else {
+                lf.with_columns(unmarked)
+            }
+        }
     };
     let mut lf = lf;
     let schema = lf
@@ -404,6 +455,7 @@ pub(super) fn fmt_name(f: &Format) -> &'static str {
     match f {
         Format::Csv { .. } => "csv",
         Format::Parquet => "parquet",
+        Format::Xlsx { .. } => "xlsx",
     }
 }
 

@@ -64,6 +64,10 @@ pub enum Format {
         delimiter: Option<u8>,
     },
     Parquet,
+    /// One sheet of an Excel workbook (`.xlsx`, `.xlsm`, `.xls`).
+    Xlsx {
+        sheet: String,
+    },
 }
 
 /// One table's file and column mapping.
@@ -153,6 +157,8 @@ struct RawTable<C> {
     stage_dates: Option<BTreeMap<String, String>>,
     /// Outcomes only: the stage of every row.
     stage: Option<String>,
+    /// Excel workbooks: the sheet to read (default: the first).
+    sheet: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -255,7 +261,7 @@ pub fn resolve(path: &Path) -> Result<DatasetSpec> {
     })
 }
 
-fn format_of(path: &Path, delimiter: Option<u8>) -> Result<Format> {
+fn format_of(path: &Path, delimiter: Option<u8>, sheet: Option<&str>) -> Result<Format> {
     match path
         .extension()
         .and_then(|e| e.to_str())
@@ -264,9 +270,16 @@ fn format_of(path: &Path, delimiter: Option<u8>) -> Result<Format> {
     {
         Some("csv") | Some("tsv") | Some("txt") => Ok(Format::Csv { delimiter }),
         Some("parquet") | Some("pq") => Ok(Format::Parquet),
+        // A missing file is reported when the table is read.
+        Some("xlsx") | Some("xlsm") | Some("xls") if !path.is_file() => Ok(Format::Xlsx {
+            sheet: sheet.unwrap_or_default().to_string(),
+        }),
+        Some("xlsx") | Some("xlsm") | Some("xls") => Ok(Format::Xlsx {
+            sheet: super::xlsx::sheet_name(path, sheet)?,
+        }),
         _ => Err(Error::Input {
             path: path.to_path_buf(),
-            message: "unknown file type; expected a .csv or .parquet extension".into(),
+            message: "unknown file type; expected a .csv, .parquet or .xlsx extension".into(),
         }),
     }
 }
@@ -284,7 +297,10 @@ fn discover(dir: &Path) -> Result<DatasetSpec> {
             continue;
         };
         let ext = ext.to_ascii_lowercase();
-        if !matches!(ext.as_str(), "csv" | "parquet" | "pq" | "tsv") {
+        if !matches!(
+            ext.as_str(),
+            "csv" | "parquet" | "pq" | "tsv" | "xlsx" | "xlsm" | "xls"
+        ) {
             continue;
         }
         for t in Table::ALL {
@@ -312,7 +328,7 @@ fn discover(dir: &Path) -> Result<DatasetSpec> {
         let path = paths.pop().expect("one path");
         Ok(Some(TableSpec {
             table: t,
-            format: format_of(&path, None)?,
+            format: format_of(&path, None, None)?,
             path,
             columns: BTreeMap::new(),
             null_values: Vec::new(),
@@ -384,12 +400,21 @@ fn from_toml(toml_path: &Path) -> Result<DatasetSpec> {
             .as_deref()
             .map(|d| parse_delimiter(toml_path, table, d))
             .transpose()?;
-        let format = format_of(&path, delimiter)?;
-        if delimiter.is_some() && format == Format::Parquet {
+        let format = format_of(&path, delimiter, raw.sheet.as_deref())?;
+        if delimiter.is_some() && !matches!(format, Format::Csv { .. }) {
             return Err(Error::Spec {
                 path: toml_path.to_path_buf(),
                 message: format!(
-                    "[{}] sets a delimiter, but {file} is a Parquet file",
+                    "[{}] sets a delimiter, but {file} is not a CSV file",
+                    table.name()
+                ),
+            });
+        }
+        if raw.sheet.is_some() && !matches!(format, Format::Xlsx { .. }) {
+            return Err(Error::Spec {
+                path: toml_path.to_path_buf(),
+                message: format!(
+                    "[{}] names a sheet, but {file} is not an Excel workbook",
                     table.name()
                 ),
             });

@@ -162,3 +162,43 @@ fn a_lone_conversion_date_marks_the_converted_leads() {
     let names: Vec<&str> = ds.attributes.iter().map(|a| a.name.as_str()).collect();
     assert_eq!(names, ["Industry"], "the conversion date is no attribute");
 }
+
+/// `frame` sorted by `by`, with the columns `keep` only.
+fn sorted(frame: &DataFrame, keep: &[&str], by: &[&str]) -> DataFrame {
+    frame
+        .clone()
+        .lazy()
+        .select(keep.iter().map(|c| col(*c)).collect::<Vec<_>>())
+        .sort(by.to_vec(), Default::default())
+        .collect()
+        .unwrap()
+}
+
+#[test]
+fn an_excel_export_loads_like_the_same_data_as_csv() {
+    let xlsx = data::load(&fixture("xlsx"), &LoadOptions::default()).unwrap();
+    let csv = data::load(&fixture("good"), &LoadOptions::default()).unwrap();
+    assert!(!xlsx.report.has_errors(), "{:?}", xlsx.report.problems);
+    // The same leads: ids, creation times (Excel date cells and a text date), attributes
+    // with their types.
+    assert_eq!(xlsx.leads, csv.leads);
+    let kinds = |d: &data::Dataset| -> Vec<(String, data::AttributeKind)> {
+        d.attributes
+            .iter()
+            .map(|a| (a.name.clone(), a.kind))
+            .collect()
+    };
+    assert_eq!(kinds(&xlsx), kinds(&csv));
+    // The same outcomes, from one date column per stage.
+    let cols = ["lead_id", "stage", "reached_at"];
+    assert_eq!(
+        sorted(
+            xlsx.outcomes.as_ref().unwrap(),
+            &cols,
+            &["lead_id", "stage"]
+        ),
+        sorted(csv.outcomes.as_ref().unwrap(), &cols, &["lead_id", "stage"])
+    );
+    assert_eq!(xlsx.report.tables[0].format, "xlsx");
+    validate("xlsx").code(0).stdout_has("contacts.xlsx");
+}
