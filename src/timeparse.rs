@@ -2,8 +2,10 @@
 //!
 //! Data files: ISO 8601 dates (`2024-03-01`, meaning 00:00) and date-times with `T` or a space
 //! between date and time, with or without seconds and fractional seconds
-//! (`2024-03-01T09:15`, `2024-03-01 09:15:30.250`). Everything is naive time at microsecond
-//! resolution. A date-time may end in a time-zone offset (`Z`, `+02:00`, `-0500`); it is then
+//! (`2024-03-01T09:15`, `2024-03-01 09:15:30.250`); where a column's first values use it, the
+//! German form `01.03.2024` with an optional time (`01.03.2024 10:15[:00]`), which is never
+//! ambiguous; or one format the dataset declares ([`DateForm`]). Everything is naive time at
+//! microsecond resolution. A date-time may end in a time-zone offset (`Z`, `+02:00`, `-0500`); it is then
 //! converted to UTC, and the loader counts and reports such values, because naive values beside
 //! them are read as they are. Command-line bounds additionally accept a month (`2023-01`,
 //! meaning its first day).
@@ -83,6 +85,80 @@ pub fn with_offset_expr(column: &str) -> Expr {
         .cast(dtype())
 }
 
+/// Which text forms a time column is read in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DateForm {
+    /// ISO 8601 (with an optional offset).
+    Iso,
+    /// ISO 8601, or day.month.year with an optional time.
+    IsoOrDotted,
+    /// One strftime format the dataset declares.
+    Declared(String),
+}
+
+const DOTTED: [&str; 3] = ["%d.%m.%Y %H:%M:%S%.f", "%d.%m.%Y %H:%M", "%d.%m.%Y"];
+
+/// Whether `text` starts like a day.month.year date (`1.3.2024`, `01.03.2024 10:15`).
+pub fn looks_dotted(text: &str) -> bool {
+    let mut parts = text.trim().splitn(3, '.');
+    let (Some(d), Some(m), Some(rest)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let digits = |s: &str, n: std::ops::RangeInclusive<usize>| {
+        n.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+    };
+    digits(d, 1..=2) && digits(m, 1..=2) && rest.len() >= 4 && digits(&rest[..4], 4..=4)
+}
+
+/// Whether a declared format holds a time of day.
+fn has_time(format: &str) -> bool {
+    ["%H", "%I", "%M", "%S", "%T", "%R", "%k", "%l"]
+        .iter()
+        .any(|s| format.contains(s))
+}
+
+/// True for a value written with slashes (`03/04/2024`): month/day or day/month cannot be told
+/// apart, so the loader asks for the format instead of guessing.
+pub fn slashed_expr(column: &str) -> Expr {
+    let t = col(column)
+        .cast(DataType::String)
+        .str()
+        .strip_chars(lit(NULL));
+    let at = |k: i64| t.clone().str().slice(lit(k), lit(1)).eq(lit("/"));
+    at(1).or(at(2)).fill_null(false)
+}
+
+/// True for a value read in the day.month.year form (what the loader counts).
+pub fn dotted_expr(column: &str) -> Expr {
+    let text = col(column).str().strip_chars(lit(NULL));
+    coalesce(&DOTTED.map(|f| strptime(text.clone(), f)))
+        .is_not_null()
+        .and(naive_date_time(text.clone()).is_null())
+        .fill_null(false)
+}
+
+/// Parse a text column in `form`; values in no accepted form become null.
+pub fn parse_as(column: &str, form: &DateForm) -> Expr {
+    let text = col(column).str().strip_chars(lit(NULL));
+    match form {
+        DateForm::Iso => parse_expr(column),
+        DateForm::IsoOrDotted => coalesce(&[
+            parse_expr(column),
+            coalesce(&DOTTED.map(|f| strptime(text.clone(), f))),
+        ]),
+        DateForm::Declared(f) if has_time(f) => strptime(text, f),
+        DateForm::Declared(f) => text
+            .str()
+            .to_date(StrptimeOptions {
+                format: Some(f.as_str().into()),
+                strict: false,
+                exact: true,
+                cache: false,
+            })
+            .cast(dtype()),
+    }
+}
+
 /// Parse a text column into a timestamp. Values that do not match an accepted form become
 /// null; the loader compares nulls before and after to find unparseable rows.
 pub fn parse_expr(column: &str) -> Expr {
@@ -102,10 +178,10 @@ pub fn parse_expr(column: &str) -> Expr {
 }
 
 /// Turn an already typed time column into the canonical timestamp type, or `None` when the
-/// column's type cannot hold a time (the caller reports it).
-pub fn cast_typed(column: &str, dtype_in: &DataType) -> Option<Expr> {
+/// column's type cannot hold a time (the caller reports it). Text is read in `form`.
+pub fn cast_typed(column: &str, dtype_in: &DataType, form: &DateForm) -> Option<Expr> {
     match dtype_in {
-        DataType::String => Some(parse_expr(column)),
+        DataType::String => Some(parse_as(column, form)),
         DataType::Date => Some(col(column).cast(dtype())),
         DataType::Datetime(_, None) => Some(col(column).cast(dtype())),
         DataType::Datetime(_, Some(tz)) => Some(
@@ -222,6 +298,16 @@ pub fn display_micros(us: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn day_month_year_is_told_from_other_forms() {
+        for t in ["01.03.2024", "1.3.2024", "01.03.2024 10:15", " 31.12.2023 23:59:59"] {
+            assert!(looks_dotted(t), "{t}");
+        }
+        for t in ["2024-03-01", "03/04/2024", "1.2", "01.03.24", "v1.2.3000"] {
+            assert!(!looks_dotted(t), "{t}");
+        }
+    }
 
     #[test]
     fn bounds_accept_month_date_and_datetime() {

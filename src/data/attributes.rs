@@ -10,6 +10,7 @@ use polars::prelude::*;
 use super::dataset::AttributeKind;
 use super::problem::Severity;
 use super::scan::Ctx;
+use super::spec::NumberFormat;
 use crate::error::{Error, Result};
 use crate::format::thousands;
 
@@ -170,4 +171,39 @@ pub(super) fn infer_attribute(
     } else {
         (AttributeKind::Text, t)
     })
+}
+
+/// The text of `column` with numbers written in `nf` rewritten as Rust reads them (`1.234,50`
+/// -> `1234.50`). A value not written in that form is marked so that it never parses as a
+/// number (`1.5` is no German number, though Rust would read it as one): it is reported, or
+/// its column read as text.
+pub(super) fn normalised_number(column: &str, nf: NumberFormat) -> Expr {
+    col(column).cast(DataType::String).map(
+        move |c: Column| {
+            let out: StringChunked = c
+                .str()?
+                .iter()
+                .map(|v| v.map(|s| nf.normalise(s).unwrap_or_else(|| format!("\u{1}{s}"))))
+                .collect();
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
+    )
+}
+
+/// The numeric column `column` of `spec`'s table as Float64, read in its declared number
+/// format if it has one.
+pub(super) fn number(spec: &super::spec::TableSpec, column: &str) -> Expr {
+    match spec.number_format_of(column) {
+        Some(nf) => normalised_number(column, nf).cast(DataType::Float64),
+        None => col(column).cast(DataType::Float64),
+    }
+}
+
+/// How a message names a number format.
+pub(super) fn describe(nf: NumberFormat) -> String {
+    match nf.thousands {
+        Some(t) => format!("decimal mark `{}`, thousands mark `{t}`", nf.decimal),
+        None => format!("decimal mark `{}`", nf.decimal),
+    }
 }

@@ -210,7 +210,7 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
     let mut events = None;
     if let Some(es) = &spec.events
         && let Some((lf, schema)) = scan(es, &mut problems)?
-        && let Some(ts) = time_expr(es, &schema, "occurred_at", &mut problems)
+        && let Some(ts) = time_expr(es, &schema, &lf, "occurred_at", &mut problems)
     {
         let _t = crate::timing::Stage::start("load events (checks)");
         let (lf, end) =
@@ -221,7 +221,7 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
     let mut outcomes = leads.outcomes;
     if let Some(os) = &spec.outcomes
         && let Some((lf, schema)) = scan(os, &mut problems)?
-        && let Some(ts) = time_expr(os, &schema, "reached_at", &mut problems)
+        && let Some(ts) = time_expr(os, &schema, &lf, "reached_at", &mut problems)
     {
         let (valid, end) =
             super::outcomes::load(os, lf, &schema, ts, &shared, &mut problems, &mut report)?;

@@ -10,12 +10,16 @@ use polars::prelude::*;
 
 use super::dataset::{LoadReport, TableReport};
 use super::problem::{MAX_EXAMPLES, Problem, Severity};
-use super::scan::{Bounds, Ctx, OFFSET_NOTE, ROW, Shared, counts, fmt_name, id_expr, read_err};
+use super::scan::{
+    Bounds, Ctx, DOTTED_NOTE, OFFSET_NOTE, ROW, Shared, TimeColumn, ambiguous_time, counts,
+    expected_time, fmt_name, id_expr, read_err,
+};
 use super::spec::Table;
 use super::spec::TableSpec;
 use crate::error::Result;
 use crate::format::thousands;
 use crate::timeparse;
+use crate::timeparse::DateForm;
 
 /// Check the events table in one streaming pass and return its canonical lazy scan (valid
 /// rows only) with the latest valid timestamp.
@@ -23,7 +27,7 @@ pub(super) fn load(
     es: &TableSpec,
     lf: LazyFrame,
     schema: &Schema,
-    ts: Expr,
+    ts: TimeColumn,
     shared: &Shared,
     problems: &mut Vec<Problem>,
     report: &mut LoadReport,
@@ -34,6 +38,9 @@ pub(super) fn load(
         bounds: Bounds { lo, hi, range_text },
     } = shared;
     let (int_ids, lo, hi) = (*int_ids, *lo, *hi);
+    let TimeColumn { expr: ts, form } = ts;
+    let declared = matches!(form, DateForm::Declared(_));
+    let dotted = form == DateForm::IsoOrDotted;
 
     let idu = es.user_name("lead_id");
     let tsu = es.user_name("occurred_at").to_string();
@@ -50,7 +57,7 @@ pub(super) fn load(
     }
     let has_value = schema.get(es.user_name("value")).is_some();
     if has_value {
-        let v = col(es.user_name("value")).cast(DataType::Float64);
+        let v = super::attributes::number(es, es.user_name("value"));
         sel.push(
             when(v.clone().is_finite())
                 .then(v)
@@ -61,18 +68,29 @@ pub(super) fn load(
     let canon = lf.clone().select(sel.clone());
     let mut check_sel = sel.clone();
     check_sel.push(col(&tsu).is_null().alias("__ts_null"));
+    // Only undeclared forms are checked for slashes, and only a dotted column for dots.
+    check_sel.push(if declared {
+        lit(false).alias("__ts_slashed")
+    } else {
+        timeparse::slashed_expr(&tsu).alias("__ts_slashed")
+    });
+    check_sel.push(if dotted {
+        timeparse::dotted_expr(&tsu).alias("__ts_dotted")
+    } else {
+        lit(false).alias("__ts_dotted")
+    });
     if has_value {
         check_sel.push(
             col(es.user_name("value"))
                 .is_not_null()
-                .and(col(es.user_name("value")).cast(DataType::Float64).is_null())
+                .and(super::attributes::number(es, es.user_name("value")).is_null())
                 .alias("__bad_value"),
         );
     } else {
         check_sel.push(lit(false).alias("__bad_value"));
     }
     if has_value {
-        let v = col(es.user_name("value")).cast(DataType::Float64);
+        let v = super::attributes::number(es, es.user_name("value"));
         check_sel.push(
             v.clone()
                 .is_not_null()
@@ -112,6 +130,11 @@ pub(super) fn load(
                 .not()
                 .and(col("occurred_at").is_null())
                 .alias("__ts_bad"),
+            col("__ts_null")
+                .not()
+                .and(col("occurred_at").is_null())
+                .and(col("__ts_slashed"))
+                .alias("__ts_bad_slashed"),
             tsi.clone()
                 .lt(lit(lo))
                 .or(tsi.clone().gt(lit(hi)))
@@ -144,6 +167,8 @@ pub(super) fn load(
             len().alias("n"),
             col("__ts_null").sum().alias("ts_null"),
             col("__ts_bad").sum().alias("ts_bad"),
+            col("__ts_bad_slashed").sum().alias("ts_bad_slashed"),
+            col("__ts_dotted").sum().alias("ts_dotted"),
             col("__oor").sum().alias("oor"),
             col("__bad_value").sum().alias("bad_value"),
             col("__unknown_valid").sum().alias("unknown"),
@@ -217,15 +242,41 @@ pub(super) fn load(
         &tsu,
         "empty timestamp",
     )?;
+    let unread = ts_raw_null.clone().not().and(ts_parsed.clone().is_null());
+    let slashed = timeparse::slashed_expr(&tsu);
     lazy_problem(
         &mut ctx,
-        sum("ts_bad"),
-        ts_raw_null.clone().not().and(ts_parsed.clone().is_null()),
+        sum("ts_bad_slashed"),
+        unread.clone().and(slashed.clone()),
+        Some(&tsu),
+        Severity::Error,
+        "ambiguous-date",
+        &tsu,
+        &ambiguous_time(es, &tsu),
+    )?;
+    lazy_problem(
+        &mut ctx,
+        sum("ts_bad") - sum("ts_bad_slashed"),
+        if declared {
+            unread
+        } else {
+            unread.and(slashed.not())
+        },
         Some(&tsu),
         Severity::Error,
         "bad-timestamp",
         &tsu,
-        "not a date or date-time (expected ISO 8601 such as 2024-03-01 or 2024-03-01T09:15:00)",
+        &expected_time(&form),
+    )?;
+    lazy_problem(
+        &mut ctx,
+        sum("ts_dotted"),
+        timeparse::dotted_expr(&tsu),
+        Some(&tsu),
+        Severity::Warning,
+        "dotted-date",
+        &tsu,
+        DOTTED_NOTE,
     )?;
     let tpi = ts_parsed.clone().cast(DataType::Int64);
     lazy_problem(
@@ -269,14 +320,14 @@ pub(super) fn load(
             sum("bad_value"),
             col(vu)
                 .is_not_null()
-                .and(col(vu).cast(DataType::Float64).is_null()),
+                .and(super::attributes::number(es, vu).is_null()),
             Some(vu),
             Severity::Error,
             "bad-number",
             vu,
             "not a number",
         )?;
-        let v = col(vu).cast(DataType::Float64);
+        let v = super::attributes::number(es, vu);
         lazy_problem(
             &mut ctx,
             sum("nonfinite_value"),

@@ -9,17 +9,17 @@
 
 use polars::prelude::*;
 
-use super::attributes::{check_attributes, infer_attribute};
+use super::attributes::{check_attributes, describe, infer_attribute, normalised_number};
 use super::dataset::{Attribute, AttributeKind, TableReport};
 use super::personal::is_personal;
 use super::problem::{Invalid, Problem, Severity, list_examples};
 use super::scan::{
     Bounds, Ctx, OFFSET_NOTE, ROW, fmt_name, id_expr, minmax, read_err, scan, time_expr,
 };
-use super::spec::{Table, TableSpec};
+use super::spec::{NumberFormat, Table, TableSpec};
 use crate::error::{Error, Result};
 use crate::format::thousands;
-use crate::timeparse;
+use crate::timeparse::{self, DateForm};
 
 /// The checked leads and what the other tables need from them.
 pub(super) struct Leads {
@@ -55,20 +55,24 @@ pub(super) fn load(ls: &TableSpec, bounds: &Bounds, problems: &mut Vec<Problem>)
         return Err(Invalid(std::mem::take(problems)).into());
     }
     let int_ids = integer_ids(ls, &schema, &df)?;
-    let Some(created) = time_expr(ls, &schema, "created_at", problems) else {
+    let as_read = df.clone().lazy();
+    let Some(created) = time_expr(ls, &schema, &as_read, "created_at", problems) else {
         return Err(Invalid(std::mem::take(problems)).into());
     };
-    let (df, attr_names) = select(ls, &schema, df, created, int_ids, problems)?;
-    check_ids_and_times(ls, &schema, &df, bounds, problems)?;
+    let created_form = created.form.clone();
+    let (df, attr_names, forms) = select(ls, &schema, df, created.expr, int_ids, problems)?;
+    check_ids_and_times(ls, &schema, &df, bounds, &created_form, problems)?;
     let (df, outcomes) = match ls.stage_dates.is_empty() {
-        true => outcome_column(ls, df, problems)?,
+        true => outcome_column(ls, df, &forms, problems)?,
         false => {
-            let o = stage_dates(ls, &df, bounds, problems)?;
+            let o = stage_dates(ls, &df, bounds, &forms, problems)?;
             (df, Some(o))
         }
     };
+    // Attributes are typed and checked over every row as read: rows left out for a bad id
+    // or creation time must not make a column look empty.
+    let (df, attributes) = typed_attributes(ls, df, &attr_names, problems)?;
     let leads = valid_rows(&df, bounds)?;
-    let (leads, attributes) = typed_attributes(ls, leads, &attr_names, problems)?;
     let (first, last) = minmax(&leads, "created_at")?;
     let report = TableReport {
         table: Table::Leads,
@@ -129,7 +133,8 @@ fn integer_ids(ls: &TableSpec, schema: &Schema, df: &DataFrame) -> Result<bool> 
 }
 
 /// The canonical columns and the attribute columns (personal ones left out with a warning);
-/// returns the frame and the attribute names.
+/// returns the frame, the attribute names, and the form of each further time column read
+/// (by the name of its raw column).
 fn select(
     ls: &TableSpec,
     schema: &Schema,
@@ -137,7 +142,9 @@ fn select(
     created: Expr,
     int_ids: bool,
     problems: &mut Vec<Problem>,
-) -> Result<(DataFrame, Vec<String>)> {
+) -> Result<(DataFrame, Vec<String>, Forms)> {
+    let as_read = df.clone().lazy();
+    let mut forms = Forms::new();
     let id_user = ls.user_name("lead_id");
     let id_dtype = schema.get(id_user).cloned().unwrap_or(DataType::String);
     let created_user = ls.user_name("created_at");
@@ -167,15 +174,17 @@ fn select(
         );
     }
     if ls.columns.contains_key("converted_at")
-        && let Some(e) = time_expr(ls, schema, "converted_at", problems)
+        && let Some(t) = time_expr(ls, schema, &as_read, "converted_at", problems)
     {
-        sel.push(e.alias("__conv_at"));
+        sel.push(t.expr.alias("__conv_at"));
         sel.push(col(ls.user_name("converted_at")).alias("__conv_at_raw"));
+        forms.insert("__conv_at_raw".into(), t.form);
     }
     for (k, (_, column)) in ls.stage_dates.iter().enumerate() {
-        if let Some(e) = time_expr(ls, schema, column, problems) {
-            sel.push(e.alias(format!("__stage_at_{k}")));
+        if let Some(t) = time_expr(ls, schema, &as_read, column, problems) {
+            sel.push(t.expr.alias(format!("__stage_at_{k}")));
             sel.push(col(column.as_str()).alias(format!("__stage_raw_{k}")));
+            forms.insert(format!("__stage_raw_{k}"), t.form);
         }
     }
     let reserved: Vec<String> = Table::Leads
@@ -210,8 +219,11 @@ fn select(
         .select(sel)
         .collect()
         .map_err(Error::polars("selecting lead columns"))?;
-    Ok((df, attr_names))
+    Ok((df, attr_names, forms))
 }
+
+/// The text form of each time column read besides `created_at`, by its raw column's name.
+type Forms = std::collections::BTreeMap<String, DateForm>;
 
 /// Empty and duplicate ids; empty, unreadable, implausible and offset creation times.
 fn check_ids_and_times(
@@ -219,6 +231,7 @@ fn check_ids_and_times(
     schema: &Schema,
     df: &DataFrame,
     bounds: &Bounds,
+    created_form: &DateForm,
     problems: &mut Vec<Problem>,
 ) -> Result<()> {
     let id_user = ls.user_name("lead_id");
@@ -287,16 +300,12 @@ fn check_ids_and_times(
         None,
         "empty timestamp",
     )?;
-    ctx.rows_problem(
+    ctx.time_problems(
         df,
-        col("__created_raw")
-            .is_not_null()
-            .and(col("created_at").is_null()),
-        Severity::Error,
-        "bad-timestamp",
+        ("created_at", "__created_raw"),
         created_user,
-        Some("__created_raw"),
-        "not a date or date-time (expected ISO 8601 such as 2024-03-01 or 2024-03-01T09:15:00)",
+        created_form,
+        "",
     )?;
     let ts = col("created_at").cast(DataType::Int64);
     ctx.rows_problem(
@@ -328,6 +337,7 @@ fn check_ids_and_times(
 fn outcome_column(
     ls: &TableSpec,
     df: DataFrame,
+    forms: &Forms,
     problems: &mut Vec<Problem>,
 ) -> Result<(DataFrame, Option<DataFrame>)> {
     let yes_no = ls.columns.contains_key("converted");
@@ -364,17 +374,13 @@ fn outcome_column(
             "not a yes/no value (expected true/false, 1/0 or yes/no)",
         )?;
     }
-    if dated {
-        ctx.rows_problem(
+    if let (true, Some(form)) = (dated, forms.get("__conv_at_raw")) {
+        ctx.time_problems(
             &df,
-            col("__conv_at_raw")
-                .is_not_null()
-                .and(col("__conv_at").is_null()),
-            Severity::Error,
-            "bad-timestamp",
+            ("__conv_at", "__conv_at_raw"),
             ls.user_name("converted_at"),
-            Some("__conv_at_raw"),
-            "not a date or date-time (expected ISO 8601)",
+            form,
+            "",
         )?;
     }
     let at = if dated {
@@ -403,24 +409,23 @@ fn stage_dates(
     ls: &TableSpec,
     df: &DataFrame,
     bounds: &Bounds,
+    forms: &Forms,
     problems: &mut Vec<Problem>,
 ) -> Result<DataFrame> {
     let mut ctx = Ctx { spec: ls, problems };
     let mut parts = Vec::new();
     for (k, (stage, column)) in ls.stage_dates.iter().enumerate() {
         let (at, raw) = (format!("__stage_at_{k}"), format!("__stage_raw_{k}"));
-        if df.column(&at).is_err() {
+        let Some(form) = forms.get(&raw) else {
             // Its type cannot hold a date; time_expr has reported it.
             continue;
-        }
-        ctx.rows_problem(
+        };
+        ctx.time_problems(
             df,
-            col(&raw).is_not_null().and(col(&at).is_null()),
-            Severity::Error,
-            "bad-timestamp",
+            (&at, &raw),
             column,
-            Some(&raw),
-            &format!("the date of stage `{stage}` is not a date or date-time (expected ISO 8601 such as 2024-03-01 or 2024-03-01T09:15:00)"),
+            form,
+            &format!("the date of stage `{stage}`: "),
         )?;
         let tsi = col(&at).cast(DataType::Int64);
         let oor = tsi
@@ -505,11 +510,65 @@ fn typed_attributes(
     attr_names: &[String],
     problems: &mut Vec<Problem>,
 ) -> Result<(DataFrame, Vec<Attribute>)> {
+    // Numbers in a declared form (`1.234,50`) are rewritten before their type is inferred.
+    // The table's form applies to the columns that are numbers in it; a column given its own
+    // form must be numbers.
+    let written: Vec<(&String, NumberFormat)> = attr_names
+        .iter()
+        .filter_map(|a| ls.number_format_of(a).map(|nf| (a, nf)))
+        .collect();
+    // Each such column's rewritten text stands beside it as `__num_<name>`.
+    let num = |a: &str| format!("__num_{a}");
+    let leads = if written.is_empty() {
+        leads
+    } else {
+        leads
+            .lazy()
+            .with_columns(
+                written
+                    .iter()
+                    .map(|(a, nf)| normalised_number(a, *nf).alias(num(a)))
+                    .collect::<Vec<_>>(),
+            )
+            .collect()
+            .map_err(Error::polars("reading declared number formats"))?
+    };
     let mut kinds: Vec<(String, AttributeKind)> = Vec::new();
     let mut cast_exprs = Vec::new();
     for a in attr_names {
-        let c = leads.column(a).map_err(Error::polars("attribute"))?;
-        let (kind, expr) = infer_attribute(a, c.dtype(), &leads)?;
+        let numeric = |k: AttributeKind| matches!(k, AttributeKind::Integer | AttributeKind::Float);
+        let form = written.iter().find(|(d, _)| *d == a).map(|(_, nf)| *nf);
+        let (kind, expr) = match form {
+            None => infer_attribute(
+                a,
+                leads.column(a).map_err(Error::polars("attribute"))?.dtype(),
+                &leads,
+            )?,
+            Some(nf) => {
+                let n = num(a);
+                let (kind, expr) = infer_attribute(&n, &DataType::String, &leads)?;
+                if numeric(kind) {
+                    (kind, expr)
+                } else if !ls.number_formats.contains_key(a) {
+                    // Not numbers in the table's form: the column is read as it is.
+                    let dtype = leads.column(a).map_err(Error::polars("attribute"))?.dtype();
+                    infer_attribute(a, dtype, &leads)?
+                } else {
+                    // Given its own form, the column must be numbers.
+                    let number = col(n.as_str()).cast(DataType::Float64);
+                    Ctx { spec: ls, problems }.rows_problem(
+                        &leads,
+                        col(a.as_str()).is_not_null().and(number.clone().is_null()),
+                        Severity::Error,
+                        "bad-number",
+                        a,
+                        Some(a),
+                        &format!("not a number written with {}", describe(nf)),
+                    )?;
+                    (AttributeKind::Float, number)
+                }
+            }
+        };
         cast_exprs.push(expr.alias(a.as_str()));
         kinds.push((a.clone(), kind));
     }

@@ -9,7 +9,9 @@ use polars::prelude::*;
 
 use super::dataset::{LoadReport, TableReport};
 use super::problem::{Problem, Severity, list_examples};
-use super::scan::{Bounds, Ctx, OFFSET_NOTE, ROW, Shared, fmt_name, id_expr, minmax, read_err};
+use super::scan::{
+    Bounds, Ctx, OFFSET_NOTE, ROW, Shared, TimeColumn, fmt_name, id_expr, minmax, read_err,
+};
 use super::spec::Table;
 use super::spec::TableSpec;
 use crate::error::{Error, Result};
@@ -21,7 +23,7 @@ pub(super) fn load(
     os: &TableSpec,
     lf: LazyFrame,
     schema: &Schema,
-    ts: Expr,
+    ts: TimeColumn,
     shared: &Shared,
     problems: &mut Vec<Problem>,
     report: &mut LoadReport,
@@ -48,17 +50,18 @@ pub(super) fn load(
         col(ROW),
         id_expr(idu, schema.get(idu).unwrap_or(&DataType::String), int_ids).alias("lead_id"),
         stage.alias("stage"),
-        ts.alias("reached_at"),
+        ts.expr.alias("reached_at"),
         col(&tsu).alias("__ts_raw"),
     ];
     let has_amount = schema.get(os.user_name("amount")).is_some();
     if has_amount {
         let au = os.user_name("amount");
-        sel.push(col(au).cast(DataType::Float64).alias("amount"));
+        let amount = super::attributes::number(os, au);
+        sel.push(amount.clone().alias("amount"));
         sel.push(
             col(au)
                 .is_not_null()
-                .and(col(au).cast(DataType::Float64).is_null())
+                .and(amount.is_null())
                 .alias("__bad_amount"),
         );
     }
@@ -103,17 +106,7 @@ pub(super) fn load(
         None,
         "empty timestamp",
     )?;
-    ctx.rows_problem(
-        &df,
-        col("__ts_raw")
-            .is_not_null()
-            .and(col("reached_at").is_null()),
-        Severity::Error,
-        "bad-timestamp",
-        &tsu,
-        Some("__ts_raw"),
-        "not a date or date-time (expected ISO 8601 such as 2024-03-01 or 2024-03-01T09:15:00)",
-    )?;
+    ctx.time_problems(&df, ("reached_at", "__ts_raw"), &tsu, &ts.form, "")?;
     let tsi = col("reached_at").cast(DataType::Int64);
     let oor = tsi.clone().lt(lit(lo)).or(tsi.gt(lit(hi)));
     ctx.rows_problem(

@@ -14,7 +14,7 @@ use super::sniff;
 use super::spec::{Format, TableSpec};
 use crate::error::{Error, Result};
 use crate::format::thousands;
-use crate::timeparse;
+use crate::timeparse::{self, DateForm};
 
 /// The row-index column every check carries to name rows.
 pub(super) const ROW: &str = "__row";
@@ -178,6 +178,57 @@ impl Ctx<'_> {
         let n = bad.height() as u64;
         self.report_rows(n, &bad, severity, code, column, what)?;
         Ok(n)
+    }
+
+    /// The checks of a time column of an in-memory frame: values written with slashes (an
+    /// error asking for the format, unless one is declared), values that cannot be read (an
+    /// error naming the expected form), values read as day.month.year (counted). `parsed` is
+    /// the parsed column, `raw` the text as read; `what` prefixes the messages.
+    pub(super) fn time_problems(
+        &mut self,
+        df: &DataFrame,
+        (parsed, raw): (&str, &str),
+        user: &str,
+        form: &DateForm,
+        what: &str,
+    ) -> Result<()> {
+        let unread = col(raw).is_not_null().and(col(parsed).is_null());
+        let unread = if matches!(form, DateForm::Declared(_)) {
+            unread
+        } else {
+            let slashed = timeparse::slashed_expr(raw);
+            self.rows_problem(
+                df,
+                unread.clone().and(slashed.clone()),
+                Severity::Error,
+                "ambiguous-date",
+                user,
+                Some(raw),
+                &format!("{what}{}", ambiguous_time(self.spec, user)),
+            )?;
+            unread.and(slashed.not())
+        };
+        self.rows_problem(
+            df,
+            unread,
+            Severity::Error,
+            "bad-timestamp",
+            user,
+            Some(raw),
+            &format!("{what}{}", expected_time(form)),
+        )?;
+        if *form == DateForm::IsoOrDotted {
+            self.rows_problem(
+                df,
+                timeparse::dotted_expr(raw),
+                Severity::Warning,
+                "dotted-date",
+                user,
+                Some(raw),
+                DOTTED_NOTE,
+            )?;
+        }
+        Ok(())
     }
 
     /// Record `n` affected rows, naming the first few of `bad` (a frame with the row index and,
@@ -391,6 +442,14 @@ pub(super) fn scan(
             .filter(|(_, c)| schema.get(c).is_none())
             .map(|(s, c)| format!("`{c}` (the date of stage `{s}`)")),
     );
+    missing.extend(
+        spec.date_formats
+            .keys()
+            .map(|c| (c, "date_formats"))
+            .chain(spec.number_formats.keys().map(|c| (c, "number_formats")))
+            .filter(|(c, _)| schema.get(c.as_str()).is_none())
+            .map(|(c, list)| format!("`{c}` (named in {list})")),
+    );
     if !missing.is_empty() {
         let have: Vec<&str> = schema.iter_names().map(|n| n.as_str()).collect();
         ctx.push(
@@ -427,16 +486,81 @@ pub(super) fn id_expr(user: &str, dtype_in: &DataType, int_ids: bool) -> Expr {
     }
 }
 
+/// A time column's parsing expression and the text form it reads.
+pub(super) struct TimeColumn {
+    pub expr: Expr,
+    pub form: DateForm,
+}
+
+/// How many of a column's first values decide whether it is written day.month.year.
+const FORM_SAMPLE: IdxSize = 10_000;
+
+/// The form a text time column is read in: the declared format, else ISO 8601, or ISO and
+/// day.month.year when one of the column's first values is written that way.
+fn date_form(spec: &TableSpec, lf: &LazyFrame, user: &str) -> DateForm {
+    if let Some(f) = spec.date_format_of(user) {
+        return DateForm::Declared(f.to_string());
+    }
+    let sample = lf
+        .clone()
+        .select([col(user).cast(DataType::String)])
+        .filter(col(user).is_not_null())
+        .limit(FORM_SAMPLE)
+        .collect();
+    let dotted = sample.ok().is_some_and(|d| {
+        d.column(user)
+            .ok()
+            .and_then(|c| {
+                c.str()
+                    .ok()
+                    .map(|s| s.iter().flatten().any(timeparse::looks_dotted))
+            })
+            .unwrap_or(false)
+    });
+    if dotted {
+        DateForm::IsoOrDotted
+    } else {
+        DateForm::Iso
+    }
+}
+
+/// What a time value that cannot be read was expected to look like.
+pub(super) fn expected_time(form: &DateForm) -> String {
+    match form {
+        DateForm::Declared(f) => format!("does not match the declared date format `{f}`"),
+        DateForm::Iso => "not a date or date-time (expected ISO 8601 such as 2024-03-01 or 2024-03-01T09:15:00)".into(),
+        DateForm::IsoOrDotted => "not a date or date-time (expected ISO 8601 such as 2024-03-01 or 2024-03-01T09:15:00, or 01.03.2024 with an optional 10:15[:00], as the column's other values)".into(),
+    }
+}
+
+/// The problem text for dates written with slashes.
+pub(super) fn ambiguous_time(spec: &TableSpec, user: &str) -> String {
+    format!(
+        "a date written with slashes (such as 03/04/2024) can be month/day or day/month, so it is not guessed; declare the format in dataset.toml: [{}.date_formats] \"{user}\" = \"%m/%d/%Y\" (or \"%d/%m/%Y\")",
+        spec.table.name()
+    )
+}
+
+/// The note for values read as day.month.year.
+pub(super) const DOTTED_NOTE: &str = "date written day.month.year (DD.MM.YYYY), read as such";
+
+/// The expression reading the time column `column` (canonical or a user name).
 pub(super) fn time_expr(
     spec: &TableSpec,
     schema: &Schema,
-    canonical: &str,
+    lf: &LazyFrame,
+    column: &str,
     problems: &mut Vec<Problem>,
-) -> Option<Expr> {
-    let user = spec.user_name(canonical);
+) -> Option<TimeColumn> {
+    let user = spec.user_name(column);
     let dt = schema.get(user)?;
-    match timeparse::cast_typed(user, dt) {
-        Some(e) => Some(e),
+    let form = if dt == &DataType::String {
+        date_form(spec, lf, user)
+    } else {
+        DateForm::Iso
+    };
+    match timeparse::cast_typed(user, dt, &form) {
+        Some(expr) => Some(TimeColumn { expr, form }),
         None => {
             Ctx { spec, problems }.push(
                 Severity::Error,

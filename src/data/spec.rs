@@ -88,6 +88,64 @@ pub struct TableSpec {
     /// Outcomes only: the stage of every row of a table without a stage column (a table of
     /// won deals).
     pub fixed_stage: Option<String>,
+    /// How dates are written: the table's format, and per user column (overriding it).
+    pub date_format: Option<String>,
+    pub date_formats: BTreeMap<String, String>,
+    /// How numbers are written: the table's form, and per user column (overriding it).
+    pub number_format: Option<NumberFormat>,
+    pub number_formats: BTreeMap<String, NumberFormat>,
+}
+
+/// How a number is written: its decimal mark, and the mark that groups thousands, if any
+/// (`1.234,50`: decimal `,`, thousands `.`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NumberFormat {
+    pub decimal: char,
+    pub thousands: Option<char>,
+}
+
+impl NumberFormat {
+    /// `text` as Rust reads a number: grouping marks removed, the decimal mark a point.
+    /// `None` when the text is not written this way: a grouping mark after the decimal mark,
+    /// or groups that are not of three digits (`1.5` is no German number).
+    pub fn normalise(&self, text: &str) -> Option<String> {
+        let t = text.trim();
+        let (int, frac) = match t.split_once(self.decimal) {
+            Some((i, f)) => (i, Some(f)),
+            None => (t, None),
+        };
+        if let Some(f) = frac
+            && (f.contains(self.decimal) || self.thousands.is_some_and(|m| f.contains(m)))
+        {
+            return None;
+        }
+        let mut out = String::with_capacity(t.len());
+        match self.thousands {
+            Some(m) if int.contains(m) => {
+                let unsigned = int.trim_start_matches(['-', '+']);
+                let mut groups = unsigned.split(m);
+                let first = groups.next().unwrap_or_default();
+                let digits = |g: &str| g.bytes().all(|b| b.is_ascii_digit());
+                if first.is_empty() || first.len() > 3 || !digits(first) {
+                    return None;
+                }
+                out.push_str(&int[..int.len() - unsigned.len()]);
+                out.push_str(first);
+                for g in groups {
+                    if g.len() != 3 || !digits(g) {
+                        return None;
+                    }
+                    out.push_str(g);
+                }
+            }
+            _ => out.push_str(int),
+        }
+        if let Some(f) = frac {
+            out.push('.');
+            out.push_str(f);
+        }
+        Some(out)
+    }
 }
 
 impl TableSpec {
@@ -102,6 +160,22 @@ impl TableSpec {
     /// The file name as messages show it.
     pub fn display(&self) -> String {
         self.path.display().to_string()
+    }
+
+    /// The declared date format of the user column `column`, if any.
+    pub fn date_format_of(&self, column: &str) -> Option<&str> {
+        self.date_formats
+            .get(column)
+            .or(self.date_format.as_ref())
+            .map(String::as_str)
+    }
+
+    /// The declared number format of the user column `column`, if any.
+    pub fn number_format_of(&self, column: &str) -> Option<NumberFormat> {
+        self.number_formats
+            .get(column)
+            .copied()
+            .or(self.number_format)
     }
 
     /// Canonical columns the file must hold: the table's, less `stage` when every row has a
@@ -159,6 +233,74 @@ struct RawTable<C> {
     stage: Option<String>,
     /// Excel workbooks: the sheet to read (default: the first).
     sheet: Option<String>,
+    /// strftime format of every date column (`%d.%m.%Y`), and per column.
+    date_format: Option<String>,
+    date_formats: Option<BTreeMap<String, String>>,
+    /// Decimal and thousands marks of every numeric column, and per column.
+    decimal: Option<String>,
+    thousands: Option<String>,
+    number_formats: Option<BTreeMap<String, RawNumberFormat>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNumberFormat {
+    decimal: Option<String>,
+    thousands: Option<String>,
+}
+
+/// A checked strftime date or date-time format: it must name a year, a month and a day.
+fn check_date_format(f: &str) -> Result<(), String> {
+    use chrono::format::{Item, StrftimeItems};
+    let items: Vec<Item> = StrftimeItems::new(f).collect();
+    if items.iter().any(|i| matches!(i, Item::Error)) {
+        return Err(format!(
+            "`{f}` is not a strftime format (such as \"%d.%m.%Y\" or \"%m/%d/%Y %H:%M\")"
+        ));
+    }
+    let has = |spec: &[&str]| spec.iter().any(|s| f.contains(s));
+    if !(has(&["%Y", "%y"]) && has(&["%m", "%b", "%B"]) && has(&["%d", "%e"])) {
+        return Err(format!(
+            "`{f}` does not name a year, a month and a day (%Y, %m, %d)"
+        ));
+    }
+    Ok(())
+}
+
+fn mark(what: &str, v: &str, allowed: &[&str]) -> Result<Option<char>, String> {
+    if v.is_empty() && allowed.contains(&"") {
+        return Ok(None);
+    }
+    match (allowed.contains(&v), v.chars().next()) {
+        (true, Some(c)) => Ok(Some(c)),
+        _ => Err(format!(
+            "{what} = {v:?}: expected one of {}",
+            allowed
+                .iter()
+                .map(|a| format!("{a:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+fn parse_number_format(
+    decimal: Option<&str>,
+    thousands: Option<&str>,
+) -> Result<Option<NumberFormat>, String> {
+    if decimal.is_none() && thousands.is_none() {
+        return Ok(None);
+    }
+    let decimal = mark("decimal", decimal.unwrap_or("."), &[".", ","])?.unwrap_or('.');
+    let thousands = mark(
+        "thousands",
+        thousands.unwrap_or(""),
+        &["", ".", ",", " ", "'", "\u{a0}"],
+    )?;
+    if thousands == Some(decimal) {
+        return Err(format!("decimal and thousands are both {decimal:?}"));
+    }
+    Ok(Some(NumberFormat { decimal, thousands }))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -335,6 +477,10 @@ fn discover(dir: &Path) -> Result<DatasetSpec> {
             ignore_columns: Vec::new(),
             stage_dates: Vec::new(),
             fixed_stage: None,
+            date_format: None,
+            date_formats: BTreeMap::new(),
+            number_format: None,
+            number_formats: BTreeMap::new(),
         }))
     };
     let leads = pick(Table::Leads)?.ok_or_else(|| Error::Input {
@@ -460,6 +606,23 @@ fn from_toml(toml_path: &Path) -> Result<DatasetSpec> {
             }
             _ => {}
         }
+        let date_formats = raw.date_formats.unwrap_or_default();
+        for f in raw.date_format.iter().chain(date_formats.values()) {
+            check_date_format(f).map_err(|m| spec_err(format!("date format {m}")))?;
+        }
+        let number_format = parse_number_format(raw.decimal.as_deref(), raw.thousands.as_deref())
+            .map_err(&spec_err)?;
+        let mut number_formats = BTreeMap::new();
+        for (column, n) in raw.number_formats.unwrap_or_default() {
+            let f = parse_number_format(n.decimal.as_deref(), n.thousands.as_deref())
+                .map_err(|m| spec_err(format!("number_formats.{column:?}: {m}")))?
+                .ok_or_else(|| {
+                    spec_err(format!(
+                        "number_formats.{column:?}: give decimal = \",\" and/or thousands = \".\""
+                    ))
+                })?;
+            number_formats.insert(column, f);
+        }
         Ok(TableSpec {
             table,
             path,
@@ -469,6 +632,10 @@ fn from_toml(toml_path: &Path) -> Result<DatasetSpec> {
             ignore_columns: raw.ignore_columns.unwrap_or_default(),
             stage_dates,
             fixed_stage,
+            date_format: raw.date_format,
+            date_formats,
+            number_format,
+            number_formats,
         })
     }
 
@@ -546,6 +713,30 @@ pub fn default_model(data: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn german_numbers_are_read_and_others_refused() {
+        let de = NumberFormat {
+            decimal: ',',
+            thousands: Some('.'),
+        };
+        for (text, read) in [
+            ("1.234,50", Some("1234.50")),
+            ("-2.500", Some("-2500")),
+            ("980,00", Some("980.00")),
+            ("12", Some("12")),
+            ("1.5", None),
+            ("12.34.567", None),
+            ("1.234,5.6", None),
+        ] {
+            assert_eq!(de.normalise(text).as_deref(), read, "{text}");
+        }
+        let plain_comma = NumberFormat {
+            decimal: ',',
+            thousands: None,
+        };
+        assert_eq!(plain_comma.normalise("3,25").as_deref(), Some("3.25"));
+    }
 
     #[test]
     fn unknown_key_names_its_line() {

@@ -202,3 +202,39 @@ fn an_excel_export_loads_like_the_same_data_as_csv() {
     assert_eq!(xlsx.report.tables[0].format, "xlsx");
     validate("xlsx").code(0).stdout_has("contacts.xlsx");
 }
+
+#[test]
+fn a_german_export_loads_like_the_same_data_in_iso_form() {
+    // `;`, 01.03.2024 10:15:00 (recognised), 2.500 and 25.000,00 (declared), German names.
+    let german = data::load(&fixture("german"), &LoadOptions::default()).unwrap();
+    let good = data::load(&fixture("good"), &LoadOptions::default()).unwrap();
+    assert!(!german.report.has_errors(), "{:?}", german.report.problems);
+    assert_eq!(german.leads, good.leads);
+    assert_eq!(german.outcomes, good.outcomes);
+    assert_eq!(
+        german.events().unwrap().collect().unwrap(),
+        good.events().unwrap().collect().unwrap()
+    );
+    // The recognised dates are counted, per table and column; the declared ones are not.
+    let dotted: Vec<(&str, u64)> = german
+        .report
+        .problems
+        .iter()
+        .filter(|p| p.code == "dotted-date")
+        .map(|p| (p.column.as_deref().unwrap_or(""), p.rows_affected))
+        .collect();
+    assert_eq!(dotted, [("Erstellt am", 6), ("Zeitpunkt", 8)]);
+    // Nothing else is reported: no column looks empty, no row is left out.
+    assert!(
+        german
+            .report
+            .problems
+            .iter()
+            .all(|p| p.code == "dotted-date"),
+        "{:?}",
+        german.report.problems
+    );
+    validate("german")
+        .code(0)
+        .stdout_has("date written day.month.year (DD.MM.YYYY), read as such");
+}

@@ -9,6 +9,7 @@
 //! args = ["validate", "{data}"]   # the default; {data} is the case's temporary folder
 //! exit = 2                 # expected exit code
 //! expect = ["leads.csv", "line 4", "column `created_at`"]   # must all appear in stdout or stderr
+//! absent = ["is empty in every row"]   # must appear in neither
 //! parquet = ["leads.csv"]  # convert these overlay CSVs to Parquet before the run
 //! fill = { file = "leads.csv", marker = "@@1MB@@", bytes = 1048576 }   # generated content
 //! ```
@@ -37,6 +38,9 @@ struct Case {
     args: Option<Vec<String>>,
     exit: i32,
     expect: Vec<String>,
+    /// Texts that must appear in neither stdout nor stderr.
+    #[serde(default)]
+    absent: Vec<String>,
     #[serde(default)]
     parquet: Vec<String>,
     #[serde(default)]
@@ -202,6 +206,11 @@ fn run_case(dir: &Path) -> Result<(), String> {
     for e in &case.expect {
         if !stdout.contains(e.as_str()) && !stderr.contains(e.as_str()) {
             wrong.push(format!("output lacks {e:?}"));
+        }
+    }
+    for a in &case.absent {
+        if stdout.contains(a.as_str()) || stderr.contains(a.as_str()) {
+            wrong.push(format!("output holds {a:?}"));
         }
     }
     let after = snapshot(data);
