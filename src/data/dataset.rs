@@ -193,7 +193,8 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
             opts.now.format("%Y-%m-%d")
         ),
     };
-    let leads = super::leads::load(&spec.leads, &bounds, &mut problems)?;
+    let key = spec.events.as_ref().and_then(|e| e.lead_key.as_deref());
+    let leads = super::leads::load(&spec.leads, key, &bounds, &mut problems)?;
     report.tables.push(leads.report);
     let mut data_end = leads.last;
     let known = leads
@@ -205,6 +206,7 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
     let shared = Shared {
         int_ids: leads.int_ids,
         known,
+        keys: leads.keys.map(DataFrame::lazy),
         bounds,
     };
     let mut events = None;

@@ -9,10 +9,11 @@
 use polars::prelude::*;
 
 use super::dataset::{LoadReport, TableReport};
-use super::problem::{MAX_EXAMPLES, Problem, Severity};
+use super::problem::{MAX_EXAMPLES, Problem, Severity, list_examples};
 use super::scan::{
     Bounds, Ctx, DOTTED_NOTE, OFFSET_NOTE, ROW, Shared, TimeColumn, ambiguous_time, counts,
-    expected_time, fmt_name, id_expr, read_err,
+    expected_time, fmt_name, id_expr, key_expr, named, read_err, unlisted, unlisted_note,
+    with_names,
 };
 use super::spec::Table;
 use super::spec::TableSpec;
@@ -35,6 +36,7 @@ pub(super) fn load(
     let Shared {
         int_ids,
         known,
+        keys,
         bounds: Bounds { lo, hi, range_text },
     } = shared;
     let (int_ids, lo, hi) = (*int_ids, *lo, *hi);
@@ -45,10 +47,32 @@ pub(super) fn load(
     let idu = es.user_name("lead_id");
     let tsu = es.user_name("occurred_at").to_string();
     let etu = es.user_name("event_type").to_string();
+    let lf = with_names(es, lf, "event_type", &etu);
+    // Keyed by another leads column (an e-mail address): the key is joined to its lead and
+    // used for nothing else; a key that matches no lead is an unknown lead.
+    let lf = match keys {
+        Some(keys) => {
+            let mut args = JoinArgs::new(JoinType::Left);
+            args.maintain_order = MaintainOrderJoin::Left;
+            lf.join(
+                keys.clone().select([col("__key"), col("__keyed_id")]),
+                [key_expr(idu)],
+                [col("__key")],
+                args,
+            )
+        }
+        None => lf,
+    };
+    let keyed = keys.is_some();
+    let lead_id = if keyed {
+        col("__keyed_id")
+    } else {
+        id_expr(idu, schema.get(idu).unwrap_or(&DataType::String), int_ids)
+    };
     let mut sel = vec![
-        id_expr(idu, schema.get(idu).unwrap_or(&DataType::String), int_ids).alias("lead_id"),
+        lead_id.clone().alias("lead_id"),
         ts.alias("occurred_at"),
-        col(&etu).cast(DataType::String).alias("event_type"),
+        named(es, "event_type", &etu).alias("event_type"),
     ];
     for c in ["topic", "asset_id", "channel"] {
         if schema.get(es.user_name(c)).is_some() {
@@ -68,6 +92,8 @@ pub(super) fn load(
     let canon = lf.clone().select(sel.clone());
     let mut check_sel = sel.clone();
     check_sel.push(col(&tsu).is_null().alias("__ts_null"));
+    check_sel.push(col(idu).is_null().alias("__raw_id_null"));
+    check_sel.push(unlisted(es, "event_type", &etu).alias("__unlisted"));
     // Only undeclared forms are checked for slashes, and only a dotted column for dots.
     check_sel.push(if declared {
         lit(false).alias("__ts_slashed")
@@ -116,6 +142,12 @@ pub(super) fn load(
         .and(col("__oor").not())
         .and(col("event_type").is_not_null())
         .and(col("__bad_value").not());
+    // An empty id; keyed, an empty key (a key that matches no lead is an unknown lead).
+    let id_null = if keyed {
+        col("__raw_id_null")
+    } else {
+        col("lead_id").is_null()
+    };
     let checked = lf
         .clone()
         .select(check_sel)
@@ -147,11 +179,8 @@ pub(super) fn load(
             col("__unknown")
                 .and(col("__valid"))
                 .alias("__unknown_valid"),
-            col("lead_id").is_null().alias("__id_null"),
-            col("lead_id")
-                .is_null()
-                .and(col("__valid"))
-                .alias("__id_null_valid"),
+            id_null.clone().alias("__id_null"),
+            id_null.and(col("__valid")).alias("__id_null_valid"),
             col("__valid")
                 .and(tsi.clone().lt(col("__created").cast(DataType::Int64)))
                 .fill_null(false)
@@ -178,6 +207,7 @@ pub(super) fn load(
             col("__ts_offset").sum().alias("ts_offset"),
             col("__nonfinite_value").sum().alias("nonfinite_value"),
             col("__valid").sum().alias("valid"),
+            col("__unlisted").sum().alias("unlisted"),
             col("__valid_at").min().alias("min"),
             col("__valid_at").max().alias("max"),
         ])
@@ -339,11 +369,15 @@ pub(super) fn load(
             "NaN or infinite value, treated as missing (no scoring rule reads values)",
         )?;
     }
-    let id_expr_e = id_expr(idu, schema.get(idu).unwrap_or(&DataType::String), int_ids);
+    let id_expr_e = lead_id.clone();
     lazy_problem(
         &mut ctx,
         sum("id_null"),
-        id_expr_e.clone().is_null(),
+        if keyed {
+            col(idu).is_null()
+        } else {
+            id_expr_e.clone().is_null()
+        },
         None,
         Severity::Warning,
         "null-lead-id",
@@ -399,31 +433,69 @@ pub(super) fn load(
     }
     let unknown = sum("unknown") - sum("id_null_valid");
     if unknown > 0 {
-        let ids = lf
-            .clone()
-            .select([
-                id_expr(idu, schema.get(idu).unwrap_or(&DataType::String), int_ids)
-                    .alias("lead_id"),
-            ])
-            .join(
-                known.clone(),
-                [col("lead_id")],
-                [col("lead_id")],
-                JoinArgs::new(JoinType::Left).with_build_side(Some(JoinBuildSide::ForceRight)),
-            )
-            .filter(col("__created").is_null().and(col("lead_id").is_not_null()))
-            .select([col("lead_id").n_unique().alias("n")])
-            .collect_with_engine(Engine::Streaming)
-            .map_err(read_err(es))?
-            .unwrap_single();
+        let ids = if keyed {
+            lf.clone()
+                .filter(col(idu).is_not_null().and(col("__keyed_id").is_null()))
+                .select([key_expr(idu).n_unique().alias("n")])
+                .collect_with_engine(Engine::Streaming)
+        } else {
+            lf.clone()
+                .select([lead_id.clone().alias("lead_id")])
+                .join(
+                    known.clone(),
+                    [col("lead_id")],
+                    [col("lead_id")],
+                    JoinArgs::new(JoinType::Left).with_build_side(Some(JoinBuildSide::ForceRight)),
+                )
+                .filter(col("__created").is_null().and(col("lead_id").is_not_null()))
+                .select([col("lead_id").n_unique().alias("n")])
+                .collect_with_engine(Engine::Streaming)
+        }
+        .map_err(read_err(es))?
+        .unwrap_single();
         let distinct = ids
             .column("n")
             .ok()
             .and_then(|c| c.get(0).ok())
             .and_then(|v| v.extract::<u64>())
             .unwrap_or(0);
+        let what = match &es.lead_key {
+            Some(k) if keyed => format!("`{k}` value(s) that match no lead"),
+            _ => "lead id(s) not in the leads table".into(),
+        };
         ctx.push(Severity::Warning, "unknown-lead", Some(idu), unknown, vec![],
-                        format!("column `{idu}`: {} event(s) of {} lead id(s) not in the leads table; they are counted here and left out of the analysis", thousands(unknown), thousands(distinct)));
+                        format!("column `{idu}`: {} event(s) of {} {what}; they are counted here and left out of the analysis", thousands(unknown), thousands(distinct)));
+    }
+    let unlisted_total = sum("unlisted");
+    if unlisted_total > 0 {
+        let codes = agg
+            .clone()
+            .lazy()
+            .filter(col("unlisted").gt(lit(0)))
+            .sort(
+                ["unlisted"],
+                SortMultipleOptions::default().with_order_descending(true),
+            )
+            .collect()
+            .map_err(read_err(es))?;
+        let examples: Vec<String> = counts(&codes, "event_type", "unlisted")?
+            .iter()
+            .take(MAX_EXAMPLES)
+            .map(|c| format!("`{}` ({})", c.value, thousands(c.count)))
+            .collect();
+        ctx.push(
+            Severity::Warning,
+            "unlisted-code",
+            Some(&etu),
+            unlisted_total,
+            examples.clone(),
+            format!(
+                "column `{etu}`: {} event(s) with a {}: {}",
+                thousands(unlisted_total),
+                unlisted_note(es, "event_type"),
+                list_examples(&examples, codes.height() as u64)
+            ),
+        );
     }
     let valid_total = sum("valid");
     let mins: Vec<i64> = agg

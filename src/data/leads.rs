@@ -14,7 +14,7 @@ use super::dataset::{Attribute, AttributeKind, TableReport};
 use super::personal::is_personal;
 use super::problem::{Invalid, Problem, Severity, list_examples};
 use super::scan::{
-    Bounds, Ctx, OFFSET_NOTE, ROW, fmt_name, id_expr, minmax, read_err, scan, time_expr,
+    Bounds, Ctx, OFFSET_NOTE, ROW, fmt_name, id_expr, key_expr, minmax, read_err, scan, time_expr,
 };
 use super::spec::{NumberFormat, Table, TableSpec};
 use crate::error::{Error, Result};
@@ -28,13 +28,20 @@ pub(super) struct Leads {
     /// From an outcome column or per-stage date columns inside the leads table.
     pub outcomes: Option<DataFrame>,
     pub int_ids: bool,
+    /// For events keyed by a leads column: key -> lead (see `scan::Shared::keys`).
+    pub keys: Option<DataFrame>,
     pub report: TableReport,
     /// Latest creation time (µs).
     pub last: Option<i64>,
 }
 
 /// Read and check the leads table.
-pub(super) fn load(ls: &TableSpec, bounds: &Bounds, problems: &mut Vec<Problem>) -> Result<Leads> {
+pub(super) fn load(
+    ls: &TableSpec,
+    key: Option<&str>,
+    bounds: &Bounds,
+    problems: &mut Vec<Problem>,
+) -> Result<Leads> {
     let Some((lf, schema)) = scan(ls, problems)? else {
         return Err(Invalid(std::mem::take(problems)).into());
     };
@@ -60,8 +67,12 @@ pub(super) fn load(ls: &TableSpec, bounds: &Bounds, problems: &mut Vec<Problem>)
         return Err(Invalid(std::mem::take(problems)).into());
     };
     let created_form = created.form.clone();
-    let (df, attr_names, forms) = select(ls, &schema, df, created.expr, int_ids, problems)?;
+    let (df, attr_names, forms) = select(ls, &schema, df, created.expr, int_ids, key, problems)?;
     check_ids_and_times(ls, &schema, &df, bounds, &created_form, problems)?;
+    let keys = match key {
+        Some(k) if df.column("__lead_key").is_ok() => Some(lead_keys(ls, &df, k, problems)?),
+        _ => None,
+    };
     let (df, outcomes) = match ls.stage_dates.is_empty() {
         true => outcome_column(ls, df, &forms, problems)?,
         false => {
@@ -88,6 +99,7 @@ pub(super) fn load(ls: &TableSpec, bounds: &Bounds, problems: &mut Vec<Problem>)
         attributes,
         outcomes,
         int_ids,
+        keys,
         report,
         last,
     })
@@ -141,6 +153,7 @@ fn select(
     df: DataFrame,
     created: Expr,
     int_ids: bool,
+    key: Option<&str>,
     problems: &mut Vec<Problem>,
 ) -> Result<(DataFrame, Vec<String>, Forms)> {
     let as_read = df.clone().lazy();
@@ -187,12 +200,28 @@ fn select(
             forms.insert(format!("__stage_raw_{k}"), t.form);
         }
     }
+    if let Some(k) = key {
+        if schema.get(k).is_some() {
+            sel.push(key_expr(k).alias("__lead_key"));
+        } else {
+            Ctx { spec: ls, problems }.push(
+                Severity::Error,
+                "missing-column",
+                Some(k),
+                0,
+                vec![],
+                format!("the events are keyed by `{k}` ([events] lead_key), but the leads table has no such column"),
+            );
+        }
+    }
+    // The join key is never an attribute, whatever its name.
     let reserved: Vec<String> = Table::Leads
         .required()
         .iter()
         .chain(Table::Leads.optional())
         .map(|c| ls.user_name(c).to_string())
         .chain(ls.stage_dates.iter().map(|(_, c)| c.clone()))
+        .chain(key.map(str::to_string))
         .collect();
     let attr_names: Vec<String> = schema
         .iter_names()
@@ -485,6 +514,58 @@ fn stage_dates(
     };
     all.collect()
         .map_err(Error::polars("building outcomes from stage dates"))
+}
+
+/// Each key of the leads (`__lead_key`) that belongs to exactly one lead with its id and
+/// creation time. A key shared by several leads matches none of them: counted in a warning
+/// that names no value (keys are personal data such as e-mail addresses).
+fn lead_keys(
+    ls: &TableSpec,
+    df: &DataFrame,
+    key: &str,
+    problems: &mut Vec<Problem>,
+) -> Result<DataFrame> {
+    let grouped = df
+        .clone()
+        .lazy()
+        .filter(
+            col("__lead_key")
+                .is_not_null()
+                .and(col("lead_id").is_not_null())
+                .and(col("created_at").is_not_null()),
+        )
+        .group_by([col("__lead_key").alias("__key")])
+        .agg([
+            len().alias("__n"),
+            col("lead_id").first().alias("__keyed_id"),
+            col("created_at").first().alias("__created"),
+        ])
+        .collect()
+        .map_err(Error::polars("matching lead keys"))?;
+    let shared = grouped
+        .column("__n")
+        .and_then(|c| c.as_materialized_series().gt(1))
+        .map(|m| m.sum().unwrap_or(0) as u64)
+        .map_err(Error::polars("matching lead keys"))?;
+    if shared > 0 {
+        Ctx { spec: ls, problems }.push(
+            Severity::Warning,
+            "shared-lead-key",
+            Some(key),
+            shared,
+            vec![],
+            format!(
+                "column `{key}`: {} value(s) belong to more than one lead; events keyed by them match no lead (counted with the events)",
+                thousands(shared)
+            ),
+        );
+    }
+    grouped
+        .lazy()
+        .filter(col("__n").eq(lit(1)))
+        .select([col("__key"), col("__keyed_id"), col("__created")])
+        .collect()
+        .map_err(Error::polars("matching lead keys"))
 }
 
 /// Rows with an id and a plausible creation time; the errors above block analysis anyway.

@@ -10,7 +10,8 @@ use polars::prelude::*;
 use super::dataset::{LoadReport, TableReport};
 use super::problem::{Problem, Severity, list_examples};
 use super::scan::{
-    Bounds, Ctx, OFFSET_NOTE, ROW, Shared, TimeColumn, fmt_name, id_expr, minmax, read_err,
+    Bounds, Ctx, OFFSET_NOTE, ROW, Shared, TimeColumn, fmt_name, id_expr, minmax, named, read_err,
+    unlisted, unlisted_note, with_names,
 };
 use super::spec::Table;
 use super::spec::TableSpec;
@@ -32,24 +33,28 @@ pub(super) fn load(
         int_ids,
         known,
         bounds: Bounds { lo, hi, range_text },
+        ..
     } = shared;
     let (int_ids, lo, hi) = (*int_ids, *lo, *hi);
 
     let idu = os.user_name("lead_id");
     let tsu = os.user_name("reached_at").to_string();
     let stu = os.user_name("stage").to_string();
+    let lf = with_names(os, lf, "stage", &stu);
     let stage = match &os.fixed_stage {
         // A table of one stage (won deals): every row reached it.
         Some(s) => lit(s.clone()),
-        None => col(&stu)
-            .cast(DataType::String)
-            .str()
-            .strip_chars(lit(NULL)),
+        None => named(os, "stage", &stu),
+    };
+    let unlisted_stage = match &os.fixed_stage {
+        Some(_) => lit(false),
+        None => unlisted(os, "stage", &stu),
     };
     let mut sel = vec![
         col(ROW),
         id_expr(idu, schema.get(idu).unwrap_or(&DataType::String), int_ids).alias("lead_id"),
         stage.alias("stage"),
+        unlisted_stage.alias("__unlisted"),
         ts.expr.alias("reached_at"),
         col(&tsu).alias("__ts_raw"),
     ];
@@ -96,6 +101,15 @@ pub(super) fn load(
         &stu,
         None,
         "empty stage",
+    )?;
+    ctx.rows_problem(
+        &df,
+        col("__unlisted"),
+        Severity::Warning,
+        "unlisted-code",
+        &stu,
+        Some("stage"),
+        &unlisted_note(os, "stage"),
     )?;
     ctx.rows_problem(
         &df,

@@ -544,6 +544,67 @@ pub(super) fn ambiguous_time(spec: &TableSpec, user: &str) -> String {
 /// The note for values read as day.month.year.
 pub(super) const DOTTED_NOTE: &str = "date written day.month.year (DD.MM.YYYY), read as such";
 
+/// A coded column (`canonical` of `spec`, user name `user`) with its names: `lf` joined to the
+/// code list, in its own row order, with the name as `__name` (null for an unlisted code).
+/// Returns `lf` unchanged when the column has no code list.
+pub(super) fn with_names(
+    spec: &TableSpec,
+    lf: LazyFrame,
+    canonical: &str,
+    user: &str,
+) -> LazyFrame {
+    let Some(map) = spec.codes.get(canonical) else {
+        return lf;
+    };
+    let names = df!(
+        "__code" => map.keys().cloned().collect::<Vec<_>>(),
+        "__name" => map.values().cloned().collect::<Vec<_>>(),
+    )
+    .expect("two columns of one length");
+    let mut args = JoinArgs::new(JoinType::Left);
+    args.maintain_order = MaintainOrderJoin::Left;
+    lf.join(
+        names.lazy(),
+        [col(user)
+            .cast(DataType::String)
+            .str()
+            .strip_chars(lit(NULL))],
+        [col("__code")],
+        args,
+    )
+}
+
+/// The name of a coded value: its listed name, or the value itself when it is not listed (it
+/// is reported) or the column has no code list.
+pub(super) fn named(spec: &TableSpec, canonical: &str, user: &str) -> Expr {
+    let text = col(user)
+        .cast(DataType::String)
+        .str()
+        .strip_chars(lit(NULL));
+    if spec.codes.contains_key(canonical) {
+        coalesce(&[col("__name"), text])
+    } else {
+        text
+    }
+}
+
+/// True for a value of a coded column that its code list does not hold.
+pub(super) fn unlisted(spec: &TableSpec, canonical: &str, user: &str) -> Expr {
+    if spec.codes.contains_key(canonical) {
+        col("__name").is_null().and(col(user).is_not_null())
+    } else {
+        lit(false)
+    }
+}
+
+/// The problem text for unlisted codes.
+pub(super) fn unlisted_note(spec: &TableSpec, canonical: &str) -> String {
+    format!(
+        "code not in [{}.codes.{canonical}]; kept as it is, so only a rule or stage named by the code itself matches it",
+        spec.table.name()
+    )
+}
+
 /// The expression reading the time column `column` (canonical or a user name).
 pub(super) fn time_expr(
     spec: &TableSpec,
@@ -631,7 +692,21 @@ pub(super) struct Shared {
     /// Distinct lead ids with their `__created` time (never null), for joins that find unknown
     /// leads (null `__created` after a left join) and rows dated before their lead.
     pub known: LazyFrame,
+    /// For events keyed by another leads column: each key (trimmed, lower case) that belongs
+    /// to exactly one lead, as `__key`, with its `__keyed_id`.
+    pub keys: Option<LazyFrame>,
     pub bounds: Bounds,
+}
+
+/// A key value as it is matched: trimmed, in lower case (e-mail addresses differ in case
+/// between systems).
+pub(super) fn key_expr(column: &str) -> Expr {
+    col(column)
+        .cast(DataType::String)
+        .str()
+        .strip_chars(lit(NULL))
+        .str()
+        .to_lowercase()
 }
 
 /// The range of plausible timestamps (µs), and how a message words it.

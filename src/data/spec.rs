@@ -94,6 +94,12 @@ pub struct TableSpec {
     /// How numbers are written: the table's form, and per user column (overriding it).
     pub number_format: Option<NumberFormat>,
     pub number_formats: BTreeMap<String, NumberFormat>,
+    /// Codes to names of a coded column (Marketo's activity type ids, Account Engagement's
+    /// stage ids), by canonical column: `event_type` (events) or `stage` (outcomes).
+    pub codes: BTreeMap<String, BTreeMap<String, String>>,
+    /// Events only: the leads column (its name in the leads file) that the events' `lead_id`
+    /// column holds instead of the lead id, such as the e-mail address; used for the join only.
+    pub lead_key: Option<String>,
 }
 
 /// How a number is written: its decimal mark, and the mark that groups thousands, if any
@@ -229,6 +235,10 @@ struct RawTable<C> {
     columns: Option<C>,
     /// Leads only: stage name -> the date column that says when it was reached.
     stage_dates: Option<BTreeMap<String, String>>,
+    /// Codes to names, per canonical column (`[events.codes.event_type] "2" = "form_fill"`).
+    codes: Option<BTreeMap<String, BTreeMap<String, String>>>,
+    /// Events only: the leads column their `lead_id` column holds (an e-mail address).
+    lead_key: Option<String>,
     /// Outcomes only: the stage of every row.
     stage: Option<String>,
     /// Excel workbooks: the sheet to read (default: the first).
@@ -481,6 +491,8 @@ fn discover(dir: &Path) -> Result<DatasetSpec> {
             date_formats: BTreeMap::new(),
             number_format: None,
             number_formats: BTreeMap::new(),
+            codes: BTreeMap::new(),
+            lead_key: None,
         }))
     };
     let leads = pick(Table::Leads)?.ok_or_else(|| Error::Input {
@@ -623,6 +635,42 @@ fn from_toml(toml_path: &Path) -> Result<DatasetSpec> {
                 })?;
             number_formats.insert(column, f);
         }
+        let codes = raw.codes.unwrap_or_default();
+        let codable = match table {
+            Table::Events => "event_type",
+            Table::Outcomes => "stage",
+            Table::Leads => "",
+        };
+        for (column, map) in &codes {
+            if column != codable {
+                return Err(spec_err(match table {
+                    Table::Leads => "has codes: only event types and stages can be coded".into(),
+                    _ => format!("codes.{column}: only `{codable}` can be coded in this table"),
+                }));
+            }
+            if let Some((code, _)) = map
+                .iter()
+                .find(|(c, n)| c.trim().is_empty() || n.trim().is_empty())
+            {
+                return Err(spec_err(format!(
+                    "codes.{column}: `{code}`: expected a code and a name, neither empty"
+                )));
+            }
+        }
+        match &raw.lead_key {
+            Some(_) if table != Table::Events => {
+                return Err(spec_err(
+                    "has lead_key: only the events table can be keyed by another leads column"
+                        .into(),
+                ));
+            }
+            Some(k) if k.trim().is_empty() => {
+                return Err(spec_err(
+                    "lead_key = \"\": expected the leads column the events' lead ids hold, such as \"Email\"".into(),
+                ));
+            }
+            _ => {}
+        }
         Ok(TableSpec {
             table,
             path,
@@ -636,6 +684,8 @@ fn from_toml(toml_path: &Path) -> Result<DatasetSpec> {
             date_formats,
             number_format,
             number_formats,
+            codes,
+            lead_key: raw.lead_key,
         })
     }
 

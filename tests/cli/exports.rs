@@ -238,3 +238,170 @@ fn a_german_export_loads_like_the_same_data_in_iso_form() {
         .code(0)
         .stdout_has("date written day.month.year (DD.MM.YYYY), read as such");
 }
+
+#[test]
+fn coded_event_types_and_stages_are_named_and_unlisted_codes_counted() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture("good/leads.csv"), d.path().join("leads.csv")).unwrap();
+    // Marketo's activity export: instance-specific type ids.
+    std::fs::write(
+        d.path().join("activities.csv"),
+        "marketoGUID,leadId,activityDate,activityTypeId,primaryAttributeValue\n\
+         g1,101,2023-01-06T09:00:00Z,10,Newsletter\n\
+         g2,101,2023-01-20T09:00:00Z,1,/pricing\n\
+         g3,102,2023-01-10T12:00:00Z,2,Whitepaper\n\
+         g4,103,2023-02-20T12:00:00Z,99,x\n\
+         g5,104,2023-03-02T12:00:00Z,99,y\n",
+    )
+    .unwrap();
+    // Account Engagement's lifecycle history: stage ids.
+    std::fs::write(
+        d.path().join("lifecycle_history.csv"),
+        "prospect_id,next_stage_id,created_at\n101,3,2023-02-01\n101,5,2023-04-01\n103,9,2023-03-01\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.path().join("dataset.toml"),
+        r#"[leads]
+file = "leads.csv"
+
+[events]
+file = "activities.csv"
+[events.columns]
+lead_id = "leadId"
+occurred_at = "activityDate"
+event_type = "activityTypeId"
+[events.codes.event_type]
+"1" = "web_visit"
+"2" = "form_fill"
+"10" = "email_open"
+
+[outcomes]
+file = "lifecycle_history.csv"
+[outcomes.columns]
+lead_id = "prospect_id"
+stage = "next_stage_id"
+reached_at = "created_at"
+[outcomes.codes.stage]
+"3" = "sql"
+"5" = "won"
+"#,
+    )
+    .unwrap();
+    let ds = data::load(&d.path().join("dataset.toml"), &LoadOptions::default()).unwrap();
+    let types: Vec<(&str, u64)> = ds
+        .report
+        .event_types
+        .iter()
+        .map(|c| (c.value.as_str(), c.count))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            ("99", 2),
+            ("email_open", 1),
+            ("form_fill", 1),
+            ("web_visit", 1)
+        ]
+    );
+    let stages: Vec<(&str, u64)> = ds
+        .report
+        .stages
+        .iter()
+        .map(|c| (c.value.as_str(), c.count))
+        .collect();
+    assert_eq!(stages, [("9", 1), ("sql", 1), ("won", 1)]);
+    let unlisted: Vec<(&str, u64)> = ds
+        .report
+        .problems
+        .iter()
+        .filter(|p| p.code == "unlisted-code")
+        .map(|p| (p.column.as_deref().unwrap_or(""), p.rows_affected))
+        .collect();
+    assert_eq!(unlisted, [("activityTypeId", 2), ("next_stage_id", 1)]);
+    let events_note = ds
+        .report
+        .problems
+        .iter()
+        .find(|p| p.column.as_deref() == Some("activityTypeId"))
+        .unwrap();
+    assert!(
+        events_note.message.contains("`99` (2)")
+            && events_note.message.contains("[events.codes.event_type]"),
+        "{}",
+        events_note.message
+    );
+}
+
+#[test]
+fn events_keyed_by_the_e_mail_address_join_their_leads_and_show_no_address() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join("contacts.csv"),
+        "Record ID,Create Date,Email,Region\n\
+         101,2023-01-05,anna@example.com,DACH\n\
+         102,2023-01-09,Ben@Example.com,NA\n\
+         103,2023-02-14,shared@example.com,DACH\n\
+         104,2023-03-01,shared@example.com,APAC\n\
+         105,2023-03-05,,UKI\n",
+    )
+    .unwrap();
+    // HubSpot's email events carry the recipient's address, in whatever case.
+    std::fs::write(
+        d.path().join("email_event.csv"),
+        "id,recipient,type,created\n\
+         e1,ANNA@example.com,OPEN,2023-01-06T09:00:00\n\
+         e2,anna@example.com ,CLICK,2023-01-07T09:00:00\n\
+         e3,ben@example.com,OPEN,2023-01-10T09:00:00\n\
+         e4,shared@example.com,OPEN,2023-02-20T09:00:00\n\
+         e5,nobody@example.com,OPEN,2023-02-21T09:00:00\n\
+         e6,,OPEN,2023-02-22T09:00:00\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.path().join("dataset.toml"),
+        "[leads]\nfile = \"contacts.csv\"\n[leads.columns]\nlead_id = \"Record ID\"\ncreated_at = \"Create Date\"\n\n[events]\nfile = \"email_event.csv\"\nlead_key = \"Email\"\n[events.columns]\nlead_id = \"recipient\"\noccurred_at = \"created\"\nevent_type = \"type\"\n",
+    )
+    .unwrap();
+    let ds = data::load(&d.path().join("dataset.toml"), &LoadOptions::default()).unwrap();
+    let events = ds
+        .events()
+        .unwrap()
+        .join(
+            ds.leads.clone().lazy().select([col("lead_id")]),
+            [col("lead_id")],
+            [col("lead_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .sort(["occurred_at"], Default::default())
+        .collect()
+        .unwrap();
+    let ids: Vec<Option<i64>> = events
+        .column("lead_id")
+        .unwrap()
+        .i64()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(
+        ids,
+        [Some(101), Some(101), Some(102)],
+        "matched by address, any case"
+    );
+    let names: Vec<&str> = ds.attributes.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["Region"], "the key is no attribute");
+    let codes: Vec<(&str, u64)> = ds
+        .report
+        .problems
+        .iter()
+        .map(|p| (p.code, p.rows_affected))
+        .collect();
+    assert!(codes.contains(&("shared-lead-key", 1)), "{codes:?}");
+    // e4 (a shared address) and e5 (no lead's) are events of unknown leads; e6 has no key.
+    assert!(codes.contains(&("unknown-lead", 2)), "{codes:?}");
+    assert!(codes.contains(&("null-lead-id", 1)), "{codes:?}");
+    let r = leadcal(&["validate", d.path().join("dataset.toml").to_str().unwrap()]);
+    r.code(0).stdout_has("`Email` value(s) that match no lead");
+    let all = r.stdout() + &r.stderr();
+    assert!(!all.to_lowercase().contains("@example.com"), "{all}");
+}
