@@ -10,6 +10,7 @@
 //! One file per job: [`spec`] (the mapping), [`sniff`] (a CSV's delimiter and header),
 //! [`scan`] (opening a table, polars' errors in words), [`leads`], [`events`], [`outcomes`],
 //! [`attributes`] (typing and value checks), [`personal`] (personal-data columns),
+//! [`presets`] (CRM export names),
 //! [`warehouse`] (a per-lead table made by `leadcal sql`), [`xlsx`] (Excel sheets), and [`dataset`] (the result and
 //! the order the tables are read in).
 
@@ -19,6 +20,7 @@ pub mod events;
 pub mod leads;
 pub mod outcomes;
 pub mod personal;
+pub mod presets;
 pub mod problem;
 pub mod scan;
 pub mod sniff;

@@ -686,6 +686,36 @@ pub(super) fn counts(df: &DataFrame, key: &str, n: &str) -> Result<Vec<Count>> {
 /// The warning for date-times with an offset (see [`timeparse::with_offset_expr`]).
 pub(super) const OFFSET_NOTE: &str = "date-time with a time-zone offset, converted to UTC (values without an offset are read as they are)";
 
+/// The names of a table's columns as its file has them; empty when the file cannot be read
+/// (reading it later says why).
+pub(super) fn header(spec: &TableSpec) -> Vec<String> {
+    match &spec.format {
+        Format::Csv { delimiter } => sniff::sniff(&spec.path, *delimiter)
+            .map(|s| s.header)
+            .unwrap_or_default(),
+        Format::Parquet => spec
+            .path
+            .to_str()
+            .and_then(|p| {
+                LazyFrame::scan_parquet(PlRefPath::from(p), ScanArgsParquet::default())
+                    .ok()?
+                    .collect_schema()
+                    .ok()
+            })
+            .map(|s| s.iter_names().map(|n| n.to_string()).collect())
+            .unwrap_or_default(),
+        Format::Xlsx { sheet } => super::xlsx::read(&spec.path, sheet)
+            .map(|s| {
+                s.frame
+                    .get_column_names()
+                    .iter()
+                    .map(|n| n.to_string())
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
 /// What the events and outcomes checks need from the leads.
 pub(super) struct Shared {
     pub int_ids: bool,

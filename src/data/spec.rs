@@ -219,6 +219,8 @@ impl DatasetSpec {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSpec {
+    /// A system whose export names are the defaults (`hubspot`, `salesforce`, ...).
+    preset: Option<String>,
     null_values: Option<Vec<String>>,
     leads: Option<RawTable<RawLeadColumns>>,
     events: Option<RawTable<RawEventColumns>>,
@@ -536,6 +538,19 @@ fn from_toml(toml_path: &Path) -> Result<DatasetSpec> {
         path: toml_path.to_path_buf(),
         message,
     };
+    let preset = match raw.preset.as_deref() {
+        None => None,
+        Some(name) => Some(super::presets::find(name).ok_or_else(|| {
+            spec_err(format!(
+                "preset = {name:?}: expected one of {}",
+                super::presets::PRESETS
+                    .iter()
+                    .map(|p| format!("{:?}", p.name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?),
+    };
 
     fn build<C>(
         toml_path: &Path,
@@ -742,12 +757,23 @@ fn from_toml(toml_path: &Path) -> Result<DatasetSpec> {
             build(toml_path, base, Table::Outcomes, t, cols, &global_nulls)
         })
         .transpose()?;
-    Ok(DatasetSpec {
+    let mut spec = DatasetSpec {
         origin: toml_path.to_path_buf(),
         leads,
         events,
         outcomes,
-    })
+    };
+    if let Some(p) = preset {
+        let has_outcomes = spec.outcomes.is_some();
+        for t in std::iter::once(&mut spec.leads)
+            .chain(spec.events.as_mut())
+            .chain(spec.outcomes.as_mut())
+        {
+            let header = super::scan::header(t);
+            super::presets::apply(p, t, &header, has_outcomes);
+        }
+    }
+    Ok(spec)
 }
 
 /// The live model a dataset folder holds: `scoring.toml` beside its tables.

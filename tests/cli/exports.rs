@@ -405,3 +405,96 @@ fn events_keyed_by_the_e_mail_address_join_their_leads_and_show_no_address() {
     let all = r.stdout() + &r.stderr();
     assert!(!all.to_lowercase().contains("@example.com"), "{all}");
 }
+
+/// `frame`'s `(lead_id, time)` pairs, sorted, as text.
+fn pairs(frame: &DataFrame, time: &str) -> Vec<(String, String)> {
+    let f = sorted(frame, &["lead_id", time], &["lead_id", time]);
+    let text = |c: &str| -> Vec<String> {
+        f.column(c)
+            .unwrap()
+            .cast(&DataType::String)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap_or("").to_string())
+            .collect()
+    };
+    text("lead_id").into_iter().zip(text(time)).collect()
+}
+
+#[test]
+fn every_preset_loads_its_system_s_export_as_the_good_fixture() {
+    let good = data::load(&fixture("good"), &LoadOptions::default()).unwrap();
+    let good_events = good.events().unwrap().collect().unwrap();
+    for preset in [
+        "hubspot",
+        "salesforce",
+        "marketo",
+        "account-engagement",
+        "mautic",
+    ] {
+        let ds = data::load(
+            &fixture(&format!("presets/{preset}")),
+            &LoadOptions::default(),
+        )
+        .unwrap_or_else(|e| panic!("{preset}: {e}"));
+        assert!(
+            !ds.report.has_errors(),
+            "{preset}: {:?}",
+            ds.report.problems
+        );
+        // The same leads and attributes; columns that hold today's state are not attributes.
+        let names: Vec<&str> = ds
+            .leads
+            .get_column_names()
+            .iter()
+            .map(|c| c.as_str())
+            .collect();
+        let same = good.leads.select(names.iter().copied()).unwrap();
+        assert_eq!(ds.leads, same, "{preset}");
+        let attrs: Vec<&str> = ds.attributes.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(
+            attrs,
+            [
+                "region",
+                "industry",
+                "company_size",
+                "job_level",
+                "budget_confirmed"
+            ],
+            "{preset}"
+        );
+        // The same events, by lead and time.
+        let events = ds.events().unwrap().collect().unwrap();
+        assert_eq!(
+            pairs(&events, "occurred_at"),
+            pairs(&good_events, "occurred_at"),
+            "{preset}"
+        );
+        // The same outcomes, as far as the system records them (Marketo has no stage table:
+        // its outcomes come from program-status changes, mapped by hand).
+        let Some(o) = ds.outcomes.as_ref() else {
+            assert_eq!(preset, "marketo");
+            continue;
+        };
+        let stage_of = |f: &DataFrame, s: &str| -> Vec<(String, String)> {
+            let f = f
+                .clone()
+                .lazy()
+                .filter(col("stage").eq(lit(s)))
+                .collect()
+                .unwrap();
+            pairs(&f, "reached_at")
+        };
+        let g = good.outcomes.as_ref().unwrap();
+        let won = match preset {
+            "salesforce" => "converted",
+            _ => "won",
+        };
+        assert_eq!(stage_of(o, won), stage_of(g, "won"), "{preset}");
+        if preset != "salesforce" {
+            assert_eq!(stage_of(o, "sql"), stage_of(g, "sql"), "{preset}");
+        }
+    }
+}
