@@ -8,6 +8,7 @@ pub mod calibrate;
 pub mod common;
 pub mod demo;
 pub mod evaluate;
+pub mod init;
 pub mod report;
 pub mod score;
 pub mod segments;
@@ -28,6 +29,8 @@ pub struct Cli {
 pub enum Command {
     /// Write a seeded synthetic B2B dataset with a known ground truth.
     Demo(demo::Args),
+    /// Write dataset.toml and a scoring template for an export folder.
+    Init(init::Args),
     /// Check a dataset against the data contract and print its profile.
     Validate(validate::Args),
     /// Score every lead with the live model as of a date.
@@ -58,6 +61,7 @@ pub fn subcommand_names() -> Vec<String> {
 pub fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Demo(a) => demo::run(a),
+        Command::Init(a) => init::run(a),
         Command::Validate(a) => validate::run(a),
         Command::Score(a) => score::run(a),
         Command::Evaluate(a) => evaluate::run(a),

@@ -16,6 +16,7 @@
 
 pub mod attributes;
 pub mod dataset;
+pub mod detect;
 pub mod events;
 pub mod leads;
 pub mod outcomes;

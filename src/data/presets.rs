@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use super::spec::{Table, TableSpec};
 
 /// One system's names.
+#[derive(Debug)]
 pub struct Preset {
     pub name: &'static str,
     /// Leads: canonical column -> the export's column; each applies where the file has it.

@@ -415,7 +415,7 @@ pub fn resolve(path: &Path) -> Result<DatasetSpec> {
     })
 }
 
-fn format_of(path: &Path, delimiter: Option<u8>, sheet: Option<&str>) -> Result<Format> {
+pub(super) fn format_of(path: &Path, delimiter: Option<u8>, sheet: Option<&str>) -> Result<Format> {
     match path
         .extension()
         .and_then(|e| e.to_str())

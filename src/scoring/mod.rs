@@ -8,3 +8,4 @@ pub mod config;
 pub mod explicit;
 pub mod implicit;
 pub mod score;
+pub mod template;

@@ -15,6 +15,7 @@ mod demo;
 mod evaluate;
 mod exports;
 mod fuzz;
+mod init;
 mod layering;
 mod metrics;
 mod privacy;

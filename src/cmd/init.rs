@@ -1,0 +1,105 @@
+//! `leadcal init DIR`: a `dataset.toml` and a scoring template for an export folder.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::data::{self, LoadOptions};
+use crate::error::{Error, Result};
+use crate::format::thousands;
+
+/// Describe an export folder: which file is which table, and a scoring template to fill in.
+///
+/// Looks at the CSV, Parquet and Excel files in DIR, recognises a HubSpot, Salesforce, Marketo,
+/// Account Engagement or Mautic export by its headers, and writes DIR/dataset.toml (the tables,
+/// the preset, dates written with slashes and German numbers it saw, personal columns left out,
+/// each with a comment) and DIR/scoring-template.toml (every event type and attribute as a rule
+/// with 0 points, with how often it occurs). Existing files are never overwritten. Then type
+/// your live points into the template and run `leadcal calibrate --data DIR --model ...`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  leadcal init exports/hubspot-2025-q3\n  leadcal init . && leadcal validate ."
+)]
+pub struct Args {
+    /// The export folder.
+    pub dir: PathBuf,
+}
+
+pub fn run(a: Args) -> Result<()> {
+    let toml_path = a.dir.join("dataset.toml");
+    let template_path = a.dir.join("scoring-template.toml");
+    for p in [&toml_path, &template_path] {
+        if p.exists() {
+            return Err(Error::Output {
+                path: p.clone(),
+                message:
+                    "already exists; leadcal never overwrites a file (move it away, or edit it)"
+                        .into(),
+            });
+        }
+    }
+    let proposal = data::detect::propose(&a.dir)?;
+    crate::output::write_new(&toml_path, proposal.to_toml().as_bytes())?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "wrote {}", toml_path.display()).map_err(Error::Stdout)?;
+    match proposal.preset {
+        Some(p) => writeln!(out, "  a {} export", p.name),
+        None => writeln!(
+            out,
+            "  no CRM preset: the files use leadcal's own column names"
+        ),
+    }
+    .map_err(Error::Stdout)?;
+    for t in &proposal.tables {
+        writeln!(out, "  {:<9} {}", t.table.name(), t.file).map_err(Error::Stdout)?;
+    }
+    for f in &proposal.unused {
+        writeln!(
+            out,
+            "  not used  {f} (not recognised as leads, events or outcomes)"
+        )
+        .map_err(Error::Stdout)?;
+    }
+    // The template reads the data as dataset.toml describes it.
+    let ds = data::load(&toml_path, &LoadOptions::default())?;
+    let text = crate::scoring::template::template(&ds)?;
+    crate::output::write_new(&template_path, text.as_bytes())?;
+    writeln!(
+        out,
+        "wrote {} ({} attributes, {} event types, all at 0 points)",
+        template_path.display(),
+        ds.attributes.len(),
+        thousands(ds.report.event_types.len() as u64)
+    )
+    .map_err(Error::Stdout)?;
+    let checks = proposal
+        .tables
+        .iter()
+        .flat_map(|t| t.date_formats.iter())
+        .filter(|(_, _, note)| note.starts_with("CHECK"))
+        .count();
+    writeln!(out, "\nTo check:").map_err(Error::Stdout)?;
+    if checks > 0 {
+        writeln!(
+            out,
+            "  - {checks} date format(s) marked CHECK in dataset.toml"
+        )
+        .map_err(Error::Stdout)?;
+    }
+    let problems = ds.report.problems.len();
+    writeln!(
+        out,
+        "  - `leadcal validate {}`: {} problem(s) found now",
+        a.dir.display(),
+        problems
+    )
+    .map_err(Error::Stdout)?;
+    writeln!(
+        out,
+        "  - type your live points and thresholds into {}, then `leadcal calibrate --data {} --model {}`",
+        template_path.display(),
+        a.dir.display(),
+        template_path.display()
+    )
+    .map_err(Error::Stdout)?;
+    Ok(())
+}
