@@ -42,7 +42,7 @@ pub(super) fn load(
     let (int_ids, lo, hi) = (*int_ids, *lo, *hi);
     let TimeColumn { expr: ts, form } = ts;
     let declared = matches!(form, DateForm::Declared(_));
-    let dotted = form == DateForm::IsoOrDotted;
+    let dotted = matches!(form, DateForm::IsoOrDotted | DateForm::Dotted);
 
     let idu = es.user_name("lead_id");
     let tsu = es.user_name("occurred_at").to_string();
@@ -167,6 +167,9 @@ pub(super) fn load(
                 .and(col("occurred_at").is_null())
                 .and(col("__ts_slashed"))
                 .alias("__ts_bad_slashed"),
+            col("__ts_dotted")
+                .and(col("occurred_at").is_not_null())
+                .alias("__ts_dotted_read"),
             tsi.clone()
                 .lt(lit(lo))
                 .or(tsi.clone().gt(lit(hi)))
@@ -197,7 +200,7 @@ pub(super) fn load(
             col("__ts_null").sum().alias("ts_null"),
             col("__ts_bad").sum().alias("ts_bad"),
             col("__ts_bad_slashed").sum().alias("ts_bad_slashed"),
-            col("__ts_dotted").sum().alias("ts_dotted"),
+            col("__ts_dotted_read").sum().alias("ts_dotted"),
             col("__oor").sum().alias("oor"),
             col("__bad_value").sum().alias("bad_value"),
             col("__unknown_valid").sum().alias("unknown"),
@@ -301,7 +304,7 @@ pub(super) fn load(
     lazy_problem(
         &mut ctx,
         sum("ts_dotted"),
-        timeparse::dotted_expr(&tsu),
+        timeparse::dotted_expr(&tsu).and(ts_parsed.clone().is_not_null()),
         Some(&tsu),
         Severity::Warning,
         "dotted-date",

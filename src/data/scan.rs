@@ -217,10 +217,10 @@ impl Ctx<'_> {
             Some(raw),
             &format!("{what}{}", expected_time(form)),
         )?;
-        if *form == DateForm::IsoOrDotted {
+        if matches!(form, DateForm::IsoOrDotted | DateForm::Dotted) {
             self.rows_problem(
                 df,
-                timeparse::dotted_expr(raw),
+                timeparse::dotted_expr(raw).and(col(parsed).is_not_null()),
                 Severity::Warning,
                 "dotted-date",
                 user,
@@ -507,20 +507,23 @@ fn date_form(spec: &TableSpec, lf: &LazyFrame, user: &str) -> DateForm {
         .filter(col(user).is_not_null())
         .limit(FORM_SAMPLE)
         .collect();
-    let dotted = sample.ok().is_some_and(|d| {
-        d.column(user)
-            .ok()
-            .and_then(|c| {
-                c.str()
-                    .ok()
-                    .map(|s| s.iter().flatten().any(timeparse::looks_dotted))
-            })
-            .unwrap_or(false)
-    });
-    if dotted {
-        DateForm::IsoOrDotted
-    } else {
-        DateForm::Iso
+    let (dotted, other) = sample
+        .ok()
+        .and_then(|d| {
+            let c = d.column(user).ok()?;
+            let s = c.str().ok()?;
+            let dotted = s
+                .iter()
+                .flatten()
+                .filter(|v| timeparse::looks_dotted(v))
+                .count();
+            Some((dotted, s.len() - s.null_count() - dotted))
+        })
+        .unwrap_or((0, 0));
+    match (dotted, other) {
+        (0, _) => DateForm::Iso,
+        (_, 0) => DateForm::Dotted,
+        _ => DateForm::IsoOrDotted,
     }
 }
 
@@ -530,6 +533,7 @@ pub(super) fn expected_time(form: &DateForm) -> String {
         DateForm::Declared(f) => format!("does not match the declared date format `{f}`"),
         DateForm::Iso => "not a date or date-time (expected ISO 8601 such as 2024-03-01 or 2024-03-01T09:15:00)".into(),
         DateForm::IsoOrDotted => "not a date or date-time (expected ISO 8601 such as 2024-03-01 or 2024-03-01T09:15:00, or 01.03.2024 with an optional 10:15[:00], as the column's other values)".into(),
+        DateForm::Dotted => "not a date or date-time (expected 01.03.2024 with an optional 10:15[:00], as the column's first values; a column that mixes forms needs date_format)".into(),
     }
 }
 
