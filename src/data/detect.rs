@@ -29,6 +29,10 @@ pub struct Proposed {
     pub date_formats: Vec<(String, String, String)>,
     /// German numbers seen (`1.234,50`) in these columns.
     pub german_numbers: Vec<String>,
+    /// Columns whose first values are dates written 01.03.2024 (read without a declaration).
+    pub dotted: Vec<String>,
+    /// What else the preset sets for this table (stage dates, the join key), for the comment.
+    pub preset_notes: Vec<String>,
     /// Personal columns, left out.
     pub personal: Vec<String>,
     pub header: Vec<String>,
@@ -128,6 +132,8 @@ pub fn propose(dir: &Path) -> Result<Proposal> {
             columns: Vec::new(),
             date_formats: Vec::new(),
             german_numbers: Vec::new(),
+            dotted: Vec::new(),
+            preset_notes: Vec::new(),
             personal: Vec::new(),
             header: h.clone(),
         };
@@ -142,6 +148,20 @@ pub fn propose(dir: &Path) -> Result<Proposal> {
                 .filter(|(_, u)| h.iter().any(|x| x == u))
                 .map(|(c, u)| (c.to_string(), u.to_string()))
                 .collect();
+            let has = |c: &str| h.iter().any(|x| x == c);
+            match table {
+                Table::Leads => p.preset_notes.extend(
+                    pr.stage_dates
+                        .iter()
+                        .filter(|(_, c)| has(c))
+                        .map(|(s, c)| format!("stage `{s}` from {c:?}")),
+                ),
+                Table::Events => p.preset_notes.extend(
+                    pr.events_key
+                        .map(|k| format!("the events' lead ids are the leads' {k:?} (lead_key)")),
+                ),
+                Table::Outcomes => {}
+            }
         }
         if table == Table::Leads {
             p.personal = h.iter().filter(|c| is_personal(c)).cloned().collect();
@@ -241,6 +261,8 @@ fn inspect(p: &mut Proposed, path: &Path, _preset: Option<&Preset>) -> Result<()
         let name = c.name().to_string();
         if let Some((format, note)) = slashed_format(&values) {
             p.date_formats.push((name.clone(), format, note));
+        } else if values.iter().all(|v| crate::timeparse::looks_dotted(v)) {
+            p.dotted.push(name);
         } else if values.iter().all(|v| german_number(v)) && values.iter().any(|v| v.contains(','))
         {
             p.german_numbers.push(name);
@@ -328,6 +350,12 @@ impl Proposal {
                     t.german_numbers.join(", ")
                 ));
             }
+            if !t.dotted.is_empty() {
+                s.push_str(&format!(
+                    "# Dates written 01.03.2024 in: {}; read as day.month.year without a declaration.\n",
+                    t.dotted.join(", ")
+                ));
+            }
             if !t.personal.is_empty() {
                 s.push_str(&format!(
                     "# Personal data (by name): never read as attributes, never in an output.\nignore_columns = {:?}\n",
@@ -349,6 +377,12 @@ impl Proposal {
                         .collect::<Vec<_>>()
                         .join(", "),
                     t.table.name()
+                ));
+            }
+            if !t.preset_notes.is_empty() {
+                s.push_str(&format!(
+                    "# The preset also reads: {}.\n",
+                    t.preset_notes.join("; ")
                 ));
             }
             s.push('\n');

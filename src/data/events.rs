@@ -94,13 +94,15 @@ pub(super) fn load(
     check_sel.push(col(&tsu).is_null().alias("__ts_null"));
     check_sel.push(col(idu).is_null().alias("__raw_id_null"));
     check_sel.push(unlisted(es, "event_type", &etu).alias("__unlisted"));
-    // Only undeclared forms are checked for slashes, and only a dotted column for dots.
-    check_sel.push(if declared {
+    // Only undeclared text is checked for slashes, and only a dotted column for dots: typed
+    // times (Parquet) have neither, and turning 50M of them into text costs seconds.
+    let ts_is_text = schema.get(&tsu) == Some(&DataType::String);
+    check_sel.push(if declared || !ts_is_text {
         lit(false).alias("__ts_slashed")
     } else {
         timeparse::slashed_expr(&tsu).alias("__ts_slashed")
     });
-    check_sel.push(if dotted {
+    check_sel.push(if dotted && ts_is_text {
         timeparse::dotted_expr(&tsu).alias("__ts_dotted")
     } else {
         lit(false).alias("__ts_dotted")

@@ -44,7 +44,7 @@ pub(super) fn load(
     let stage = match &os.fixed_stage {
         // A table of one stage (won deals): every row reached it.
         Some(s) => lit(s.clone()),
-        None => named(os, "stage", &stu),
+        None => named(os, "stage", &stu).str().strip_chars(lit(NULL)),
     };
     let unlisted_stage = match &os.fixed_stage {
         Some(_) => lit(false),

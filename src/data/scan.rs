@@ -193,6 +193,21 @@ impl Ctx<'_> {
         what: &str,
     ) -> Result<()> {
         let unread = col(raw).is_not_null().and(col(parsed).is_null());
+        // Typed times (Parquet) are never written with slashes or dots.
+        let text = df.column(raw).is_ok_and(|c| c.dtype() == &DataType::String);
+        if !text {
+            return self
+                .rows_problem(
+                    df,
+                    unread,
+                    Severity::Error,
+                    "bad-timestamp",
+                    user,
+                    Some(raw),
+                    &format!("{what}{}", expected_time(form)),
+                )
+                .map(|_| ());
+        }
         let unread = if matches!(form, DateForm::Declared(_)) {
             unread
         } else {
@@ -578,13 +593,10 @@ pub(super) fn with_names(
     )
 }
 
-/// The name of a coded value: its listed name, or the value itself when it is not listed (it
-/// is reported) or the column has no code list.
+/// The name of a coded value: its listed name, or the value itself (as text) when it is not
+/// listed (it is reported) or the column has no code list.
 pub(super) fn named(spec: &TableSpec, canonical: &str, user: &str) -> Expr {
-    let text = col(user)
-        .cast(DataType::String)
-        .str()
-        .strip_chars(lit(NULL));
+    let text = col(user).cast(DataType::String);
     if spec.codes.contains_key(canonical) {
         coalesce(&[col("__name"), text])
     } else {
