@@ -117,10 +117,13 @@ pub fn propose(dir: &Path) -> Result<Proposal> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let table = Table::ALL.into_iter().find(|t| {
-            !tables.iter().any(|p| p.table == *t)
-                && (has_all(h, &names(*t)) || has_all(h, &canonical(*t)))
-        });
+        // The more specific shapes first: an events table also has an id and a date.
+        let table = [Table::Events, Table::Outcomes, Table::Leads]
+            .into_iter()
+            .find(|t| {
+                !tables.iter().any(|p| p.table == *t)
+                    && (has_all(h, &names(*t)) || has_all(h, &canonical(*t)))
+            });
         let Some(table) = table else {
             unused.push(file);
             continue;

@@ -47,22 +47,7 @@ fn a_hubspot_style_export_of_the_demo_gives_the_demo_s_metrics() {
             "the demo has a stage `{s}` this test does not map"
         );
     }
-    let mut contacts = leads.clone().lazy();
-    for (stage, label) in HUBSPOT_STAGE_DATES {
-        let first = outcomes
-            .clone()
-            .lazy()
-            .filter(col("stage").eq(lit(stage)))
-            .group_by([col("lead_id")])
-            .agg([col("reached_at").min().alias(label)]);
-        contacts = contacts.join(
-            first,
-            [col("lead_id")],
-            [col("lead_id")],
-            JoinArgs::new(JoinType::Left),
-        );
-    }
-    let mut contacts = contacts
+    let mut contacts = with_stage_dates(&leads, &outcomes, &HUBSPOT_STAGE_DATES)
         .rename(
             ["lead_id", "created_at"],
             ["Record ID", "Create Date"],

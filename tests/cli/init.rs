@@ -11,25 +11,11 @@ fn german_hubspot_world(dir: &Path) {
     let leads = read_parquet(&demo.join("leads.parquet"));
     let outcomes = read_parquet(&demo.join("outcomes.parquet"));
     let de = |c: &str| col(c).dt().strftime("%d.%m.%Y %H:%M:%S");
-    let mut contacts = leads.clone().lazy();
-    for (stage, label) in [
+    let stages = [
         ("sql", "Became a Sales Qualified Lead Date"),
         ("won", "Became a Customer Date"),
-    ] {
-        let first = outcomes
-            .clone()
-            .lazy()
-            .filter(col("stage").eq(lit(stage)))
-            .group_by([col("lead_id")])
-            .agg([col("reached_at").min().alias(label)]);
-        contacts = contacts.join(
-            first,
-            [col("lead_id")],
-            [col("lead_id")],
-            JoinArgs::new(JoinType::Left),
-        );
-    }
-    let mut contacts = contacts
+    ];
+    let mut contacts = with_stage_dates(&leads, &outcomes, &stages)
         .with_columns([
             de("created_at"),
             de("Became a Sales Qualified Lead Date"),
@@ -225,4 +211,53 @@ fn files_in(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .collect();
     v.sort();
     v
+}
+
+#[test]
+fn init_recognises_every_preset_fixture_and_writes_what_it_loads_as() {
+    for preset in [
+        "hubspot",
+        "salesforce",
+        "marketo",
+        "account-engagement",
+        "mautic",
+    ] {
+        let d = tempfile::tempdir().unwrap();
+        for (name, bytes) in files_in(&fixture(&format!("presets/{preset}"))) {
+            if name.ends_with(".csv") {
+                std::fs::write(d.path().join(name), bytes).unwrap();
+            }
+        }
+        let p = d.path().to_str().unwrap();
+        leadcal(&["init", p])
+            .code(0)
+            .stdout_has(&format!("a {preset} export"));
+        let toml = std::fs::read_to_string(d.path().join("dataset.toml")).unwrap();
+        assert!(toml.contains(&format!("preset = \"{preset}\"")), "{toml}");
+        // What init wrote loads as the fixture's own dataset.toml does, leads and events alike.
+        let ours = data::load(d.path(), &LoadOptions::default()).unwrap();
+        let theirs = data::load(
+            &fixture(&format!("presets/{preset}")),
+            &LoadOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(ours.leads, theirs.leads, "{preset}");
+        assert_eq!(
+            ours.report
+                .tables
+                .iter()
+                .map(|t| t.rows_used)
+                .collect::<Vec<_>>()[..2],
+            theirs
+                .report
+                .tables
+                .iter()
+                .map(|t| t.rows_used)
+                .collect::<Vec<_>>()[..2],
+            "{preset}"
+        );
+        let template = std::fs::read_to_string(d.path().join("scoring-template.toml")).unwrap();
+        leadcal::scoring::config::ScoringModel::parse(&template, &d.path().join("t.toml"))
+            .unwrap_or_else(|e| panic!("{preset}: the template does not load: {e}"));
+    }
 }

@@ -263,3 +263,24 @@ fn read_parquet(p: &Path) -> DataFrame {
         .finish()
         .unwrap()
 }
+
+/// `leads` with one column per stage of `stages` (stage, column name): the first time each
+/// lead reached it in `outcomes`, as HubSpot exports lifecycle stages.
+fn with_stage_dates(leads: &DataFrame, outcomes: &DataFrame, stages: &[(&str, &str)]) -> LazyFrame {
+    let mut contacts = leads.clone().lazy();
+    for (stage, label) in stages {
+        let first = outcomes
+            .clone()
+            .lazy()
+            .filter(col("stage").eq(lit(*stage)))
+            .group_by([col("lead_id")])
+            .agg([col("reached_at").min().alias(*label)]);
+        contacts = contacts.join(
+            first,
+            [col("lead_id")],
+            [col("lead_id")],
+            JoinArgs::new(JoinType::Left),
+        );
+    }
+    contacts
+}
