@@ -503,27 +503,18 @@ pub(super) fn load(
         );
     }
     let valid_total = sum("valid");
-    let mins: Vec<i64> = agg
-        .column("min")
-        .ok()
-        .and_then(|c| c.cast(&DataType::Int64).ok())
-        .map(|c| {
-            c.i64()
-                .map(|a| a.iter().flatten().collect())
-                .unwrap_or_default()
-        })
-        .unwrap_or_default();
-    let maxs: Vec<i64> = agg
-        .column("max")
-        .ok()
-        .and_then(|c| c.cast(&DataType::Int64).ok())
-        .map(|c| {
-            c.i64()
-                .map(|a| a.iter().flatten().collect())
-                .unwrap_or_default()
-        })
-        .unwrap_or_default();
-    let (emin, emax) = (mins.iter().min().copied(), maxs.iter().max().copied());
+    // The per-event-type first and last valid times, as microseconds.
+    let times = |c: &str| -> Vec<i64> {
+        agg.column(c)
+            .ok()
+            .and_then(|c| c.cast(&DataType::Int64).ok())
+            .and_then(|c| c.i64().ok().map(|a| a.iter().flatten().collect()))
+            .unwrap_or_default()
+    };
+    let (emin, emax) = (
+        times("min").into_iter().min(),
+        times("max").into_iter().max(),
+    );
 
     report.tables.push(TableReport {
         table: Table::Events,

@@ -195,20 +195,7 @@ impl Ctx<'_> {
         let unread = col(raw).is_not_null().and(col(parsed).is_null());
         // Typed times (Parquet) are never written with slashes or dots.
         let text = df.column(raw).is_ok_and(|c| c.dtype() == &DataType::String);
-        if !text {
-            return self
-                .rows_problem(
-                    df,
-                    unread,
-                    Severity::Error,
-                    "bad-timestamp",
-                    user,
-                    Some(raw),
-                    &format!("{what}{}", expected_time(form)),
-                )
-                .map(|_| ());
-        }
-        let unread = if matches!(form, DateForm::Declared(_)) {
+        let unread = if !text || matches!(form, DateForm::Declared(_)) {
             unread
         } else {
             let slashed = timeparse::slashed_expr(raw);
@@ -232,7 +219,7 @@ impl Ctx<'_> {
             Some(raw),
             &format!("{what}{}", expected_time(form)),
         )?;
-        if matches!(form, DateForm::IsoOrDotted | DateForm::Dotted) {
+        if text && matches!(form, DateForm::IsoOrDotted | DateForm::Dotted) {
             self.rows_problem(
                 df,
                 timeparse::dotted_expr(raw).and(col(parsed).is_not_null()),
