@@ -1,6 +1,6 @@
 """Reference pipeline: pandas + scikit-learn, the way an analyst would write it in a notebook.
 
-    python pandas_sklearn.py DATA_DIR [--since 2023-01-01] [--test-from 2025-01-01]
+    python pandas_sklearn.py DATA_DIR [--since 2023-01-01] [--test-from 2025-01-01] [--format csv]
 """
 import argparse
 import time
@@ -15,12 +15,19 @@ ap = argparse.ArgumentParser()
 ap.add_argument("data")
 ap.add_argument("--since", default="2023-01-01")
 ap.add_argument("--test-from", default="2025-01-01")
+ap.add_argument("--format", choices=["parquet", "csv"], default="parquet")
 a = ap.parse_args()
 since, test_from = pd.Timestamp(a.since), pd.Timestamp(a.test_from)
 
-leads = pd.read_parquet(f"{a.data}/leads.parquet")
-events = pd.read_parquet(f"{a.data}/events.parquet")
-outcomes = pd.read_parquet(f"{a.data}/outcomes.parquet")
+if a.format == "csv":
+    # As an analyst reads CSV exports with pandas: the date columns parsed.
+    leads = pd.read_csv(f"{a.data}/leads.csv", parse_dates=["created_at"])
+    events = pd.read_csv(f"{a.data}/events.csv", parse_dates=["occurred_at"])
+    outcomes = pd.read_csv(f"{a.data}/outcomes.csv", parse_dates=["reached_at"])
+else:
+    leads = pd.read_parquet(f"{a.data}/leads.parquet")
+    events = pd.read_parquet(f"{a.data}/events.parquet")
+    outcomes = pd.read_parquet(f"{a.data}/outcomes.parquet")
 data_end = max(leads["created_at"].max(), events["occurred_at"].max(), outcomes["reached_at"].max())
 
 # Labels.

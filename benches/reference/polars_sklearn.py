@@ -1,6 +1,6 @@
 """Reference pipeline: Python Polars (lazy, streaming) + scikit-learn.
 
-    python polars_sklearn.py DATA_DIR [--since 2023-01-01] [--test-from 2025-01-01]
+    python polars_sklearn.py DATA_DIR [--since 2023-01-01] [--test-from 2025-01-01] [--format csv]
 """
 import argparse
 import datetime as dt
@@ -16,13 +16,21 @@ ap = argparse.ArgumentParser()
 ap.add_argument("data")
 ap.add_argument("--since", default="2023-01-01")
 ap.add_argument("--test-from", default="2025-01-01")
+ap.add_argument("--format", choices=["parquet", "csv"], default="parquet")
 a = ap.parse_args()
 since = dt.datetime.fromisoformat(a.since)
 test_from = dt.datetime.fromisoformat(a.test_from)
 
-leads = pl.scan_parquet(f"{a.data}/leads.parquet")
-events = pl.scan_parquet(f"{a.data}/events.parquet")
-outcomes = pl.scan_parquet(f"{a.data}/outcomes.parquet")
+if a.format == "csv":
+    # As an analyst reads CSV exports with Polars: dates parsed, ids as they come.
+    def scan(name):
+        return pl.scan_csv(f"{a.data}/{name}.csv", try_parse_dates=True)
+else:
+    def scan(name):
+        return pl.scan_parquet(f"{a.data}/{name}.parquet")
+leads = scan("leads")
+events = scan("events")
+outcomes = scan("outcomes")
 data_end = pl.concat([
     leads.select(pl.col("created_at").max()),
     events.select(pl.col("occurred_at").max().alias("created_at")),

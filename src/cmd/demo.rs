@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::demo::{self, DemoFormat, DemoParams};
+use crate::demo::{self, DemoFormat, DemoIds, DemoParams};
 use crate::error::{Error, Result};
 use crate::format::thousands;
 
@@ -13,7 +13,7 @@ use crate::format::thousands;
 /// size give byte-identical files. Existing files are never overwritten.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  leadcal demo --out /tmp/world                       # 100,000 leads as Parquet\n  leadcal demo --out /tmp/big --leads 1000000          # about 50M events\n  leadcal demo --out /tmp/small --leads 2000 --format csv --seed 7"
+    after_help = "Examples:\n  leadcal demo --out /tmp/world                       # 100,000 leads as Parquet\n  leadcal demo --out /tmp/big --leads 1000000          # about 50M events\n  leadcal demo --out /tmp/small --leads 2000 --format csv --seed 7\n  leadcal demo --out /tmp/crm --ids text             # lead ids L0000001, ... as text"
 )]
 pub struct Args {
     /// Folder to write leads, events, outcomes and scoring.toml into.
@@ -28,6 +28,9 @@ pub struct Args {
     /// Table format.
     #[arg(long, value_enum, default_value_t = DemoFormat::Parquet)]
     pub format: DemoFormat,
+    /// Lead ids as integers (1, 2, ...) or as text (`L0000001`, ...), as many CRMs export them.
+    #[arg(long, value_enum, default_value_t = DemoIds::Int)]
+    pub ids: DemoIds,
 }
 
 pub fn run(a: Args) -> Result<()> {
@@ -37,6 +40,7 @@ pub fn run(a: Args) -> Result<()> {
             leads: a.leads,
             seed: a.seed,
             format: a.format,
+            ids: a.ids,
             events_per_lead: 50.0,
         },
     )?;

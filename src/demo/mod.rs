@@ -26,12 +26,23 @@ pub enum DemoFormat {
     Parquet,
 }
 
+/// How lead ids are written: CRM ids are often text (Salesforce's 18-character ids, UUIDs,
+/// HubSpot numbers exported as text), and leadcal must be as fast on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DemoIds {
+    /// 1, 2, 3, ...
+    Int,
+    /// `L0000001`, `L0000002`, ... (the same leads, written as text)
+    Text,
+}
+
 /// What to generate.
 #[derive(Debug, Clone)]
 pub struct DemoParams {
     pub leads: u64,
     pub seed: u64,
     pub format: DemoFormat,
+    pub ids: DemoIds,
     /// Mean events per lead.
     pub events_per_lead: f64,
 }
@@ -360,10 +371,23 @@ fn ts(name: &str, mut v: Vec<i64>) -> PolarsResult<Column> {
         .into())
 }
 
+/// A lead id column in the chosen form; the same random draws make the same world either way.
+fn ids(ids: DemoIds, v: Vec<i64>) -> Column {
+    match ids {
+        DemoIds::Int => Column::new("lead_id".into(), v),
+        DemoIds::Text => Column::new(
+            "lead_id".into(),
+            v.iter()
+                .map(|i| format!("L{i:07}"))
+                .collect::<Vec<String>>(),
+        ),
+    }
+}
+
 impl Chunk {
-    fn frames(self) -> PolarsResult<[DataFrame; 3]> {
+    fn frames(self, id_form: DemoIds) -> PolarsResult<[DataFrame; 3]> {
         let leads = DataFrame::new_infer_height(vec![
-            Column::new("lead_id".into(), self.l_id),
+            ids(id_form, self.l_id),
             ts("created_at", self.l_created)?,
             Column::new("account_id".into(), self.l_account),
             Column::new("region".into(), self.l_region),
@@ -377,7 +401,7 @@ impl Chunk {
             Column::new("budget_confirmed".into(), self.l_budget),
         ])?;
         let events = DataFrame::new_infer_height(vec![
-            Column::new("lead_id".into(), self.e_id),
+            ids(id_form, self.e_id),
             ts("occurred_at", self.e_at)?,
             Column::new("event_type".into(), self.e_type),
             Column::new("topic".into(), self.e_topic),
@@ -386,7 +410,7 @@ impl Chunk {
             Column::new("value".into(), self.e_value),
         ])?;
         let outcomes = DataFrame::new_infer_height(vec![
-            Column::new("lead_id".into(), self.o_id),
+            ids(id_form, self.o_id),
             Column::new("stage".into(), self.o_stage),
             ts("reached_at", self.o_at)?,
             Column::new("amount".into(), self.o_amount),
@@ -466,7 +490,7 @@ pub fn generate(dir: &Path, p: &DemoParams) -> Result<DemoSummary> {
         let c1 = (c0 + batch).min(n_chunks);
         let frames: Vec<PolarsResult<[DataFrame; 3]>> = (c0..c1)
             .into_par_iter()
-            .map(|i| make_chunk(p, i).frames())
+            .map(|i| make_chunk(p, i).frames(p.ids))
             .collect();
         for f in frames {
             let mut f = f.map_err(Error::polars("building demo frames"))?;
