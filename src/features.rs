@@ -20,16 +20,15 @@
 //! rule's points at the snapshot divided by its points per fire (for a progressive rule, its
 //! first step), so a recommended weight per unit is directly a number of points.
 
-use std::collections::HashMap;
-
 use ndarray::Array2;
 use polars::prelude::*;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::data::{AttributeKind, Dataset};
+use crate::data::{AttributeKind, Dataset, MISSING};
 use crate::error::{Error, Result};
 use crate::label::{self, LabelSpec, LabelSummary};
+use crate::progress::Step;
 use crate::scoring::config::{Condition, Points, ScoringModel};
 use crate::scoring::explicit::with_explicit_points;
 use crate::scoring::implicit::MatchedEvents;
@@ -137,6 +136,49 @@ impl FeatureTable {
                 .collect()),
         }
     }
+
+    /// For `rows`, the highest running score under `model`'s points (same rules as the live
+    /// model, `explicit` its explicit scores) up to the end of the row's hand-over window
+    /// (its snapshot + `horizon_days`, at most `data_end`), and up to the row's conversion
+    /// when it converted (else `-inf`). A lead is handed over at threshold g exactly when the
+    /// first, and caught when the second, is at least g: every threshold from one replay.
+    /// Leads that cannot reach `floor` get `-inf`.
+    pub fn peak_scores(
+        &self,
+        model: &ScoringModel,
+        explicit: &[f64],
+        rows: &[usize],
+        data_end: i64,
+        horizon_days: i64,
+        floor: f64,
+    ) -> Result<Vec<(f64, f64)>> {
+        let limits: Vec<(i64, i64)> = rows
+            .iter()
+            .map(|&i| {
+                let window = data_end.min(self.snapshot[i] + horizon_days * DAY_US);
+                let caught = match (self.y[i], self.converted_at[i]) {
+                    (true, Some(w)) => window.min(w),
+                    _ => i64::MIN,
+                };
+                (window, caught)
+            })
+            .collect();
+        match &self.matched {
+            Some(m) => m.max_scores_of(model, rows, explicit, &self.created, &limits, floor),
+            // Without events a lead's score is its explicit score from creation on.
+            None => Ok(rows
+                .iter()
+                .zip(&limits)
+                .map(|(&i, &(window, caught))| {
+                    let at = |t: i64| match self.created[i] <= t {
+                        true => explicit[i],
+                        false => f64::NEG_INFINITY,
+                    };
+                    (at(window), at(caught))
+                })
+                .collect()),
+        }
+    }
 }
 
 /// Build the feature table.
@@ -235,35 +277,36 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
         .collect();
     let n_train = created.iter().filter(|&&c| c < spec.test_from).count();
 
-    // Behaviour: events up to the data end, matched once; each lead read at its own snapshot.
-    let ids = rows
-        .column("lead_id")
-        .map_err(Error::polars("ids"))?
-        .clone();
+    // Behaviour: the events placed at load, up to the data end; each lead read at its own
+    // snapshot.
     let n_rules = model.implicit.len();
     drop(_s);
     let _s = crate::timing::Stage::start("features: match events to rules");
-    let matched = match (&ds.warehouse, ds.events()) {
+    let matched = match &ds.warehouse {
         _ if n_rules == 0 || n == 0 => None,
-        (Some(w), _) => Some(MatchedEvents::from_lists(
-            w.lists.clone(),
-            &ids,
-            spec.data_end,
-            w.events,
-        )?),
-        (None, Some(ev)) => Some(MatchedEvents::build(
-            ev,
-            &ids,
-            model,
-            spec.data_end,
-            ds.events_rows(),
-        )?),
-        (None, None) => None,
+        Some(w) => {
+            let ids = rows
+                .column("lead_id")
+                .map_err(Error::polars("ids"))?
+                .clone();
+            Some(MatchedEvents::from_lists(
+                w.lists.clone(),
+                &ids,
+                spec.data_end,
+                w.events,
+            )?)
+        }
+        None => MatchedEvents::of_rows(ds, model, lead_rows.clone(), spec.data_end)?,
     };
     drop(_s);
     let _s = crate::timing::Stage::start("features: snapshot points and hand-over replay");
     let (points, crossings) = match &matched {
         Some(m) => {
+            let step = Step::bar(
+                "replaying the live model: points at the snapshot, hand-overs",
+                n as u64,
+                "leads",
+            );
             let (_, p) = m.contributions_at(model, |i| snapshot[i]);
             let c = m.first_crossings(
                 model,
@@ -271,6 +314,7 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
                 &created,
                 spec.data_end,
                 &[model.mql, model.sql],
+                &step.counter(),
             )?;
             (p, c)
         }
@@ -361,16 +405,14 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
                     ));
                 }
                 AttributeKind::Text | AttributeKind::Bool => {
-                    let s = c
-                        .cast(&DataType::String)
-                        .map_err(Error::polars("attribute"))?;
-                    let s = s.str().map_err(Error::polars("attribute"))?;
-                    let all: Vec<Option<&str>> = s.iter().collect();
-                    let vals: Vec<Option<&str>> =
-                        lead_rows.iter().map(|&r| all[r as usize]).collect();
+                    let codes = ds.codes(&attr.name).ok_or_else(|| {
+                        Error::Internal(format!("attribute `{}` has no codes", attr.name))
+                    })?;
+                    let vals: Vec<u32> =
+                        lead_rows.iter().map(|&r| codes.codes[r as usize]).collect();
                     match categorical_features(
                         &attr.name,
-                        &vals,
+                        (&vals, &codes.values),
                         n_train,
                         spec,
                         &mut e.names,
@@ -590,46 +632,46 @@ impl std::fmt::Display for Skip {
 
 fn categorical_features(
     name: &str,
-    vals: &[Option<&str>],
+    (vals, values): (&[u32], &[String]),
     n_train: usize,
     spec: &FeatureSpec,
     names: &mut Vec<String>,
     sources: &mut Vec<Source>,
 ) -> std::result::Result<Block, Skip> {
-    let mut counts: HashMap<&str, usize> = HashMap::new();
+    let mut counts = vec![0usize; values.len()];
     let mut missing = 0;
-    for v in &vals[..n_train] {
+    for &v in &vals[..n_train] {
         match v {
-            Some(v) => *counts.entry(v).or_default() += 1,
-            None => missing += 1,
+            MISSING => missing += 1,
+            v => counts[v as usize] += 1,
         }
     }
+    let distinct = counts.iter().filter(|&&c| c > 0).count();
     let known = n_train - missing;
-    if known > 0 && counts.len() * 2 > known && counts.len() > spec.max_levels {
-        return Err(Skip::Identifier {
-            distinct: counts.len(),
-            known,
-        });
+    if known > 0 && distinct * 2 > known && distinct > spec.max_levels {
+        return Err(Skip::Identifier { distinct, known });
     }
-    let mut levels: Vec<(&str, usize)> = counts
-        .into_iter()
-        .filter(|(_, c)| *c >= spec.min_level_count)
+    // Codes follow the values' order, so ties in count are broken by value.
+    let mut levels: Vec<(u32, usize)> = counts
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| **c > 0 && **c >= spec.min_level_count)
+        .map(|(v, c)| (v as u32, *c))
         .collect();
-    levels.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    levels.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     levels.truncate(spec.max_levels);
     if levels.is_empty() {
         return Err(Skip::Rare {
             min_leads: spec.min_level_count,
         });
     }
-    let kept: HashMap<&str, usize> = levels
-        .iter()
-        .enumerate()
-        .map(|(k, (v, _))| (*v, k))
-        .collect();
+    let mut kept = vec![None; values.len()];
+    for (k, (v, _)) in levels.iter().enumerate() {
+        kept[*v as usize] = Some(k);
+    }
     let pooled = vals[..n_train]
         .iter()
-        .any(|v| v.is_some_and(|v| !kept.contains_key(v)));
+        .any(|&v| v != MISSING && kept[v as usize].is_none());
     // One indicator column per kept level, then the pooled and missing pseudo-levels.
     let mut width = 0usize;
     let mut push_level = |value: &str| -> u32 {
@@ -642,16 +684,16 @@ fn categorical_features(
         (width - 1) as u32
     };
     for (v, _) in &levels {
-        push_level(v);
+        push_level(&values[*v as usize]);
     }
     let other = pooled.then(|| push_level("(other)"));
     let miss = (missing > 0).then(|| push_level("(missing)"));
     let codes = vals
         .iter()
-        .map(|v| {
+        .map(|&v| {
             match v {
-                Some(v) => kept.get(v).map(|&k| k as u32).or(other),
-                None => miss,
+                MISSING => miss,
+                v => kept[v as usize].map(|k| k as u32).or(other),
             }
             .unwrap_or(u32::MAX)
         })

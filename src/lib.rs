@@ -9,7 +9,8 @@
 //!
 //! Beside the stages: [`demo`] writes a synthetic dataset with a known ground truth; [`sql`]
 //! writes the scoring stage as one SQL query for warehouses and Spark. Below them all, shared
-//! by every stage: [`error`], [`units`], [`stats`], [`format`], [`timeparse`], [`timing`] and
+//! by every stage: [`error`], [`units`], [`stats`], [`format`], [`timeparse`], [`timing`],
+//! [`progress`] and
 //! [`output`] (atomic writes). A module never imports one above it (`tests/it/layering.rs`).
 
 #![forbid(unsafe_code)]
@@ -25,6 +26,7 @@ pub mod label;
 pub mod model;
 pub mod output;
 pub mod pipeline;
+pub mod progress;
 pub mod recommend;
 pub mod report;
 pub mod scoring;

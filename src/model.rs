@@ -28,6 +28,7 @@
 //! pinned to (`the_parallel_objective_reaches_linfas_optimum`). Blocks are summed in a fixed
 //! order, so results do not depend on the thread count.
 
+use crate::format::thousands;
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use rand::SeedableRng;
 use rand::seq::index::sample;
@@ -149,6 +150,7 @@ impl LogisticParams {
         names: &[String],
     ) -> Result<FittedLogistic, FitError> {
         self.check()?;
+        let _t = crate::timing::Stage::start("fit: checks and scaling");
         check_data(x, y, names, self.min_converters)?;
         let scaler = Scaler::fit(x);
         let n = y.len();
@@ -159,10 +161,16 @@ impl LogisticParams {
         // order); the (penalty, fold) fits run in parallel.
         let cv_sample = CaseControl::draw(y, self.cv_rows, self.seed ^ 0x5eed);
         let (xs_c, y_c) = cv_sample.select(x, &scaler, y);
+        drop(_t);
         let blocks = self.time_blocks;
         let m = y_c.len();
         let bounds: Vec<usize> = (0..=blocks).map(|b| b * m / blocks).collect();
         let _t = crate::timing::Stage::start("fit: penalty by CV");
+        let step = crate::progress::Step::spinner(format!(
+            "fitting: the penalty by time-ordered cross-validation ({} fits on {} leads)",
+            self.penalties.len() * (blocks - 1),
+            thousands(y_c.len() as u64)
+        ));
         let jobs: Vec<(usize, usize)> = (0..self.penalties.len())
             .flat_map(|p| (1..blocks).map(move |k| (p, k)))
             .collect();
@@ -217,6 +225,10 @@ impl LogisticParams {
         drop(_t);
         // Warm start from the sample fit, then the full fit.
         let _t = crate::timing::Stage::start("fit: sample");
+        step.say(format!(
+            "fitting: a sample of {} leads",
+            thousands(y_s.len() as u64)
+        ));
         let warm = fit_parallel(
             xs_s.view(),
             &y_s,
@@ -227,6 +239,11 @@ impl LogisticParams {
         )?;
         drop(_t);
         let _t = crate::timing::Stage::start("fit: full, warm-started");
+        step.say(format!(
+            "fitting: all {} training leads, {} features",
+            thousands(n as u64),
+            x.ncols()
+        ));
         // The full data is standardised row by row inside each pass, not copied (3.7 GB at
         // 10M leads); the values are the ones `Scaler::transform` writes.
         let (coef, intercept) = minimise(
@@ -283,6 +300,11 @@ fn check_data(
             found: pos,
             needed: min_converters,
         });
+    }
+    // One pass in memory order; only a matrix with a bad value is read again by column, to
+    // name the first such feature.
+    if x.iter().all(|v| v.is_finite()) {
+        return Ok(());
     }
     for (j, c) in x.axis_iter(Axis(1)).enumerate() {
         if c.iter().any(|v| !v.is_finite()) {

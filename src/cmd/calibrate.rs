@@ -1,7 +1,7 @@
 //! `leadcal calibrate`: recommended weights and thresholds, written back as a scoring config,
 //! with their back-tested effect beside the current config's.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use crate::cmd::common::{Inputs, LangArg};
@@ -36,20 +36,9 @@ pub struct Args {
     /// Replace an existing run folder.
     #[arg(long)]
     pub force: bool,
-    /// No progress messages on stderr (they only appear on a terminal anyway).
-    #[arg(long)]
-    pub quiet: bool,
     /// Language of report.html and the charts: en or de (numbers and dates follow it).
     #[arg(long, value_enum, default_value = "en")]
     pub lang: LangArg,
-}
-
-fn progress(quiet: bool) -> impl Fn(&str) {
-    move |msg: &str| {
-        if !quiet && std::io::stderr().is_terminal() {
-            eprintln!("leadcal: {msg}");
-        }
-    }
 }
 
 pub fn run(a: Args) -> Result<()> {
@@ -63,9 +52,7 @@ pub fn run(a: Args) -> Result<()> {
         // Refuse before the analysis, not after it; checked again when the run is written.
         drop(Staged::exact(out, a.force)?);
     }
-    let progress = progress(a.quiet);
-    progress("loading, replaying the live model, fitting and evaluating ...");
-    let (an, seg) = run_calibrate::analyse(&options)?;
+    let (an, beside) = run_calibrate::analyse(&options)?;
     let dir = a
         .out
         .clone()
@@ -73,7 +60,7 @@ pub fn run(a: Args) -> Result<()> {
     // Every file goes into a staging folder that gets `dir`'s name only when it is complete;
     // with --force an earlier run there is replaced at that moment, not before.
     let staged = Staged::exact(&dir, a.force)?;
-    let done = run_calibrate::finish(an, seg, &options, &settings, &dir, staged.path(), &progress)?;
+    let done = run_calibrate::finish(an, beside, &options, &settings, &dir, staged.path())?;
     let dir = staged.commit()?;
     let mut out = std::io::stdout().lock();
     crate::report::text::metrics(&mut out, &done.analysis.metrics).map_err(Error::Stdout)?;

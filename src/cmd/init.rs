@@ -60,7 +60,7 @@ pub fn run(a: Args) -> Result<()> {
         .map_err(Error::Stdout)?;
     }
     // The template reads the data as dataset.toml describes it.
-    let ds = data::load(&toml_path, &LoadOptions::default())?;
+    let ds = data::load(&toml_path, &LoadOptions::default(), None)?;
     let text = crate::scoring::template::template(&ds)?;
     crate::output::write_new(&template_path, text.as_bytes())?;
     writeln!(

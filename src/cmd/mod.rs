@@ -23,6 +23,9 @@ pub mod validate;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// No progress on stderr (it only appears when stderr is a terminal anyway).
+    #[arg(long, global = true)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -59,6 +62,8 @@ pub fn subcommand_names() -> Vec<String> {
 
 /// Run the chosen command.
 pub fn dispatch(cli: Cli) -> Result<()> {
+    use std::io::IsTerminal;
+    crate::progress::show(!cli.quiet && std::io::stderr().is_terminal());
     match cli.command {
         Command::Demo(a) => demo::run(a),
         Command::Init(a) => init::run(a),

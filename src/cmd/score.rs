@@ -57,7 +57,8 @@ pub fn run(a: Args) -> Result<()> {
         .unwrap_or_else(|| crate::data::spec::default_model(&a.data));
     let model = ScoringModel::from_file(&model_path)?;
     let outputs = a.out.as_ref().map(|o| output_paths(o)).transpose()?;
-    let ds = data::load(&a.data, &LoadOptions::default())?.require_valid()?;
+    let tags = crate::scoring::implicit::MatchedEvents::tags(&model);
+    let ds = data::load(&a.data, &LoadOptions::default(), Some(&tags))?.require_valid()?;
     model.check_columns(&ds.attributes)?;
     let mut out = std::io::stdout().lock();
     if let (Some(days), Some((leads_path, _))) = (a.snapshot_days, &outputs) {

@@ -78,7 +78,7 @@ pub fn run(args: Args) -> Result<()> {
         .map(ScoringModel::from_file)
         .transpose()?;
     // An unusable leads table leaves nothing to profile: its problems are the error.
-    let ds = data::load(&args.dataset, &LoadOptions::default())?;
+    let ds = data::load(&args.dataset, &LoadOptions::default(), None)?;
     let mut model_problems = vec![];
     let model = match model {
         Some(m) => {

@@ -76,7 +76,14 @@ pub(super) fn check_attributes(
                 None => m,
             });
         }
-        if *kind == AttributeKind::Text {
+        // The longest value in bytes bounds its length in characters.
+        let longest = column
+            .as_materialized_series()
+            .str()
+            .ok()
+            .and_then(|s| s.str_len_bytes().max())
+            .unwrap_or(0);
+        if *kind == AttributeKind::Text && longest > LONG_VALUE {
             ctx.rows_problem(
                 &leads,
                 c.clone()
@@ -134,44 +141,60 @@ pub(super) fn infer_attribute(
         .clone()
         .eq(lit("true"))
         .or(lower.clone().eq(lit("false")));
-    let stats = df
-        .clone()
-        .lazy()
-        .select([
-            t.clone().is_not_null().sum().alias("nn"),
-            t.clone()
-                .cast(DataType::Int64)
-                .is_not_null()
-                .sum()
-                .alias("int"),
-            t.clone()
-                .cast(DataType::Float64)
-                .is_not_null()
-                .sum()
-                .alias("float"),
-            is_bool.clone().fill_null(false).sum().alias("bool"),
-        ])
-        .collect()
-        .map_err(Error::polars("inferring attribute types"))?;
-    let get = |k: &str| {
-        stats
-            .column(k)
-            .ok()
-            .and_then(|s| s.get(0).ok())
-            .and_then(|v| v.extract::<u64>())
-            .unwrap_or(0)
+    // Which of integer, float and bool every non-empty value is: first on the first values,
+    // then over the whole column only for the types the first values all are (a text column
+    // such as a region is settled by its first values instead of four passes over all rows).
+    let stats = |frame: LazyFrame| -> Result<[u64; 4]> {
+        let s = frame
+            .select([
+                t.clone().is_not_null().sum().alias("nn"),
+                t.clone()
+                    .cast(DataType::Int64)
+                    .is_not_null()
+                    .sum()
+                    .alias("int"),
+                t.clone()
+                    .cast(DataType::Float64)
+                    .is_not_null()
+                    .sum()
+                    .alias("float"),
+                is_bool.clone().fill_null(false).sum().alias("bool"),
+            ])
+            .collect()
+            .map_err(Error::polars("inferring attribute types"))?;
+        let get = |k: &str| {
+            s.column(k)
+                .ok()
+                .and_then(|s| s.get(0).ok())
+                .and_then(|v| v.extract::<u64>())
+                .unwrap_or(0)
+        };
+        Ok([get("nn"), get("int"), get("float"), get("bool")])
     };
-    let nn = get("nn");
-    Ok(if nn > 0 && get("int") == nn {
+    let sample = stats(df.clone().lazy().limit(TYPE_SAMPLE))?;
+    let none_fits = sample[0] > 0 && sample[1..].iter().all(|&k| k < sample[0]);
+    let [nn, int, float, boolean] = if df.height() as IdxSize <= TYPE_SAMPLE {
+        sample
+    } else if none_fits {
+        // Some first value is not an integer, some not a number, some not a boolean: text,
+        // whatever the other rows hold.
+        [sample[0], 0, 0, 0]
+    } else {
+        stats(df.clone().lazy())?
+    };
+    Ok(if nn > 0 && int == nn {
         (AttributeKind::Integer, t.cast(DataType::Int64))
-    } else if nn > 0 && get("float") == nn {
+    } else if nn > 0 && float == nn {
         (AttributeKind::Float, t.cast(DataType::Float64))
-    } else if nn > 0 && get("bool") == nn {
+    } else if nn > 0 && boolean == nn {
         (AttributeKind::Bool, lower.eq(lit("true")))
     } else {
         (AttributeKind::Text, t)
     })
 }
+
+/// How many first rows decide that a text column is text.
+const TYPE_SAMPLE: IdxSize = 1_000;
 
 /// The text of `column` with numbers written in `nf` rewritten as Rust reads them (`1.234,50`
 /// -> `1234.50`). A value not written in that form is marked so that it never parses as a

@@ -2,11 +2,16 @@
 //! the leads first ([`super::leads`]), then the events and outcomes checked against them.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 use polars::prelude::*;
 use serde::Serialize;
 
+use super::codes::AttributeCodes;
+use super::events::Tags;
+use super::lead_index::LeadIndex;
+use super::placed::PlacedEvents;
 use super::problem::{Invalid, Problem};
 use super::scan::{Bounds, Shared, counts, scan, time_expr};
 use super::spec::{self, DatasetSpec, Table};
@@ -109,10 +114,16 @@ pub struct Dataset {
     /// `lead_id`, `stage`, `reached_at` (null only for an outcome column without dates),
     /// optional `amount`; only rows of known leads with valid timestamps.
     pub outcomes: Option<DataFrame>,
+    /// Valid events of known leads with a non-zero tag, by row of `leads` (loaded with tags).
+    placed: Option<Arc<PlacedEvents>>,
+    /// The events table's canonical columns (`None` without an events table).
+    event_columns: Option<Schema>,
     events: Option<LazyFrame>,
-    /// Events matched in a warehouse, in place of `events` (`--features`).
+    /// Events matched in a warehouse, in place of the events table (`--features`).
     pub warehouse: Option<super::warehouse::WarehouseTable>,
     pub attributes: Vec<Attribute>,
+    /// The codes of each text and yes/no attribute (in the order of `attributes`).
+    codes: Vec<Option<AttributeCodes>>,
     /// Latest valid timestamp in any table.
     pub data_end: Option<NaiveDateTime>,
     pub report: LoadReport,
@@ -127,6 +138,7 @@ impl Dataset {
             .column("lead_id")
             .is_ok_and(|c| c.dtype().is_integer());
         let w = super::warehouse::load(path, fingerprint, int_ids)?;
+        self.placed = None;
         self.events = None;
         let end = w.last_event.and_then(timeparse::from_micros);
         self.data_end = match (self.data_end, end) {
@@ -147,23 +159,31 @@ impl Dataset {
         Ok(self)
     }
 
-    /// Events with canonical names (`lead_id`, `occurred_at`, `event_type`, and whichever of
-    /// `topic`, `asset_id`, `channel`, `value` exist), rows with invalid timestamps or types
-    /// removed (they are counted in the report). Events of unknown leads are still in the scan;
-    /// every stage joins on leads, which leaves them out, and the report counts them.
+    /// The events placed per lead (row of `leads`) under the tags given to [`load`]: `None`
+    /// without an events table, without tags, or with a warehouse table in their place.
+    pub fn placed(&self) -> Option<&Arc<PlacedEvents>> {
+        self.placed.as_ref()
+    }
+
+    /// The valid events with canonical names, as a lazy scan of the file: collecting it reads
+    /// the file again (the analysis reads [`Self::placed`]); for inspection and tests. Events of
+    /// unknown leads are in it.
     pub fn events(&self) -> Option<LazyFrame> {
         self.events.clone()
     }
 
-    /// Usable rows of the events table (valid and of known leads): an upper bound on how many
-    /// events any stage can match.
-    pub fn events_rows(&self) -> u64 {
-        self.report
-            .tables
+    /// Attribute `name`'s values as codes per lead row, for a text or yes/no attribute.
+    pub fn codes(&self, name: &str) -> Option<&AttributeCodes> {
+        self.attributes
             .iter()
-            .filter(|t| t.table == Table::Events)
-            .map(|t| t.rows_used)
-            .sum()
+            .position(|a| a.name == name)
+            .and_then(|k| self.codes.get(k)?.as_ref())
+    }
+
+    /// The events table's canonical columns (`lead_id`, `occurred_at`, `event_type` and
+    /// whichever of `topic`, `asset_id`, `channel`, `value` it has), with their types.
+    pub fn event_columns(&self) -> Option<&Schema> {
+        self.event_columns.as_ref()
     }
 
     /// Fail with every error found, or return the dataset.
@@ -179,7 +199,10 @@ impl Dataset {
 /// Load and check a dataset. Problems are collected in the report; use
 /// [`Dataset::require_valid`] before analysis. Only failures that leave nothing to check
 /// (an unreadable path or spec, an unusable leads table) are returned as `Err`.
-pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
+///
+/// With `tags`, the events read for the checks are also placed per lead: every valid event of
+/// a known lead whose tag is not 0 ([`Dataset::placed`]). Without, they are only checked.
+pub fn load(path: &Path, opts: &LoadOptions, tags: Option<Tags>) -> Result<Dataset> {
     let _t = crate::timing::Stage::start("load (all tables)");
     let spec = spec::resolve(path)?;
     let mut problems = Vec::new();
@@ -208,18 +231,33 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
         known,
         keys: leads.keys.map(DataFrame::lazy),
         bounds,
+        index: Arc::new(LeadIndex::new(&leads.leads)?),
     };
-    let mut events = None;
+    let (mut placed, mut event_columns, mut events) = (None, None, None);
+    let _s = crate::timing::Stage::start("load events: scan and time form");
     if let Some(es) = &spec.events
         && let Some((lf, schema)) = scan(es, &mut problems)?
         && let Some(ts) = time_expr(es, &schema, &lf, "occurred_at", &mut problems)
     {
-        let _t = crate::timing::Stage::start("load events (checks)");
-        let (lf, end) =
-            super::events::load(es, lf, &schema, ts, &shared, &mut problems, &mut report)?;
-        data_end = data_end.max(end);
-        events = Some(lf);
+        drop(_s);
+        let _t = crate::timing::Stage::start("load events (checked and placed)");
+        let ev = super::events::load(
+            es,
+            lf,
+            &schema,
+            ts,
+            &shared,
+            tags,
+            &mut problems,
+            &mut report,
+        )?;
+        data_end = data_end.max(ev.last);
+        placed = ev.placed.map(Arc::new);
+        event_columns = Some(ev.columns);
+        events = Some(ev.scan);
     }
+    let _o = crate::timing::Stage::start("load outcomes");
+    let _step = crate::progress::Step::spinner("reading and checking the outcomes");
     let mut outcomes = leads.outcomes;
     if let Some(os) = &spec.outcomes
         && let Some((lf, schema)) = scan(os, &mut problems)?
@@ -240,13 +278,21 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
             .map_err(Error::polars("counting stages"))?;
         report.stages = counts(&agg, "stage", "n")?;
     }
+    drop(_o);
     report.problems = problems;
+    let codes = {
+        let _t = crate::timing::Stage::start("load: attribute codes");
+        super::codes::attribute_codes(&leads.leads, &leads.attributes)?
+    };
     Ok(Dataset {
         spec,
         leads: leads.leads,
         outcomes,
+        placed,
+        event_columns,
         events,
         warehouse: None,
+        codes,
         attributes: leads.attributes,
         data_end: data_end.and_then(timeparse::from_micros),
         report,

@@ -1,44 +1,71 @@
-//! The events table: checked in one streaming pass, returned as a lazy scan.
+//! The events table: read once, checked and placed per lead in the same streamed pass.
 //!
-//! Input: the events [`TableSpec`], its scan and what the leads give ([`Shared`]). Output: the
-//! canonical lazy scan of valid events (`lead_id`, `occurred_at`, `event_type`, optional
-//! `topic`, `asset_id`, `channel`, `value`) and the latest valid timestamp. Guarantees: every
-//! left-out row is counted in a problem; events of unknown leads stay in the scan (every
-//! stage joins on leads) and are counted.
+//! Input: the events [`TableSpec`], its scan, what the leads give ([`Shared`]) and, when the
+//! caller asks for them, the tags to keep events by ([`Tags`]). Output: [`Events`]: the
+//! canonical columns the table has (`lead_id`, `occurred_at`, `event_type`, optional `topic`,
+//! `asset_id`, `channel`, `value`), the latest valid timestamp and, with tags, every valid
+//! event of a known lead with a non-zero tag placed under its lead ([`PlacedEvents`]).
+//! Guarantees: every left-out row is counted in a problem; events of unknown leads are
+//! counted and never placed; the file is scanned once (rows are read again only to name the
+//! examples of a problem found).
 
 use polars::prelude::*;
 
-use super::dataset::{LoadReport, TableReport};
+use std::sync::{Arc, Mutex};
+
+use super::dataset::{Count, LoadReport, TableReport};
+use super::event_tally::{CHECKS, Tally, TypeCodes, TypeCount};
+use super::placed::{PlacedEvents, Placer};
 use super::problem::{MAX_EXAMPLES, Problem, Severity, list_examples};
 use super::scan::{
-    Bounds, Ctx, DOTTED_NOTE, OFFSET_NOTE, ROW, Shared, TimeColumn, ambiguous_time, counts,
-    expected_time, fmt_name, id_expr, key_expr, named, read_err, unlisted, unlisted_note,
-    with_names,
+    Bounds, Ctx, DOTTED_NOTE, OFFSET_NOTE, ROW, Shared, TimeColumn, ambiguous_time, expected_time,
+    fmt_name, id_expr, key_expr, named, read_err, unlisted, unlisted_note, with_names,
 };
 use super::spec::Table;
-use super::spec::TableSpec;
-use crate::error::Result;
+use super::spec::{Format, TableSpec};
+use crate::error::{Error, Result};
 use crate::format::thousands;
+use crate::progress::Step;
 use crate::timeparse;
 use crate::timeparse::DateForm;
 
-/// Check the events table in one streaming pass and return its canonical lazy scan (valid
-/// rows only) with the latest valid timestamp.
+/// How a caller tags events as they are read: an expression over the canonical columns
+/// (given their schema) giving a `UInt64` per event; events tagged 0 are not kept.
+pub type Tags<'a> = &'a (dyn Fn(&Schema) -> Expr + Sync);
+
+/// What the one pass over the events leaves.
+pub(super) struct Events {
+    /// The canonical columns the table has, with their types.
+    pub columns: Schema,
+    /// Every valid event of a known lead with a non-zero tag, by lead row (with tags only).
+    pub placed: Option<PlacedEvents>,
+    /// The valid events as a lazy scan of the file, with canonical names.
+    pub scan: LazyFrame,
+    /// The latest valid timestamp (µs).
+    pub last: Option<i64>,
+}
+
+/// Check the events table and, given `tags`, place its tagged events per lead, in one
+/// streamed pass.
+#[allow(clippy::too_many_arguments)] // the table, its scan, and what the leads give
 pub(super) fn load(
     es: &TableSpec,
     lf: LazyFrame,
     schema: &Schema,
     ts: TimeColumn,
     shared: &Shared,
+    tags: Option<Tags>,
     problems: &mut Vec<Problem>,
     report: &mut LoadReport,
-) -> Result<(LazyFrame, Option<i64>)> {
+) -> Result<Events> {
     let Shared {
         int_ids,
         known,
         keys,
         bounds: Bounds { lo, hi, range_text },
+        index,
     } = shared;
+    let n_leads = index.created.len();
     let (int_ids, lo, hi) = (*int_ids, *lo, *hi);
     let TimeColumn { expr: ts, form } = ts;
     let declared = matches!(form, DateForm::Declared(_));
@@ -47,6 +74,13 @@ pub(super) fn load(
     let idu = es.user_name("lead_id");
     let tsu = es.user_name("occurred_at").to_string();
     let etu = es.user_name("event_type").to_string();
+    let expected = expected_rows(es, &lf);
+    let step = Step::bar(
+        format!("reading {}", es.display()),
+        expected as u64,
+        "events",
+    );
+    let counter = step.counter();
     let lf = with_names(es, lf, "event_type", &etu);
     // Keyed by another leads column (an e-mail address): the key is joined to its lead and
     // used for nothing else; a key that matches no lead is an unknown lead.
@@ -89,10 +123,10 @@ pub(super) fn load(
                 .alias("value"),
         );
     }
-    let canon = lf.clone().select(sel.clone());
     let mut check_sel = sel.clone();
     check_sel.push(col(&tsu).is_null().alias("__ts_null"));
     check_sel.push(col(idu).is_null().alias("__raw_id_null"));
+    check_sel.push(col(idu).alias("__raw_id"));
     check_sel.push(unlisted(es, "event_type", &etu).alias("__unlisted"));
     // Only undeclared text is checked for slashes, and only a dotted column for dots: typed
     // times (Parquet) have neither, and turning 50M of them into text costs seconds.
@@ -144,21 +178,41 @@ pub(super) fn load(
         .and(col("__oor").not())
         .and(col("event_type").is_not_null())
         .and(col("__bad_value").not());
+    // Text ids as read are looked up trimmed, as `lead_id` holds them, without building that
+    // column for every event.
+    let raw_text_ids =
+        !keyed && !int_ids && schema.get(idu).unwrap_or(&DataType::String) == &DataType::String;
     // An empty id; keyed, an empty key (a key that matches no lead is an unknown lead).
-    let id_null = if keyed {
+    // Trimming never empties a text id, so its emptiness is the raw value's.
+    let id_null = if keyed || raw_text_ids {
         col("__raw_id_null")
     } else {
         col("lead_id").is_null()
     };
-    let checked = lf
+    let row = if raw_text_ids {
+        index.clone().trimmed_expr(col("__raw_id"))
+    } else {
+        index.clone().expr(col("lead_id"))
+    };
+    // The tags read the canonical columns, which the check query carries under their names.
+    let tag_schema = lf
+        .clone()
+        .select(sel.clone())
+        .collect_schema()
+        .map_err(read_err(es))?
+        .as_ref()
+        .clone();
+    // One pass: every check, the lead's row, the event type's code and the caller's tag are
+    // computed batch by batch on every core; the tally then counts each batch and keeps the
+    // tagged events of known leads.
+    let codes = Arc::new(TypeCodes::default());
+    let tag = match tags {
+        Some(tags) => tags(&tag_schema),
+        None => lit(0u64).cast(DataType::UInt64),
+    };
+    let pass = lf
         .clone()
         .select(check_sel)
-        .join(
-            known.clone(),
-            [col("lead_id")],
-            [col("lead_id")],
-            JoinArgs::new(JoinType::Left).with_build_side(Some(JoinBuildSide::ForceRight)),
-        )
         .with_columns([
             col("__ts_null")
                 .not()
@@ -177,55 +231,51 @@ pub(super) fn load(
                 .or(tsi.clone().gt(lit(hi)))
                 .fill_null(false)
                 .alias("__oor"),
-            col("__created").is_null().alias("__unknown"),
         ])
         .with_columns([valid.alias("__valid")])
         .with_columns([
-            col("__unknown")
-                .and(col("__valid"))
-                .alias("__unknown_valid"),
             id_null.clone().alias("__id_null"),
             id_null.and(col("__valid")).alias("__id_null_valid"),
-            col("__valid")
-                .and(tsi.clone().lt(col("__created").cast(DataType::Int64)))
-                .fill_null(false)
-                .alias("__early"),
-            when(col("__valid"))
-                .then(col("occurred_at"))
-                .otherwise(lit(NULL))
-                .alias("__valid_at"),
-        ]);
-    let agg = checked
-        .group_by([col("event_type")])
-        .agg([
-            len().alias("n"),
-            col("__ts_null").sum().alias("ts_null"),
-            col("__ts_bad").sum().alias("ts_bad"),
-            col("__ts_bad_slashed").sum().alias("ts_bad_slashed"),
-            col("__ts_dotted_read").sum().alias("ts_dotted"),
-            col("__oor").sum().alias("oor"),
-            col("__bad_value").sum().alias("bad_value"),
-            col("__unknown_valid").sum().alias("unknown"),
-            col("__id_null").sum().alias("id_null"),
-            col("__id_null_valid").sum().alias("id_null_valid"),
-            col("__early").sum().alias("early"),
-            col("__ts_offset").sum().alias("ts_offset"),
-            col("__nonfinite_value").sum().alias("nonfinite_value"),
-            col("__valid").sum().alias("valid"),
-            col("__unlisted").sum().alias("unlisted"),
-            col("__valid_at").min().alias("min"),
-            col("__valid_at").max().alias("max"),
+            codes.clone().expr(col("event_type")).alias("__type"),
+            row.alias("__idx"),
+            tag.alias("__tag"),
+            tsi.clone().alias("__t"),
         ])
-        .collect_with_engine(Engine::Streaming)
-        .map_err(read_err(es))?
-        .unwrap_single();
-    let sum = |c: &str| -> u64 {
-        agg.column(c)
-            .ok()
-            .and_then(|s| s.as_materialized_series().sum::<u64>().ok())
-            .unwrap_or(0)
+        .select(
+            ["__type", "__idx", "__t", "__tag", "__valid"]
+                .iter()
+                .chain(CHECKS.iter())
+                .map(|c| col(*c))
+                .collect::<Vec<_>>(),
+        );
+    let tally = Arc::new(Mutex::new(Tally::new(
+        tags.map(|_| Placer::new(n_leads, expected)),
+        index.created.clone(),
+    )));
+    let sink = tally.clone();
+    pass.sink_batches(
+        PlanCallback::new(move |df: DataFrame| {
+            sink.lock().unwrap_or_else(|e| e.into_inner()).take(&df)?;
+            counter.add(df.height() as u64);
+            Ok(false)
+        }),
+        false,
+        None,
+    )
+    .and_then(|q| q.collect_with_engine(Engine::Streaming))
+    .map_err(read_err(es))?;
+    let mut tally = Arc::try_unwrap(tally)
+        .map_err(|_| Error::Internal("the events tally is still shared".into()))?
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner());
+    let names = codes.names();
+    let placed = {
+        step.say("placing the events per lead");
+        let _t = crate::timing::Stage::start("load events: place per lead");
+        tally.placer.take().map(Placer::finish)
     };
-    let total = sum("n");
+    let sum = |c: &str| tally.check(&format!("__{c}"));
+    let total = tally.rows;
     let mut ctx = Ctx { spec: es, problems };
     if total == 0 {
         ctx.push(
@@ -305,7 +355,7 @@ pub(super) fn load(
     )?;
     lazy_problem(
         &mut ctx,
-        sum("ts_dotted"),
+        sum("ts_dotted_read"),
         timeparse::dotted_expr(&tsu).and(ts_parsed.clone().is_not_null()),
         Some(&tsu),
         Severity::Warning,
@@ -324,20 +374,7 @@ pub(super) fn load(
         &tsu,
         &format!("timestamp outside {range_text} (these rows are left out)"),
     )?;
-    let null_types = agg
-        .clone()
-        .lazy()
-        .filter(col("event_type").is_null())
-        .select([col("n")])
-        .collect()
-        .ok()
-        .and_then(|d| {
-            d.column("n")
-                .ok()
-                .and_then(|c| c.get(0).ok())
-                .and_then(|v| v.extract::<u64>())
-        })
-        .unwrap_or(0);
+    let null_types = tally.no_type;
     lazy_problem(
         &mut ctx,
         null_types,
@@ -401,8 +438,7 @@ pub(super) fn load(
             OFFSET_NOTE,
         )?;
     }
-    let early = sum("early");
-    if early > 0 {
+    if tally.early > 0 {
         let ex = lf
             .clone()
             .with_row_index(ROW, None)
@@ -428,7 +464,7 @@ pub(super) fn load(
             .collect()
             .map_err(read_err(es))?;
         ctx.report_rows(
-            early,
+            tally.early,
             &ex,
             Severity::Warning,
             "event-before-lead",
@@ -436,7 +472,7 @@ pub(super) fn load(
             "event before its lead was created (kept: activity recorded before the lead, such as an anonymous visit, counts like any other event)",
         )?;
     }
-    let unknown = sum("unknown") - sum("id_null_valid");
+    let unknown = tally.unknown - sum("id_null_valid");
     if unknown > 0 {
         let ids = if keyed {
             lf.clone()
@@ -471,19 +507,10 @@ pub(super) fn load(
         ctx.push(Severity::Warning, "unknown-lead", Some(idu), unknown, vec![],
                         format!("column `{idu}`: {} event(s) of {} {what}; they are counted here and left out of the analysis", thousands(unknown), thousands(distinct)));
     }
+    let unlisted = type_counts(&names, &tally.by_type, |c| c.unlisted);
     let unlisted_total = sum("unlisted");
     if unlisted_total > 0 {
-        let codes = agg
-            .clone()
-            .lazy()
-            .filter(col("unlisted").gt(lit(0)))
-            .sort(
-                ["unlisted"],
-                SortMultipleOptions::default().with_order_descending(true),
-            )
-            .collect()
-            .map_err(read_err(es))?;
-        let examples: Vec<String> = counts(&codes, "event_type", "unlisted")?
+        let examples: Vec<String> = unlisted
             .iter()
             .take(MAX_EXAMPLES)
             .map(|c| format!("`{}` ({})", c.value, thousands(c.count)))
@@ -498,41 +525,78 @@ pub(super) fn load(
                 "column `{etu}`: {} event(s) with a {}: {}",
                 thousands(unlisted_total),
                 unlisted_note(es, "event_type"),
-                list_examples(&examples, codes.height() as u64)
+                list_examples(&examples, unlisted.len() as u64)
             ),
         );
     }
-    let valid_total = sum("valid");
-    // The per-event-type first and last valid times, as microseconds.
-    let times = |c: &str| -> Vec<i64> {
-        agg.column(c)
-            .ok()
-            .and_then(|c| c.cast(&DataType::Int64).ok())
-            .and_then(|c| c.i64().ok().map(|a| a.iter().flatten().collect()))
-            .unwrap_or_default()
-    };
-    let (emin, emax) = (
-        times("min").into_iter().min(),
-        times("max").into_iter().max(),
-    );
-
     report.tables.push(TableReport {
         table: Table::Events,
         file: es.display(),
         format: fmt_name(&es.format),
         rows: total,
-        rows_used: valid_total - sum("unknown"),
-        first: emin.map(timeparse::display_micros),
-        last: emax.map(timeparse::display_micros),
+        rows_used: tally.valid - tally.unknown,
+        first: tally.first.map(timeparse::display_micros),
+        last: tally.last.map(timeparse::display_micros),
     });
-    report.event_types = counts(&agg, "event_type", "valid")?;
+    report.event_types = type_counts(&names, &tally.by_type, |c| c.valid);
     let tsc = col("occurred_at").cast(DataType::Int64);
-    let events = canon.filter(
+    let scan = lf.select(sel).filter(
         col("occurred_at")
             .is_not_null()
             .and(tsc.clone().gt_eq(lit(lo)))
             .and(tsc.lt_eq(lit(hi)))
             .and(col("event_type").is_not_null()),
     );
-    Ok((events, emax))
+    Ok(Events {
+        columns: tag_schema,
+        placed,
+        scan,
+        last: tally.last,
+    })
+}
+
+/// `(event type, count)` pairs with a count, by count (descending), then name.
+fn type_counts(
+    names: &[String],
+    by_type: &[TypeCount],
+    n: impl Fn(&TypeCount) -> u64,
+) -> Vec<Count> {
+    let mut out: Vec<Count> = names
+        .iter()
+        .zip(by_type)
+        .map(|(name, c)| Count {
+            value: name.clone(),
+            count: n(c),
+        })
+        .filter(|c| c.count > 0)
+        .collect();
+    out.sort_by(|a, b| b.count.cmp(&a.count).then(a.value.cmp(&b.value)));
+    out
+}
+
+/// About how many rows the table has, read without scanning it: Parquet's metadata, or a
+/// CSV file's size over the mean length of its first lines. Only sizes the placement's
+/// buckets; a wrong guess costs growing, never a wrong result.
+fn expected_rows(es: &TableSpec, lf: &LazyFrame) -> usize {
+    use std::io::Read;
+    match es.format {
+        Format::Csv { .. } => {
+            let mut head = Vec::new();
+            let sample =
+                std::fs::File::open(&es.path).and_then(|f| f.take(1 << 20).read_to_end(&mut head));
+            let lines = head.iter().filter(|&&b| b == b'\n').count();
+            let size = std::fs::metadata(&es.path).map(|m| m.len()).unwrap_or(0);
+            match (sample, lines) {
+                (Ok(_), 1..) => (size as f64 / (head.len() as f64 / lines as f64)) as usize,
+                _ => 0,
+            }
+        }
+        Format::Parquet | Format::Xlsx { .. } => lf
+            .clone()
+            .select([len()])
+            .collect()
+            .ok()
+            .and_then(|d| d.column("len").ok()?.get(0).ok()?.extract::<usize>())
+            .unwrap_or(0),
+    }
 }

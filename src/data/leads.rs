@@ -45,10 +45,13 @@ pub(super) fn load(
     let Some((lf, schema)) = scan(ls, problems)? else {
         return Err(Invalid(std::mem::take(problems)).into());
     };
+    let _step = crate::progress::Step::spinner(format!("reading and checking {}", ls.display()));
+    let _t = crate::timing::Stage::start("leads: read");
     let df = lf
         .with_row_index(ROW, None)
         .collect()
         .map_err(read_err(ls))?;
+    drop(_t);
     let n_leads = df.height() as u64;
     if n_leads == 0 {
         Ctx { spec: ls, problems }.push(
@@ -61,14 +64,20 @@ pub(super) fn load(
         );
         return Err(Invalid(std::mem::take(problems)).into());
     }
+    let _t = crate::timing::Stage::start("leads: id type");
     let int_ids = integer_ids(ls, &schema, &df)?;
+    drop(_t);
+    let _t = crate::timing::Stage::start("leads: select");
     let as_read = df.clone().lazy();
     let Some(created) = time_expr(ls, &schema, &as_read, "created_at", problems) else {
         return Err(Invalid(std::mem::take(problems)).into());
     };
     let created_form = created.form.clone();
     let (df, attr_names, forms) = select(ls, &schema, df, created.expr, int_ids, key, problems)?;
+    drop(_t);
+    let _t = crate::timing::Stage::start("leads: ids and times");
     check_ids_and_times(ls, &schema, &df, bounds, &created_form, problems)?;
+    drop(_t);
     let keys = match key {
         Some(k) if df.column("__lead_key").is_ok() => Some(lead_keys(ls, &df, k, problems)?),
         _ => None,
@@ -82,8 +91,12 @@ pub(super) fn load(
     };
     // Attributes are typed and checked over every row as read: rows left out for a bad id
     // or creation time must not make a column look empty.
+    let _t = crate::timing::Stage::start("leads: attributes");
     let (df, attributes) = typed_attributes(ls, df, &attr_names, problems)?;
+    drop(_t);
+    let _t = crate::timing::Stage::start("leads: valid rows");
     let leads = valid_rows(&df, bounds)?;
+    drop(_t);
     let (first, last) = minmax(&leads, "created_at")?;
     let report = TableReport {
         table: Table::Leads,
@@ -275,10 +288,25 @@ fn check_ids_and_times(
         None,
         "empty lead id",
     )?;
-    let dups = df
+    // Only ids that occur twice are grouped: grouping a million distinct ids with their rows
+    // costs a second, and none of them is reported.
+    let repeated = df
         .clone()
         .lazy()
         .filter(col("lead_id").is_not_null())
+        .group_by([col("lead_id")])
+        .agg([len().alias("n")])
+        .filter(col("n").gt(lit(1)))
+        .select([col("lead_id")]);
+    let dups = df
+        .clone()
+        .lazy()
+        .join(
+            repeated,
+            [col("lead_id")],
+            [col("lead_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
         .group_by([col("lead_id")])
         .agg([
             len().alias("n"),

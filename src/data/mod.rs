@@ -1,26 +1,33 @@
 //! Stage 1, data: read the user's exports under DATA-CONTRACT.md.
 //!
-//! Input: a dataset folder or `dataset.toml` ([`spec`]). Output: a [`Dataset`] whose leads and
-//! outcomes are checked, in-memory frames with canonical column names and types, and whose
-//! events stay a lazy scan (50M rows and more) that later stages filter and aggregate.
+//! Input: a dataset folder or `dataset.toml` ([`spec`]) and, from a caller that replays the
+//! behaviour, the tags to keep events by ([`Tags`]). Output: a [`Dataset`] whose leads and
+//! outcomes are checked, in-memory frames with canonical column names and types, whose text
+//! attributes are also codes ([`codes`]), and whose events (50M rows and more) are read once:
+//! checked, tagged and placed per lead in one streamed pass ([`events`], [`placed`]).
 //! Guarantees: every row that is left out is counted in a [`problem::Problem`]; timestamps are
 //! naive microsecond datetimes; `lead_id` has one type across tables (Int64 when every lead id
 //! is an integer, else String).
 //!
 //! One file per job: [`spec`] (the mapping), [`sniff`] (a CSV's delimiter and header),
-//! [`scan`] (opening a table, polars' errors in words), [`leads`], [`events`], [`outcomes`],
-//! [`attributes`] (typing and value checks), [`personal`] (personal-data columns),
-//! [`presets`] (CRM export names),
-//! [`warehouse`] (a per-lead table made by `leadcal sql`), [`xlsx`] (Excel sheets), and [`dataset`] (the result and
-//! the order the tables are read in).
+//! [`scan`] (opening a table, polars' errors in words), [`leads`], [`events`] (the pass),
+//! `lead_index` (a lead id's row), `event_tally` (what the pass counts), [`placed`] (events
+//! per lead), [`codes`], [`outcomes`], [`attributes`] (typing and value checks),
+//! [`personal`] (personal-data columns), [`presets`] (CRM export names), [`warehouse`] (a
+//! per-lead table made by `leadcal sql`), [`xlsx`] (Excel sheets), and [`dataset`] (the
+//! result and the order the tables are read in).
 
 pub mod attributes;
+pub mod codes;
 pub mod dataset;
 pub mod detect;
+mod event_tally;
 pub mod events;
+mod lead_index;
 pub mod leads;
 pub mod outcomes;
 pub mod personal;
+pub mod placed;
 pub mod presets;
 pub mod problem;
 pub mod scan;
@@ -29,7 +36,10 @@ pub mod spec;
 pub mod warehouse;
 pub mod xlsx;
 
+pub use codes::{AttributeCodes, MISSING};
 pub use dataset::{
     Attribute, AttributeKind, Count, Dataset, LoadOptions, LoadReport, TableReport, load,
 };
+pub use events::Tags;
 pub use personal::is_personal;
+pub use placed::PlacedEvents;

@@ -503,12 +503,14 @@ fn date_form(spec: &TableSpec, lf: &LazyFrame, user: &str) -> DateForm {
     if let Some(f) = spec.date_format_of(user) {
         return DateForm::Declared(f.to_string());
     }
+    // Streamed, the scan stops once it has the sample (the in-memory engine reads the file).
     let sample = lf
         .clone()
         .select([col(user).cast(DataType::String)])
         .filter(col(user).is_not_null())
         .limit(FORM_SAMPLE)
-        .collect();
+        .collect_with_engine(Engine::Streaming)
+        .map(|r| r.unwrap_single());
     let (dotted, other) = sample
         .ok()
         .and_then(|d| {
@@ -725,6 +727,8 @@ pub(super) struct Shared {
     /// Distinct lead ids with their `__created` time (never null), for joins that find unknown
     /// leads (null `__created` after a left join) and rows dated before their lead.
     pub known: LazyFrame,
+    /// Each lead id's row in the checked leads frame, where its events are placed.
+    pub index: std::sync::Arc<super::lead_index::LeadIndex>,
     /// For events keyed by another leads column: each key (trimmed, lower case) that belongs
     /// to exactly one lead, as `__key`, with its `__keyed_id`.
     pub keys: Option<LazyFrame>,

@@ -16,10 +16,32 @@ pub fn order_desc(scores: &[f64]) -> Vec<usize> {
     idx
 }
 
+/// A row weight: any non-negative number, or how often a resample draws the row.
+pub trait Weight: Copy + Sync {
+    fn get(self) -> f64;
+}
+
+impl Weight for f64 {
+    fn get(self) -> f64 {
+        self
+    }
+}
+
+impl Weight for u8 {
+    fn get(self) -> f64 {
+        f64::from(self)
+    }
+}
+
 /// ROC AUC (`sklearn.metrics.roc_auc_score`): ties between a converter and a non-converter count
 /// one half. `order` is [`order_desc`] of `scores`; `w` optional row weights.
-pub fn roc_auc(y: &[bool], scores: &[f64], order: &[usize], w: Option<&[f64]>) -> Option<f64> {
-    let wt = |i: usize| w.map_or(1.0, |w| w[i]);
+pub fn roc_auc<W: Weight>(
+    y: &[bool],
+    scores: &[f64],
+    order: &[usize],
+    w: Option<&[W]>,
+) -> Option<f64> {
+    let wt = |i: usize| w.map_or(1.0, |w| w[i].get());
     let (mut pos_above, mut area) = (0.0, 0.0);
     let (mut total_pos, mut total_neg) = (0.0, 0.0);
     let mut k = 0;
@@ -48,13 +70,13 @@ pub fn roc_auc(y: &[bool], scores: &[f64], order: &[usize], w: Option<&[f64]>) -
 
 /// Average precision (`sklearn.metrics.average_precision_score`): the sum over distinct score
 /// thresholds, from the highest, of (recall step) x precision.
-pub fn average_precision(
+pub fn average_precision<W: Weight>(
     y: &[bool],
     scores: &[f64],
     order: &[usize],
-    w: Option<&[f64]>,
+    w: Option<&[W]>,
 ) -> Option<f64> {
-    let wt = |i: usize| w.map_or(1.0, |w| w[i]);
+    let wt = |i: usize| w.map_or(1.0, |w| w[i].get());
     let total_pos: f64 = (0..y.len()).filter(|&i| y[i]).map(wt).sum();
     if total_pos <= 0.0 {
         return None;
@@ -268,9 +290,9 @@ mod tests {
         let y = [true, true];
         let s = [0.2, 0.4];
         let o = order_desc(&s);
-        assert_eq!(roc_auc(&y, &s, &o, None), None);
+        assert_eq!(roc_auc::<f64>(&y, &s, &o, None), None);
         assert_eq!(ks(&y, &s, &o), None);
-        assert_eq!(average_precision(&[false], &[0.1], &[0], None), None);
+        assert_eq!(average_precision::<f64>(&[false], &[0.1], &[0], None), None);
         assert_eq!(brier(&[], &[]), None);
         assert_eq!(crate::stats::wilson(0, 0), None);
         assert_eq!(psi(&[0, 0], &[1, 1]), None);
@@ -280,6 +302,6 @@ mod tests {
     fn tied_scores_count_one_half() {
         let y = [true, false];
         let s = [1.0, 1.0];
-        assert_eq!(roc_auc(&y, &s, &order_desc(&s), None), Some(0.5));
+        assert_eq!(roc_auc::<f64>(&y, &s, &order_desc(&s), None), Some(0.5));
     }
 }

@@ -237,7 +237,7 @@ pub fn evaluate_set(
     model: &ScoringModel,
     horizon_days: i64,
     months: f64,
-    draws: &[Vec<f64>],
+    draws: &[Draw],
 ) -> SetMetrics {
     let y: Vec<bool> = rows.iter().map(|&i| t.y[i]).collect();
     let live: Vec<f64> = rows.iter().map(|&i| t.live_score[i]).collect();
@@ -247,7 +247,7 @@ pub fn evaluate_set(
     let order_live = m::order_desc(&live);
     let order_model = m::order_desc(&p);
     let auc_ci = |s: &[f64], o: &[usize]| -> Estimate {
-        let value = m::roc_auc(&y, s, o, None);
+        let value = m::roc_auc::<u8>(&y, s, o, None);
         let reps: Vec<f64> = draws
             .par_iter()
             .filter_map(|w| m::roc_auc(&y, s, o, Some(w)))
@@ -256,7 +256,7 @@ pub fn evaluate_set(
     };
     let score_metrics = |s: &[f64], o: &[usize], probs: bool| ScoreMetrics {
         roc_auc: auc_ci(s, o),
-        pr_auc: m::average_precision(&y, s, o, None),
+        pr_auc: m::average_precision::<u8>(&y, s, o, None),
         ks: m::ks(&y, s, o),
         brier: probs.then(|| m::brier(&y, s)).flatten(),
         log_loss: probs.then(|| m::log_loss(&y, s)).flatten(),
@@ -363,15 +363,24 @@ fn decile_table(order: &[usize], s: &[f64], y: &[bool]) -> Vec<DecileRow> {
         .collect()
 }
 
+/// One resample's weights: how often it draws each row.
+pub type Draw = Vec<u8>;
+
 /// Multinomial resampling weights (Poisson(1) counts, the standard large-sample form), one
-/// vector per resample, each from its own seeded stream.
-pub fn bootstrap_weights(n: usize, boot: Bootstrap) -> Vec<Vec<f64>> {
+/// vector per resample, each from its own seeded stream. A count is held in a byte: a
+/// Poisson(1) draw reaches 256 with a probability far below 1e-400.
+pub fn bootstrap_weights(n: usize, boot: Bootstrap) -> Vec<Draw> {
     (0..boot.resamples)
         .into_par_iter()
         .map(|b| {
             let mut rng = ChaCha8Rng::seed_from_u64(boot.seed.wrapping_add(b as u64));
             let pois = Poisson::new(1.0).expect("Poisson(1) is valid");
-            (0..n).map(|_| pois.sample(&mut rng)).collect()
+            (0..n)
+                .map(|_| {
+                    let k: f64 = pois.sample(&mut rng);
+                    k.min(255.0) as u8
+                })
+                .collect()
         })
         .collect()
 }
@@ -399,7 +408,7 @@ fn threshold_metrics(
     threshold: f64,
     horizon_days: i64,
     months: f64,
-    draws: &[Vec<f64>],
+    draws: &[Draw],
 ) -> ThresholdMetrics {
     let at = |i: usize| {
         if stage == "mql" {
@@ -421,7 +430,7 @@ pub fn handover_metrics(
     at: &(dyn Fn(usize) -> Option<i64> + Sync),
     horizon_days: i64,
     months: f64,
-    draws: &[Vec<f64>],
+    draws: &[Draw],
 ) -> ThresholdMetrics {
     let handed: Vec<bool> = rows
         .iter()
@@ -435,17 +444,19 @@ pub fn handover_metrics(
         })
         .collect();
     let conv: Vec<bool> = rows.iter().map(|&i| t.y[i]).collect();
-    let sum_w = |v: &[bool], w: Option<&[f64]>| -> f64 {
-        v.iter()
-            .enumerate()
-            .filter(|(_, b)| **b)
-            .map(|(i, _)| w.map_or(1.0, |w| w[i]))
-            .sum()
+    // The positions where each flag holds, found once: a resample then adds its weights at
+    // those positions only, in the order a pass over every row would.
+    let positions = |v: &[bool]| -> Vec<usize> { (0..v.len()).filter(|&i| v[i]).collect() };
+    let (handed_at, caught_at, conv_at) =
+        (positions(&handed), positions(&caught), positions(&conv));
+    let sum_w = |at: &[usize], w: Option<&[u8]>| -> f64 {
+        // Unweighted, a sum of ones as well: an empty one is -0.0, as before.
+        at.iter().map(|&i| w.map_or(1.0, |w| f64::from(w[i]))).sum()
     };
     let ratio = |a: f64, b: f64| (b > 0.0).then(|| a / b);
-    let prec = |w: Option<&[f64]>| ratio(sum_w(&caught, w), sum_w(&handed, w));
-    let rec = |w: Option<&[f64]>| ratio(sum_w(&caught, w), sum_w(&conv, w));
-    let reps = |f: &(dyn Fn(Option<&[f64]>) -> Option<f64> + Sync)| -> Vec<f64> {
+    let prec = |w: Option<&[u8]>| ratio(sum_w(&caught_at, w), sum_w(&handed_at, w));
+    let rec = |w: Option<&[u8]>| ratio(sum_w(&caught_at, w), sum_w(&conv_at, w));
+    let reps = |f: &(dyn Fn(Option<&[u8]>) -> Option<f64> + Sync)| -> Vec<f64> {
         draws.par_iter().filter_map(|w| f(Some(w))).collect()
     };
     let mut days: Vec<f64> = rows
@@ -473,7 +484,7 @@ pub fn handover_metrics(
         precision: with_interval(prec(None), reps(&prec)),
         recall: with_interval(rec(None), reps(&rec)),
         handovers_per_month: {
-            let per = |w: Option<&[f64]>| (months > 0.0).then(|| sum_w(&handed, w) / months);
+            let per = |w: Option<&[u8]>| (months > 0.0).then(|| sum_w(&handed_at, w) / months);
             with_interval(per(None), reps(&per))
         },
         median_days_to_win: median,
@@ -497,19 +508,20 @@ pub fn periods(
             .unwrap_or(since)
     };
     let key = |us: i64| kind.start(date(us), since);
-    let mut starts: Vec<NaiveDate> = t.all_created.iter().map(|&c| key(c)).collect();
+    // Each lead's period once (a date conversion per lead, not per lead and period).
+    let all_keys: Vec<NaiveDate> = t.all_created.par_iter().map(|&c| key(c)).collect();
+    let row_keys: Vec<NaiveDate> = t.created.par_iter().map(|&c| key(c)).collect();
+    let mut starts = all_keys.clone();
     starts.sort_unstable();
     starts.dedup();
     let mut first_edges: Option<(Vec<f64>, Vec<u64>)> = None;
     let mut out = Vec::new();
     for start in starts {
         let all: Vec<usize> = (0..t.all_created.len())
-            .filter(|&i| key(t.all_created[i]) == start)
+            .filter(|&i| all_keys[i] == start)
             .collect();
         let count = |s: &str| all.iter().filter(|&&i| t.all_status[i] == s).count() as u64;
-        let rows: Vec<usize> = (0..t.y.len())
-            .filter(|&i| key(t.created[i]) == start)
-            .collect();
+        let rows: Vec<usize> = (0..t.y.len()).filter(|&i| row_keys[i] == start).collect();
         let y: Vec<bool> = rows.iter().map(|&i| t.y[i]).collect();
         let live: Vec<f64> = rows.iter().map(|&i| t.live_score[i]).collect();
         let p: Vec<f64> = rows.iter().map(|&i| prob[i]).collect();
@@ -545,8 +557,8 @@ pub fn periods(
             evaluable: rows.len() as u64,
             converted,
             rate: (!rows.is_empty()).then(|| converted as f64 / rows.len() as f64),
-            live_auc: m::roc_auc(&y, &live, &m::order_desc(&live), None),
-            model_auc: m::roc_auc(&y, &p, &m::order_desc(&p), None),
+            live_auc: m::roc_auc::<u8>(&y, &live, &m::order_desc(&live), None),
+            model_auc: m::roc_auc::<u8>(&y, &p, &m::order_desc(&p), None),
             in_sample: rows.iter().any(|&i| t.created[i] < test_from),
             sql_precision: th.precision.value,
             sql_recall: th.recall.value,

@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use super::report_data::{day, report_data};
 use super::{Analysis, Options, analyse_with, provenance};
 use crate::error::{Error, Result};
-use crate::recommend::{self, Objective, Recommended, Support};
+use crate::progress::Step;
+use crate::recommend::{self, Candidate, InputHash, Objective, Recommended, Support};
 use crate::report::{self, Lang};
 use crate::scoring::config::ScoringModel;
 use crate::segments::{self, SegmentSpec, Threshold};
@@ -33,13 +34,49 @@ pub struct Calibration {
     pub changes: String,
 }
 
-/// The analysis with the segments of the live model's SQL hand-overs, computed beside the fit.
-pub fn analyse(o: &Options) -> Result<(Analysis, segments::Report)> {
+/// What calibrate computes beside the fit: nothing of it reads the fitted model.
+pub struct Beside {
+    /// The segments of the live model's SQL hand-overs.
+    pub segments: segments::Report,
+    /// The live config's threshold sweep on the training period.
+    pub current_sweep: Vec<Candidate>,
+    /// The SHA-256 of every input.
+    pub inputs: Vec<InputHash>,
+}
+
+/// The analysis, with the segments, the live config's sweep and the inputs' hashes computed
+/// beside the fit.
+pub fn analyse(o: &Options) -> Result<(Analysis, Beside)> {
     let horizon = o.label.horizon_days;
-    let (an, seg) = analyse_with(o, |s| {
-        segments::compute(s, Threshold::Sql, &[], &SegmentSpec::default(), horizon)
+    let (an, beside) = analyse_with(o, |p| -> Result<Beside> {
+        let segments = segments::compute(
+            p.segment_inputs(),
+            Threshold::Sql,
+            &[],
+            &SegmentSpec::default(),
+            horizon,
+        )?;
+        let current_sweep = {
+            let _t = crate::timing::Stage::start("recommend: the live config's sweep");
+            recommend::current_sweep(
+                &p.model,
+                &p.table,
+                p.since,
+                p.test_from,
+                p.data_end,
+                horizon,
+            )?
+        };
+        let _p = crate::timing::Stage::start("provenance (SHA-256 of the inputs)");
+        let _step = crate::progress::Step::spinner("hashing the input files (SHA-256)");
+        let inputs = provenance::inputs(&p.ds, &p.model_path)?;
+        Ok(Beside {
+            segments,
+            current_sweep,
+            inputs,
+        })
     })?;
-    Ok((an, seg?))
+    Ok((an, beside?))
 }
 
 /// The run folder's default name: `reports/<first day>_<last day>` of the window.
@@ -50,15 +87,15 @@ pub fn default_dir(an: &Analysis) -> PathBuf {
 /// Recommend, and write every file into `out_dir` (a staging folder that will be named `dir`).
 pub fn finish(
     mut an: Analysis,
-    seg: segments::Report,
+    beside: Beside,
     o: &Options,
     s: &Settings,
     dir: &Path,
     out_dir: &Path,
-    progress: &dyn Fn(&str),
 ) -> Result<Calibration> {
-    progress("turning coefficients into points ...");
+    let step = Step::spinner("turning coefficients into points");
     let _w = crate::timing::Stage::start("recommend");
+    let _s = crate::timing::Stage::start("recommend: weights");
     let weights = recommend::weights(
         &an.model,
         &an.table,
@@ -67,6 +104,7 @@ pub fn finish(
     );
     // Nothing after the weights reads the design matrix (4.5 GB at 10M leads): free it.
     an.table.x = ndarray::Array2::zeros((0, 0));
+    drop(_s);
     let weights = weights.ok_or_else(|| {
         Error::Usage("points cannot be scaled: the live score (or the fitted model) gives every training lead the same value; check that the live model's rules match this data (attribute values and event types)".into())
     })?;
@@ -78,7 +116,12 @@ pub fn finish(
         .find(|m| m.stage == "sql")
         .cloned()
         .ok_or_else(|| Error::Internal("no SQL threshold metrics".into()))?;
-    progress("replaying the recommended config ...");
+    let Beside {
+        segments: seg,
+        current_sweep,
+        inputs,
+    } = beside;
+    step.say("replaying the recommended config over the training and test periods");
     let rec = recommend::recommend(
         weights,
         s.objective,
@@ -95,10 +138,10 @@ pub fn finish(
             draws: &an.test.draws,
             current: &current,
         },
+        current_sweep,
     )?;
     drop(_w);
-    let inputs = provenance::inputs(&an.ds, &an.model_path)?;
-    progress("writing the run folder ...");
+    step.say("writing the run folder");
     let original = std::fs::read_to_string(&an.model_path)
         .map_err(Error::read(&an.model_path, "cannot read"))?;
     let w = &an.metrics.window;
@@ -140,7 +183,7 @@ pub fn finish(
     crate::output::write_json(&out_dir.join("metrics.json"), &an.metrics)?;
     segments::table::write(&seg, out_dir)?;
     crate::output::checkpoint("calibrate: files written");
-    progress("drawing the charts and writing report.html ...");
+    step.say("drawing the charts and writing report.html");
     let data = report_data(
         &an,
         &seg,

@@ -25,6 +25,7 @@ use crate::features::{self, FeatureSpec, FeatureTable};
 use crate::label::LabelSpec;
 use crate::model::LogisticParams;
 use crate::scoring::config::ScoringModel;
+use crate::scoring::implicit::MatchedEvents;
 use crate::segments;
 use crate::timeparse::{self, DateArg};
 use crate::units::DAY_US;
@@ -63,7 +64,7 @@ pub struct Prepared {
 pub struct TestSet {
     pub rows: Vec<usize>,
     pub months: f64,
-    pub draws: Vec<Vec<f64>>,
+    pub draws: Vec<evaluate::Draw>,
 }
 
 /// Everything `evaluate` computes, for `segments` and `calibrate` to build on.
@@ -94,6 +95,18 @@ fn fit_params(o: &Options) -> LogisticParams {
     }
 }
 
+impl Prepared {
+    /// What the segments analysis reads.
+    pub fn segment_inputs(&self) -> segments::Inputs<'_> {
+        segments::Inputs {
+            ds: &self.ds,
+            model: &self.model,
+            table: &self.table,
+            data_end: self.data_end,
+        }
+    }
+}
+
 /// Load, label and build features (no model yet).
 pub fn prepare(o: &Options) -> Result<Prepared> {
     let model_path = o
@@ -102,7 +115,16 @@ pub fn prepare(o: &Options) -> Result<Prepared> {
         .unwrap_or_else(|| data::spec::default_model(&o.data));
     let model = ScoringModel::from_file(&model_path)?;
     fit_params(o).check()?;
-    let mut ds = data::load(&o.data, &LoadOptions::default())?.require_valid()?;
+    // The events are placed per lead as they are read, tagged with the live model's rules;
+    // with a warehouse table in their place they are only checked.
+    let mut ds = {
+        let tags = MatchedEvents::tags(&model);
+        let tags: Option<data::Tags> = match o.features {
+            None => Some(&tags),
+            Some(_) => None,
+        };
+        data::load(&o.data, &LoadOptions::default(), tags)?.require_valid()?
+    };
     if let Some(f) = &o.features {
         ds = ds.with_warehouse(f, &crate::sql::model_fingerprint(&model))?;
     }
@@ -198,13 +220,43 @@ pub fn analyse(o: &Options) -> Result<Analysis> {
     analyse_with(o, |_| ()).map(|(an, ())| an)
 }
 
-/// [`analyse`], running `side` on the loaded data and the feature table while the model is
-/// fitted (the full fit leaves one of two cores idle). The result is the same as running `side`
+/// [`analyse`], running `side` on the prepared data (loaded data, feature table, window)
+/// while the model is fitted (the full fit leaves one of two cores idle); the test set's
+/// bootstrap weights are drawn beside it too. The result is the same as running `side`
 /// afterwards: `side` reads only what the fit does not change.
 pub fn analyse_with<T: Send>(
     o: &Options,
-    side: impl FnOnce(segments::Inputs<'_>) -> T + Send,
+    side: impl FnOnce(&Prepared) -> T + Send,
 ) -> Result<(Analysis, T)> {
+    let prepared = prepare(o)?;
+    crate::output::checkpoint("prepared");
+    let n_train = prepared.table.n_train;
+    let boot = Bootstrap::default();
+    let (fitted, (side_out, draws)) = rayon::join(
+        || {
+            let params = fit_params(o);
+            let _t = crate::timing::Stage::start("fit");
+            let table = &prepared.table;
+            params
+                .fit(
+                    table
+                        .x
+                        .slice_axis(ndarray::Axis(0), ndarray::Slice::from(..n_train)),
+                    &table.y[..n_train],
+                    &table.names,
+                )
+                .map(|f| (f, params))
+        },
+        || {
+            rayon::join(
+                || side(&prepared),
+                || {
+                    let _b = crate::timing::Stage::start("bootstrap draws");
+                    evaluate::bootstrap_weights(prepared.table.y.len() - n_train, boot)
+                },
+            )
+        },
+    );
     let Prepared {
         ds,
         model,
@@ -214,33 +266,7 @@ pub fn analyse_with<T: Send>(
         data_end,
         test_from,
         last_mature,
-    } = prepare(o)?;
-    crate::output::checkpoint("prepared");
-    let n_train = table.n_train;
-    let train_y = &table.y[..n_train];
-    let (fitted, side_out) = rayon::join(
-        || {
-            let params = fit_params(o);
-            let _t = crate::timing::Stage::start("fit");
-            params
-                .fit(
-                    table
-                        .x
-                        .slice_axis(ndarray::Axis(0), ndarray::Slice::from(..n_train)),
-                    train_y,
-                    &table.names,
-                )
-                .map(|f| (f, params))
-        },
-        || {
-            side(segments::Inputs {
-                ds: &ds,
-                model: &model,
-                table: &table,
-                data_end,
-            })
-        },
-    );
+    } = prepared;
     let (fitted, params) = fitted?;
     let prob = fitted.predict(table.x.view());
     let test_rows: Vec<usize> = (n_train..table.y.len()).collect();
@@ -253,13 +279,17 @@ pub fn analyse_with<T: Send>(
             test_conv
         )));
     }
-    let boot = Bootstrap::default();
     let test = TestSet {
         months: evaluate::months_between(test_from, last_mature.min(data_end) + 1),
-        draws: evaluate::bootstrap_weights(test_rows.len(), boot),
+        draws,
         rows: test_rows,
     };
     let _e = crate::timing::Stage::start("evaluate metrics");
+    let _step = crate::progress::Step::spinner(format!(
+        "evaluating out of time: {} test leads, {} bootstrap resamples, per period",
+        crate::format::thousands(test.rows.len() as u64),
+        test.draws.len()
+    ));
     let horizon_days = o.label.horizon_days;
     let test_metrics = evaluate::evaluate_set(
         &table,
@@ -270,6 +300,7 @@ pub fn analyse_with<T: Send>(
         test.months,
         &test.draws,
     );
+    let _p = crate::timing::Stage::start("evaluate: periods");
     let periods = evaluate::periods(
         &table,
         &prob,
@@ -301,7 +332,7 @@ pub fn analyse_with<T: Send>(
         split: Split {
             test_from: timeparse::display_micros(test_from),
             train_leads: n_train as u64,
-            train_converted: train_y.iter().filter(|&&v| v).count() as u64,
+            train_converted: table.y[..n_train].iter().filter(|&&v| v).count() as u64,
             test_leads: test.rows.len() as u64,
             test_converted: test_conv as u64,
             test_months: test.months,

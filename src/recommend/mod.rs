@@ -41,7 +41,7 @@ pub struct Inputs<'a> {
     /// The test period: rows, months of creation, bootstrap weights.
     pub test_rows: &'a [usize],
     pub test_months: f64,
-    pub draws: &'a [Vec<f64>],
+    pub draws: &'a [crate::evaluate::Draw],
     /// The current config's SQL metrics on the test period.
     pub current: &'a ThresholdMetrics,
 }
@@ -103,13 +103,53 @@ impl Recommended {
     }
 }
 
-/// Thresholds for `objective` and the back-test, for the recommended `weights`.
+/// The live config's threshold sweep on the training period (the same search sample as the
+/// recommended config's), for the report's threshold chart. It reads no fitted model, so it
+/// can run beside the fit.
+pub fn current_sweep(
+    live: &ScoringModel,
+    t: &FeatureTable,
+    since: i64,
+    test_from: i64,
+    data_end: i64,
+    horizon_days: i64,
+) -> Result<Vec<Candidate>> {
+    let n_train = t.n_train;
+    let mut live_sorted: Vec<f64> = t.live_score[..n_train].to_vec();
+    live_sorted.sort_by(f64::total_cmp);
+    let mut live_grid = thresholds::grid(&live_sorted);
+    live_grid.push(live.sql);
+    live_grid.sort_by(f64::total_cmp);
+    live_grid.dedup();
+    let search = SearchSample::of(n_train);
+    let floor = live_grid.first().copied().unwrap_or(f64::NEG_INFINITY);
+    let peaks = t.peak_scores(
+        live,
+        &t.explicit,
+        &search.rows,
+        data_end,
+        horizon_days,
+        floor,
+    )?;
+    Ok(thresholds::sweep(
+        t,
+        &search,
+        &live_grid,
+        &peaks,
+        evaluate::months_between(since, test_from),
+    ))
+}
+
+/// Thresholds for `objective` and the back-test, for the recommended `weights`;
+/// `current_sweep` is [`current_sweep`] of the live config.
 pub fn recommend(
     mut weights: Weights,
     objective: Objective,
     p: &Inputs<'_>,
+    current_sweep: Vec<Candidate>,
 ) -> Result<Recommended> {
     let t = p.table;
+    let _s = crate::timing::Stage::start("recommend: snapshot scores");
     // The recommended config's scores: explicit from the leads, implicit from the same matched
     // events (same rules and filters, new points).
     let explicit_all: Vec<f64> = with_explicit_points(p.leads.clone().lazy(), &weights.model)
@@ -144,28 +184,28 @@ pub fn recommend(
     // Points only: the thresholds to replay are passed explicitly.
     let points_model = weights.model.clone();
     let train_months = evaluate::months_between(p.since, p.test_from);
+    drop(_s);
+    let _s = crate::timing::Stage::start("recommend: threshold sweeps");
+    let peaks = |model: &ScoringModel, explicit: &[f64], grid: &[f64]| {
+        let floor = grid.first().copied().unwrap_or(f64::NEG_INFINITY);
+        t.peak_scores(
+            model,
+            explicit,
+            &search.rows,
+            p.data_end,
+            p.horizon_days,
+            floor,
+        )
+    };
     let candidates = thresholds::sweep(
         t,
         &search,
         &grid,
-        &t.first_crossings(&points_model, &explicit, &search.rows, p.data_end, &grid)?,
-        p.horizon_days,
+        &peaks(&points_model, &explicit, &grid)?,
         train_months,
     );
-    let mut live_sorted: Vec<f64> = t.live_score[..n_train].to_vec();
-    live_sorted.sort_by(f64::total_cmp);
-    let mut live_grid = thresholds::grid(&live_sorted);
-    live_grid.push(p.live.sql);
-    live_grid.sort_by(f64::total_cmp);
-    live_grid.dedup();
-    let current_sweep = thresholds::sweep(
-        t,
-        &search,
-        &live_grid,
-        &t.first_crossings(p.live, &t.explicit, &search.rows, p.data_end, &live_grid)?,
-        p.horizon_days,
-        train_months,
-    );
+    drop(_s);
+    let _s = crate::timing::Stage::start("recommend: back-test");
     let (chosen, met) = thresholds::choose(objective, &candidates);
     let sql = grid[chosen];
     let share_now = (0..n_train)

@@ -1,7 +1,7 @@
 //! The recommended thresholds: SQL for the stated objective, MQL by the current MQL's share of
 //! hand-overs, and the bands that follow them.
 //!
-//! Input: the recommended config's scores and replayed first crossings on the training period.
+//! Input: the recommended config's scores and replayed peak scores on the training period.
 //! Output: candidate thresholds with their hand-over metrics ([`Candidate`]), the chosen SQL
 //! and MQL, and the moved bands. Guarantees: candidates are the distinct whole-point 2nd..98th
 //! percentiles of the training leads' scores; the search replays an evenly spaced sample of at
@@ -13,7 +13,6 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::evaluate;
 use crate::features::FeatureTable;
 use crate::scoring::config::Band;
 
@@ -116,38 +115,36 @@ pub fn grid(sorted: &[f64]) -> Vec<f64> {
 }
 
 /// Hand-over metrics on the training period at each threshold of `grid`, from the search
-/// sample's replayed `crossings` (one row per sampled lead, one column per threshold).
+/// sample's peak scores (one `(handed over by, caught by)` pair per sampled lead, see
+/// [`FeatureTable::peak_scores`]): the leads at or above each threshold, counted along the
+/// sorted peaks. The counts are those of replaying the sample at every threshold.
 pub fn sweep(
     t: &FeatureTable,
     search: &SearchSample,
     grid: &[f64],
-    crossings: &[Vec<Option<i64>>],
-    horizon_days: i64,
+    peaks: &[(f64, f64)],
     train_months: f64,
 ) -> Vec<Candidate> {
-    let rows = &search.rows;
+    let sorted = |pick: fn(&(f64, f64)) -> f64| {
+        let mut v: Vec<f64> = peaks.iter().map(pick).collect();
+        v.sort_by(f64::total_cmp);
+        v
+    };
+    let (handed, caught) = (sorted(|p| p.0), sorted(|p| p.1));
+    let at_or_above = |v: &[f64], g: f64| (v.len() - v.partition_point(|&x| x < g)) as f64;
+    let converted = search.rows.iter().filter(|&&i| t.y[i]).count() as f64;
+    let months = train_months / search.scale;
+    let ratio = |a: f64, b: f64| (b > 0.0).then(|| a / b);
     grid.iter()
-        .enumerate()
-        .map(|(k, thr)| {
-            // `handover_metrics` reads rows of the table; the crossings are by position.
-            let at = |i: usize| rows.binary_search(&i).ok().and_then(|p| crossings[p][k]);
-            let m = evaluate::handover_metrics(
-                t,
-                rows,
-                "sql",
-                *thr,
-                &at,
-                horizon_days,
-                train_months / search.scale,
-                &[],
-            );
-            let (p, r) = (m.precision.value, m.recall.value);
+        .map(|&thr| {
+            let (n, k) = (at_or_above(&handed, thr), at_or_above(&caught, thr));
+            let (p, r) = (ratio(k, n), ratio(k, converted));
             Candidate {
-                threshold: *thr,
-                handovers: (m.handovers as f64 * search.scale).round() as u64,
+                threshold: thr,
+                handovers: (n * search.scale).round() as u64,
                 precision: p,
                 recall: r,
-                handovers_per_month: m.handovers_per_month.value.unwrap_or(0.0),
+                handovers_per_month: if months > 0.0 { n / months } else { 0.0 },
                 f1: match (p, r) {
                     (Some(p), Some(r)) if p + r > 0.0 => Some(2.0 * p * r / (p + r)),
                     _ => None,

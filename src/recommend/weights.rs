@@ -15,6 +15,7 @@
 //! Guarantees: rules with too little support keep their current points (flagged), rules the
 //! data never exercised keep theirs (reported), a fitted sign against the current one is flagged.
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::features::{FeatureTable, Source};
@@ -152,17 +153,39 @@ pub fn weights(
             || (conv < support.min_converters
                 && (leads as f64 * base_rate) < support.min_converters as f64)
     };
-    // Leads and converters with a non-zero feature.
-    let support_of = |j: usize| -> (u64, u64) {
-        let mut a = (0u64, 0u64);
-        for (i, v) in x.column(j).iter().enumerate() {
-            if *v != 0.0 {
-                a.0 += 1;
-                a.1 += u64::from(y[i]);
+    // Leads and converters with a non-zero feature, every column in one pass over the rows
+    // (the matrix is stored by row).
+    const ROWS: usize = 4096;
+    let counts: Vec<(u64, u64)> = (0..n.div_ceil(ROWS))
+        .into_par_iter()
+        .map(|c| {
+            let block = x.slice_axis(
+                ndarray::Axis(0),
+                ndarray::Slice::from(c * ROWS..((c + 1) * ROWS).min(n)),
+            );
+            let mut a = vec![(0u64, 0u64); block.ncols()];
+            for (r, row) in block.rows().into_iter().enumerate() {
+                let converted = u64::from(y[c * ROWS + r]);
+                for (a, v) in a.iter_mut().zip(row) {
+                    if *v != 0.0 {
+                        a.0 += 1;
+                        a.1 += converted;
+                    }
+                }
             }
-        }
-        a
-    };
+            a
+        })
+        .reduce(
+            || vec![(0u64, 0u64); x.ncols()],
+            |mut a, b| {
+                for (a, b) in a.iter_mut().zip(b) {
+                    a.0 += b.0;
+                    a.1 += b.1;
+                }
+                a
+            },
+        );
+    let support_of = |j: usize| counts[j];
     let mut model = live.clone();
     // Per changed feature: (column, exact points per unit, rounded points per unit).
     let mut applied: Vec<(usize, f64, f64)> = Vec::new();

@@ -1,10 +1,12 @@
 //! Implicit (behaviour) points at an as-of time, per lead and per rule.
 //!
-//! Input: the canonical events scan and the leads (their row order defines the lead index).
-//! Output: per lead and implicit rule, how often the rule fired and how many points it gave at
-//! the as-of time, after decay and caps. Polars matches events to rules (vectorised, streaming)
-//! and sorts them by lead and time; a rayon loop over leads then applies the order-dependent
-//! parts (progressive points, half-life weights, caps) that need each lead's events in sequence.
+//! Input: the events the loader placed per lead, tagged with the rules they match
+//! ([`MatchedEvents::tags`], evaluated by polars while the events are read), and the leads to
+//! score (rows of the leads table). Output: per lead and implicit rule, how often the rule
+//! fired and how many points it gave at the as-of time, after decay and caps, and the first
+//! moments the running score crossed each threshold. A rayon loop over leads applies the
+//! order-dependent parts (progressive points, half-life weights, caps) that need each lead's
+//! events in sequence.
 //!
 //! Semantics (also in `docs/scoring-model.md`): only events at or before the as-of time count.
 //! Under a window of d days an event counts while its age is at most d days; expired events are
@@ -18,125 +20,110 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use super::config::{Decay, ImplicitRule, Points, ScoringModel};
+use super::tags::RuleTags;
+use crate::data::Dataset;
+use crate::data::placed::{LeadEvents, PlacedEvents, Placer};
 use crate::error::{Error, Result};
+use crate::progress::Counter;
 
 use crate::units::DAY_US_F as DAY;
 
-/// Events matched to rules, sorted by lead and time.
+/// The leads' events matched to the model's implicit rules, each lead's sorted by time: a
+/// view of the events the loader placed per lead, in the caller's order of leads, up to a time.
 pub struct MatchedEvents {
-    /// Start offset of each lead's events (length = leads + 1).
-    offsets: Vec<usize>,
-    /// (time in µs, rule mask): bit r is set when the event matches implicit rule r.
-    events: Vec<(i64, u64)>,
+    placed: Arc<PlacedEvents>,
+    /// The placement's lead of each of the caller's leads.
+    rows: Vec<u32>,
+    /// Events after this time (µs) are left out.
+    until: i64,
 }
 
-/// `column` equals one of `values` (false for null). An `or` of equalities, not `is_in` with a
-/// literal list: the list is a scalar beside the event columns, and the streaming engine then
-/// splits the scan into two branches and buffers one of them (10 GB at 525M events).
-fn one_of(column: &str, values: &[String]) -> Expr {
-    values
-        .iter()
-        .map(|v| col(column).eq(lit(v.as_str())))
-        .reduce(|a, b| a.or(b))
-        .unwrap_or(lit(false))
-        .fill_null(false)
-}
-
-/// The polars predicate of one rule.
-pub fn rule_predicate(model: &ScoringModel, rule: &ImplicitRule, schema: &Schema) -> Result<Expr> {
-    let mut e = col("event_type")
-        .eq(lit(rule.event_type.as_str()))
-        .fill_null(false);
-    for (column, values) in [
-        ("topic", &rule.topic),
-        ("asset_id", &rule.asset_id),
-        ("channel", &rule.channel),
-    ] {
-        if values.is_empty() {
-            continue;
+/// A rule that filters on a column the events table does not have.
+fn check_rule_columns(model: &ScoringModel, schema: &Schema) -> Result<()> {
+    for rule in &model.implicit {
+        for (column, values) in [
+            ("topic", &rule.topic),
+            ("asset_id", &rule.asset_id),
+            ("channel", &rule.channel),
+        ] {
+            if !values.is_empty() && schema.get(column).is_none() {
+                return Err(Error::from(crate::scoring::config::ModelError {
+                    path: model.path.clone(),
+                    line: rule.line,
+                    key: column.to_string(),
+                    message: format!(
+                        "rule `{}` filters on `{column}`, but the events table has no {column} column",
+                        rule.name
+                    ),
+                }));
+            }
         }
-        if schema.get(column).is_none() {
-            return Err(Error::from(crate::scoring::config::ModelError {
-                path: model.path.clone(),
-                line: rule.line,
-                key: column.to_string(),
-                message: format!(
-                    "rule `{}` filters on `{column}`, but the events table has no {column} column",
-                    rule.name
-                ),
-            }));
-        }
-        e = e.and(one_of(column, values));
     }
-    Ok(e)
+    Ok(())
 }
+
+/// At most this many implicit rules: an event's rules are the bits of one `u64`.
+const MAX_RULES: usize = 64;
 
 impl MatchedEvents {
-    /// Most matched events collected into one polars result (20 bytes each) before they are
-    /// sorted into the per-lead buffer (16 bytes each). Above it (10M leads / 525M events) the
-    /// events are scanned twice instead, once to count them per lead and once to write each
-    /// batch straight into its place, so the query's result and the buffer are never both
-    /// whole in memory.
-    pub const EVENTS_IN_ONE_RESULT: u64 = 150_000_000;
-
-    /// Match `events` to the model's implicit rules for the leads in `lead_ids` (in that order),
-    /// keeping events at or before `until` (microseconds). `max_events` bounds how many events
-    /// can match (the events table's usable rows) and decides between one scan and two; the
-    /// result is the same either way.
-    pub fn build(
-        events: LazyFrame,
-        lead_ids: &Column,
-        model: &ScoringModel,
-        until: i64,
-        max_events: u64,
-    ) -> Result<Self> {
-        let two_scans = max_events > Self::EVENTS_IN_ONE_RESULT;
-        Self::build_with(events, lead_ids, model, until, two_scans)
+    /// The tags the loader keeps events by: bit r set when the event matches implicit rule r.
+    /// Give it to [`crate::data::load`]; events that match no rule are not kept.
+    pub fn tags(model: &ScoringModel) -> impl Fn(&Schema) -> Expr + Sync + use<> {
+        let tags = Arc::new(RuleTags::new(model));
+        move |schema: &Schema| tags.clone().expr(schema)
     }
 
-    fn build_with(
-        events: LazyFrame,
-        lead_ids: &Column,
+    /// The matched events of the leads at `rows` of the leads table (in that order), up to
+    /// `until` (µs); `None` when the model has no implicit rules or the dataset no events. The
+    /// dataset must have been loaded with [`Self::tags`] of this model's rules.
+    pub fn of_rows(
+        ds: &Dataset,
         model: &ScoringModel,
+        rows: Vec<u32>,
         until: i64,
-        two_scans: bool,
-    ) -> Result<Self> {
+    ) -> Result<Option<Self>> {
         let n_rules = model.implicit.len();
-        if n_rules > 64 {
+        if n_rules > MAX_RULES {
             return Err(Error::Usage(format!(
-                "the model has {n_rules} implicit rules; at most 64 are supported"
+                "the model has {n_rules} implicit rules; at most {MAX_RULES} are supported"
             )));
         }
-        let mut events = events;
-        let schema = events
-            .collect_schema()
-            .map_err(Error::polars("reading the events schema"))?;
-        let mut mask = lit(0u64).cast(DataType::UInt64);
-        for (r, rule) in model.implicit.iter().enumerate() {
-            let bit = when(rule_predicate(model, rule, &schema)?)
-                .then(lit(1u64 << r))
-                .otherwise(lit(0u64));
-            mask = mask + bit;
-        }
-        let t = col("occurred_at").cast(DataType::Int64);
-        let matched = events.filter(t.clone().lt_eq(lit(until))).select([
-            col("lead_id"),
-            t.alias("t"),
-            mask.alias("mask"),
-        ]);
-        Self::from_matched(matched, lead_ids, two_scans)
+        let (Some(columns), true) = (ds.event_columns(), n_rules > 0) else {
+            return Ok(None);
+        };
+        check_rule_columns(model, columns)?;
+        let placed = ds.placed().ok_or_else(|| {
+            Error::Internal("the events were loaded without the model's tags".into())
+        })?;
+        Ok(Some(MatchedEvents {
+            placed: placed.clone(),
+            rows,
+            until,
+        }))
     }
 
     /// Events already matched in a warehouse (`leadcal sql --with-events`): `table` has
     /// `lead_id` and, per lead, the lists `lc_t` (µs) and `lc_mask` of its matched events.
-    /// Events after `until` are left out, as [`Self::build`] leaves them out.
+    /// Placed for the leads `lead_ids` in that order; events after `until` are left out.
+    /// `expected` is about how many events the table holds.
     pub fn from_lists(
         table: LazyFrame,
         lead_ids: &Column,
         until: i64,
-        max_events: u64,
+        expected: u64,
     ) -> Result<Self> {
-        let matched = table
+        let n_leads = lead_ids.len();
+        let index = DataFrame::new(
+            n_leads,
+            vec![
+                lead_ids.clone().with_name("lead_id".into()),
+                Column::new("__idx".into(), (0..n_leads as u32).collect::<Vec<u32>>()),
+            ],
+        )
+        .map_err(Error::polars("indexing leads"))?;
+        let placer = Arc::new(Mutex::new(Placer::new(n_leads, expected as usize)));
+        let sink = placer.clone();
+        table
             .select([col("lead_id"), col("lc_t"), col("lc_mask")])
             .explode(
                 by_name(["lc_t", "lc_mask"], true, false),
@@ -150,151 +137,26 @@ impl MatchedEvents {
                 col("lc_t").cast(DataType::Int64).alias("t"),
                 col("lc_mask").cast(DataType::UInt64).alias("mask"),
             ])
-            .filter(col("t").lt_eq(lit(until)));
-        Self::from_matched(matched, lead_ids, max_events > Self::EVENTS_IN_ONE_RESULT)
-    }
-
-    /// Place matched events (`lead_id`, `t`, `mask`) by lead, in `lead_ids` order, each lead's
-    /// sorted by time and mask.
-    fn from_matched(matched: LazyFrame, lead_ids: &Column, two_scans: bool) -> Result<Self> {
-        let n_leads = lead_ids.len();
-        let index = DataFrame::new(
-            n_leads,
-            vec![
-                lead_ids.clone().with_name("lead_id".into()),
-                Column::new("__idx".into(), (0..n_leads as u32).collect::<Vec<u32>>()),
-            ],
-        )
-        .map_err(Error::polars("indexing leads"))?;
-        let matched = matched
-            .filter(col("mask").neq(lit(0u64).cast(DataType::UInt64)))
+            .filter(col("mask").neq(lit(0u64)))
             .join(
                 index.lazy(),
                 [col("lead_id")],
                 [col("lead_id")],
                 JoinArgs::new(JoinType::Inner).with_build_side(Some(JoinBuildSide::ForceRight)),
             )
-            .select([col("__idx"), col("t"), col("mask")]);
-        let (offsets, mut events) = if two_scans {
-            Self::scatter_streamed(matched, n_leads)?
-        } else {
-            Self::scatter_collected(matched, n_leads)?
-        };
-        // Each lead's few events by time (and mask, so that ties are ordered
-        // deterministically): cheaper than a global two-key sort of every event.
-        let _t = crate::timing::Stage::start("match: sort per lead");
-        let mut rest: &mut [(i64, u64)] = &mut events;
-        let mut slices = Vec::with_capacity(n_leads);
-        for k in 0..n_leads {
-            let (head, tail) = rest.split_at_mut(offsets[k + 1] - offsets[k]);
-            slices.push(head);
-            rest = tail;
-        }
-        slices.into_par_iter().for_each(|s| s.sort_unstable());
-        Ok(MatchedEvents { offsets, events })
-    }
-
-    /// A zeroed buffer of `n` events whose pages are touched in parallel: on this class of
-    /// (virtual) machine a first-touch page fault costs microseconds, and taking 170k of them
-    /// inside the sequential scatter doubled its time.
-    fn touched(n: usize) -> Vec<(i64, u64)> {
-        let mut events = vec![(0i64, 0u64); n];
-        events.par_chunks_mut(1 << 16).for_each(|c| c.fill((0, 0)));
-        events
-    }
-
-    /// One scan: collect every matched event, then a counting sort by lead.
-    fn scatter_collected(matched: LazyFrame, n_leads: usize) -> Result<Sorted> {
-        let _t = crate::timing::Stage::start("match: query");
-        let mut df = matched
-            .collect_with_engine(Engine::Streaming)
-            .map_err(Error::polars("matching events to rules"))?
-            .unwrap_single();
-        if aligned_chunks(&df).is_err() {
-            df.rechunk_mut_par();
-        }
-        drop(_t);
-        let _t = crate::timing::Stage::start("match: scatter");
-        let chunks = aligned_chunks(&df)?;
-        let mut offsets = vec![0usize; n_leads + 1];
-        for (idx, _, _) in &chunks {
-            for &i in *idx {
-                offsets[i as usize + 1] += 1;
-            }
-        }
-        for k in 0..n_leads {
-            offsets[k + 1] += offsets[k];
-        }
-        let mut events = Self::touched(offsets[n_leads]);
-        let mut next = offsets.clone();
-        for (idx, time, mask) in &chunks {
-            for ((&i, &t), &m) in idx.iter().zip(*time).zip(*mask) {
-                let slot = &mut next[i as usize];
-                events[*slot] = (t, m);
-                *slot += 1;
-            }
-        }
-        Ok((offsets, events))
-    }
-
-    /// Two scans: count the matched events per lead, then write each streamed batch straight
-    /// into its leads' places.
-    fn scatter_streamed(matched: LazyFrame, n_leads: usize) -> Result<Sorted> {
-        let _t = crate::timing::Stage::start("match: counting scan");
-        let counts = matched
-            .clone()
-            .group_by([col("__idx")])
-            .agg([len().cast(DataType::UInt64).alias("n")])
-            .collect_with_engine(Engine::Streaming)
-            .map_err(Error::polars("counting matched events"))?
-            .unwrap_single();
-        let mut offsets = vec![0usize; n_leads + 1];
-        let get = |c: &str| {
-            counts
-                .column(c)
-                .map(|c| c.as_materialized_series().clone())
-                .map_err(Error::polars("counting matched events"))
-        };
-        let (idx, n) = (get("__idx")?, get("n")?);
-        let (idx, n) = (
-            idx.u32().map_err(Error::polars("lead index"))?,
-            n.u64().map_err(Error::polars("counts"))?,
-        );
-        for (i, k) in idx.iter().zip(n.iter()) {
-            if let (Some(i), Some(k)) = (i, k) {
-                offsets[i as usize + 1] = k as usize;
-            }
-        }
-        for k in 0..n_leads {
-            offsets[k + 1] += offsets[k];
-        }
-        let total = offsets[n_leads];
-        drop(_t);
-        let _t = crate::timing::Stage::start("match: scan writing into place");
-        let state = Arc::new(Mutex::new((
-            offsets[..n_leads].to_vec(),
-            Self::touched(total),
-        )));
-        let (sink_state, ends) = (state.clone(), Arc::new(offsets[1..].to_vec()));
-        let overflow = || PolarsError::ComputeError("matched events changed between scans".into());
-        matched
+            .select([col("__idx"), col("t"), col("mask")])
             .sink_batches(
-                PlanCallback::new(move |mut df: DataFrame| {
-                    if aligned_chunks(&df).is_err() {
-                        df.rechunk_mut_par();
-                    }
-                    let chunks = aligned_chunks(&df)
-                        .map_err(|e| PolarsError::ComputeError(e.to_string().into()))?;
-                    let mut guard = sink_state.lock().unwrap_or_else(|e| e.into_inner());
-                    let (next, events) = &mut *guard;
-                    for (idx, time, mask) in &chunks {
-                        for ((&i, &t), &m) in idx.iter().zip(*time).zip(*mask) {
-                            let slot = &mut next[i as usize];
-                            if *slot >= ends[i as usize] {
-                                return Err(overflow());
-                            }
-                            events[*slot] = (t, m);
-                            *slot += 1;
+                PlanCallback::new(move |df: DataFrame| {
+                    let mut p = sink.lock().unwrap_or_else(|e| e.into_inner());
+                    let get = |c: &str| df.column(c).map(|c| c.as_materialized_series().rechunk());
+                    let (i, t, m) = (get("__idx")?, get("t")?, get("mask")?);
+                    for ((i, t), m) in i.u32()?.iter().zip(t.i64()?.iter()).zip(m.u64()?.iter()) {
+                        if let (Some(i), Some(t), Some(m)) = (i, t, m) {
+                            p.push(i, t, m).map_err(|_| {
+                                PolarsError::ComputeError(
+                                    "more than 65,535 combinations of rules in the table".into(),
+                                )
+                            })?;
                         }
                     }
                     Ok(false)
@@ -303,22 +165,21 @@ impl MatchedEvents {
                 None,
             )
             .and_then(|q| q.collect_with_engine(Engine::Streaming))
-            .map_err(Error::polars("matching events to rules"))?;
-        let (next, events) = Arc::try_unwrap(state)
+            .map_err(Error::polars("reading matched events"))?;
+        let placer = Arc::try_unwrap(placer)
             .map_err(|_| Error::Internal("matched events still shared".into()))?
             .into_inner()
             .unwrap_or_else(|e| e.into_inner());
-        if next != offsets[1..] {
-            return Err(Error::Internal(
-                "matched events changed between scans".into(),
-            ));
-        }
-        Ok((offsets, events))
+        Ok(MatchedEvents {
+            placed: Arc::new(placer.finish()),
+            rows: (0..n_leads as u32).collect(),
+            until,
+        })
     }
 
-    /// One lead's events: (time in µs, rule mask), sorted.
-    fn lead(&self, lead: usize) -> &[(i64, u64)] {
-        &self.events[self.offsets[lead]..self.offsets[lead + 1]]
+    /// One lead's events up to `until`: (time in µs, rule mask), sorted.
+    fn lead(&self, lead: usize) -> LeadEvents<'_> {
+        self.placed.lead(self.rows[lead] as usize).until(self.until)
     }
 
     /// Fire counts and points per lead (rows) and rule (columns) at `as_of`; leads created after
@@ -334,7 +195,7 @@ impl MatchedEvents {
         as_of: impl Fn(usize) -> i64 + Sync,
     ) -> (Vec<u32>, Vec<f64>) {
         let n_rules = model.implicit.len();
-        let n_leads = self.offsets.len() - 1;
+        let n_leads = self.rows.len();
         let mut fires = vec![0u32; n_leads * n_rules];
         let mut points = vec![0f64; n_leads * n_rules];
         if n_rules == 0 {
@@ -345,59 +206,10 @@ impl MatchedEvents {
             .zip(points.par_chunks_mut(n_rules))
             .enumerate()
             .for_each(|(lead, (f, p))| {
-                let events = self.lead(lead);
-                let t = as_of(lead);
-                for (r, rule) in model.implicit.iter().enumerate() {
-                    let (n, pts) = rule_at(rule, events, 1u64 << r, t);
-                    f[r] = n;
-                    p[r] = pts;
-                }
+                rules_at(&model.implicit, self.lead(lead), as_of(lead), f, p)
             });
         (fires, points)
     }
-}
-
-/// Per-lead offsets and the events placed by lead (each lead's events not yet sorted).
-type Sorted = (Vec<usize>, Vec<(i64, u64)>);
-
-/// The matched events' columns (`__idx`, `t`, `mask`) as aligned slices, chunk by chunk,
-/// without copying them into one buffer first.
-type Slices<'a> = Vec<(&'a [u32], &'a [i64], &'a [u64])>;
-
-fn aligned_chunks(df: &DataFrame) -> Result<Slices<'_>> {
-    let internal = |what: &str| Error::Internal(format!("matched events: {what}"));
-    let get = |c: &str| {
-        df.column(c)
-            .map(|c| c.as_materialized_series())
-            .map_err(Error::polars("matched events"))
-    };
-    let idx = get("__idx")?.u32().map_err(Error::polars("lead index"))?;
-    let time = get("t")?.i64().map_err(Error::polars("times"))?;
-    let mask = get("mask")?.u64().map_err(Error::polars("masks"))?;
-    if idx.null_count() + time.null_count() + mask.null_count() > 0 {
-        return Err(internal("unexpected nulls"));
-    }
-    let out: Slices = idx
-        .downcast_iter()
-        .zip(time.downcast_iter())
-        .zip(mask.downcast_iter())
-        .map(|((i, t), m)| {
-            (
-                i.values().as_slice(),
-                t.values().as_slice(),
-                m.values().as_slice(),
-            )
-        })
-        .collect();
-    let aligned = idx.chunks().len() == time.chunks().len()
-        && idx.chunks().len() == mask.chunks().len()
-        && out
-            .iter()
-            .all(|(i, t, m)| i.len() == t.len() && i.len() == m.len());
-    if !aligned {
-        return Err(internal("columns are not chunked alike"));
-    }
-    Ok(out)
 }
 
 /// The n-th (1-based) occurrence's points.
@@ -409,14 +221,14 @@ fn nth(points: &Points, n: usize) -> f64 {
 }
 
 /// One rule on one lead's time-sorted events: (fires, points) at `as_of`.
-pub fn rule_at(rule: &ImplicitRule, events: &[(i64, u64)], bit: u64, as_of: i64) -> (u32, f64) {
+pub fn rule_at(rule: &ImplicitRule, events: LeadEvents<'_>, bit: u64, as_of: i64) -> (u32, f64) {
     let lo = match rule.decay {
         Decay::Window { days } => as_of - (days * DAY) as i64,
         _ => i64::MIN,
     };
     let mut n = 0usize;
     let mut total = 0.0;
-    for &(t, m) in events {
+    for (t, m) in events.iter() {
         if t > as_of {
             break;
         }
@@ -434,6 +246,53 @@ pub fn rule_at(rule: &ImplicitRule, events: &[(i64, u64)], bit: u64, as_of: i64)
         total = if c > 0.0 { total.min(c) } else { total.max(c) };
     }
     (n as u32, total)
+}
+
+/// [`rule_at`] for every rule at once, in one pass over the lead's events: `fires[r]` and
+/// `points[r]` for rule r (the same additions in the same order as rule by rule).
+fn rules_at(
+    rules: &[ImplicitRule],
+    events: LeadEvents<'_>,
+    as_of: i64,
+    fires: &mut [u32],
+    points: &mut [f64],
+) {
+    let lo = |rule: &ImplicitRule| match rule.decay {
+        Decay::Window { days } => as_of - (days * DAY) as i64,
+        _ => i64::MIN,
+    };
+    let all = if rules.len() >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << rules.len()) - 1
+    };
+    fires.iter_mut().for_each(|f| *f = 0);
+    points.iter_mut().for_each(|p| *p = 0.0);
+    for (t, m) in events.iter() {
+        if t > as_of {
+            break;
+        }
+        let mut bits = m & all;
+        while bits != 0 {
+            let r = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            let rule = &rules[r];
+            if t < lo(rule) {
+                continue;
+            }
+            fires[r] += 1;
+            let w = match rule.decay {
+                Decay::HalfLife { days } => 0.5f64.powf((as_of - t) as f64 / (days * DAY)),
+                _ => 1.0,
+            };
+            points[r] += nth(&rule.points, fires[r] as usize) * w;
+        }
+    }
+    for (p, rule) in points.iter_mut().zip(rules) {
+        if let Some(c) = rule.cap {
+            *p = if c > 0.0 { p.min(c) } else { p.max(c) };
+        }
+    }
 }
 
 /// Sum of the points of the first `n` occurrences.
@@ -489,9 +348,10 @@ impl MatchedEvents {
         created: &[i64],
         until: i64,
         thresholds: &[f64],
+        done: &Counter,
     ) -> Result<Vec<Vec<Option<i64>>>> {
-        let all: Vec<usize> = (0..self.offsets.len() - 1).collect();
-        self.first_crossings_of(model, &all, explicit, created, until, thresholds)
+        let all: Vec<usize> = (0..self.rows.len()).collect();
+        self.crossings(model, &all, explicit, created, until, thresholds, done)
     }
 
     /// [`Self::first_crossings`] for the leads `leads` only (indices into the lead order;
@@ -505,12 +365,41 @@ impl MatchedEvents {
         until: i64,
         thresholds: &[f64],
     ) -> Result<Vec<Vec<Option<i64>>>> {
+        self.crossings(
+            model,
+            leads,
+            explicit,
+            created,
+            until,
+            thresholds,
+            &Counter::none(),
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)] // first_crossings_of with a counter
+    fn crossings(
+        &self,
+        model: &ScoringModel,
+        leads: &[usize],
+        explicit: &[f64],
+        created: &[i64],
+        until: i64,
+        thresholds: &[f64],
+        done: &Counter,
+    ) -> Result<Vec<Vec<Option<i64>>>> {
+        /// Leads replayed between two counts.
+        const BATCH: u64 = 4096;
         check_replayable(model)?;
         let out = leads
             .par_iter()
             .map_init(
-                || Replay::new(model),
-                |rp, &lead| {
+                || (Replay::new(model), 0u64),
+                |(rp, n), &lead| {
+                    *n += 1;
+                    if *n == BATCH {
+                        done.add(BATCH);
+                        *n = 0;
+                    }
                     rp.lead(
                         self.lead(lead),
                         explicit[lead],
@@ -522,6 +411,34 @@ impl MatchedEvents {
             )
             .collect();
         Ok(out)
+    }
+}
+
+impl MatchedEvents {
+    /// For each of `leads` (indices into the lead order), the highest running score at or
+    /// before its `limits.0`, and at or before its `limits.1`; `-inf` without a moment or when
+    /// the lead cannot reach `floor`. A threshold g is crossed by time T exactly when the
+    /// highest score up to T is at least g, so one replay answers every threshold at once.
+    pub fn max_scores_of(
+        &self,
+        model: &ScoringModel,
+        leads: &[usize],
+        explicit: &[f64],
+        created: &[i64],
+        limits: &[(i64, i64)],
+        floor: f64,
+    ) -> Result<Vec<(f64, f64)>> {
+        check_replayable(model)?;
+        Ok(leads
+            .par_iter()
+            .zip(limits)
+            .map_init(
+                || Replay::new(model),
+                |rp, (&lead, &lim)| {
+                    rp.max_scores(self.lead(lead), explicit[lead], created[lead], lim, floor)
+                },
+            )
+            .collect())
     }
 }
 
@@ -576,15 +493,26 @@ impl<'m> Replay<'m> {
     }
 
     /// The highest score the lead could ever have: every positive point of its events at once.
-    fn ceiling(&self, events: &[(i64, u64)], explicit: f64, until: i64) -> f64 {
+    fn ceiling(&mut self, events: LeadEvents<'_>, explicit: f64, until: i64) -> f64 {
         let mut total = explicit;
+        // Each rule's events up to `until`, counted in one pass.
+        let counts = &mut self.seen;
+        counts.iter_mut().for_each(|c| *c = 0);
+        for (t, m) in events.iter() {
+            if t > until {
+                break;
+            }
+            let mut bits = m;
+            while bits != 0 {
+                let r = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                if let Some(c) = counts.get_mut(r) {
+                    *c += 1;
+                }
+            }
+        }
         for (r, rule) in self.rules.iter().enumerate() {
-            let bit = 1u64 << r;
-            let n = events
-                .iter()
-                .take_while(|(t, _)| *t <= until)
-                .filter(|(_, m)| m & bit != 0)
-                .count();
+            let n = self.seen[r];
             let positive: f64 = (1..=n).map(|k| nth(&rule.points, k).max(0.0)).sum();
             total += match rule.cap {
                 Some(c) if c > 0.0 => positive.min(c),
@@ -596,7 +524,7 @@ impl<'m> Replay<'m> {
 
     fn lead(
         &mut self,
-        events: &[(i64, u64)],
+        events: LeadEvents<'_>,
         explicit: f64,
         created: i64,
         until: i64,
@@ -606,13 +534,63 @@ impl<'m> Replay<'m> {
         // Thresholds the lead can never reach are settled (None) from the start.
         let ceiling = self.ceiling(events, explicit, until);
         let mut open = thresholds.iter().filter(|thr| ceiling >= **thr).count();
-        if open == 0 || created > until {
+        if open == 0 {
             return found;
+        }
+        self.sweep(events, explicit, created, until, |c, score| {
+            for (k, thr) in thresholds.iter().enumerate() {
+                if found[k].is_none() && score >= *thr {
+                    found[k] = Some(c);
+                    open -= 1;
+                }
+            }
+            open > 0
+        });
+        found
+    }
+
+    /// The highest running score at or before `until`, and at or before `before` (≤ until);
+    /// `-inf` where there is no moment. A lead whose ceiling is below `floor` gets `-inf`.
+    fn max_scores(
+        &mut self,
+        events: LeadEvents<'_>,
+        explicit: f64,
+        created: i64,
+        (until, before): (i64, i64),
+        floor: f64,
+    ) -> (f64, f64) {
+        let (mut all, mut early) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+        if self.ceiling(events, explicit, until) < floor {
+            return (all, early);
+        }
+        self.sweep(events, explicit, created, until, |c, score| {
+            all = all.max(score);
+            if c <= before {
+                early = early.max(score);
+            }
+            true
+        });
+        (all, early)
+    }
+
+    /// Visit every moment at or before `until` at which the lead's running total score can
+    /// change (creation, each event, just after each window expiry), in time order, with the
+    /// score then; stop when `visit` returns false.
+    fn sweep(
+        &mut self,
+        events: LeadEvents<'_>,
+        explicit: f64,
+        created: i64,
+        until: i64,
+        mut visit: impl FnMut(i64, f64) -> bool,
+    ) {
+        if created > until {
+            return;
         }
         let rules = self.rules;
         self.candidates.clear();
         self.candidates.push(created);
-        for &(t, m) in events {
+        for (t, m) in events.iter() {
             self.candidates.push(t);
             for (r, w) in self.window.iter().enumerate() {
                 if let Some(w) = w
@@ -634,8 +612,8 @@ impl<'m> Replay<'m> {
         for ci in 0..self.candidates.len() {
             let c = self.candidates[ci];
             // Events at or before c.
-            while next < events.len() && events[next].0 <= c {
-                let (t, m) = events[next];
+            while next < events.len() && events.time(next) <= c {
+                let (t, m) = (events.time(next), events.tag(next));
                 let mut bits = m;
                 while bits != 0 {
                     let r = bits.trailing_zeros() as usize;
@@ -658,8 +636,8 @@ impl<'m> Replay<'m> {
                 } else if let Some(w) = self.window[r] {
                     let start = c - w;
                     let bit = 1u64 << r;
-                    while self.lo[r] < next && events[self.lo[r]].0 < start {
-                        if events[self.lo[r]].1 & bit != 0 {
+                    while self.lo[r] < next && events.time(self.lo[r]) < start {
+                        if events.tag(self.lo[r]) & bit != 0 {
                             self.expired[r] += 1;
                         }
                         self.lo[r] += 1;
@@ -671,17 +649,10 @@ impl<'m> Replay<'m> {
                 self.points[r] = cap(rule, raw);
             }
             let score = explicit + self.points.iter().sum::<f64>();
-            for (k, thr) in thresholds.iter().enumerate() {
-                if found[k].is_none() && score >= *thr {
-                    found[k] = Some(c);
-                    open -= 1;
-                }
-            }
-            if open == 0 {
+            if !visit(c, score) {
                 break;
             }
         }
-        found
     }
 }
 
@@ -718,42 +689,6 @@ mod tests {
         ScoringModel::parse(&text, Path::new("generated.toml")).unwrap()
     }
 
-    #[test]
-    fn matching_in_two_scans_gives_the_one_scan_result() {
-        let m = model(&[
-            (5, None, 0, false),
-            (3, Some(2), 1, true),
-            (-2, None, 1, false),
-        ]);
-        // 40 leads (ids 100..140, one without events), events in no particular order, ties.
-        let mut lead = Vec::new();
-        let mut time = Vec::new();
-        let mut kind = Vec::new();
-        for k in 0..400i64 {
-            let id = 100 + (k * 37) % 39;
-            lead.push(id);
-            time.push(T0 + ((k * 7919) % 50) * 1_000_000);
-            kind.push(format!("e{}", k % 4));
-        }
-        let n_events = lead.len() as u64;
-        let events = df!(
-            "lead_id" => lead,
-            "occurred_at" => time,
-            "event_type" => kind,
-        )
-        .unwrap()
-        .lazy()
-        .with_column(col("occurred_at").cast(DataType::Datetime(TimeUnit::Microseconds, None)));
-        let ids = Column::new("lead_id".into(), (100i64..140).rev().collect::<Vec<i64>>());
-        let until = T0 + 40 * 1_000_000;
-        let one = MatchedEvents::build_with(events.clone(), &ids, &m, until, false).unwrap();
-        assert!(one.events.len() > 100 && one.events.len() < 400);
-        let two = MatchedEvents::build_with(events, &ids, &m, until, true).unwrap();
-        assert_eq!(two.offsets, one.offsets);
-        assert_eq!(two.events, one.events);
-        assert!(MatchedEvents::EVENTS_IN_ONE_RESULT > n_events);
-    }
-
     fn rules() -> impl Strategy<Value = Vec<(i32, Option<i32>, u8, bool)>> {
         prop::collection::vec(
             (
@@ -774,12 +709,13 @@ mod tests {
             .collect();
         ev.sort_unstable();
         MatchedEvents {
-            offsets: vec![0, ev.len()],
-            events: ev,
+            placed: Arc::new(PlacedEvents::from_pairs(vec![ev]).expect("few tags")),
+            rows: vec![0],
+            until: i64::MAX,
         }
     }
 
-    fn score_at(m: &ScoringModel, ev: &[(i64, u64)], explicit: f64, t: i64) -> f64 {
+    fn score_at(m: &ScoringModel, ev: LeadEvents<'_>, explicit: f64, t: i64) -> f64 {
         let implicit: f64 = (0..m.implicit.len())
             .map(|r| rule_at(&m.implicit[r], ev, 1u64 << r, t).1)
             .sum();
@@ -810,11 +746,11 @@ mod tests {
             let until = T0 + 24 * 70 * 3_600_000_000;
             let thresholds = [m.mql, m.sql];
             let got = me
-                .first_crossings(&m, &[explicit as f64], &[created], until, &thresholds)
+                .first_crossings(&m, &[explicit as f64], &[created], until, &thresholds, &Counter::none())
                 .unwrap()
                 .remove(0);
             let mut moments = vec![created];
-            for &(t, bits) in &me.events {
+            for (t, bits) in me.lead(0).iter() {
                 moments.push(t);
                 for (r, rule) in m.implicit.iter().enumerate() {
                     if let Decay::Window { days } = rule.decay && bits & (1 << r) != 0 {
@@ -831,7 +767,7 @@ mod tests {
                     moments
                         .iter()
                         .copied()
-                        .find(|&c| score_at(&m, &me.events, explicit as f64, c) >= *thr)
+                        .find(|&c| score_at(&m, me.lead(0), explicit as f64, c) >= *thr)
                 })
                 .collect();
             prop_assert_eq!(got, want);
@@ -854,7 +790,7 @@ mod tests {
             with.push(extra);
             let after = matched(&with, spec.len());
             let t = T0 + (extra.0 + later_h) * 3_600_000_000;
-            let (a, b) = (score_at(&m, &before.events, 0.0, t), score_at(&m, &after.events, 0.0, t));
+            let (a, b) = (score_at(&m, before.lead(0), 0.0, t), score_at(&m, after.lead(0), 0.0, t));
             prop_assert!(b >= a - 1e-9, "score fell from {a} to {b}");
         }
     }

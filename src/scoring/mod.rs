@@ -8,4 +8,5 @@ pub mod config;
 pub mod explicit;
 pub mod implicit;
 pub mod score;
+pub mod tags;
 pub mod template;

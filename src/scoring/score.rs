@@ -59,6 +59,20 @@ fn stage_expr(model: &ScoringModel) -> Expr {
         .otherwise(lit("lead"))
 }
 
+/// The `__row` column (each lead's row in the leads table), taken out of `df`.
+fn lead_rows(df: &mut DataFrame) -> Result<Vec<u32>> {
+    let rows = df
+        .drop_in_place("__row")
+        .and_then(|c| c.cast(&DataType::UInt32))
+        .map_err(Error::polars("lead rows"))?;
+    Ok(rows
+        .u32()
+        .map_err(Error::polars("lead rows"))?
+        .iter()
+        .map(|r| r.unwrap_or(0))
+        .collect())
+}
+
 /// Score every lead as of `as_of`.
 pub fn score_as_of(ds: &Dataset, model: &ScoringModel, as_of: NaiveDateTime) -> Result<Scores> {
     let t = timeparse::to_micros(as_of);
@@ -66,6 +80,7 @@ pub fn score_as_of(ds: &Dataset, model: &ScoringModel, as_of: NaiveDateTime) -> 
         .leads
         .clone()
         .lazy()
+        .with_row_index("__row", None)
         .filter(col("created_at").cast(DataType::Int64).lt_eq(lit(t)));
     let mut keep = vec![col("lead_id")];
     let has_account = ds.leads.column("account_id").is_ok();
@@ -75,10 +90,12 @@ pub fn score_as_of(ds: &Dataset, model: &ScoringModel, as_of: NaiveDateTime) -> 
     keep.push(col("created_at"));
     keep.push(col("explicit_score"));
     keep.extend(model.explicit.iter().map(|r| col(points_column(&r.name))));
+    keep.push(col("__row"));
     let mut df = with_explicit_points(leads, model)
         .select(keep)
         .collect()
         .map_err(Error::polars("explicit points"))?;
+    let rows = lead_rows(&mut df)?;
     let n = df.height();
     let n_rules = model.implicit.len();
     let explicit: Vec<f64> = df
@@ -96,14 +113,7 @@ pub fn score_as_of(ds: &Dataset, model: &ScoringModel, as_of: NaiveDateTime) -> 
         .iter()
         .map(|v| v.unwrap_or(i64::MIN))
         .collect();
-    let ids = df.column("lead_id").map_err(Error::polars("ids"))?.clone();
-    let matched = match ds.events() {
-        Some(ev) if n_rules > 0 => {
-            let _t = crate::timing::Stage::start("match events to rules");
-            Some(MatchedEvents::build(ev, &ids, model, t, ds.events_rows())?)
-        }
-        _ => None,
-    };
+    let matched = MatchedEvents::of_rows(ds, model, rows, t)?;
     let (fires, points, crossings) = match &matched {
         Some(m) => {
             let (f, p) = {
@@ -111,7 +121,15 @@ pub fn score_as_of(ds: &Dataset, model: &ScoringModel, as_of: NaiveDateTime) -> 
                 m.contributions(model, t)
             };
             let _t = crate::timing::Stage::start("hand-over replay");
-            let c = m.first_crossings(model, &explicit, &created, t, &[model.mql, model.sql])?;
+            let step = crate::progress::Step::bar("replaying the hand-overs", n as u64, "leads");
+            let c = m.first_crossings(
+                model,
+                &explicit,
+                &created,
+                t,
+                &[model.mql, model.sql],
+                &step.counter(),
+            )?;
             (f, p, c)
         }
         None => {
@@ -251,7 +269,8 @@ pub fn score_at_snapshot(
         col("explicit_score"),
     ];
     keep.extend(model.explicit.iter().map(|r| col(points_column(&r.name))));
-    let mut df = with_explicit_points(ds.leads.clone().lazy(), model)
+    keep.push(col("__row"));
+    let mut df = with_explicit_points(ds.leads.clone().lazy().with_row_index("__row", None), model)
         .select(keep)
         .collect()
         .map_err(Error::polars("explicit points"))?;
@@ -264,13 +283,10 @@ pub fn score_at_snapshot(
         .iter()
         .map(|v| v.unwrap_or(i64::MIN))
         .collect();
-    let ids = df.column("lead_id").map_err(Error::polars("ids"))?.clone();
+    let rows = lead_rows(&mut df)?;
     let until = snaps.iter().copied().max().unwrap_or(i64::MIN);
-    let (fires, points) = match ds.events() {
-        Some(ev) if n_rules > 0 && n > 0 => {
-            let m = MatchedEvents::build(ev, &ids, model, until, ds.events_rows())?;
-            m.contributions_at(model, |i| snaps[i])
-        }
+    let (fires, points) = match MatchedEvents::of_rows(ds, model, rows, until)? {
+        Some(m) if n > 0 => m.contributions_at(model, |i| snaps[i]),
         _ => (vec![0; n * n_rules], vec![0.0; n * n_rules]),
     };
     let mut implicit = vec![0.0; n];

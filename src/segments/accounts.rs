@@ -45,7 +45,7 @@ pub fn without_conversion(
         .iter()
         .collect();
     // Members per account (accounts are sorted below, so the map's order does not matter).
-    let mut per: HashMap<&str, Vec<usize>> = Default::default();
+    let mut per: HashMap<&str, Vec<usize>, foldhash::fast::FixedState> = Default::default();
     for (i, &r) in lead_rows.iter().enumerate() {
         if let Some(a) = all[r as usize] {
             per.entry(a).or_default().push(i);

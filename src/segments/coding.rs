@@ -1,8 +1,8 @@
 //! Attribute values coded per evaluable lead, for the group statistics.
 //!
-//! Input: the loaded leads and the feature table's lead rows. Output: one [`Values`] per
-//! attribute (text values as they are, a missing one as `(missing)`; numeric ones binned into
-//! quintiles). Guarantees: each attribute is coded on its own task, so the result does not
+//! Input: the loaded leads (text and yes/no attributes as the load's codes) and the feature
+//! table's lead rows. Output: one [`Values`] per attribute (text values as they are, a missing
+//! one as `(missing)`; numeric ones binned into quintiles). Guarantees: each attribute is coded on its own task, so the result does not
 //! depend on the thread count; `--by` names that are no attribute are a usage error.
 
 use polars::prelude::*;
@@ -45,19 +45,13 @@ pub fn attribute_values(
                         .iter()
                         .collect();
                     let v: Vec<Option<f64>> = rows.iter().map(|&r| all[r as usize]).collect();
-                    let bins = quantile_bins(&v, 5);
-                    Values::from_strs(bins.iter().map(String::as_str))
+                    quantile_bins(&v, 5).values()
                 }
                 _ => {
-                    let s = c
-                        .cast(&DataType::String)
-                        .map_err(Error::polars("attribute"))?;
-                    let all: Vec<Option<&str>> = s
-                        .str()
-                        .map_err(Error::polars("attribute"))?
-                        .iter()
-                        .collect();
-                    Values::from_strs(rows.iter().map(|&r| all[r as usize].unwrap_or("(missing)")))
+                    let codes = ds.codes(&attr.name).ok_or_else(|| {
+                        Error::Internal(format!("attribute `{}` has no codes", attr.name))
+                    })?;
+                    Values::from_codes(codes, rows)
                 }
             };
             if by.is_empty() && vals.distinct.len() > MAX_DISTINCT {

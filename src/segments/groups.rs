@@ -24,7 +24,11 @@
 
 use std::collections::BTreeMap;
 
+use crate::data::{AttributeCodes, MISSING};
 use crate::stats::{benjamini_hochberg, binomial_test, two_by_two, wilson};
+
+/// How a missing value is shown in a group.
+const MISSING_VALUE: &str = "(missing)";
 use serde::Serialize;
 
 /// One row per lead.
@@ -136,29 +140,52 @@ pub struct Values {
 impl Values {
     /// Interns `values` (one per lead).
     pub fn from_strs<'a>(values: impl IntoIterator<Item = &'a str>) -> Values {
-        let mut first: std::collections::HashMap<&str, u32> = Default::default();
-        let mut seen: Vec<&str> = Vec::new();
-        let codes: Vec<u32> = values
-            .into_iter()
-            .map(|v| {
-                *first.entry(v).or_insert_with(|| {
-                    seen.push(v);
-                    (seen.len() - 1) as u32
-                })
-            })
-            .collect();
-        let mut order: Vec<u32> = (0..seen.len() as u32).collect();
-        order.sort_unstable_by_key(|&k| seen[k as usize]);
-        let mut rank = vec![0u32; seen.len()];
-        for (r, &k) in order.iter().enumerate() {
-            rank[k as usize] = r as u32;
-        }
+        let c = AttributeCodes::intern(values.into_iter().map(Some));
         Values {
-            distinct: order
+            distinct: c.values,
+            codes: c.codes,
+        }
+    }
+
+    /// The values of the leads at `rows` of the leads table, from the load's codes: the same
+    /// as interning their texts, a missing value as `(missing)`.
+    pub fn from_codes(codes: &AttributeCodes, rows: &[u32]) -> Values {
+        let mut present = vec![false; codes.values.len()];
+        let mut missing = false;
+        for &r in rows {
+            match codes.codes[r as usize] {
+                MISSING => missing = true,
+                c => present[c as usize] = true,
+            }
+        }
+        // The load's codes are in byte order, as interning sorts its values.
+        let mut distinct: Vec<&str> = codes
+            .values
+            .iter()
+            .zip(&present)
+            .filter(|(_, p)| **p)
+            .map(|(v, _)| v.as_str())
+            .collect();
+        if missing && let Err(at) = distinct.binary_search(&MISSING_VALUE) {
+            distinct.insert(at, MISSING_VALUE);
+        }
+        let new_code = |value: &str| distinct.binary_search(&value).unwrap_or(0) as u32;
+        let map: Vec<u32> = codes
+            .values
+            .iter()
+            .zip(&present)
+            .map(|(v, p)| if *p { new_code(v) } else { 0 })
+            .collect();
+        let missing_code = if missing { new_code(MISSING_VALUE) } else { 0 };
+        Values {
+            codes: rows
                 .iter()
-                .map(|&k| seen[k as usize].to_string())
+                .map(|&r| match codes.codes[r as usize] {
+                    MISSING => missing_code,
+                    c => map[c as usize],
+                })
                 .collect(),
-            codes: codes.into_iter().map(|c| rank[c as usize]).collect(),
+            distinct: distinct.into_iter().map(str::to_string).collect(),
         }
     }
 
@@ -365,14 +392,47 @@ fn question(
     }
 }
 
+/// Quantile bins of a numeric attribute, as codes: labels like `[50, 199]` for up to `bins`
+/// groups, then `(missing)`, and each value's label as an index into them (no string per
+/// value: 10M leads would hold 10M of them).
+pub struct Bins {
+    pub labels: Vec<String>,
+    pub codes: Vec<u32>,
+}
+
+impl Bins {
+    /// As [`Values`]: the same as interning each value's label.
+    pub fn values(&self) -> Values {
+        let mut present = vec![false; self.labels.len()];
+        for &k in &self.codes {
+            present[k as usize] = true;
+        }
+        let mut distinct: Vec<&str> = (0..self.labels.len())
+            .filter(|&k| present[k])
+            .map(|k| self.labels[k].as_str())
+            .collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let rank: Vec<u32> = self
+            .labels
+            .iter()
+            .map(|l| distinct.binary_search(&l.as_str()).unwrap_or(0) as u32)
+            .collect();
+        Values {
+            codes: self.codes.iter().map(|&k| rank[k as usize]).collect(),
+            distinct: distinct.into_iter().map(str::to_string).collect(),
+        }
+    }
+}
+
 /// Quantile bins of a numeric attribute: labels like `[50, 199]` for up to `bins` groups.
-pub fn quantile_bins(values: &[Option<f64>], bins: usize) -> Vec<String> {
+pub fn quantile_bins(values: &[Option<f64>], bins: usize) -> Bins {
     let mut known: Vec<f64> = values.iter().flatten().copied().collect();
     known.sort_by(f64::total_cmp);
-    if known.is_empty() {
-        return values.iter().map(|_| "(missing)".to_string()).collect();
-    }
-    let mut edges: Vec<f64> = (1..bins).map(|k| known[k * known.len() / bins]).collect();
+    let mut edges: Vec<f64> = match known.is_empty() {
+        true => vec![],
+        false => (1..bins).map(|k| known[k * known.len() / bins]).collect(),
+    };
     edges.dedup();
     // Bin k holds values in [edges[k-1], edges[k]).
     let mut lo_hi: Vec<(f64, f64)> = vec![(f64::INFINITY, f64::NEG_INFINITY); edges.len() + 1];
@@ -388,23 +448,97 @@ pub fn quantile_bins(values: &[Option<f64>], bins: usize) -> Vec<String> {
             format!("{v:.2}")
         }
     };
-    let labels: Vec<String> = lo_hi
-        .iter()
-        .map(|(lo, hi)| format!("[{}, {}]", fmt(*lo), fmt(*hi)))
-        .collect();
-    values
+    let mut labels: Vec<String> = match known.is_empty() {
+        true => vec![],
+        false => lo_hi
+            .iter()
+            .map(|(lo, hi)| format!("[{}, {}]", fmt(*lo), fmt(*hi)))
+            .collect(),
+    };
+    let missing = labels.len() as u32;
+    labels.push("(missing)".to_string());
+    let codes = values
         .iter()
         .map(|v| match v {
-            None => "(missing)".to_string(),
-            Some(x) => labels[edges.partition_point(|&e| e <= *x)].clone(),
+            None => missing,
+            Some(x) => edges.partition_point(|&e| e <= *x) as u32,
         })
-        .collect()
+        .collect();
+    Bins { labels, codes }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn binned_values_equal_their_labels_interned() {
+        // Values that round to the same label in two bins, and missing ones.
+        let v: Vec<Option<f64>> = [1.001, 1.004, 2.0, 2.0, 3.5, 7.0, 9.0, 12.0]
+            .iter()
+            .map(|x| Some(*x))
+            .chain([None, None])
+            .collect();
+        for bins in [2, 4, 5] {
+            let b = quantile_bins(&v, bins);
+            let strings: Vec<&str> = b
+                .codes
+                .iter()
+                .map(|&k| b.labels[k as usize].as_str())
+                .collect();
+            let want = Values::from_strs(strings.iter().copied());
+            let got = b.values();
+            assert_eq!(
+                (got.distinct, got.codes),
+                (want.distinct, want.codes),
+                "{bins} bins"
+            );
+        }
+        let empty = quantile_bins(&[None, None], 5);
+        assert_eq!(empty.values().distinct, vec!["(missing)".to_string()]);
+    }
+
+    #[test]
+    fn values_from_the_load_s_codes_equal_values_from_their_texts() {
+        // A real value that reads like the missing one merges with it, as the texts do.
+        let texts = [
+            Some("b"),
+            None,
+            Some("(missing)"),
+            Some("a"),
+            Some("zz"),
+            None,
+            Some("a"),
+        ];
+        let mut distinct: Vec<&str> = texts.iter().flatten().copied().collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let codes = AttributeCodes {
+            values: distinct.iter().map(|v| v.to_string()).collect(),
+            codes: texts
+                .iter()
+                .map(|t| t.map_or(MISSING, |t| distinct.binary_search(&t).unwrap() as u32))
+                .collect(),
+        };
+        for rows in [
+            vec![0u32, 1, 2, 3, 4, 5, 6],
+            vec![3, 0, 6],
+            vec![1, 5, 0],
+            vec![],
+        ] {
+            let want = Values::from_strs(
+                rows.iter()
+                    .map(|&r| texts[r as usize].unwrap_or("(missing)")),
+            );
+            let got = Values::from_codes(&codes, &rows);
+            assert_eq!(
+                (got.distinct, got.codes),
+                (want.distinct, want.codes),
+                "{rows:?}"
+            );
+        }
+    }
 
     type Columns = (Vec<(String, Values)>, Vec<bool>, Vec<bool>);
 

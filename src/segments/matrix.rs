@@ -29,13 +29,26 @@ pub fn fit_by_engagement(t: &FeatureTable, min_size: u64) -> Vec<Cell> {
     let implicit: Vec<f64> = (0..n).map(|i| t.live_score[i] - t.explicit[i]).collect();
     let fit_bins = quantile_bins(&t.explicit.iter().map(|v| Some(*v)).collect::<Vec<_>>(), 4);
     let eng_bins = quantile_bins(&implicit.iter().map(|v| Some(*v)).collect::<Vec<_>>(), 4);
-    let mut cells: std::collections::BTreeMap<(&str, &str), (u64, u64)> = Default::default();
+    // Counted by bin codes, then gathered by label (two bins may read alike).
+    let (nf, ne) = (fit_bins.labels.len(), eng_bins.labels.len());
+    let mut by_code = vec![(0u64, 0u64); nf * ne];
     for i in 0..n {
-        let e = cells
-            .entry((fit_bins[i].as_str(), eng_bins[i].as_str()))
-            .or_default();
+        let e = &mut by_code[fit_bins.codes[i] as usize * ne + eng_bins.codes[i] as usize];
         e.0 += 1;
         e.1 += u64::from(t.y[i]);
+    }
+    let mut cells: std::collections::BTreeMap<(&str, &str), (u64, u64)> = Default::default();
+    for (k, &(leads, conv)) in by_code.iter().enumerate() {
+        if leads > 0 {
+            let e = cells
+                .entry((
+                    fit_bins.labels[k / ne].as_str(),
+                    eng_bins.labels[k % ne].as_str(),
+                ))
+                .or_default();
+            e.0 += leads;
+            e.1 += conv;
+        }
     }
     let first_num = |s: &str| -> f64 {
         s.trim_start_matches('[')

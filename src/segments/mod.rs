@@ -85,6 +85,9 @@ pub fn compute(
     horizon_days: i64,
 ) -> Result<Report> {
     let _t = crate::timing::Stage::start("segments");
+    let _step = crate::progress::Step::spinner(
+        "segments: which attribute values and pairs the hand-overs that do not buy share",
+    );
     let t = p.table;
     let n = t.y.len();
     let (thr, label, crossing): (f64, String, Vec<Option<i64>>) = match threshold {

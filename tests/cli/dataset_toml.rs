@@ -4,7 +4,7 @@ use super::*;
 
 #[test]
 fn dataset_toml_maps_a_differently_named_export() {
-    let ds = data::load(&fixture("crm-export"), &LoadOptions::default()).unwrap();
+    let ds = data::load(&fixture("crm-export"), &LoadOptions::default(), None).unwrap();
     let names: Vec<&str> = ds
         .leads
         .get_column_names()
@@ -80,8 +80,8 @@ fn csv_and_parquet_load_to_equal_frames() {
             &dir.path().join(format!("{t}.parquet")),
         );
     }
-    let a = data::load(&fixture("good"), &LoadOptions::default()).unwrap();
-    let b = data::load(dir.path(), &LoadOptions::default()).unwrap();
+    let a = data::load(&fixture("good"), &LoadOptions::default(), None).unwrap();
+    let b = data::load(dir.path(), &LoadOptions::default(), None).unwrap();
     assert!(a.leads.equals_missing(&b.leads), "{}\n{}", a.leads, b.leads);
     let (oa, ob) = (a.outcomes.clone().unwrap(), b.outcomes.clone().unwrap());
     assert!(oa.equals_missing(&ob), "{oa}\n{ob}");

@@ -45,8 +45,8 @@ fn demo_is_identical_for_the_same_seed() {
     assert_eq!(files_of(&d.path().join("d")), files_of(&d.path().join("e")));
     assert_ne!(files_of(&d.path().join("a")), files_of(&d.path().join("c")));
     // The CSV and Parquet worlds of one seed hold the same data.
-    let p = data::load(&d.path().join("a"), &LoadOptions::default()).unwrap();
-    let c = data::load(&d.path().join("d"), &LoadOptions::default()).unwrap();
+    let p = data::load(&d.path().join("a"), &LoadOptions::default(), None).unwrap();
+    let c = data::load(&d.path().join("d"), &LoadOptions::default(), None).unwrap();
     assert!(p.leads.equals_missing(&c.leads));
     assert_eq!(p.report.event_types, c.report.event_types);
     assert!(!p.report.has_errors(), "{:?}", p.report.problems);
@@ -77,7 +77,7 @@ fn demo_world_has_its_documented_shape() {
     let d = tempfile::tempdir().unwrap();
     let out = d.path().join("w");
     leadcal(&["demo", "--out", out.to_str().unwrap(), "--leads", "20000"]).code(0);
-    let ds = data::load(&out, &LoadOptions::default()).unwrap();
+    let ds = data::load(&out, &LoadOptions::default(), None).unwrap();
     assert!(!ds.report.has_errors());
     let events = ds.report.tables[1].rows as f64 / 20000.0;
     assert!((40.0..60.0).contains(&events), "{events} events per lead");

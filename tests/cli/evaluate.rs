@@ -155,9 +155,9 @@ fn events_after_the_snapshot_change_no_feature() {
     ParquetWriter::new(file).finish(&mut both).unwrap();
 
     let build = |dir: &Path| {
-        let ds = data::load(dir, &LoadOptions::default()).unwrap();
         let model =
             leadcal::scoring::config::ScoringModel::from_file(&dir.join("scoring.toml")).unwrap();
+        let ds = crate::scoring::load_tagged(dir, &model);
         let t =
             |s: &str| leadcal::timeparse::to_micros(leadcal::timeparse::parse_bound(s).unwrap());
         let spec = FeatureSpec {

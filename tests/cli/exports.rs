@@ -110,7 +110,12 @@ fn a_table_of_won_deals_needs_no_stage_column() {
         "[leads]\nfile = \"leads.csv\"\n\n[outcomes]\nfile = \"closed_deals.csv\"\nstage = \"won\"\n\n[outcomes.columns]\nlead_id = \"mql_id\"\nreached_at = \"won_date\"\namount = \"declared_monthly_revenue\"\n",
     )
     .unwrap();
-    let ds = data::load(&d.path().join("dataset.toml"), &LoadOptions::default()).unwrap();
+    let ds = data::load(
+        &d.path().join("dataset.toml"),
+        &LoadOptions::default(),
+        None,
+    )
+    .unwrap();
     let o = ds.outcomes.as_ref().unwrap();
     assert_eq!(o.height(), 2);
     let stages: Vec<Option<&str>> = o.column("stage").unwrap().str().unwrap().iter().collect();
@@ -139,7 +144,12 @@ fn a_lone_conversion_date_marks_the_converted_leads() {
         "[leads]\nfile = \"leads.csv\"\n\n[leads.columns]\nlead_id = \"Id\"\ncreated_at = \"CreatedDate\"\nconverted_at = \"ConvertedDate\"\n",
     )
     .unwrap();
-    let ds = data::load(&d.path().join("dataset.toml"), &LoadOptions::default()).unwrap();
+    let ds = data::load(
+        &d.path().join("dataset.toml"),
+        &LoadOptions::default(),
+        None,
+    )
+    .unwrap();
     assert!(!ds.report.has_errors(), "{:?}", ds.report.problems);
     let o = ds.outcomes.as_ref().unwrap();
     let ids: Vec<Option<&str>> = o.column("lead_id").unwrap().str().unwrap().iter().collect();
@@ -161,8 +171,8 @@ fn sorted(frame: &DataFrame, keep: &[&str], by: &[&str]) -> DataFrame {
 
 #[test]
 fn an_excel_export_loads_like_the_same_data_as_csv() {
-    let xlsx = data::load(&fixture("xlsx"), &LoadOptions::default()).unwrap();
-    let csv = data::load(&fixture("good"), &LoadOptions::default()).unwrap();
+    let xlsx = data::load(&fixture("xlsx"), &LoadOptions::default(), None).unwrap();
+    let csv = data::load(&fixture("good"), &LoadOptions::default(), None).unwrap();
     assert!(!xlsx.report.has_errors(), "{:?}", xlsx.report.problems);
     // The same leads: ids, creation times (Excel date cells and a text date), attributes
     // with their types.
@@ -191,8 +201,8 @@ fn an_excel_export_loads_like_the_same_data_as_csv() {
 #[test]
 fn a_german_export_loads_like_the_same_data_in_iso_form() {
     // `;`, 01.03.2024 10:15:00 (recognised), 2.500 and 25.000,00 (declared), German names.
-    let german = data::load(&fixture("german"), &LoadOptions::default()).unwrap();
-    let good = data::load(&fixture("good"), &LoadOptions::default()).unwrap();
+    let german = data::load(&fixture("german"), &LoadOptions::default(), None).unwrap();
+    let good = data::load(&fixture("good"), &LoadOptions::default(), None).unwrap();
     assert!(!german.report.has_errors(), "{:?}", german.report.problems);
     assert_eq!(german.leads, good.leads);
     assert_eq!(german.outcomes, good.outcomes);
@@ -273,7 +283,12 @@ reached_at = "created_at"
 "#,
     )
     .unwrap();
-    let ds = data::load(&d.path().join("dataset.toml"), &LoadOptions::default()).unwrap();
+    let ds = data::load(
+        &d.path().join("dataset.toml"),
+        &LoadOptions::default(),
+        None,
+    )
+    .unwrap();
     let types: Vec<(&str, u64)> = ds
         .report
         .event_types
@@ -348,7 +363,12 @@ fn events_keyed_by_the_e_mail_address_join_their_leads_and_show_no_address() {
         "[leads]\nfile = \"contacts.csv\"\n[leads.columns]\nlead_id = \"Record ID\"\ncreated_at = \"Create Date\"\n\n[events]\nfile = \"email_event.csv\"\nlead_key = \"Email\"\n[events.columns]\nlead_id = \"recipient\"\noccurred_at = \"created\"\nevent_type = \"type\"\n",
     )
     .unwrap();
-    let ds = data::load(&d.path().join("dataset.toml"), &LoadOptions::default()).unwrap();
+    let ds = data::load(
+        &d.path().join("dataset.toml"),
+        &LoadOptions::default(),
+        None,
+    )
+    .unwrap();
     let events = ds
         .events()
         .unwrap()
@@ -410,7 +430,7 @@ fn pairs(frame: &DataFrame, time: &str) -> Vec<(String, String)> {
 
 #[test]
 fn every_preset_loads_its_system_s_export_as_the_good_fixture() {
-    let good = data::load(&fixture("good"), &LoadOptions::default()).unwrap();
+    let good = data::load(&fixture("good"), &LoadOptions::default(), None).unwrap();
     let good_events = good.events().unwrap().collect().unwrap();
     for preset in [
         "hubspot",
@@ -422,6 +442,7 @@ fn every_preset_loads_its_system_s_export_as_the_good_fixture() {
         let ds = data::load(
             &fixture(&format!("presets/{preset}")),
             &LoadOptions::default(),
+            None,
         )
         .unwrap_or_else(|e| panic!("{preset}: {e}"));
         assert!(

@@ -235,10 +235,11 @@ fn init_recognises_every_preset_fixture_and_writes_what_it_loads_as() {
         let toml = std::fs::read_to_string(d.path().join("dataset.toml")).unwrap();
         assert!(toml.contains(&format!("preset = \"{preset}\"")), "{toml}");
         // What init wrote loads as the fixture's own dataset.toml does, leads and events alike.
-        let ours = data::load(d.path(), &LoadOptions::default()).unwrap();
+        let ours = data::load(d.path(), &LoadOptions::default(), None).unwrap();
         let theirs = data::load(
             &fixture(&format!("presets/{preset}")),
             &LoadOptions::default(),
+            None,
         )
         .unwrap();
         assert_eq!(ours.leads, theirs.leads, "{preset}");

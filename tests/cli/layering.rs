@@ -7,7 +7,14 @@ use super::*;
 /// (or itself); equal ranks are independent of each other.
 const LAYERS: &[&[&str]] = &[
     &["error"],
-    &["units", "stats", "format", "timeparse", "timing"],
+    &[
+        "units",
+        "stats",
+        "format",
+        "timeparse",
+        "timing",
+        "progress",
+    ],
     &["output"],
     &["data", "demo"],
     &["label"],

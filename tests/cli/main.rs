@@ -19,6 +19,7 @@ mod init;
 mod layering;
 mod metrics;
 mod privacy;
+mod progress;
 mod report;
 mod safe_outputs;
 mod scoring;

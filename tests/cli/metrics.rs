@@ -32,13 +32,13 @@ fn metrics_equal_scikit_learn_and_scipy() {
         let o = m::order_desc(s);
         let e = &exp[name];
         close(
-            m::roc_auc(&y, s, &o, None),
+            m::roc_auc::<f64>(&y, s, &o, None),
             &e["roc_auc"],
             1e-9,
             &format!("{name} AUC"),
         );
         close(
-            m::average_precision(&y, s, &o, None),
+            m::average_precision::<f64>(&y, s, &o, None),
             &e["average_precision"],
             1e-9,
             &format!("{name} AP"),
@@ -60,7 +60,7 @@ fn metrics_equal_scikit_learn_and_scipy() {
     let ones = vec![1.0; y.len()];
     assert_eq!(
         m::roc_auc(&y, s, &o, Some(&ones)),
-        m::roc_auc(&y, s, &o, None)
+        m::roc_auc::<f64>(&y, s, &o, None)
     );
 }
 

@@ -111,10 +111,16 @@ fn hand_world(events: &[&str]) -> tempfile::TempDir {
     d
 }
 
+/// The dataset at `dir` with its events placed under `model`'s rules, as the commands load it.
+pub fn load_tagged(dir: &Path, model: &leadcal::scoring::config::ScoringModel) -> data::Dataset {
+    let tags = leadcal::scoring::implicit::MatchedEvents::tags(model);
+    data::load(dir, &LoadOptions::default(), Some(&tags)).unwrap()
+}
+
 fn scores_at(dir: &Path, as_of: &str) -> DataFrame {
-    let ds = data::load(dir, &LoadOptions::default()).unwrap();
     let model =
         leadcal::scoring::config::ScoringModel::from_file(&dir.join("scoring.toml")).unwrap();
+    let ds = load_tagged(dir, &model);
     let t = leadcal::timeparse::parse_bound(as_of).unwrap();
     leadcal::scoring::score::score_as_of(&ds, &model, t)
         .unwrap()
@@ -288,9 +294,9 @@ fn hand_over_replay_finds_the_first_crossing() {
 #[test]
 fn replayed_hand_over_times_agree_with_score_just_before_and_after() {
     let dir = root().join("notebooks-data/demo");
-    let ds = data::load(&dir, &LoadOptions::default()).unwrap();
     let model =
         leadcal::scoring::config::ScoringModel::from_file(&dir.join("scoring.toml")).unwrap();
+    let ds = load_tagged(&dir, &model);
     let at = |us: i64| leadcal::timeparse::from_micros(us).unwrap();
     let end = leadcal::timeparse::parse_bound("2025-01-01").unwrap();
     let s = leadcal::scoring::score::score_as_of(&ds, &model, end)

@@ -56,7 +56,7 @@ fn immature_leads_are_counted_against_the_data_end() {
 
 #[test]
 fn na_region_stays_a_string() {
-    let ds = data::load(&fixture("good"), &LoadOptions::default()).unwrap();
+    let ds = data::load(&fixture("good"), &LoadOptions::default(), None).unwrap();
     let region = ds.leads.column("region").unwrap();
     assert_eq!(region.dtype(), &DataType::String);
     assert_eq!(region.null_count(), 0);

@@ -291,7 +291,7 @@ fn fixture() -> &'static data::Dataset {
     static DS: OnceLock<data::Dataset> = OnceLock::new();
     DS.get_or_init(|| {
         let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/good");
-        data::load(&p, &LoadOptions::default()).unwrap()
+        data::load(&p, &LoadOptions::default(), None).unwrap()
     })
 }
 
@@ -362,7 +362,14 @@ fn fuzz_dataset_loader() {
             } else {
                 tmp.path().to_path_buf()
             };
-            if let Ok(ds) = data::load(&target, &LoadOptions::default())
+            // Placed under the demo model's rules, so the placement is fuzzed with the checks.
+            let model = leadcal::scoring::config::ScoringModel::parse(
+                leadcal::demo::LIVE_MODEL,
+                std::path::Path::new("live-model.toml"),
+            )
+            .expect("the demo model parses");
+            let tags = leadcal::scoring::implicit::MatchedEvents::tags(&model);
+            if let Ok(ds) = data::load(&target, &LoadOptions::default(), Some(&tags))
                 && let Ok(ds) = ds.require_valid()
                 && let Some(end) = ds.data_end
             {

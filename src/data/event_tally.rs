@@ -1,0 +1,238 @@
+//! What the one pass over the events counts and keeps, batch by batch.
+//!
+//! Input: streamed batches of the events' check columns: the event type as a code
+//! ([`TypeCodes`]), the lead's row (null when unknown), the time, the caller's tag and one
+//! boolean per check. Output: [`Tally`]: per event type the rows, valid rows and unlisted
+//! codes; the sum of every check; unknown leads and events before their lead; the first and
+//! last valid time; and, with tags, the kept events for [`Placer`]. Guarantees: counts do not
+//! depend on how the rows are cut into batches or on the order the batches arrive in.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use polars::prelude::*;
+
+use super::placed::Placer;
+
+/// Event types as small codes, assigned while the batches are read on several cores: each
+/// batch looks its types up in a small map of its own and asks the shared one only for types
+/// it has not seen. A code says nothing about order; [`TypeCodes::names`] turns them back.
+#[derive(Default)]
+pub(super) struct TypeCodes {
+    shared: Mutex<(
+        HashMap<String, u32, foldhash::fast::FixedState>,
+        Vec<String>,
+    )>,
+}
+
+/// The code of an empty event type.
+pub(super) const NO_TYPE: u32 = u32::MAX;
+
+impl TypeCodes {
+    /// The code of each event type of `types` (text), [`NO_TYPE`] for an empty one.
+    pub fn expr(self: Arc<Self>, types: Expr) -> Expr {
+        types.map(
+            move |c: Column| self.codes(&c),
+            |_, f| Ok(Field::new(f.name().clone(), DataType::UInt32)),
+        )
+    }
+
+    fn codes(&self, c: &Column) -> PolarsResult<Column> {
+        let types = c.str()?;
+        let mut local: HashMap<&str, u32, foldhash::fast::FixedState> = HashMap::default();
+        let mut out = Vec::with_capacity(types.len());
+        for t in types.iter() {
+            let code = match t {
+                None => NO_TYPE,
+                Some(t) => match local.get(t) {
+                    Some(&k) => k,
+                    None => {
+                        let k = self.code(t);
+                        local.insert(t, k);
+                        k
+                    }
+                },
+            };
+            out.push(code);
+        }
+        Ok(Column::new(c.name().clone(), out))
+    }
+
+    fn code(&self, t: &str) -> u32 {
+        let mut g = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+        let (map, names) = &mut *g;
+        if let Some(&k) = map.get(t) {
+            return k;
+        }
+        let k = names.len() as u32;
+        map.insert(t.to_string(), k);
+        names.push(t.to_string());
+        k
+    }
+
+    /// The name of each code.
+    pub fn names(&self) -> Vec<String> {
+        self.shared
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .1
+            .clone()
+    }
+}
+
+/// The boolean check columns a batch carries, summed over every row.
+pub(super) const CHECKS: [&str; 11] = [
+    "__ts_null",
+    "__ts_bad",
+    "__ts_bad_slashed",
+    "__ts_dotted_read",
+    "__oor",
+    "__bad_value",
+    "__id_null",
+    "__id_null_valid",
+    "__ts_offset",
+    "__nonfinite_value",
+    "__unlisted",
+];
+
+/// Per event type (by code): rows, valid rows, unlisted codes.
+#[derive(Default, Clone, Copy)]
+pub(super) struct TypeCount {
+    pub rows: u64,
+    pub valid: u64,
+    pub unlisted: u64,
+}
+
+/// Everything the pass counts, and the events it keeps.
+pub(super) struct Tally {
+    /// `None` when the events are only checked.
+    pub placer: Option<Placer>,
+    pub created: Arc<Vec<i64>>,
+    pub by_type: Vec<TypeCount>,
+    /// Rows with an empty event type.
+    pub no_type: u64,
+    pub rows: u64,
+    pub valid: u64,
+    /// Sum of each of [`CHECKS`].
+    pub checks: [u64; CHECKS.len()],
+    /// Valid events whose lead is not in the leads table (an empty id among them).
+    pub unknown: u64,
+    /// Valid events of a known lead dated before its creation.
+    pub early: u64,
+    pub first: Option<i64>,
+    pub last: Option<i64>,
+}
+
+impl Tally {
+    pub fn new(placer: Option<Placer>, created: Arc<Vec<i64>>) -> Self {
+        Tally {
+            placer,
+            created,
+            by_type: Vec::new(),
+            no_type: 0,
+            rows: 0,
+            valid: 0,
+            checks: [0; CHECKS.len()],
+            unknown: 0,
+            early: 0,
+            first: None,
+            last: None,
+        }
+    }
+
+    /// One batch: `__type`, `__idx`, `__t`, `__tag`, `__valid` and the [`CHECKS`].
+    pub fn take(&mut self, df: &DataFrame) -> PolarsResult<()> {
+        let get = |c: &str| df.column(c).map(|c| c.as_materialized_series().rechunk());
+        for (sum, name) in self.checks.iter_mut().zip(CHECKS) {
+            *sum += get(name)?.bool()?.sum().unwrap_or(0) as u64;
+        }
+        let (types, idx, t, tag, valid) = (
+            get("__type")?,
+            get("__idx")?,
+            get("__t")?,
+            get("__tag")?,
+            get("__valid")?,
+        );
+        let (types, idx, t, tag, valid) = (
+            types.u32()?,
+            idx.u32()?,
+            t.i64()?,
+            tag.u64()?,
+            valid.bool()?,
+        );
+        let n = df.height();
+        self.rows += n as u64;
+        let missing = || PolarsError::ComputeError("an event check column has a gap".into());
+        let types = types.cont_slice().map_err(|_| missing())?;
+        let tag = tag.cont_slice().map_err(|_| missing())?;
+        let idx = idx.downcast_as_array();
+        let (rows, known) = (idx.values().as_slice(), idx.validity());
+        let t = t.downcast_as_array();
+        let (times, has_time) = (t.values().as_slice(), t.validity());
+        let valid = valid.downcast_as_array();
+        for i in 0..n {
+            let code = types[i];
+            let ok = valid.value(i) && valid.validity().is_none_or(|v| v.get_bit(i));
+            let c = if code == NO_TYPE {
+                self.no_type += 1;
+                None
+            } else {
+                let k = code as usize;
+                if k >= self.by_type.len() {
+                    self.by_type.resize(k + 1, TypeCount::default());
+                }
+                self.by_type[k].rows += 1;
+                Some(k)
+            };
+            if !ok {
+                continue;
+            }
+            // A valid event has a type and a time.
+            if let Some(k) = c {
+                self.by_type[k].valid += 1;
+            }
+            if has_time.is_some_and(|v| !v.get_bit(i)) {
+                return Err(missing());
+            }
+            let time = times[i];
+            self.valid += 1;
+            self.first = Some(self.first.map_or(time, |f| f.min(time)));
+            self.last = Some(self.last.map_or(time, |l| l.max(time)));
+            if known.is_some_and(|v| !v.get_bit(i)) {
+                self.unknown += 1;
+                continue;
+            }
+            let row = rows[i];
+            if time < self.created[row as usize] {
+                self.early += 1;
+            }
+            if tag[i] != 0
+                && let Some(p) = self.placer.as_mut()
+            {
+                p.push(row, time, tag[i]).map_err(|_| {
+                    PolarsError::ComputeError(
+                        "the model's rules match the events in more than 65,535 combinations"
+                            .into(),
+                    )
+                })?;
+            }
+        }
+        let unlisted = get("__unlisted")?;
+        let unlisted = unlisted.bool()?;
+        if unlisted.any() {
+            for (i, u) in unlisted.iter().enumerate() {
+                if u == Some(true) && types[i] != NO_TYPE {
+                    self.by_type[types[i] as usize].unlisted += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The sum of check `name` (one of [`CHECKS`]).
+    pub fn check(&self, name: &str) -> u64 {
+        let k = CHECKS.iter().position(|c| *c == name);
+        debug_assert!(k.is_some(), "no check `{name}`");
+        k.map_or(0, |k| self.checks[k])
+    }
+}
