@@ -122,9 +122,15 @@ impl FeatureTable {
         thresholds: &[f64],
     ) -> Result<Vec<Vec<Option<i64>>>> {
         match &self.matched {
-            Some(m) => {
-                m.first_crossings_of(model, rows, explicit, &self.created, data_end, thresholds)
-            }
+            Some(m) => m.first_crossings_of(
+                model,
+                rows,
+                explicit,
+                &self.created,
+                data_end,
+                thresholds,
+                &crate::progress::Counter::none(),
+            ),
             None => Ok(rows
                 .iter()
                 .map(|&i| {

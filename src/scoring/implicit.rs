@@ -351,33 +351,13 @@ impl MatchedEvents {
         done: &Counter,
     ) -> Result<Vec<Vec<Option<i64>>>> {
         let all: Vec<usize> = (0..self.rows.len()).collect();
-        self.crossings(model, &all, explicit, created, until, thresholds, done)
+        self.first_crossings_of(model, &all, explicit, created, until, thresholds, done)
     }
 
     /// [`Self::first_crossings`] for the leads `leads` only (indices into the lead order;
     /// `explicit` and `created` stay indexed by lead), in that order.
+    #[allow(clippy::too_many_arguments)] // first_crossings with the leads to replay
     pub fn first_crossings_of(
-        &self,
-        model: &ScoringModel,
-        leads: &[usize],
-        explicit: &[f64],
-        created: &[i64],
-        until: i64,
-        thresholds: &[f64],
-    ) -> Result<Vec<Vec<Option<i64>>>> {
-        self.crossings(
-            model,
-            leads,
-            explicit,
-            created,
-            until,
-            thresholds,
-            &Counter::none(),
-        )
-    }
-
-    #[allow(clippy::too_many_arguments)] // first_crossings_of with a counter
-    fn crossings(
         &self,
         model: &ScoringModel,
         leads: &[usize],
