@@ -28,6 +28,8 @@
 //! pinned to (`the_parallel_objective_reaches_linfas_optimum`). Blocks are summed in a fixed
 //! order, so results do not depend on the thread count.
 
+pub mod newton;
+
 use crate::format::thousands;
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use rand::SeedableRng;
