@@ -78,6 +78,17 @@ pub fn world_dates() -> (i64, i64, i64, i64) {
     )
 }
 
+/// The planted drift: from this date on, the webinar platform records every registrant as
+/// attended, so `webinar_attended` stops saying anything about intent (for leads created then).
+pub fn webinar_change() -> i64 {
+    micros(2024, 10, 1)
+}
+/// Webinars attended in the first 25 days, by whether the lead will buy: before the change
+/// buyers attend far more; after it every lead is recorded at the same rate.
+const WEBINARS_BUYER: f64 = 1.2;
+const WEBINARS_OTHER: f64 = 0.1;
+const WEBINARS_AFTER: f64 = 0.2;
+
 const REGIONS: [(&str, &[&str], f64); 6] = [
     ("DACH", &["DE", "AT", "CH"], 0.30),
     ("UKI", &["GB", "IE"], 0.15),
@@ -326,6 +337,25 @@ fn make_chunk(p: &DemoParams, index: u64) -> Chunk {
                 c.e_asset.push(asset);
                 c.e_channel.push(ch);
                 c.e_value.push(value);
+            }
+            // The planted drift: webinars early in the lead's life, by the platform of the day.
+            let rate = match (created >= webinar_change(), converts) {
+                (true, _) => WEBINARS_AFTER,
+                (false, true) => WEBINARS_BUYER,
+                (false, false) => WEBINARS_OTHER,
+            };
+            for _ in 0..Poisson::new(rate).expect("valid").sample(&mut rng) as u64 {
+                let at = created + (rng.random_range(0.0..25.0) * DAY as f64) as i64;
+                let topic = TOPICS[rng.random_range(0..TOPICS.len())];
+                if at < end {
+                    c.e_id.push(id);
+                    c.e_at.push(at);
+                    c.e_type.push(EVENT_TYPES[4]);
+                    c.e_topic.push(Some(topic));
+                    c.e_asset.push(Some(format!("webinar-{topic}")));
+                    c.e_channel.push("event");
+                    c.e_value.push(None);
+                }
             }
             // Outcomes.
             let mut push_o = |stage, at: i64, amount| {

@@ -9,6 +9,7 @@
 //! figures (one class in a period, no hand-overs) are `null`, never NaN.
 
 pub mod metrics;
+pub mod stability;
 pub mod summary;
 
 pub use summary::Metrics;
@@ -491,6 +492,19 @@ pub fn handover_metrics(
     }
 }
 
+/// The start of each creation time's period (one date conversion per lead).
+pub fn period_starts(created: &[i64], kind: PeriodKind, since: NaiveDate) -> Vec<NaiveDate> {
+    created
+        .par_iter()
+        .map(|&us| {
+            let d = timeparse::from_micros(us)
+                .map(|d| d.date())
+                .unwrap_or(since);
+            kind.start(d, since)
+        })
+        .collect()
+}
+
 /// Per-period rows over the whole window.
 #[allow(clippy::too_many_arguments)]
 pub fn periods(
@@ -502,15 +516,8 @@ pub fn periods(
     test_from: i64,
     horizon_days: i64,
 ) -> Vec<PeriodRow> {
-    let date = |us: i64| {
-        timeparse::from_micros(us)
-            .map(|d| d.date())
-            .unwrap_or(since)
-    };
-    let key = |us: i64| kind.start(date(us), since);
-    // Each lead's period once (a date conversion per lead, not per lead and period).
-    let all_keys: Vec<NaiveDate> = t.all_created.par_iter().map(|&c| key(c)).collect();
-    let row_keys: Vec<NaiveDate> = t.created.par_iter().map(|&c| key(c)).collect();
+    let all_keys = period_starts(&t.all_created, kind, since);
+    let row_keys = period_starts(&t.created, kind, since);
     let mut starts = all_keys.clone();
     starts.sort_unstable();
     starts.dedup();

@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use super::stability::{RuleStability, Settings as StabilitySettings};
 use super::{Bootstrap, PeriodKind, PeriodRow, SetMetrics};
 use crate::features::Source;
 use crate::label::LabelSummary;
@@ -22,6 +23,9 @@ pub struct Metrics {
     pub model: ModelReport,
     pub test: SetMetrics,
     pub periods: Vec<PeriodRow>,
+    /// Each rule's effect per period and its drift out of time.
+    pub rule_stability: Vec<RuleStability>,
+    pub rule_stability_settings: StabilitySettings,
 }
 
 #[derive(Debug, Serialize)]

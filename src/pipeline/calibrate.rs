@@ -42,6 +42,8 @@ pub struct Beside {
     pub current_sweep: Vec<Candidate>,
     /// The SHA-256 of every input.
     pub inputs: Vec<InputHash>,
+    /// Every decay candidate's out-of-time log-loss.
+    pub decay: recommend::decay::DecayEvidence,
 }
 
 /// The analysis, with the segments, the live config's sweep and the inputs' hashes computed
@@ -67,6 +69,20 @@ pub fn analyse(o: &Options) -> Result<(Analysis, Beside)> {
                 horizon,
             )?
         };
+        let decay = {
+            let _step = crate::progress::Step::spinner(
+                "comparing decay settings by out-of-time likelihood",
+            );
+            let s = Support::default();
+            recommend::decay::evidence(
+                &p.model,
+                &p.table,
+                p.data_end,
+                horizon,
+                s.min_leads as usize,
+                s.min_converters as usize,
+            )
+        };
         let _p = crate::timing::Stage::start("provenance (SHA-256 of the inputs)");
         let _step = crate::progress::Step::spinner("hashing the input files (SHA-256)");
         let inputs = provenance::inputs(&p.ds, &p.model_path)?;
@@ -74,6 +90,7 @@ pub fn analyse(o: &Options) -> Result<(Analysis, Beside)> {
             segments,
             current_sweep,
             inputs,
+            decay,
         })
     })?;
     Ok((an, beside?))
@@ -120,6 +137,7 @@ pub fn finish(
         segments: seg,
         current_sweep,
         inputs,
+        decay,
     } = beside;
     step.say("replaying the recommended config over the training and test periods");
     let rec = recommend::recommend(
@@ -139,6 +157,7 @@ pub fn finish(
             current: &current,
         },
         current_sweep,
+        &decay,
     )?;
     drop(_w);
     step.say("writing the run folder");
@@ -147,7 +166,7 @@ pub fn finish(
     let w = &an.metrics.window;
     let (old_mql, old_sql) = (an.model.mql, an.model.sql);
     let mut header = format!(
-        "# Recommended by leadcal {} (`leadcal calibrate --objective {}`).\n# Data window: leads created {} .. {}; snapshot {} days, horizon {} days, target `{}`.\n# Objective {}: SQL {} (was {}), MQL {} (was {}). Every {:.1} points double a lead's odds of converting (PDO).\n# Changes and their reasons: changes.md beside this file. Inputs (SHA-256):\n",
+        "# Recommended by leadcal {} (`leadcal calibrate --objective {}`).\n# Data window: leads created {} .. {}; snapshot {} days, horizon {} days, target `{}`.\n# Objective {}: SQL {} (was {}), MQL {} (was {}). Every {:.1} points double a lead's odds of converting (PDO).\n# Changes and their reasons: changes.md beside this file.\n",
         env!("CARGO_PKG_VERSION"),
         s.objective,
         day(an.since),
@@ -162,6 +181,24 @@ pub fn finish(
         old_mql,
         rec.weights.scaling.pdo
     );
+    if let Some(g) = rec.decay.first() {
+        let overrides: Vec<String> = rec.decay[1..]
+            .iter()
+            .filter(|c| c.recommended != c.current && c.recommended != g.recommended)
+            .map(|c| format!("`{}` {}", c.rule, c.recommended))
+            .collect();
+        header.push_str(&format!(
+            "# Decay chosen by out-of-time likelihood: [decay] {} (was {}){}; evidence in changes.md.\n",
+            g.recommended,
+            g.current,
+            if overrides.is_empty() {
+                String::new()
+            } else {
+                format!("; own settings: {}", overrides.join(", "))
+            }
+        ));
+    }
+    header.push_str("# Inputs (SHA-256):\n");
     for h in &inputs {
         header.push_str(&format!("#   {}  {}\n", h.sha256, h.file));
     }

@@ -232,7 +232,8 @@ pub fn analyse_with<T: Send>(
     crate::output::checkpoint("prepared");
     let n_train = prepared.table.n_train;
     let boot = Bootstrap::default();
-    let (fitted, (side_out, draws)) = rayon::join(
+    let stability_settings = evaluate::stability::Settings::default();
+    let (fitted, (side_out, (draws, stability))) = rayon::join(
         || {
             let params = fit_params(o);
             let _t = crate::timing::Stage::start("fit");
@@ -251,8 +252,22 @@ pub fn analyse_with<T: Send>(
             rayon::join(
                 || side(&prepared),
                 || {
-                    let _b = crate::timing::Stage::start("bootstrap draws");
-                    evaluate::bootstrap_weights(prepared.table.y.len() - n_train, boot)
+                    rayon::join(
+                        || {
+                            let _b = crate::timing::Stage::start("bootstrap draws");
+                            evaluate::bootstrap_weights(prepared.table.y.len() - n_train, boot)
+                        },
+                        || {
+                            evaluate::stability::rule_stability(
+                                &prepared.ds,
+                                &prepared.model,
+                                &prepared.table,
+                                o.period,
+                                date_of(prepared.since)?,
+                                &stability_settings,
+                            )
+                        },
+                    )
                 },
             )
         },
@@ -353,6 +368,8 @@ pub fn analyse_with<T: Send>(
         },
         test: test_metrics,
         periods,
+        rule_stability: stability?,
+        rule_stability_settings: stability_settings,
     };
     Ok((
         Analysis {

@@ -168,6 +168,8 @@ pub fn report_data(
                 .collect(),
             suggestions: w.suggestions.iter().take(15).cloned().collect(),
         },
+        rule_stability: m.rule_stability.clone(),
+        decay: rec.decay.clone(),
         provenance: report::Provenance {
             version: env!("CARGO_PKG_VERSION").into(),
             inputs: inputs

@@ -4,7 +4,7 @@
 //! which loads back as a model. Guarantees: every comment, key order and untouched value of the
 //! live config survives (toml_edit); the input file is never modified.
 
-use crate::scoring::config::{Points, ScoringModel};
+use crate::scoring::config::{Decay, Points, ScoringModel};
 
 /// The live config's text with the recommended points, caps, thresholds and band starts written
 /// in place (toml_edit: every comment, key order and untouched value survives; a changed value
@@ -44,6 +44,40 @@ pub fn write_config(original: &str, new: &ScoringModel, header: &str) -> Result<
             None => {
                 t.insert(key, Item::Value(num(v)));
             }
+        }
+    }
+    /// Write a decay setting into a table: the key it needs set, the others removed.
+    fn set_decay(t: &mut dyn toml_edit::TableLike, d: Decay, rule: bool) {
+        let (window, half) = match d {
+            Decay::None => (None, None),
+            Decay::Window { days } => (Some(days), None),
+            Decay::HalfLife { days } => (None, Some(days)),
+        };
+        for (key, v) in [("window_days", window), ("half_life_days", half)] {
+            match v {
+                Some(v) => set(t, key, v),
+                None => {
+                    t.remove(key);
+                }
+            }
+        }
+        if rule {
+            match d {
+                Decay::None => {
+                    t.insert("no_decay", Item::Value(Value::from(true)));
+                }
+                _ => {
+                    t.remove("no_decay");
+                }
+            }
+        }
+    }
+    if new.decay != Decay::None || doc.contains_key("decay") {
+        if !doc.contains_key("decay") {
+            doc.insert("decay", Item::Table(toml_edit::Table::new()));
+        }
+        if let Some(t) = doc.get_mut("decay").and_then(|i| i.as_table_like_mut()) {
+            set_decay(t, new.decay, false);
         }
     }
     if let Some(th) = doc
@@ -100,6 +134,9 @@ pub fn write_config(original: &str, new: &ScoringModel, header: &str) -> Result<
                 None => {
                     t.remove("cap");
                 }
+            }
+            if r.own_decay {
+                set_decay(t, r.decay, true);
             }
         }
     }
@@ -194,5 +231,23 @@ values = [
         assert_eq!(back.implicit[1].points, Points::Each(8.0));
         assert_eq!(back.explicit[1].points, -40.0);
         assert_eq!(back.explicit[0].points, 15.0);
+    }
+
+    #[test]
+    fn a_recommended_decay_is_written_globally_and_as_a_rule_override() {
+        let live = ScoringModel::parse(LIVE, Path::new("live.toml")).unwrap();
+        let mut new = live.clone();
+        new.decay = Decay::Window { days: 90.0 };
+        new.implicit[1].decay = Decay::HalfLife { days: 30.0 };
+        new.implicit[1].own_decay = true;
+        let text = write_config(LIVE, &new, "").unwrap();
+        let back = ScoringModel::parse(&text, Path::new("rec.toml")).unwrap();
+        assert_eq!(back.decay, Decay::Window { days: 90.0 });
+        assert_eq!(back.implicit[0].decay, Decay::Window { days: 90.0 });
+        assert!(!back.implicit[0].own_decay);
+        assert_eq!(back.implicit[1].decay, Decay::HalfLife { days: 30.0 });
+        assert!(text.contains("half_life_days = 30"), "{text}");
+        // Nothing changes where the decay stays.
+        assert_eq!(write_config(LIVE, &live, "").unwrap(), LIVE);
     }
 }

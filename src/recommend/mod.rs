@@ -11,6 +11,7 @@
 
 pub mod backtest;
 pub mod config;
+pub mod decay;
 pub mod thresholds;
 pub mod weights;
 
@@ -61,6 +62,8 @@ pub struct Recommended {
     /// Test period: current config at its SQL threshold, recommended config at its own.
     pub current: ThresholdMetrics,
     pub recommended: ThresholdMetrics,
+    /// The decay chosen by out-of-time likelihood (global first, then per rule).
+    pub decay: Vec<decay::DecayChoice>,
 }
 
 /// `recommendation.json`.
@@ -75,6 +78,7 @@ pub struct Recommendation<'a> {
     pub candidates: &'a [Candidate],
     pub current: &'a ThresholdMetrics,
     pub recommended: &'a ThresholdMetrics,
+    pub decay: &'a [decay::DecayChoice],
     pub inputs: &'a [InputHash],
 }
 
@@ -98,6 +102,7 @@ impl Recommended {
             candidates: &self.candidates,
             current: &self.current,
             recommended: &self.recommended,
+            decay: &self.decay,
             inputs,
         }
     }
@@ -140,14 +145,16 @@ pub fn current_sweep(
     ))
 }
 
-/// Thresholds for `objective` and the back-test, for the recommended `weights`;
-/// `current_sweep` is [`current_sweep`] of the live config.
+/// Thresholds for `objective` and the back-test, for the recommended `weights` with the decay
+/// chosen from `decay_evidence`; `current_sweep` is [`current_sweep`] of the live config.
 pub fn recommend(
     mut weights: Weights,
     objective: Objective,
     p: &Inputs<'_>,
     current_sweep: Vec<Candidate>,
+    decay_evidence: &decay::DecayEvidence,
 ) -> Result<Recommended> {
+    let decay = decay::choose(decay_evidence, p.live, &mut weights.model);
     let t = p.table;
     let _s = crate::timing::Stage::start("recommend: snapshot scores");
     // The recommended config's scores: explicit from the leads, implicit from the same matched
@@ -233,5 +240,6 @@ pub fn recommend(
         current_sweep,
         current: p.current.clone(),
         recommended,
+        decay,
     })
 }

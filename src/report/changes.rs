@@ -15,6 +15,53 @@ fn per_month(e: &Estimate) -> String {
     e.show(|v| v.map_or("-".into(), |v| format!("{v:.0}")))
 }
 
+/// The decay choice and its evidence.
+fn decay(s: &mut String, r: &Recommended) {
+    let Some(g) = r.decay.first() else {
+        return;
+    };
+    s.push_str("\n## How long behaviour points count (decay)\n\n");
+    s.push_str(&format!(
+        "Compared by out-of-time log-loss on {} moments of {} training leads (snapshot, hand-over, 90 and 180 days after creation; time-ordered folds). A setting replaces the current one only when it gains at least {} standard errors and 0.1% of the log-loss.\n\n",
+        thousands(g.moments as u64),
+        thousands(g.leads as u64),
+        crate::recommend::decay::MARGIN_SE
+    ));
+    s.push_str("| rule | current → recommended | log-loss gain | candidates (log-loss) |\n|---|---|---|---|\n");
+    for c in r
+        .decay
+        .iter()
+        .filter(|c| c.rule == "*" || c.recommended != g.recommended)
+    {
+        let cands = c
+            .candidates
+            .iter()
+            .map(|k| {
+                format!(
+                    "{}: {}{}",
+                    k.setting,
+                    k.log_loss.map_or("-".into(), |v| format!("{v:.5}")),
+                    if k.eligible { "" } else { " (not replayable)" }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        s.push_str(&format!(
+            "| {} | {} → {} | {:.5} ± {:.5} | {} |\n",
+            if c.rule == "*" {
+                "all rules without their own setting (`[decay]`)".to_string()
+            } else {
+                format!("`{}`", c.rule.replace('|', "\\|"))
+            },
+            c.current,
+            c.recommended,
+            c.gain,
+            c.gain_se,
+            cands
+        ));
+    }
+}
+
 /// The readable diff.
 pub fn changes_md(r: &Recommended, old_mql: f64, old_sql: f64) -> String {
     let w = &r.weights;
@@ -74,6 +121,7 @@ pub fn changes_md(r: &Recommended, old_mql: f64, old_sql: f64) -> String {
             ));
         }
     }
+    decay(&mut s, r);
     let (c, n) = (&r.current, &r.recommended);
     s.push_str(&format!(
         "\n## Back-test on the test period (hand-over replay)\n\n| | current (SQL {}) | recommended (SQL {}) |\n|---|---|---|\n| hand-overs | {} | {} |\n| hand-overs per month | {} | {} |\n| precision | {} | {} |\n| recall | {} | {} |\n| median days to win | {} | {} |\n",

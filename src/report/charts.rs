@@ -982,18 +982,239 @@ pub fn points(d: &Data, l: Lang, path: &Path) -> Result<()> {
     })
 }
 
+/// The rules the stability chart shows: flagged first, then by the size of their change.
+pub fn stability_shown(d: &Data) -> Vec<&crate::evaluate::stability::RuleStability> {
+    let mut r: Vec<_> = d
+        .rule_stability
+        .iter()
+        .filter(|r| r.drift.z.is_some() || r.drift.detected)
+        .collect();
+    r.sort_by(|a, b| {
+        b.drift
+            .detected
+            .cmp(&a.drift.detected)
+            .then(
+                b.drift
+                    .z
+                    .map_or(f64::INFINITY, f64::abs)
+                    .total_cmp(&a.drift.z.map_or(f64::INFINITY, f64::abs)),
+            )
+            .then(a.rule.cmp(&b.rule))
+    });
+    r.truncate(6);
+    r
+}
+
+/// Small multiples: each shown rule's effect per period with its 95% interval.
+pub fn stability(d: &Data, l: Lang, path: &Path) -> Result<()> {
+    let rules = stability_shown(d);
+    draw(path, |root| {
+        let root = root
+            .margin(12, 0, 0, 0)
+            .titled(
+                l.pick(
+                    "Effect of each rule per period (log-odds per fire or match, 95% intervals; grey: test period)",
+                    "Wirkung je Regel pro Zeitraum (Log-Odds je Auslösung bzw. Treffer, 95-%-Intervalle; grau: Testzeitraum)",
+                ),
+                ("sans-serif", 32).into_font(),
+            )
+            .map_err(s)?;
+        if rules.is_empty() {
+            root.draw(&Text::new(
+                l.pick(
+                    "No rule could be estimated in both the training and the test period.",
+                    "Keine Regel ließ sich im Trainings- und im Testzeitraum schätzen.",
+                ),
+                (60, 300),
+                label(),
+            ))
+            .map_err(s)?;
+            return Ok(());
+        }
+        let panels = root.split_evenly((2, 3));
+        for (area, r) in panels.iter().zip(&rules) {
+            let n = r.periods.len().max(1) as f64;
+            let pts: Vec<(f64, f64, f64, f64)> = r
+                .periods
+                .iter()
+                .enumerate()
+                .filter_map(|(k, p)| {
+                    let ci = p.effect.ci?;
+                    Some((k as f64, p.effect.log_odds?, ci[0], ci[1]))
+                })
+                .collect();
+            let lo = pts.iter().map(|p| p.2).fold(-0.5f64, f64::min);
+            let hi = pts.iter().map(|p| p.3).fold(0.5f64, f64::max);
+            let pad = (hi - lo) * 0.08;
+            let name = if r.drift.detected {
+                format!("{} ({})", r.rule, l.pick("drift", "Drift"))
+            } else {
+                r.rule.clone()
+            };
+            let mut c = ChartBuilder::on(area)
+                .caption(name, ("sans-serif", 24).into_font())
+                .margin(14)
+                .x_label_area_size(40)
+                .y_label_area_size(70)
+                .build_cartesian_2d(-0.5f64..n - 0.5, (lo - pad)..(hi + pad))
+                .map_err(s)?;
+            let labels: Vec<String> = r.periods.iter().map(|p| p.period.clone()).collect();
+            c.configure_mesh()
+                .disable_x_mesh()
+                .x_labels(labels.len().min(6))
+                .x_label_formatter(&|x| {
+                    let k = x.round();
+                    match labels.get(k as usize) {
+                        Some(p) if (x - k).abs() < 1e-6 && k >= 0.0 => p.clone(),
+                        _ => String::new(),
+                    }
+                })
+                .y_label_formatter(&|v| l.num(*v, 1))
+                .label_style(("sans-serif", 18).into_font())
+                .draw()
+                .map_err(s)?;
+            if let Some(first) = r.periods.iter().position(|p| !p.training) {
+                c.draw_series(std::iter::once(Rectangle::new(
+                    [(first as f64 - 0.5, lo - pad), (n - 0.5, hi + pad)],
+                    GREY.mix(0.15).filled(),
+                )))
+                .map_err(s)?;
+            }
+            c.draw_series(LineSeries::new(
+                vec![(-0.5, 0.0), (n - 0.5, 0.0)],
+                GREY.stroke_width(1),
+            ))
+            .map_err(s)?;
+            let color = if r.drift.detected { MODEL } else { LIVE };
+            for &(x, y, a, b) in &pts {
+                c.draw_series(std::iter::once(PathElement::new(
+                    vec![(x, a), (x, b)],
+                    BLACK.stroke_width(2),
+                )))
+                .map_err(s)?;
+                c.draw_series(std::iter::once(Circle::new((x, y), 6, color.filled())))
+                    .map_err(s)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Out-of-time log-loss of each decay candidate for the model's global setting.
+pub fn decay(d: &Data, l: Lang, path: &Path) -> Result<()> {
+    let g = d.decay.iter().find(|c| c.rule == "*");
+    draw(path, |root| {
+        let caption = l.pick(
+            "Decay of behaviour points: out-of-time log-loss (lower is better)",
+            "Verfall der Verhaltenspunkte: Out-of-Time-Log-Loss (niedriger ist besser)",
+        );
+        let Some(g) = g.filter(|g| g.candidates.iter().any(|c| c.log_loss.is_some())) else {
+            root.draw(&Text::new(
+                l.pick(
+                    "No decay comparison: no behaviour rules, events or converters to compare on.",
+                    "Kein Vergleich: keine Verhaltensregeln, Ereignisse oder Konvertierten.",
+                ),
+                (60, 300),
+                label(),
+            ))
+            .map_err(s)?;
+            return Ok(());
+        };
+        let v: Vec<(usize, f64)> = g
+            .candidates
+            .iter()
+            .enumerate()
+            .filter_map(|(k, c)| c.log_loss.map(|x| (k, x)))
+            .collect();
+        let lo = v.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+        let hi = v.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+        let pad = ((hi - lo) * 0.15).max(1e-5);
+        let n = g.candidates.len() as f64;
+        let labels: Vec<String> = g
+            .candidates
+            .iter()
+            .map(|c| l.decay_short(&c.setting))
+            .collect();
+        // Room above the bars for the legend.
+        let mut c = chart(
+            root,
+            caption,
+            -0.5..n - 0.5,
+            (lo - pad)..(hi + 3.0 * pad),
+            130,
+        )?;
+        c.configure_mesh()
+            .disable_x_mesh()
+            .x_labels(labels.len())
+            .x_label_formatter(&|x| {
+                let k = x.round();
+                match labels.get(k as usize) {
+                    Some(p) if (x - k).abs() < 1e-6 && k >= 0.0 => p.clone(),
+                    _ => String::new(),
+                }
+            })
+            .y_desc("log-loss")
+            .y_label_formatter(&|v| l.num(*v, 4))
+            .axis_desc_style(label())
+            .label_style(("sans-serif", 22).into_font())
+            .draw()
+            .map_err(s)?;
+        for &(k, x) in &v {
+            let cand = &g.candidates[k];
+            let color = if cand.setting == g.recommended {
+                MODEL
+            } else if cand.setting == g.current {
+                LIVE
+            } else {
+                GREY
+            };
+            c.draw_series(std::iter::once(Rectangle::new(
+                [(k as f64 - 0.3, lo - pad), (k as f64 + 0.3, x)],
+                if cand.eligible {
+                    color.filled()
+                } else {
+                    color.mix(0.35).filled()
+                },
+            )))
+            .map_err(s)?;
+        }
+        let entries: Vec<(RGBColor, &str)> = if g.current == g.recommended {
+            vec![(
+                MODEL,
+                l.pick("current = recommended", "aktuell = empfohlen"),
+            )]
+        } else {
+            vec![
+                (LIVE, l.pick("current", "aktuell")),
+                (MODEL, l.pick("recommended", "empfohlen")),
+            ]
+        };
+        for (color, name) in entries {
+            c.draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
+                .map_err(s)?
+                .label(name)
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x - 10, y - 10), (x + 10, y + 10)], color.filled())
+                });
+        }
+        legend_box(&mut c, small(), SeriesLabelPosition::UpperRight)
+    })
+}
+
 /// The charts, in report order: file name and drawing function.
 type Draw = fn(&Data, Lang, &Path) -> Result<()>;
-pub const CHARTS: [(&str, Draw); 9] = [
+pub const CHARTS: [(&str, Draw); 11] = [
     ("chart-distribution.png", distribution),
     ("chart-calibration.png", calibration),
     ("chart-roc-pr.png", roc_pr),
     ("chart-gains.png", gains),
     ("chart-trend.png", trend),
+    ("chart-stability.png", stability),
     ("chart-segments.png", segments),
     ("chart-matrix.png", matrix),
     ("chart-sweep.png", sweep),
     ("chart-points.png", points),
+    ("chart-decay.png", decay),
 ];
 
 /// Draw every chart into `dir`; returns each chart's name and file.

@@ -432,6 +432,133 @@ fn threshold_row(l: Lang, name: &str, m: &ThresholdMetrics) -> Markup {
 }
 
 /// The whole page. `images` are the chart PNGs by file name.
+fn effect(l: Lang, e: &crate::evaluate::stability::Effect) -> String {
+    use crate::evaluate::stability::Status;
+    match (e.status, e.log_odds, e.ci) {
+        (Status::Estimated, Some(b), Some(ci)) => format!(
+            "{} {}",
+            l.num(b, 2),
+            l.interval(&l.num(ci[0], 2), &l.num(ci[1], 2))
+        ),
+        (Status::NeverFired, ..) => l.pick("never fired", "nie ausgelöst").into(),
+        _ => l.pick("not enough data", "zu wenig Daten").into(),
+    }
+}
+
+/// The rules whose drift was detected, in the config's order.
+fn flagged(d: &Data) -> Vec<&crate::evaluate::stability::RuleStability> {
+    d.rule_stability
+        .iter()
+        .filter(|r| r.drift.detected)
+        .collect()
+}
+
+fn stability_text(l: Lang, d: &Data) -> Markup {
+    let flagged = flagged(d);
+    let tested = d
+        .rule_stability
+        .iter()
+        .filter(|r| r.drift.q.is_some())
+        .count();
+    let never: Vec<&str> = d
+        .rule_stability
+        .iter()
+        .filter(|r| {
+            r.training.status == crate::evaluate::stability::Status::NeverFired
+                && r.test.status == crate::evaluate::stability::Status::NeverFired
+        })
+        .map(|r| r.rule.as_str())
+        .collect();
+    html! {
+        p { (match (l, flagged.is_empty()) {
+            (Lang::En, true) => format!("No rule's effect changed between the training periods and the test period beyond what chance explains ({tested} rules tested, Benjamini–Hochberg at 5%)."),
+            (Lang::De, true) => format!("Bei keiner Regel hat sich die Wirkung zwischen Trainings- und Testzeitraum stärker verändert, als der Zufall erklärt ({tested} Regeln getestet, Benjamini–Hochberg bei 5 %)."),
+            (Lang::En, false) => format!("{} of {tested} rules changed their effect between the training periods and the test period (Benjamini–Hochberg at 5%): {}.", flagged.len(), flagged.iter().map(|r| format!("{} (since {})", r.rule, r.drift.since.as_deref().unwrap_or("?"))).collect::<Vec<_>>().join(", ")),
+            (Lang::De, false) => format!("{} von {tested} Regeln {} ihre Wirkung zwischen Trainings- und Testzeitraum verändert (Benjamini–Hochberg bei 5 %): {}.", flagged.len(), if flagged.len() == 1 { "hat" } else { "haben" }, flagged.iter().map(|r| format!("{} (seit {})", r.rule, r.drift.since.as_deref().unwrap_or("?"))).collect::<Vec<_>>().join(", ")),
+        }) }
+        @if !never.is_empty() {
+            p { (l.pick("Rules that never fired in this window (a renamed form, a retired asset, or a value the data does not hold): ", "Regeln, die in diesem Zeitraum nie ausgelöst haben (umbenanntes Formular, entferntes Asset oder ein Wert, den die Daten nicht enthalten): ")) (never.join(", ")) }
+        }
+    }
+}
+
+/// The test effect lies closer to 0 than the training effect.
+fn weakened(r: &crate::evaluate::stability::RuleStability) -> bool {
+    matches!((r.training.log_odds, r.test.log_odds), (Some(a), Some(b)) if b.abs() < a.abs())
+}
+
+fn stability_table(l: Lang, d: &Data) -> Markup {
+    use crate::evaluate::stability::DriftKind;
+    let flagged = flagged(d);
+    html! {
+        @if !flagged.is_empty() {
+            table {
+                thead { tr {
+                    th { (l.pick("rule", "Regel")) }
+                    th.n { (l.pick("training effect [95%]", "Wirkung Training [95 %]")) }
+                    th.n { (l.pick("test effect [95%]", "Wirkung Test [95 %]")) }
+                    th { (l.pick("since", "seit")) }
+                    th.n { "q" }
+                    th { (l.pick("what changed", "was sich geändert hat")) }
+                } }
+                tbody { @for r in &flagged {
+                    tr {
+                        td { (r.rule) }
+                        td.n { (effect(l, &r.training)) }
+                        td.n { (effect(l, &r.test)) }
+                        td { (r.drift.since.as_deref().unwrap_or("–")) }
+                        td.n { (r.drift.q.map_or("–".into(), |q| if q < 0.001 { format!("< {}", l.num(0.001, 3)) } else { l.num(q, 3) })) }
+                        td { (match r.drift.kind {
+                            Some(DriftKind::StoppedFiring) => l.pick("stopped firing", "löst nicht mehr aus").to_string(),
+                            Some(DriftKind::SignChanged) => l.pick("the effect changed sign", "die Wirkung hat das Vorzeichen gewechselt").to_string(),
+                            _ if weakened(r) => l.pick("the effect weakened", "die Wirkung hat nachgelassen").to_string(),
+                            _ => l.pick("the effect grew", "die Wirkung hat zugenommen").to_string(),
+                        })
+                        @if let Some(a) = &r.drift.carried_by {
+                            br; span.sub { (match l {
+                                Lang::En => format!("may be a shift from {a} rather than a drift of its own: without {a} in the fits the change is within chance or at most half as large"),
+                                Lang::De => format!("womöglich eine Verschiebung von {a} statt einer eigenen Drift: ohne {a} in den Modellen liegt die Änderung im Zufallsbereich oder ist höchstens halb so groß"),
+                            }) }
+                        } }
+                    }
+                } }
+            }
+        }
+    }
+}
+
+fn decay_text(l: Lang, d: &Data) -> Markup {
+    let Some(g) = d.decay.iter().find(|c| c.rule == "*") else {
+        return html! { p { (l.pick("No decay comparison was possible (no behaviour rules, events or converters to compare on).", "Kein Vergleich der Verfallseinstellungen möglich (keine Verhaltensregeln, Ereignisse oder Konvertierten).")) } };
+    };
+    let overrides: Vec<_> = d
+        .decay
+        .iter()
+        .filter(|c| c.rule != "*" && c.recommended != c.current && c.recommended != g.recommended)
+        .collect();
+    html! {
+        p { (match (l, g.recommended == g.current) {
+            (Lang::En, false) => format!("Behaviour points should count {}; today they count {}. Out of time this lowers the log-loss by {} (± {}) per lead and moment, over {} moments of {} training leads.", l.decay_counts(&g.recommended), l.decay_counts(&g.current), l.num(g.gain, 5), l.num(g.gain_se, 5), l.int(g.moments as u64), l.int(g.leads as u64)),
+            (Lang::De, false) => format!("Verhaltenspunkte sollten {} zählen; heute zählen sie {}. Out of Time senkt das den Log-Loss um {} (± {}) je Lead und Zeitpunkt, über {} Zeitpunkte von {} Trainings-Leads.", l.decay_counts(&g.recommended), l.decay_counts(&g.current), l.num(g.gain, 5), l.num(g.gain_se, 5), l.int(g.moments as u64), l.int(g.leads as u64)),
+            (Lang::En, true) => format!("Keep today's setting: behaviour points count {}. No other setting predicts clearly better out of time ({} moments of {} training leads; a change needs a gain of three standard errors and 0.1% of the log-loss).", l.decay_counts(&g.current), l.int(g.moments as u64), l.int(g.leads as u64)),
+            (Lang::De, true) => format!("Behalten Sie die heutige Einstellung bei: Verhaltenspunkte zählen {}. Keine andere Einstellung sagt out of time klar besser voraus ({} Zeitpunkte von {} Trainings-Leads; eine Änderung braucht einen Gewinn von drei Standardfehlern und 0,1 % des Log-Loss).", l.decay_counts(&g.current), l.int(g.moments as u64), l.int(g.leads as u64)),
+        }) }
+        @if !overrides.is_empty() {
+            table {
+                thead { tr {
+                    th { (l.pick("rule with its own setting", "Regel mit eigener Einstellung")) }
+                    th { (l.pick("today", "heute")) }
+                    th { (l.pick("recommended", "empfohlen")) }
+                    th.n { (l.pick("log-loss gain [± se]", "Log-Loss-Gewinn [± SE]")) }
+                } }
+                tbody { @for c in &overrides {
+                    tr { td { (c.rule) } td { (l.decay(&c.current)) } td { b { (l.decay(&c.recommended)) } } td.n { (l.num(c.gain, 5)) " ± " (l.num(c.gain_se, 5)) } }
+                } }
+            }
+        }
+    }
+}
+
 pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
     let t = &d.test;
     let q = &d.quality;
@@ -534,6 +661,10 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                         } }
                     }
                     p.sub { "* " (l.pick("the model was fitted on this period's leads (in-sample).", "das Modell wurde an den Leads dieses Zeitraums angepasst (in-sample).")) }
+                    h3 { (l.pick("Which rules stopped or started working", "Welche Regeln nicht mehr (oder neu) wirken")) }
+                    (stability_text(l, d))
+                    (figure(l, images, "chart-stability.png", l.pick("Each rule's effect per period, adjusted for the other rules: log-odds per fire (behaviour) or per match (profile), with 95% intervals. Periods with too few leads or converters for the rule are left empty.", "Wirkung jeder Regel pro Zeitraum, bereinigt um die übrigen Regeln: Log-Odds je Auslösung (Verhalten) oder je Treffer (Profil), mit 95-%-Intervallen. Zeiträume mit zu wenigen Leads oder Konvertierten für die Regel bleiben leer.")))
+                    (stability_table(l, d))
                 }
 
                 section id="q2" {
@@ -612,6 +743,9 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                             } }
                         }
                     }
+                    h3 { (l.pick("How long behaviour points should count", "Wie lange Verhaltenspunkte zählen sollten")) }
+                    (decay_text(l, d))
+                    (figure(l, images, "chart-decay.png", l.pick("Each setting's out-of-time log-loss at the snapshot, the hand-over and 90 and 180 days after creation (training period, time-ordered folds). Settings in days. Blue: today's setting; orange: the recommended one; pale: not replayable with negative points.", "Out-of-Time-Log-Loss jeder Einstellung zum Stichtag, bei Übergabe sowie 90 und 180 Tage nach Anlage (Trainingszeitraum, zeitlich geordnete Folds). Einstellungen in Tagen, HWZ: Halbwertszeit. Blau: heutige Einstellung; orange: empfohlene; blass: mit negativen Punkten nicht nachspielbar.")))
                     p { (match l {
                         Lang::En => format!("The recommended config is recommended-scoring.toml in this run folder (your config's layout and comments, new points). Rounding to whole points moves a lead's score by at most {} points.", l.num(d.weights.rounding_max, 2)),
                         Lang::De => format!("Die empfohlene Konfiguration steht in recommended-scoring.toml in diesem Ordner (Aufbau und Kommentare Ihrer Konfiguration, neue Punkte). Das Runden auf ganze Punkte verschiebt den Score eines Leads um höchstens {} Punkte.", l.num(d.weights.rounding_max, 2)),

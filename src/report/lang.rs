@@ -86,6 +86,52 @@ impl Lang {
         }
     }
 
+    /// A decay setting in words: "a 90-day window" / "ein Fenster von 90 Tagen".
+    pub fn decay(self, s: &crate::recommend::decay::Setting) -> String {
+        use crate::recommend::decay::Setting;
+        let d = |days: &f64| self.num(*days, 0);
+        match (self, s) {
+            (Lang::En, Setting::None) => "no decay".into(),
+            (Lang::En, Setting::Window { days }) => format!("a {}-day window", d(days)),
+            (Lang::En, Setting::HalfLife { days }) => format!("a {}-day half-life", d(days)),
+            (Lang::De, Setting::None) => "kein Verfall".into(),
+            (Lang::De, Setting::Window { days }) => format!("ein Fenster von {} Tagen", d(days)),
+            (Lang::De, Setting::HalfLife { days }) => {
+                format!("eine Halbwertszeit von {} Tagen", d(days))
+            }
+        }
+    }
+
+    /// How long points count under a setting, to follow "count": "for 90 days" / "90 Tage lang".
+    pub fn decay_counts(self, s: &crate::recommend::decay::Setting) -> String {
+        use crate::recommend::decay::Setting;
+        let d = |days: &f64| self.num(*days, 0);
+        match (self, s) {
+            (Lang::En, Setting::None) => "without decay".into(),
+            (Lang::En, Setting::Window { days }) => format!("for {} days", d(days)),
+            (Lang::En, Setting::HalfLife { days }) => format!("with a {}-day half-life", d(days)),
+            (Lang::De, Setting::None) => "unbegrenzt (ohne Verfall)".into(),
+            (Lang::De, Setting::Window { days }) => format!("{} Tage lang", d(days)),
+            (Lang::De, Setting::HalfLife { days }) => {
+                format!("mit einer Halbwertszeit von {} Tagen", d(days))
+            }
+        }
+    }
+
+    /// A decay setting as a short axis label.
+    pub fn decay_short(self, s: &crate::recommend::decay::Setting) -> String {
+        use crate::recommend::decay::Setting;
+        match s {
+            Setting::None => self.pick("none", "keiner").into(),
+            Setting::Window { days } => {
+                format!("{} {}", self.pick("window", "Fenster"), self.num(*days, 0))
+            }
+            Setting::HalfLife { days } => {
+                format!("{} {}", self.pick("half-life", "HWZ"), self.num(*days, 0))
+            }
+        }
+    }
+
     /// An optional share; a dash when undefined.
     pub fn pct_opt(self, share: Option<f64>, dp: usize) -> String {
         share.map_or("–".into(), |v| self.pct(v, dp))

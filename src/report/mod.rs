@@ -25,7 +25,9 @@ pub use lang::Lang;
 
 use crate::error::{Error, Result};
 use crate::evaluate::metrics::{self, CurvePoint};
+use crate::evaluate::stability::RuleStability;
 use crate::evaluate::{PeriodRow, SetMetrics, ThresholdMetrics};
+use crate::recommend::decay::DecayChoice;
 use crate::recommend::{Flag, Suggestion};
 
 pub const SCHEMA: &str = "leadcal.report/1";
@@ -46,6 +48,12 @@ pub struct Data {
     pub segments: SegmentsView,
     pub matrix: Vec<MatrixCell>,
     pub weights: WeightsView,
+    /// Each rule's effect per period and its drift (absent in runs of earlier versions).
+    #[serde(default)]
+    pub rule_stability: Vec<RuleStability>,
+    /// The decay recommendation, global first (absent in runs of earlier versions).
+    #[serde(default)]
+    pub decay: Vec<DecayChoice>,
     pub provenance: Provenance,
 }
 

@@ -132,6 +132,7 @@ pub fn metrics(out: &mut impl Write, m: &Metrics) -> std::io::Result<()> {
         out,
         "  (* the model was fitted on this period: in-sample. PSI compares each period's live scores with the first period's.)"
     )?;
+    stability(out, m)?;
     let mut coefs: Vec<(f64, &String)> = m
         .model
         .fitted
@@ -148,6 +149,59 @@ pub fn metrics(out: &mut impl Write, m: &Metrics) -> std::io::Result<()> {
     )?;
     for (c, name) in coefs.iter().take(10) {
         writeln!(out, "  {c:>+7.3}  {name}")?;
+    }
+    Ok(())
+}
+
+/// Which rules changed their effect out of time, and which never fired.
+fn stability(out: &mut impl Write, m: &Metrics) -> std::io::Result<()> {
+    use crate::evaluate::stability::{DriftKind, Status};
+    let r = &m.rule_stability;
+    let tested = r.iter().filter(|r| r.drift.q.is_some()).count();
+    let flagged: Vec<_> = r.iter().filter(|r| r.drift.detected).collect();
+    writeln!(
+        out,
+        "
+Rule stability: {} of {} rules changed their effect between training and test (Benjamini-Hochberg 5%).",
+        flagged.len(),
+        tested
+    )?;
+    let effect = |e: &crate::evaluate::stability::Effect| match (e.log_odds, e.ci) {
+        (Some(b), Some(ci)) => format!("{b:+.2} [{:+.2}, {:+.2}]", ci[0], ci[1]),
+        _ if e.status == Status::NeverFired => "never fired".into(),
+        _ => "not enough data".into(),
+    };
+    for f in &flagged {
+        let what = match f.drift.kind {
+            Some(DriftKind::StoppedFiring) => "stopped firing",
+            Some(DriftKind::SignChanged) => "sign changed",
+            _ => match (f.training.log_odds, f.test.log_odds) {
+                (Some(a), Some(b)) if b.abs() < a.abs() => "effect weakened",
+                _ => "effect grew",
+            },
+        };
+        writeln!(
+            out,
+            "  {}: {what} since {}; log-odds training {}, test {}; q {}{}",
+            f.rule,
+            f.drift.since.as_deref().unwrap_or("?"),
+            effect(&f.training),
+            effect(&f.test),
+            fixed(f.drift.q, 4),
+            f.drift
+                .carried_by
+                .as_ref()
+                .map(|a| format!(" (may be a shift from `{a}`: within chance or at most half as large without it)"))
+                .unwrap_or_default()
+        )?;
+    }
+    let never: Vec<&str> = r
+        .iter()
+        .filter(|r| r.training.status == Status::NeverFired && r.test.status == Status::NeverFired)
+        .map(|r| r.rule.as_str())
+        .collect();
+    if !never.is_empty() {
+        writeln!(out, "  Never fired in this window: {}", never.join(", "))?;
     }
     Ok(())
 }

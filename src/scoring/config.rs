@@ -214,6 +214,9 @@ pub struct ImplicitRule {
     pub cap: Option<f64>,
     pub group: Option<String>,
     pub decay: Decay,
+    /// The rule sets its own decay (`window_days`, `half_life_days` or `no_decay`) rather than
+    /// following the model's `[decay]`.
+    pub own_decay: bool,
     pub line: usize,
 }
 
@@ -236,6 +239,8 @@ pub struct ScoringModel {
     pub explicit: Vec<ExplicitRule>,
     pub implicit: Vec<ImplicitRule>,
     pub account: AccountAggregate,
+    /// The `[decay]` table: what rules without their own setting follow.
+    pub decay: Decay,
 }
 
 impl ScoringModel {
@@ -745,6 +750,8 @@ impl Cx<'_> {
                     format!("two rules are named `{name}`; give one a `name`"),
                 );
             }
+            let own_decay =
+                r.no_decay == Some(true) || r.window_days.is_some() || r.half_life_days.is_some();
             implicit.push(ImplicitRule {
                 name,
                 event_type: r.event_type.into_inner(),
@@ -755,6 +762,7 @@ impl Cx<'_> {
                 cap,
                 group: r.group,
                 decay,
+                own_decay,
                 line: self.line(span.start),
             });
         }
@@ -777,6 +785,7 @@ impl Cx<'_> {
             explicit,
             implicit,
             account,
+            decay: global,
         })
     }
 }

@@ -1,7 +1,7 @@
 //! Explicit (profile) points: one column per rule and the explicit score, from lead attributes.
 //!
 //! Input: leads with their attribute columns. Output: the same rows with `explicit_score` and
-//! one `pts:<rule name>` column per explicit rule. Guarantees: a null attribute matches only
+//! one `pts:<rule name>` column per explicit rule; or only whether each rule matches. Guarantees: a null attribute matches only
 //! `missing` rules; values compare as text; ranges are `min <= x < below` on the numeric value.
 
 use polars::prelude::*;
@@ -35,6 +35,19 @@ fn condition(rule: &ExplicitRule) -> Expr {
         }
         Condition::Missing => c.is_null(),
     }
+}
+
+/// Whether each explicit rule matches each lead: one boolean column per rule, in the model's
+/// order (named `hit:<index>`: rule names need not be unique), and nothing else.
+pub fn explicit_hits(leads: LazyFrame, model: &ScoringModel) -> LazyFrame {
+    leads.select(
+        model
+            .explicit
+            .iter()
+            .enumerate()
+            .map(|(k, r)| condition(r).alias(format!("hit:{k}")))
+            .collect::<Vec<_>>(),
+    )
 }
 
 /// Add `pts:<rule>` per explicit rule and `explicit_score` (their sum; 0 without rules).

@@ -212,6 +212,26 @@ impl MatchedEvents {
     }
 }
 
+impl MatchedEvents {
+    /// Points per rule of `model` (row-major: one row per pair, rules as columns) for each
+    /// (lead, time) pair.
+    pub fn points_at_pairs(&self, model: &ScoringModel, pairs: &[(usize, i64)]) -> Vec<f64> {
+        let n_rules = model.implicit.len();
+        let mut points = vec![0f64; pairs.len() * n_rules];
+        if n_rules == 0 {
+            return points;
+        }
+        points
+            .par_chunks_mut(n_rules)
+            .zip(pairs.par_iter())
+            .for_each_init(
+                || vec![0u32; n_rules],
+                |fires, (p, &(lead, at))| rules_at(&model.implicit, self.lead(lead), at, fires, p),
+            );
+        points
+    }
+}
+
 /// The n-th (1-based) occurrence's points.
 fn nth(points: &Points, n: usize) -> f64 {
     match points {

@@ -38,6 +38,8 @@ fn calibrate_writes_a_run_folder_whose_config_scores_the_demo() {
         "chart-matrix.png",
         "chart-sweep.png",
         "chart-points.png",
+        "chart-stability.png",
+        "chart-decay.png",
         "report-data.json",
         "report.html",
     ] {
@@ -46,7 +48,7 @@ fn calibrate_writes_a_run_folder_whose_config_scores_the_demo() {
     // The report opens in a real browser: every image loads, nothing is fetched, no errors.
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.contains("<html lang=\"en\">") && html.contains("Summary"));
-    browser_check(&dir.join("report.html"), 9);
+    browser_check(&dir.join("report.html"), 11);
     // `leadcal report` re-renders it in German from the saved results, beside the run's files.
     leadcal(&["report", d, "--lang", "de"])
         .code(0)
@@ -58,7 +60,7 @@ fn calibrate_writes_a_run_folder_whose_config_scores_the_demo() {
         std::fs::read_to_string(dir.join("report.html")).unwrap(),
         html
     );
-    browser_check(&de, 9);
+    browser_check(&de, 11);
     // A second rendering never replaces the first.
     leadcal(&["report", d, "--lang", "de"])
         .code(0)
@@ -163,7 +165,7 @@ fn calibrate_is_byte_identical_across_runs_and_thread_counts() {
     names.sort();
     assert_eq!(
         names.iter().filter(|n| n.ends_with(".png")).count(),
-        9,
+        11,
         "{names:?}"
     );
     assert!(names.iter().any(|n| n == "report.html"), "{names:?}");

@@ -25,6 +25,7 @@ mod safe_outputs;
 mod scoring;
 mod segments;
 mod sql;
+mod stability;
 mod validate;
 
 fn root() -> PathBuf {

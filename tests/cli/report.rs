@@ -141,5 +141,5 @@ fn report_escapes_strings_from_the_data() {
     assert!(!html.contains("onerror=\""), "an attribute got through");
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(html.contains("x&quot; onerror=&quot;alert(2)"));
-    browser_check(&out.join("report.html"), 9);
+    browser_check(&out.join("report.html"), 11);
 }
