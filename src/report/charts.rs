@@ -1022,8 +1022,8 @@ pub fn stability(d: &Data, l: Lang, path: &Path) -> Result<()> {
         if rules.is_empty() {
             root.draw(&Text::new(
                 l.pick(
-                    "No rule could be estimated in both the training and the test period.",
-                    "Keine Regel ließ sich im Trainings- und im Testzeitraum schätzen.",
+                    "No rule could be compared between the training and the test period (or this run holds no rule-stability results).",
+                    "Keine Regel ließ sich zwischen Trainings- und Testzeitraum vergleichen (oder der Lauf enthält keine Ergebnisse zur Regelstabilität).",
                 ),
                 (60, 300),
                 label(),
@@ -1111,8 +1111,8 @@ pub fn decay(d: &Data, l: Lang, path: &Path) -> Result<()> {
         let Some(g) = g.filter(|g| g.candidates.iter().any(|c| c.log_loss.is_some())) else {
             root.draw(&Text::new(
                 l.pick(
-                    "No decay comparison: no behaviour rules, events or converters to compare on.",
-                    "Kein Vergleich: keine Verhaltensregeln, Ereignisse oder Konvertierten.",
+                    "No decay comparison: no behaviour rules, events or converters to compare on (or a run of an earlier version).",
+                    "Kein Vergleich: keine Verhaltensregeln, Ereignisse oder Konvertierten (oder ein Lauf einer früheren Version).",
                 ),
                 (60, 300),
                 label(),

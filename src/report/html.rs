@@ -454,6 +454,9 @@ fn flagged(d: &Data) -> Vec<&crate::evaluate::stability::RuleStability> {
 }
 
 fn stability_text(l: Lang, d: &Data) -> Markup {
+    if d.rule_stability.is_empty() {
+        return html! { p { (l.pick("No rule-stability results in this run: the live model has no rules, or the run was made by an earlier leadcal version.", "Keine Ergebnisse zur Stabilität der Regeln in diesem Lauf: Das Live-Modell hat keine Regeln, oder der Lauf stammt von einer früheren leadcal-Version.")) } };
+    }
     let flagged = flagged(d);
     let tested = d
         .rule_stability
@@ -529,7 +532,7 @@ fn stability_table(l: Lang, d: &Data) -> Markup {
 
 fn decay_text(l: Lang, d: &Data) -> Markup {
     let Some(g) = d.decay.iter().find(|c| c.rule == "*") else {
-        return html! { p { (l.pick("No decay comparison was possible (no behaviour rules, events or converters to compare on).", "Kein Vergleich der Verfallseinstellungen möglich (keine Verhaltensregeln, Ereignisse oder Konvertierten).")) } };
+        return html! { p { (l.pick("No decay comparison in this run: no behaviour rules, events or converters to compare on, or the run was made by an earlier leadcal version.", "Kein Vergleich der Verfallseinstellungen in diesem Lauf: keine Verhaltensregeln, Ereignisse oder Konvertierten zum Vergleichen, oder der Lauf stammt von einer früheren leadcal-Version.")) } };
     };
     let overrides: Vec<_> = d
         .decay
@@ -663,7 +666,9 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                     p.sub { "* " (l.pick("the model was fitted on this period's leads (in-sample).", "das Modell wurde an den Leads dieses Zeitraums angepasst (in-sample).")) }
                     h3 { (l.pick("Which rules stopped or started working", "Welche Regeln nicht mehr (oder neu) wirken")) }
                     (stability_text(l, d))
-                    (figure(l, images, "chart-stability.png", l.pick("Each rule's effect per period, adjusted for the other rules: log-odds per fire (behaviour) or per match (profile), with 95% intervals. Periods with too few leads or converters for the rule are left empty.", "Wirkung jeder Regel pro Zeitraum, bereinigt um die übrigen Regeln: Log-Odds je Auslösung (Verhalten) oder je Treffer (Profil), mit 95-%-Intervallen. Zeiträume mit zu wenigen Leads oder Konvertierten für die Regel bleiben leer.")))
+                    @if !d.rule_stability.is_empty() {
+                        (figure(l, images, "chart-stability.png", l.pick("Each rule's effect per period, adjusted for the other rules: log-odds per fire (behaviour) or per match (profile), with 95% intervals. Periods with too few leads or converters for the rule are left empty.", "Wirkung jeder Regel pro Zeitraum, bereinigt um die übrigen Regeln: Log-Odds je Auslösung (Verhalten) oder je Treffer (Profil), mit 95-%-Intervallen. Zeiträume mit zu wenigen Leads oder Konvertierten für die Regel bleiben leer.")))
+                    }
                     (stability_table(l, d))
                 }
 
@@ -745,7 +750,9 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                     }
                     h3 { (l.pick("How long behaviour points should count", "Wie lange Verhaltenspunkte zählen sollten")) }
                     (decay_text(l, d))
-                    (figure(l, images, "chart-decay.png", l.pick("Each setting's out-of-time log-loss at the snapshot, the hand-over and 90 and 180 days after creation (training period, time-ordered folds). Settings in days. Blue: today's setting; orange: the recommended one; pale: not replayable with negative points.", "Out-of-Time-Log-Loss jeder Einstellung zum Stichtag, bei Übergabe sowie 90 und 180 Tage nach Anlage (Trainingszeitraum, zeitlich geordnete Folds). Einstellungen in Tagen, HWZ: Halbwertszeit. Blau: heutige Einstellung; orange: empfohlene; blass: mit negativen Punkten nicht nachspielbar.")))
+                    @if d.decay.iter().any(|c| c.rule == "*") {
+                        (figure(l, images, "chart-decay.png", l.pick("Each setting's out-of-time log-loss at the snapshot, the hand-over and 90 and 180 days after creation (training period, time-ordered folds). Settings in days. Blue: today's setting; orange: the recommended one; pale: not replayable with negative points.", "Out-of-Time-Log-Loss jeder Einstellung zum Stichtag, bei Übergabe sowie 90 und 180 Tage nach Anlage (Trainingszeitraum, zeitlich geordnete Folds). Einstellungen in Tagen, HWZ: Halbwertszeit. Blau: heutige Einstellung; orange: empfohlene; blass: mit negativen Punkten nicht nachspielbar.")))
+                    }
                     p { (match l {
                         Lang::En => format!("The recommended config is recommended-scoring.toml in this run folder (your config's layout and comments, new points). Rounding to whole points moves a lead's score by at most {} points.", l.num(d.weights.rounding_max, 2)),
                         Lang::De => format!("Die empfohlene Konfiguration steht in recommended-scoring.toml in diesem Ordner (Aufbau und Kommentare Ihrer Konfiguration, neue Punkte). Das Runden auf ganze Punkte verschiebt den Score eines Leads um höchstens {} Punkte.", l.num(d.weights.rounding_max, 2)),

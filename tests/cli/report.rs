@@ -123,6 +123,13 @@ fn report_escapes_strings_from_the_data() {
     v["quality"]["tables"][0]["file"] = serde_json::json!(format!("{attr}.csv"));
     v["window"]["target"] = serde_json::json!(script);
     v["thresholds"]["objective"] = serde_json::json!(attr);
+    // Rule names in the stability text, chart titles and table (the flagged webinar rule).
+    for r in v["rule_stability"].as_array_mut().unwrap() {
+        if r["drift"]["detected"] == true {
+            r["rule"] = serde_json::json!(format!("webinar {script}"));
+            r["drift"]["carried_by"] = serde_json::json!(attr);
+        }
+    }
     let d = tempfile::tempdir().unwrap();
     std::fs::write(d.path().join("report-data.json"), v.to_string()).unwrap();
     let out = d.path().join("out");
@@ -142,4 +149,34 @@ fn report_escapes_strings_from_the_data() {
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(html.contains("x&quot; onerror=&quot;alert(2)"));
     browser_check(&out.join("report.html"), 11);
+}
+
+#[test]
+fn a_run_of_an_earlier_version_renders_and_says_which_analyses_it_lacks() {
+    // report-data.json from before rule stability and decay existed.
+    let mut v: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/golden/report-data.json")).unwrap(),
+    )
+    .unwrap();
+    let o = v.as_object_mut().unwrap();
+    o.remove("rule_stability").unwrap();
+    o.remove("decay").unwrap();
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("report-data.json"), v.to_string()).unwrap();
+    let out = d.path().join("out");
+    leadcal(&[
+        "report",
+        d.path().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .code(0);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.contains("No rule-stability results in this run"),
+        "{html}"
+    );
+    assert!(html.contains("No decay comparison in this run"));
+    // The two charts without data are left out of the page; the other nine load.
+    browser_check(&out.join("report.html"), 9);
 }
