@@ -382,7 +382,6 @@ fn change_point(periods: &[PeriodEffect], direction: f64) -> Option<String> {
 }
 
 /// Every rule's effect per period and its out-of-time drift.
-#[allow(clippy::too_many_arguments)]
 pub fn rule_stability(
     ds: &Dataset,
     model: &ScoringModel,
