@@ -41,7 +41,8 @@ pub struct Args {
     pub lang: LangArg,
 }
 
-pub fn run(a: Args) -> Result<()> {
+/// `quiet`: a few lines instead of the full tables (see `--quiet`).
+pub fn run(a: Args, quiet: bool) -> Result<()> {
     let _t = crate::timing::Stage::start("calibrate command");
     let options = a.inputs.options();
     let settings = Settings {
@@ -63,6 +64,16 @@ pub fn run(a: Args) -> Result<()> {
     let done = run_calibrate::finish(an, beside, &options, &settings, &dir, staged.path())?;
     let dir = staged.commit()?;
     let mut out = std::io::stdout().lock();
+    if quiet {
+        return crate::report::text::calibrate_brief(
+            &mut out,
+            &done.analysis.metrics,
+            &done.segments,
+            &done.recommended,
+            &dir,
+        )
+        .map_err(Error::Stdout);
+    }
     crate::report::text::metrics(&mut out, &done.analysis.metrics).map_err(Error::Stdout)?;
     writeln!(out).map_err(Error::Stdout)?;
     crate::report::text::segments(&mut out, &done.segments, false).map_err(Error::Stdout)?;

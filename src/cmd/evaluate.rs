@@ -27,13 +27,18 @@ pub struct Args {
     pub out: PathBuf,
 }
 
-pub fn run(a: Args) -> Result<()> {
+/// `quiet`: a few lines instead of the full tables (see `--quiet`).
+pub fn run(a: Args, quiet: bool) -> Result<()> {
     let _t = crate::timing::Stage::start("evaluate command");
     let an = pipeline::analyse(&a.inputs.options())?;
     let staged = crate::output::Staged::fresh(&a.out)?;
     crate::output::write_json(&staged.path().join("metrics.json"), &an.metrics)?;
     let path = staged.commit()?.join("metrics.json");
     let mut out = std::io::stdout().lock();
+    if quiet {
+        return crate::report::text::metrics_brief(&mut out, &an.metrics, &path)
+            .map_err(Error::Stdout);
+    }
     crate::report::text::metrics(&mut out, &an.metrics).map_err(Error::Stdout)?;
     writeln!(out, "\nwrote {}", path.display()).map_err(Error::Stdout)?;
     Ok(())

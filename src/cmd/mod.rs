@@ -23,8 +23,9 @@ pub mod validate;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-    /// No progress on stderr (it only appears when stderr is a terminal anyway).
-    #[arg(long, global = true)]
+    /// A few lines on stdout instead of the full tables (evaluate, segments, calibrate: the
+    /// answers and where the files are), and no progress on stderr.
+    #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
 }
 
@@ -69,9 +70,9 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Command::Init(a) => init::run(a),
         Command::Validate(a) => validate::run(a),
         Command::Score(a) => score::run(a),
-        Command::Evaluate(a) => evaluate::run(a),
-        Command::Calibrate(a) => calibrate::run(a),
-        Command::Segments(a) => segments::run(a),
+        Command::Evaluate(a) => evaluate::run(a, cli.quiet),
+        Command::Calibrate(a) => calibrate::run(a, cli.quiet),
+        Command::Segments(a) => segments::run(a, cli.quiet),
         Command::Report(a) => report::run(a),
         Command::Sql(a) => sql::run(a),
     }

@@ -44,7 +44,8 @@ pub struct Args {
     pub out: PathBuf,
 }
 
-pub fn run(a: Args) -> Result<()> {
+/// `quiet`: a few lines instead of the full tables (see `--quiet`).
+pub fn run(a: Args, quiet: bool) -> Result<()> {
     let _t = crate::timing::Stage::start("segments command");
     let prep = pipeline::prepare(&a.inputs.options())?;
     let p = segments::Inputs {
@@ -63,6 +64,9 @@ pub fn run(a: Args) -> Result<()> {
     segments::table::write(&report, staged.path())?;
     let dir = staged.commit()?;
     let mut out = std::io::stdout().lock();
+    if quiet {
+        return crate::report::text::segments_brief(&mut out, &report, &dir).map_err(Error::Stdout);
+    }
     crate::report::text::segments(&mut out, &report, a.show_redundant).map_err(Error::Stdout)?;
     writeln!(out, "\nwrote {}", dir.display()).map_err(Error::Stdout)?;
     Ok(())

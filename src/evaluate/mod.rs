@@ -210,7 +210,8 @@ pub struct PeriodRow {
     pub sql_precision: Option<f64>,
     pub sql_recall: Option<f64>,
     pub sql_handovers_per_month: Option<f64>,
-    /// Live-score distribution against the first period's (deciles of the first period).
+    /// Live-score distribution against the training period's (its deciles are the bins);
+    /// `None` under [`PSI_MIN_LEADS`] evaluable leads.
     pub psi: Option<f64>,
 }
 
@@ -485,7 +486,10 @@ pub fn handover_metrics(
         precision: with_interval(prec(None), reps(&prec)),
         recall: with_interval(rec(None), reps(&rec)),
         handovers_per_month: {
-            let per = |w: Option<&[u8]>| (months > 0.0).then(|| sum_w(&handed_at, w) / months);
+            // Undefined without evaluable leads; `+ 0.0` makes an empty sum (-0.0) print as 0.
+            let per = |w: Option<&[u8]>| {
+                (months > 0.0 && !rows.is_empty()).then(|| (sum_w(&handed_at, w) + 0.0) / months)
+            };
             with_interval(per(None), reps(&per))
         },
         median_days_to_win: median,
@@ -505,6 +509,9 @@ pub fn period_starts(created: &[i64], kind: PeriodKind, since: NaiveDate) -> Vec
         .collect()
 }
 
+/// A period needs this many evaluable leads for its PSI (the minimum group size).
+pub const PSI_MIN_LEADS: usize = 30;
+
 /// Per-period rows over the whole window.
 #[allow(clippy::too_many_arguments)]
 pub fn periods(
@@ -521,7 +528,12 @@ pub fn periods(
     let mut starts = all_keys.clone();
     starts.sort_unstable();
     starts.dedup();
-    let mut first_edges: Option<(Vec<f64>, Vec<u64>)> = None;
+    let train_live: Vec<f64> = (0..t.y.len())
+        .filter(|&i| t.created[i] < test_from)
+        .map(|i| t.live_score[i])
+        .collect();
+    let base_edges = m::decile_edges(&train_live);
+    let base_counts = m::bin_counts(&train_live, &base_edges);
     let mut out = Vec::new();
     for start in starts {
         let all: Vec<usize> = (0..t.all_created.len())
@@ -542,19 +554,10 @@ pub fn periods(
             kind.months() as f64,
             &[],
         );
-        let psi = if rows.is_empty() {
-            None
-        } else {
-            match &first_edges {
-                None => {
-                    let edges = m::decile_edges(&live);
-                    let counts = m::bin_counts(&live, &edges);
-                    first_edges = Some((edges, counts));
-                    Some(0.0)
-                }
-                Some((edges, base)) => m::psi(base, &m::bin_counts(&live, edges)),
-            }
-        };
+        // Against the training period's deciles; a period too small to compare has none.
+        let psi = (rows.len() >= PSI_MIN_LEADS)
+            .then(|| m::psi(&base_counts, &m::bin_counts(&live, &base_edges)))
+            .flatten();
         out.push(PeriodRow {
             period: kind.label(start),
             start: start.to_string(),

@@ -23,9 +23,22 @@ pub struct Metrics {
     pub model: ModelReport,
     pub test: SetMetrics,
     pub periods: Vec<PeriodRow>,
+    /// What each period's PSI compares against.
+    pub psi_baseline: PsiBaseline,
     /// Each rule's effect per period and its drift out of time.
     pub rule_stability: Vec<RuleStability>,
     pub rule_stability_settings: StabilitySettings,
+}
+
+/// The live-score distribution every period's PSI is measured against.
+#[derive(Debug, Serialize)]
+pub struct PsiBaseline {
+    /// `training`: every evaluable lead created before the test period.
+    pub period: &'static str,
+    pub leads: u64,
+    pub created_before: String,
+    /// Periods with fewer evaluable leads get no PSI.
+    pub min_leads: usize,
 }
 
 #[derive(Debug, Serialize)]

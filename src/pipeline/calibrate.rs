@@ -166,7 +166,7 @@ pub fn finish(
     let w = &an.metrics.window;
     let (old_mql, old_sql) = (an.model.mql, an.model.sql);
     let mut header = format!(
-        "# Recommended by leadcal {} (`leadcal calibrate --objective {}`).\n# Data window: leads created {} .. {}; snapshot {} days, horizon {} days, target `{}`.\n# Objective {}: SQL {} (was {}), MQL {} (was {}). Every {:.1} points double a lead's odds of converting (PDO).\n# Changes and their reasons: changes.md beside this file.\n",
+        "# Recommended by leadcal {} (`leadcal calibrate --objective {}`).\n# Data window: leads created {} .. {}; snapshot {} days, horizon {} days, target `{}`.\n# Objective: {}. SQL {} (was {}), MQL {} (was {}). Every {:.1} points double a lead's odds of converting (PDO).\n# Changes and their reasons: changes.md beside this file.\n",
         env!("CARGO_PKG_VERSION"),
         s.objective,
         day(an.since),
@@ -174,7 +174,7 @@ pub fn finish(
         w.snapshot_days,
         w.horizon_days,
         w.target,
-        s.objective,
+        s.objective.describe(),
         rec.sql,
         old_sql,
         rec.mql,
@@ -204,11 +204,27 @@ pub fn finish(
     }
     header.push('\n');
     let config_path = dir.join("recommended-scoring.toml");
-    let text = recommend::write_config(&original, &rec.weights.model, &header).map_err(|m| {
-        Error::Output {
-            path: config_path.clone(),
-            message: m,
-        }
+    let pr = &rec.probability;
+    let note = |points: f64| {
+        pr.recommended.at(points).map(|st| {
+            format!(
+                "at {} points about {} [{}, {}] of leads convert within {} days (training period, leadcal)",
+                crate::format::points(points),
+                crate::format::pct(Some(st.p)),
+                crate::format::pct(Some(st.ci[0])),
+                crate::format::pct(Some(st.ci[1])),
+                pr.horizon_days
+            )
+        })
+    };
+    let notes: Vec<(&str, String)> = [("mql", rec.mql), ("sql", rec.sql)]
+        .into_iter()
+        .filter_map(|(k, v)| note(v).map(|n| (k, n)))
+        .collect();
+    let text = recommend::write_config_with_notes(&original, &rec.weights.model, &header, &notes)
+        .map_err(|m| Error::Output {
+        path: config_path.clone(),
+        message: m,
     })?;
     // It must load back as a model before it is written.
     ScoringModel::parse(&text, &config_path)

@@ -19,7 +19,7 @@ use chrono::NaiveDate;
 
 use crate::data::{self, Dataset, LoadOptions};
 use crate::error::{Error, Result};
-use crate::evaluate::summary::{ModelReport, SkippedAttribute, Split, Tool, Window};
+use crate::evaluate::summary::{ModelReport, PsiBaseline, SkippedAttribute, Split, Tool, Window};
 use crate::evaluate::{self, Bootstrap, Metrics, PeriodKind};
 use crate::features::{self, FeatureSpec, FeatureTable};
 use crate::label::LabelSpec;
@@ -368,6 +368,12 @@ pub fn analyse_with<T: Send>(
         },
         test: test_metrics,
         periods,
+        psi_baseline: PsiBaseline {
+            period: "training",
+            leads: n_train as u64,
+            created_before: timeparse::display_micros(test_from),
+            min_leads: evaluate::PSI_MIN_LEADS,
+        },
         rule_stability: stability?,
         rule_stability_settings: stability_settings,
     };

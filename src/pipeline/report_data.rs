@@ -170,6 +170,7 @@ pub fn report_data(
         },
         rule_stability: m.rule_stability.clone(),
         decay: rec.decay.clone(),
+        probability: Some(rec.probability.clone()),
         provenance: report::Provenance {
             version: env!("CARGO_PKG_VERSION").into(),
             inputs: inputs

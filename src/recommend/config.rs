@@ -10,6 +10,17 @@ use crate::scoring::config::{Decay, Points, ScoringModel};
 /// in place (toml_edit: every comment, key order and untouched value survives; a changed value
 /// keeps its trailing comment), preceded by `header` (comment lines).
 pub fn write_config(original: &str, new: &ScoringModel, header: &str) -> Result<String, String> {
+    write_config_with_notes(original, new, header, &[])
+}
+
+/// [`write_config`] with a comment line written above each named threshold key (`mql`, `sql`)
+/// of `[thresholds]`, after any comment already there.
+pub fn write_config_with_notes(
+    original: &str,
+    new: &ScoringModel,
+    header: &str,
+    threshold_notes: &[(&str, String)],
+) -> Result<String, String> {
     use toml_edit::{DocumentMut, Item, Value};
     let mut doc: DocumentMut = original
         .parse()
@@ -86,6 +97,17 @@ pub fn write_config(original: &str, new: &ScoringModel, header: &str) -> Result<
     {
         set(th, "mql", new.mql);
         set(th, "sql", new.sql);
+        for (key, note) in threshold_notes {
+            if let Some(mut k) = th.key_mut(key) {
+                let decor = k.leaf_decor_mut();
+                let before = decor
+                    .prefix()
+                    .and_then(|p| p.as_str())
+                    .unwrap_or("")
+                    .to_string();
+                decor.set_prefix(format!("{before}# {note}\n"));
+            }
+        }
     }
     if let Some(bands) = doc.get_mut("band").and_then(|i| i.as_array_of_tables_mut()) {
         for t in bands.iter_mut() {
@@ -247,6 +269,22 @@ values = [
         assert!(!back.implicit[0].own_decay);
         assert_eq!(back.implicit[1].decay, Decay::HalfLife { days: 30.0 });
         assert!(text.contains("half_life_days = 30"), "{text}");
+        // A note above a threshold key, after the comments already there.
+        let noted = write_config_with_notes(
+            LIVE,
+            &live,
+            "",
+            &[("sql", "at 80 points about 21% convert".into())],
+        )
+        .unwrap();
+        assert!(
+            noted.contains(
+                "# agreed with sales in 2023\n# at 80 points about 21% convert\nsql = 80\n"
+            ),
+            "{noted}"
+        );
+        let back = ScoringModel::parse(&noted, Path::new("n.toml")).unwrap();
+        assert_eq!((back.mql, back.sql), (live.mql, live.sql));
         // Nothing changes where the decay stays.
         assert_eq!(write_config(LIVE, &live, "").unwrap(), LIVE);
     }

@@ -12,13 +12,14 @@
 pub mod backtest;
 pub mod config;
 pub mod decay;
+pub mod probability;
 pub mod thresholds;
 pub mod weights;
 
 use polars::prelude::*;
 use serde::Serialize;
 
-pub use config::write_config;
+pub use config::{write_config, write_config_with_notes};
 pub use thresholds::{Candidate, Objective};
 pub use weights::{Flag, RuleChange, Scaling, Suggestion, Support, Weights, pdo_factor, weights};
 
@@ -28,6 +29,10 @@ use crate::features::FeatureTable;
 use crate::scoring::config::ScoringModel;
 use crate::scoring::explicit::with_explicit_points;
 use thresholds::SearchSample;
+
+/// A step of the score-to-probability map holds at least this many training leads (the
+/// minimum group size).
+pub const MIN_STEP_LEADS: u64 = 30;
 
 /// What the thresholds and the back-test read.
 pub struct Inputs<'a> {
@@ -64,6 +69,8 @@ pub struct Recommended {
     pub recommended: ThresholdMetrics,
     /// The decay chosen by out-of-time likelihood (global first, then per rule).
     pub decay: Vec<decay::DecayChoice>,
+    /// What a score means as a chance of converting, for both configs.
+    pub probability: probability::Probability,
 }
 
 /// `recommendation.json`.
@@ -79,6 +86,7 @@ pub struct Recommendation<'a> {
     pub current: &'a ThresholdMetrics,
     pub recommended: &'a ThresholdMetrics,
     pub decay: &'a [decay::DecayChoice],
+    pub probability: &'a probability::Probability,
     pub inputs: &'a [InputHash],
 }
 
@@ -103,6 +111,7 @@ impl Recommended {
             current: &self.current,
             recommended: &self.recommended,
             decay: &self.decay,
+            probability: &self.probability,
             inputs,
         }
     }
@@ -230,6 +239,27 @@ pub fn recommend(
         &sorted,
     );
     let recommended = backtest::at_sql(t, &points_model, &explicit, sql, p)?;
+    let map = |scores: &[f64]| {
+        probability::score_map(
+            (&scores[..n_train], &t.y[..n_train]),
+            (&scores[n_train..], &t.y[n_train..]),
+            MIN_STEP_LEADS,
+        )
+    };
+    let probability = probability::Probability {
+        horizon_days: p.horizon_days,
+        live: map(&t.live_score),
+        recommended: map(&snapshot_scores),
+        live_bands: probability::band_rates(
+            &p.live
+                .bands
+                .iter()
+                .map(|b| (b.name.clone(), b.from))
+                .collect::<Vec<_>>(),
+            (&t.live_score[..n_train], &t.y[..n_train]),
+            (&t.live_score[n_train..], &t.y[n_train..]),
+        ),
+    };
     Ok(Recommended {
         weights,
         objective,
@@ -241,5 +271,6 @@ pub fn recommend(
         current: p.current.clone(),
         recommended,
         decay,
+        probability,
     })
 }

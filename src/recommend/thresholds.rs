@@ -75,6 +75,30 @@ impl fmt::Display for Objective {
     }
 }
 
+impl Objective {
+    /// The objective as a reader says it: "the best F1 (precision and recall balanced)".
+    pub fn describe(&self) -> String {
+        match self {
+            Objective::F1 => "the best F1 (precision and recall balanced)".into(),
+            Objective::Precision(p) => {
+                format!(
+                    "the most recall with a precision of at least {:.0}%",
+                    p * 100.0
+                )
+            }
+            Objective::Recall(r) => {
+                format!(
+                    "the most precision with a recall of at least {:.0}%",
+                    r * 100.0
+                )
+            }
+            Objective::CapacityPerMonth(n) => {
+                format!("the most hand-overs within {n} a month (sales capacity)")
+            }
+        }
+    }
+}
+
 /// One candidate threshold on the training period.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Candidate {
@@ -239,6 +263,22 @@ pub fn move_bands(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn objectives_read_as_words() {
+        assert_eq!(
+            Objective::F1.describe(),
+            "the best F1 (precision and recall balanced)"
+        );
+        assert_eq!(
+            Objective::Precision(0.3).describe(),
+            "the most recall with a precision of at least 30%"
+        );
+        assert_eq!(
+            Objective::CapacityPerMonth(400.0).describe(),
+            "the most hand-overs within 400 a month (sales capacity)"
+        );
+    }
 
     #[test]
     fn objectives_parse_or_explain() {

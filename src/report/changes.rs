@@ -101,7 +101,7 @@ pub fn changes_md(r: &Recommended, old_mql: f64, old_sql: f64) -> String {
         "| SQL threshold | {} → {} | objective {}{} |\n| MQL threshold | {} → {} | keeps the current MQL's share of hand-overs |\n",
         points(old_sql),
         points(r.sql),
-        serde_json::to_string(&r.objective).unwrap_or_default(),
+        r.objective.describe(),
         if r.objective_met { "" } else { " **not reachable on the training period; nearest threshold used**" },
         points(old_mql),
         points(r.mql)

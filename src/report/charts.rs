@@ -703,7 +703,7 @@ pub fn trend(d: &Data, l: Lang, path: &Path) -> Result<()> {
                 _ => {
                     line(
                         &mut c,
-                        l.pick("PSI vs first period", "PSI ggü. erstem Zeitraum"),
+                        l.pick("PSI vs training period", "PSI ggü. Trainingszeitraum"),
                         GREY,
                         &series(&|r| r.psi),
                         true,

@@ -485,6 +485,95 @@ fn stability_text(l: Lang, d: &Data) -> Markup {
     }
 }
 
+fn range(l: Lang, s: &crate::recommend::probability::Step) -> String {
+    match (s.score_from, s.score_below) {
+        (None, Some(b)) => format!("< {}", l.num(b, 0)),
+        (Some(a), None) => format!("≥ {}", l.num(a, 0)),
+        (Some(a), Some(b)) => format!("{} – {}", l.num(a, 0), l.num(b, 0)),
+        (None, None) => l.pick("all", "alle").into(),
+    }
+}
+
+fn chance(l: Lang, s: &crate::recommend::probability::Step) -> String {
+    format!(
+        "{} {}",
+        l.pct(s.p, 1),
+        l.interval(&l.pct(s.ci[0], 1), &l.pct(s.ci[1], 1))
+    )
+}
+
+fn observed(l: Lang, s: &crate::recommend::probability::Step) -> String {
+    match (s.test_rate, s.test_ci) {
+        (Some(r), Some(c)) => format!(
+            "{} {}",
+            l.pct(r, 1),
+            l.interval(&l.pct(c[0], 1), &l.pct(c[1], 1))
+        ),
+        _ => "–".into(),
+    }
+}
+
+fn reliability(l: Lang, steps: &[crate::recommend::probability::Step]) -> Markup {
+    html! {
+        table {
+            thead { tr {
+                th { (l.pick("points", "Punkte")) }
+                th.n { (l.pick("training leads", "Trainings-Leads")) }
+                th.n { (l.pick("convert (training) [95%]", "konvertieren (Training) [95 %]")) }
+                th.n { (l.pick("test leads", "Test-Leads")) }
+                th.n { (l.pick("observed in the test period [95%]", "beobachtet im Testzeitraum [95 %]")) }
+            } }
+            tbody { @for s in steps {
+                tr { td { (range(l, s)) } td.n { (l.int(s.leads)) } td.n { (chance(l, s)) } td.n { (l.int(s.test_leads)) } td.n { (observed(l, s)) } }
+            } }
+        }
+    }
+}
+
+/// "What a score means": the chance of converting at the thresholds, per band, and the map's
+/// check on the test period.
+fn probability_section(l: Lang, d: &Data) -> Markup {
+    let Some(p) = &d.probability else {
+        return html! {};
+    };
+    let th = &d.thresholds;
+    let at = |map: &crate::recommend::probability::ScoreMap, points: f64| {
+        map.at(points).map_or("–".to_string(), |s| chance(l, s))
+    };
+    let h = l.int(p.horizon_days.max(0) as u64);
+    html! {
+        h3 { (l.pick("What a score means", "Was ein Score bedeutet")) }
+        p { (match l {
+            Lang::En => format!("With today's points, a lead at the SQL threshold ({} points) converts within {h} days with a probability of about {}; at the MQL threshold ({} points) about {}. With the recommended points: at SQL {} about {}; at MQL {} about {}. Each figure is the conversion of the training leads with about that score (isotonic fit, steps of at least 30 leads), with its 95% interval.",
+                l.num(th.current_sql, 0), at(&p.live, th.current_sql), l.num(th.current_mql, 0), at(&p.live, th.current_mql),
+                l.num(th.recommended_sql, 0), at(&p.recommended, th.recommended_sql), l.num(th.recommended_mql, 0), at(&p.recommended, th.recommended_mql)),
+            Lang::De => format!("Mit den heutigen Punkten konvertiert ein Lead an der SQL-Schwelle ({} Punkte) innerhalb von {h} Tagen mit einer Wahrscheinlichkeit von etwa {}; an der MQL-Schwelle ({} Punkte) etwa {}. Mit den empfohlenen Punkten: bei SQL {} etwa {}; bei MQL {} etwa {}. Jede Zahl ist die Konversion der Trainings-Leads mit etwa diesem Score (isotone Anpassung, Stufen von mindestens 30 Leads), mit ihrem 95-%-Intervall.",
+                l.num(th.current_sql, 0), at(&p.live, th.current_sql), l.num(th.current_mql, 0), at(&p.live, th.current_mql),
+                l.num(th.recommended_sql, 0), at(&p.recommended, th.recommended_sql), l.num(th.recommended_mql, 0), at(&p.recommended, th.recommended_mql)),
+        }) }
+        @if !p.live_bands.is_empty() {
+            table {
+                thead { tr {
+                    th { (l.pick("band (today's points)", "Band (heutige Punkte)")) }
+                    th { (l.pick("points", "Punkte")) }
+                    th.n { (l.pick("training leads", "Trainings-Leads")) }
+                    th.n { (match l { Lang::En => format!("convert within {h} days [95%]"), Lang::De => format!("konvertieren binnen {h} Tagen [95 %]") }) }
+                    th.n { (l.pick("observed in the test period [95%]", "beobachtet im Testzeitraum [95 %]")) }
+                } }
+                tbody { @for b in &p.live_bands {
+                    tr { td { (b.band) } td { (range(l, &b.step)) } td.n { (l.int(b.step.leads)) } td.n { (chance(l, &b.step)) } td.n { (observed(l, &b.step)) } }
+                } }
+            }
+        }
+        h3 { (l.pick("Is the map right? Its check on the test period", "Stimmt die Zuordnung? Ihre Prüfung im Testzeitraum")) }
+        p.sub { (l.pick("Each step of the map fitted on the training period beside what the test period's leads with those scores did. Where the test interval holds the training figure, the map is calibrated.", "Jede Stufe der im Trainingszeitraum angepassten Zuordnung neben dem, was die Leads des Testzeitraums mit diesen Scores taten. Wo das Testintervall die Trainingszahl enthält, ist die Zuordnung kalibriert.")) }
+        h3 { (l.pick("Today's points", "Heutige Punkte")) }
+        (reliability(l, &p.live.steps))
+        h3 { (l.pick("Recommended points", "Empfohlene Punkte")) }
+        (reliability(l, &p.recommended.steps))
+    }
+}
+
 /// The test effect lies closer to 0 than the training effect.
 fn weakened(r: &crate::evaluate::stability::RuleStability) -> bool {
     matches!((r.training.log_odds, r.test.log_odds), (Some(a), Some(b)) if b.abs() < a.abs())
@@ -637,7 +726,7 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                     (figure(l, images, "chart-calibration.png", l.pick("Higher bands should convert more often. The black bars are 95% intervals.", "Höhere Bänder sollten häufiger konvertieren. Die schwarzen Balken sind 95-%-Intervalle.")))
                     (figure(l, images, "chart-roc-pr.png", l.pick("Further up and to the left is better (ROC); further up is better (precision–recall).", "Weiter oben links ist besser (ROC); weiter oben ist besser (Precision–Recall).")))
                     (figure(l, images, "chart-gains.png", l.pick("How many of all converters are among the top x% of leads.", "Wie viele aller Konvertierten unter den obersten x % der Leads sind.")))
-                    (figure(l, images, "chart-trend.png", l.pick("Per period. The model's AUC before the test period is in-sample. PSI above 0.25 means the score distribution has shifted strongly.", "Pro Zeitraum. Die AUC des Modells vor dem Testzeitraum ist in-sample. Ein PSI über 0,25 bedeutet eine starke Verschiebung der Score-Verteilung.")))
+                    (figure(l, images, "chart-trend.png", l.pick("Per period. The model's AUC before the test period is in-sample. PSI compares each period's live scores with the whole training period's (none for a period under 30 evaluable leads); above 0.25 the score distribution has shifted strongly.", "Pro Zeitraum. Die AUC des Modells vor dem Testzeitraum ist in-sample. Der PSI vergleicht die Live-Scores jedes Zeitraums mit denen des ganzen Trainingszeitraums (keiner für Zeiträume unter 30 auswertbaren Leads); über 0,25 hat sich die Score-Verteilung stark verschoben.")))
                     h3 { (l.pick("Per period", "Pro Zeitraum")) }
                     table {
                         thead { tr {
@@ -716,6 +805,7 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                         Lang::En => format!("Recommended thresholds: MQL {} (now {}), SQL {} (now {}). The SQL threshold was chosen on the training period for the objective {}; the MQL threshold keeps today's share of leads reaching MQL.", l.num(d.thresholds.recommended_mql, 0), l.num(d.thresholds.current_mql, 0), l.num(d.thresholds.recommended_sql, 0), l.num(d.thresholds.current_sql, 0), d.thresholds.objective),
                         Lang::De => format!("Empfohlene Schwellen: MQL {} (jetzt {}), SQL {} (jetzt {}). Die SQL-Schwelle wurde im Trainingszeitraum für das Ziel {} gewählt; die MQL-Schwelle hält den heutigen Anteil der Leads, die MQL erreichen.", l.num(d.thresholds.recommended_mql, 0), l.num(d.thresholds.current_mql, 0), l.num(d.thresholds.recommended_sql, 0), l.num(d.thresholds.current_sql, 0), d.thresholds.objective),
                     }) }
+                    (probability_section(l, d))
                     (figure(l, images, "chart-sweep.png", l.pick("Raising the threshold trades recall and volume for precision. The dashed line marks each config's SQL threshold.", "Eine höhere Schwelle tauscht Recall und Menge gegen Precision. Die gestrichelte Linie markiert die SQL-Schwelle der jeweiligen Konfiguration.")))
                 }
 

@@ -28,6 +28,7 @@ use crate::evaluate::metrics::{self, CurvePoint};
 use crate::evaluate::stability::RuleStability;
 use crate::evaluate::{PeriodRow, SetMetrics, ThresholdMetrics};
 use crate::recommend::decay::DecayChoice;
+use crate::recommend::probability::Probability;
 use crate::recommend::{Flag, Suggestion};
 
 pub const SCHEMA: &str = "leadcal.report/1";
@@ -54,6 +55,9 @@ pub struct Data {
     /// The decay recommendation, global first (absent in runs of earlier versions).
     #[serde(default)]
     pub decay: Vec<DecayChoice>,
+    /// What a score means as a probability (absent in runs of earlier versions).
+    #[serde(default)]
+    pub probability: Option<Probability>,
     pub provenance: Provenance,
 }
 

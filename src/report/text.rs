@@ -1,4 +1,5 @@
-//! The console summaries of `metrics.json` and `segments.json`.
+//! The console summaries of `metrics.json` and `segments.json`, and the few lines `--quiet`
+//! prints instead (the four questions' answers in a line each, and where the files are).
 //!
 //! Input: computed results. Output: text for a terminal. Guarantees: only formats numbers the
 //! stages computed (see [`crate::format`]); shows no group the result does not show.
@@ -128,9 +129,13 @@ pub fn metrics(out: &mut impl Write, m: &Metrics) -> std::io::Result<()> {
             fixed(p.psi, 3)
         )?;
     }
+    let b = &m.psi_baseline;
     writeln!(
         out,
-        "  (* the model was fitted on this period: in-sample. PSI compares each period's live scores with the first period's.)"
+        "  (* the model was fitted on this period: in-sample. PSI compares each period's live scores with the training period's: {} leads created before {}; a period with fewer than {} evaluable leads has none.)",
+        thousands(b.leads),
+        &b.created_before[..10.min(b.created_before.len())],
+        b.min_leads
     )?;
     stability(out, m)?;
     let mut coefs: Vec<(f64, &String)> = m
@@ -204,6 +209,166 @@ Rule stability: {} of {} rules changed their effect between training and test (B
         writeln!(out, "  Never fired in this window: {}", never.join(", "))?;
     }
     Ok(())
+}
+
+/// The worst significant, non-redundant hand-over groups (up to `top`), worst first.
+fn worst_groups(r: &Report, top: usize) -> Vec<&Group> {
+    r.segments
+        .non_converting
+        .groups
+        .iter()
+        .filter(|g| g.significant && !g.redundant && g.lift < 1.0)
+        .take(top)
+        .collect()
+}
+
+fn ranking_line(out: &mut impl Write, m: &Metrics) -> std::io::Result<()> {
+    let t = &m.test;
+    writeln!(
+        out,
+        "Ranking on the test set (ROC AUC): live score {}, fitted model {}.",
+        t.live.roc_auc.show(|v| fixed(v, 3)),
+        t.model.roc_auc.show(|v| fixed(v, 3))
+    )
+}
+
+fn drift_line(out: &mut impl Write, m: &Metrics) -> std::io::Result<()> {
+    let flagged: Vec<String> = m
+        .rule_stability
+        .iter()
+        .filter(|r| r.drift.detected)
+        .map(|r| {
+            format!(
+                "{} (since {})",
+                r.rule,
+                r.drift.since.as_deref().unwrap_or("?")
+            )
+        })
+        .collect();
+    match flagged.is_empty() {
+        true => writeln!(out, "Rule stability: no rule's effect changed out of time."),
+        false => writeln!(
+            out,
+            "Rule stability: changed out of time: {}.",
+            flagged.join(", ")
+        ),
+    }
+}
+
+/// `evaluate --quiet`: the window, the ranking, the drifted rules and the file.
+pub fn metrics_brief(
+    out: &mut impl Write,
+    m: &Metrics,
+    path: &std::path::Path,
+) -> std::io::Result<()> {
+    let s = &m.split;
+    writeln!(
+        out,
+        "{} leads evaluated ({} converted); tested on the {} created from {}.",
+        thousands(m.labels.evaluable),
+        thousands(m.labels.converted),
+        thousands(s.test_leads),
+        &s.test_from[..10.min(s.test_from.len())]
+    )?;
+    ranking_line(out, m)?;
+    drift_line(out, m)?;
+    writeln!(out, "wrote {}", path.display())
+}
+
+/// `segments --quiet`: the hand-overs, the worst groups and the folder.
+pub fn segments_brief(
+    out: &mut impl Write,
+    r: &Report,
+    dir: &std::path::Path,
+) -> std::io::Result<()> {
+    let nc = &r.segments.non_converting;
+    let worst = worst_groups(r, 3);
+    writeln!(
+        out,
+        "Hand-overs at {} ({}): {} leads, {} converted; worst: {}.",
+        r.threshold_label,
+        r.threshold,
+        thousands(nc.population),
+        pct1(nc.rate),
+        match worst.is_empty() {
+            true => "no group converts significantly worse".to_string(),
+            false => worst
+                .iter()
+                .map(|g| format!("{} ({})", g.label(), pct1(g.rate)))
+                .collect::<Vec<_>>()
+                .join("; "),
+        }
+    )?;
+    writeln!(out, "wrote {}", dir.display())
+}
+
+/// `calibrate --quiet`: one line per review question and the report's path.
+pub fn calibrate_brief(
+    out: &mut impl Write,
+    m: &Metrics,
+    seg: &Report,
+    rec: &crate::recommend::Recommended,
+    dir: &std::path::Path,
+) -> std::io::Result<()> {
+    let per_month = |e: &crate::evaluate::Estimate| fixed(e.value, 0);
+    writeln!(
+        out,
+        "Leads created {} .. {}: {} evaluated; tested out of time on the {} created from {}.",
+        &m.window.since[..10.min(m.window.since.len())],
+        &m.window.until[..10.min(m.window.until.len())],
+        thousands(m.labels.evaluable),
+        thousands(m.split.test_leads),
+        &m.split.test_from[..10.min(m.split.test_from.len())]
+    )?;
+    write!(out, "1. ")?;
+    ranking_line(out, m)?;
+    let worst = worst_groups(seg, 3);
+    writeln!(
+        out,
+        "2. Hand-overs that convert worst: {}.",
+        match worst.is_empty() {
+            true => "no group converts significantly worse".to_string(),
+            false => worst
+                .iter()
+                .map(|g| format!("{} ({})", g.label(), pct1(g.rate)))
+                .collect::<Vec<_>>()
+                .join("; "),
+        }
+    )?;
+    let (c, n) = (&rec.current, &rec.recommended);
+    writeln!(
+        out,
+        "3. SQL {} today: precision {}, recall {}, {} hand-overs a month; recommended SQL {}: {}, {}, {} a month (test period).",
+        crate::format::points(c.threshold),
+        pct(c.precision.value),
+        pct(c.recall.value),
+        per_month(&c.handovers_per_month),
+        crate::format::points(n.threshold),
+        pct(n.precision.value),
+        pct(n.recall.value),
+        per_month(&n.handovers_per_month)
+    )?;
+    let w = &rec.weights;
+    let changed = w
+        .implicit
+        .iter()
+        .chain(&w.explicit)
+        .filter(|c| c.current != c.recommended)
+        .count();
+    let decay = match rec.decay.first() {
+        Some(g) if g.recommended != g.current => {
+            format!("decay {} (was {})", g.recommended, g.current)
+        }
+        Some(g) => format!("decay kept ({})", g.current),
+        None => "decay not compared".into(),
+    };
+    writeln!(
+        out,
+        "4. {changed} of {} rules change (changes.md); {decay}.",
+        w.implicit.len() + w.explicit.len()
+    )?;
+    drift_line(out, m)?;
+    writeln!(out, "Report: {}", dir.join("report.html").display())
 }
 
 fn pct1(v: f64) -> String {

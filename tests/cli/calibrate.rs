@@ -218,3 +218,99 @@ fn calibrate_explains_a_model_that_matches_nothing() {
     .stderr_has("check that the live model's rules match this data");
     assert!(!out.exists(), "no run folder for a failed run");
 }
+
+#[test]
+fn quiet_prints_one_line_per_question_and_where_the_report_is() {
+    // A script wants the answers and the path, not 175 lines of tables (the files hold them).
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("run");
+    let run = leadcal(&[
+        "calibrate",
+        "--since",
+        "2023-01",
+        "--out",
+        dir.to_str().unwrap(),
+        "-q",
+    ]);
+    run.code(0);
+    let out = run.stdout();
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines.len() <= 8, "{}", run.describe());
+    for start in ["1. Ranking", "2. Hand-overs", "3. SQL", "4. "] {
+        assert!(
+            lines.iter().any(|l| l.starts_with(start)),
+            "no {start:?}\n{out}"
+        );
+    }
+    assert_eq!(
+        lines.last().copied(),
+        Some(format!("Report: {}", dir.join("report.html").display()).as_str())
+    );
+    assert!(run.stderr().is_empty(), "{}", run.describe());
+    // The run folder holds everything the long form prints.
+    for f in [
+        "metrics.json",
+        "changes.md",
+        "recommendation.json",
+        "report.html",
+    ] {
+        assert!(dir.join(f).is_file());
+    }
+}
+
+#[test]
+fn scores_map_to_probabilities_that_rise_and_go_beside_the_thresholds() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("run");
+    leadcal(&[
+        "calibrate",
+        "--since",
+        "2023-01",
+        "--out",
+        dir.to_str().unwrap(),
+        "-q",
+    ])
+    .code(0);
+    let rec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("recommendation.json")).unwrap())
+            .unwrap();
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
+    let p = &rec["probability"];
+    assert_eq!(p["horizon_days"], 180);
+    for config in ["live", "recommended"] {
+        let steps = p[config].as_array().unwrap();
+        let f = |s: &serde_json::Value, k: &str| s[k].as_f64().unwrap();
+        // Monotone, at least 30 leads a step, every training lead in one step, no gaps.
+        assert!(
+            steps.windows(2).all(|w| f(&w[0], "p") <= f(&w[1], "p")),
+            "{config}"
+        );
+        assert!(steps.iter().all(|s| s["leads"].as_u64().unwrap() >= 30));
+        let leads: u64 = steps.iter().map(|s| s["leads"].as_u64().unwrap()).sum();
+        assert_eq!(leads, m["split"]["train_leads"].as_u64().unwrap());
+        let tested: u64 = steps
+            .iter()
+            .map(|s| s["test_leads"].as_u64().unwrap())
+            .sum();
+        assert_eq!(tested, m["split"]["test_leads"].as_u64().unwrap());
+        assert!(steps[0]["score_from"].is_null() && steps.last().unwrap()["score_below"].is_null());
+        assert!(
+            steps
+                .windows(2)
+                .all(|w| w[0]["score_below"] == w[1]["score_from"])
+        );
+        for s in steps {
+            let (lo, hi) = (s["ci"][0].as_f64().unwrap(), s["ci"][1].as_f64().unwrap());
+            assert!(lo <= f(s, "p") && f(s, "p") <= hi);
+        }
+    }
+    // The recommended config says what its thresholds mean, above each.
+    let text = std::fs::read_to_string(dir.join("recommended-scoring.toml")).unwrap();
+    let sql = rec["sql"].as_f64().unwrap();
+    let line = format!("# at {sql} points about ");
+    assert!(text.contains(&line), "{text}");
+    assert!(text.contains(&format!(
+        "convert within 180 days (training period, leadcal)\nsql = {sql}"
+    )));
+}

@@ -188,3 +188,57 @@ fn events_after_the_snapshot_change_no_feature() {
     // do change.
     assert_ne!(a.sql_at, b.sql_at);
 }
+
+#[test]
+fn psi_is_measured_against_the_training_period_not_a_tiny_first_period() {
+    // Olist-like: a first period of a few leads made every PSI read 0.000 (issue 21).
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("run");
+    let run = leadcal(&[
+        "evaluate",
+        "--since",
+        "2023-03-30",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    run.code(0)
+        .stdout_has("PSI compares each period's live scores with the training period's");
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(m["psi_baseline"]["period"], "training");
+    assert_eq!(m["psi_baseline"]["leads"], m["split"]["train_leads"]);
+    let periods = m["periods"].as_array().unwrap();
+    assert!(
+        periods[0]["evaluable"].as_u64().unwrap() < 30,
+        "{:#}",
+        periods[0]
+    );
+    assert!(periods[0]["psi"].is_null(), "too few leads for a PSI");
+    let psi: Vec<f64> = periods.iter().filter_map(|p| p["psi"].as_f64()).collect();
+    assert!(psi.len() >= 8 && psi.iter().any(|v| *v > 0.01), "{psi:?}");
+}
+
+#[test]
+fn periods_without_evaluable_leads_show_a_dash_not_minus_zero() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("run");
+    let run = leadcal(&[
+        "evaluate",
+        "--since",
+        "2023-01",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    run.code(0);
+    let text = run.stdout();
+    let last = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("2025-Q3"))
+        .unwrap();
+    assert!(!last.contains("-0"), "{last}");
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    let p = m["periods"].as_array().unwrap().last().unwrap();
+    assert_eq!(p["evaluable"], 0);
+    assert!(p["sql_handovers_per_month"].is_null(), "{p:#}");
+}

@@ -181,7 +181,6 @@ fn init_then_validate_then_calibrate_on_a_german_hubspot_export() {
         model.to_str().unwrap(),
         "--out",
         run.to_str().unwrap(),
-        "--quiet",
     ]);
     cal.code(0).stdout_has("Recommended changes");
     // No address reaches any output.
