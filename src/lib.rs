@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cmd;
+pub mod compare;
 pub mod data;
 pub mod demo;
 pub mod error;

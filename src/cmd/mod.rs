@@ -6,6 +6,7 @@ use crate::error::Result;
 
 pub mod calibrate;
 pub mod common;
+pub mod compare;
 pub mod demo;
 pub mod evaluate;
 pub mod init;
@@ -47,6 +48,8 @@ pub enum Command {
     Calibrate(calibrate::Args),
     /// Re-render a run folder's meeting report (HTML with PNG charts), e.g. in German.
     Report(report::Args),
+    /// What changed between two reviews: adopted recommendations, quality, segments, drift.
+    Compare(compare::Args),
     /// Write the live model's snapshot scoring as one SQL query for a warehouse or Spark.
     Sql(sql::Args),
 }
@@ -74,6 +77,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Command::Calibrate(a) => calibrate::run(a, cli.quiet),
         Command::Segments(a) => segments::run(a, cli.quiet),
         Command::Report(a) => report::run(a),
+        Command::Compare(a) => compare::run(a),
         Command::Sql(a) => sql::run(a),
     }
 }

@@ -15,7 +15,8 @@ use crate::evaluate::{Estimate, ThresholdMetrics};
 use crate::features::Skip;
 use crate::recommend::Flag;
 
-const CSS: &str = r#"
+/// The report's style sheet (also `compare.html`'s).
+pub const CSS: &str = r#"
 :root { --live: #1f5fa8; --model: #e07b1a; --ink: #1d2430; --muted: #5b6473; --rule: #d9dee7; }
 * { box-sizing: border-box; }
 body { margin: 0; background: #f4f6f9; color: var(--ink);

@@ -26,6 +26,7 @@ const LAYERS: &[&[&str]] = &[
     &["segments"],
     &["recommend"],
     &["report"],
+    &["compare"],
     &["pipeline"],
     &["cmd"],
 ];

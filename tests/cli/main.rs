@@ -9,6 +9,7 @@ use polars::prelude::*;
 
 mod calibrate;
 mod cli;
+mod compare;
 mod corpus;
 mod dataset_toml;
 mod demo;

@@ -1,0 +1,172 @@
+//! `compare.html`: the comparison as one self-contained page in the report's style.
+//!
+//! Input: a [`Comparison`]. Output: HTML (no scripts, no external requests). Guarantees: only
+//! formats numbers the comparison holds; every string from the runs is escaped (maud).
+
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+use super::{Adoption, Comparison, Figure, Presence, Verdict};
+use crate::report::Lang;
+
+fn fig(l: Lang, f: &Figure, pct: bool) -> String {
+    let one = |v: Option<f64>| match (v, pct) {
+        (Some(v), true) => l.pct(v, 1),
+        (Some(v), false) => l.num(v, if v.abs() >= 10.0 { 0 } else { 3 }),
+        (None, _) => "–".into(),
+    };
+    match (f.low, f.high) {
+        (Some(_), Some(_)) => format!("{} {}", one(f.value), l.interval(&one(f.low), &one(f.high))),
+        _ => one(f.value),
+    }
+}
+
+fn verdict(l: Lang, v: Verdict) -> &'static str {
+    match v {
+        Verdict::Higher => l.pick(
+            "higher, beyond the intervals",
+            "höher, jenseits der Intervalle",
+        ),
+        Verdict::Lower => l.pick(
+            "lower, beyond the intervals",
+            "niedriger, jenseits der Intervalle",
+        ),
+        Verdict::WithinIntervals => l.pick("within the intervals", "innerhalb der Intervalle"),
+        Verdict::Unknown => l.pick("cannot tell", "nicht bestimmbar"),
+    }
+}
+
+fn figure_name(l: Lang, f: &str) -> &'static str {
+    match f {
+        "live_roc_auc" => l.pick(
+            "live score ROC AUC (test period)",
+            "Live-Score ROC-AUC (Testzeitraum)",
+        ),
+        "sql_precision" => l.pick("precision at SQL", "Precision bei SQL"),
+        "sql_recall" => l.pick("recall at SQL", "Recall bei SQL"),
+        _ => l.pick("hand-overs per month at SQL", "Übergaben pro Monat bei SQL"),
+    }
+}
+
+fn adoption(l: Lang, a: Adoption) -> &'static str {
+    match a {
+        Adoption::Adopted => l.pick("adopted", "übernommen"),
+        Adoption::PartlyAdopted => l.pick("partly adopted", "teilweise übernommen"),
+        Adoption::NotAdopted => l.pick("not adopted", "nicht übernommen"),
+        Adoption::ChangedOtherwise => l.pick("changed otherwise", "anders geändert"),
+        Adoption::Unchanged => l.pick(
+            "unchanged (nothing recommended)",
+            "unverändert (keine Empfehlung)",
+        ),
+        Adoption::New => l.pick("new rule", "neue Regel"),
+        Adoption::Removed => l.pick("removed", "entfernt"),
+    }
+}
+
+fn opt_num(l: Lang, v: Option<f64>) -> String {
+    v.map_or("–".into(), |v| l.num(v, 0))
+}
+
+/// The whole page.
+pub fn page(c: &Comparison, l: Lang) -> String {
+    let title = l.pick("Review over review", "Review im Vergleich");
+    let count = |s: Adoption| c.adoption.iter().filter(|a| a.status == s).count();
+    let rules_recommended = c
+        .adoption
+        .iter()
+        .filter(|a| {
+            a.old_current.is_some()
+                && a.old_recommended.is_some()
+                && a.old_current != a.old_recommended
+        })
+        .count();
+    let markup: Markup = html! {
+        (DOCTYPE)
+        html lang=(l.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) ": " (c.old.name) " → " (c.new.name) }
+                style { (PreEscaped(crate::report::html::CSS)) }
+            }
+            body { main {
+                h1 { (title) }
+                p.sub { (c.old.name) " → " (c.new.name) }
+                section.summary {
+                    p { (match l {
+                        Lang::En => format!("Of the {rules_recommended} changes the earlier review recommended, {} were adopted, {} partly and {} not.", count(Adoption::Adopted), count(Adoption::PartlyAdopted), count(Adoption::NotAdopted)),
+                        Lang::De => format!("Von den {rules_recommended} Änderungen, die das frühere Review empfahl, wurden {} übernommen, {} teilweise und {} nicht.", count(Adoption::Adopted), count(Adoption::PartlyAdopted), count(Adoption::NotAdopted)),
+                    }) }
+                }
+                h2 { (l.pick("The two runs", "Die beiden Läufe")) }
+                table {
+                    thead { tr { th {} th { (l.pick("earlier", "früher")) } th { (l.pick("now", "jetzt")) } } }
+                    tbody {
+                        tr { td { (l.pick("leads created", "Leads angelegt")) } td { (c.old.since.clone().unwrap_or_default()) " – " (c.old.until.clone().unwrap_or_default()) } td { (c.new.since.clone().unwrap_or_default()) " – " (c.new.until.clone().unwrap_or_default()) } }
+                        tr { td { (l.pick("evaluated leads (converted)", "ausgewertete Leads (konvertiert)")) } td { (opt_num(l, c.old.evaluable.map(|v| v as f64))) " (" (opt_num(l, c.old.converted.map(|v| v as f64))) ")" } td { (opt_num(l, c.new.evaluable.map(|v| v as f64))) " (" (opt_num(l, c.new.converted.map(|v| v as f64))) ")" } }
+                        tr { td { (l.pick("test period from (leads, converted)", "Testzeitraum ab (Leads, konvertiert)")) } td { (c.old.test_from.clone().unwrap_or_default()) " (" (opt_num(l, c.old.test_leads.map(|v| v as f64))) ", " (opt_num(l, c.old.test_converted.map(|v| v as f64))) ")" } td { (c.new.test_from.clone().unwrap_or_default()) " (" (opt_num(l, c.new.test_leads.map(|v| v as f64))) ", " (opt_num(l, c.new.test_converted.map(|v| v as f64))) ")" } }
+                        tr { td { "leadcal" } td { (c.old.version.clone().unwrap_or_else(|| "–".into())) } td { (c.new.version.clone().unwrap_or_else(|| "–".into())) } }
+                    }
+                }
+                p { (match (l, c.windows_overlap) {
+                    (Lang::En, Some(true)) => "The two windows overlap: part of the same leads is judged twice, so differences understate what changed.",
+                    (Lang::De, Some(true)) => "Die beiden Zeitfenster überlappen: Ein Teil derselben Leads wird zweimal bewertet, Unterschiede fallen daher kleiner aus.",
+                    (Lang::En, Some(false)) => "The two windows do not overlap.",
+                    (Lang::De, Some(false)) => "Die beiden Zeitfenster überlappen nicht.",
+                    (Lang::En, None) => "Whether the windows overlap is not known.",
+                    (Lang::De, None) => "Ob sich die Zeitfenster überlappen, ist nicht bekannt.",
+                }) }
+                h2 { (l.pick("Live-score quality then and now", "Qualität des Live-Scores damals und heute")) }
+                table {
+                    thead { tr { th {} th.n { (l.pick("earlier [95%]", "früher [95 %]")) } th.n { (l.pick("now [95%]", "jetzt [95 %]")) } th { (l.pick("difference", "Unterschied")) } } }
+                    tbody { @for q in &c.quality {
+                        tr { td { (figure_name(l, &q.figure)) } td.n { (fig(l, &q.old, q.figure.ends_with("precision") || q.figure.ends_with("recall"))) } td.n { (fig(l, &q.new, q.figure.ends_with("precision") || q.figure.ends_with("recall"))) } td { (verdict(l, q.verdict)) } }
+                    } }
+                }
+                h2 { (l.pick("What was adopted", "Was übernommen wurde")) }
+                table {
+                    thead { tr { th { (l.pick("rule", "Regel")) } th.n { (l.pick("points then", "Punkte damals")) } th.n { (l.pick("recommended then", "damals empfohlen")) } th.n { (l.pick("points now", "Punkte jetzt")) } th { "" } } }
+                    tbody { @for a in &c.adoption {
+                        tr { td { (a.rule) } td.n { (opt_num(l, a.old_current)) } td.n { (opt_num(l, a.old_recommended)) } td.n { (opt_num(l, a.new_current)) } td { (adoption(l, a.status)) } }
+                    } }
+                }
+                @if !c.promised_vs_measured.is_empty() {
+                    h3 { (l.pick("Did the adopted changes deliver what the back-test promised?", "Haben die übernommenen Änderungen gehalten, was der Backtest versprach?")) }
+                    table {
+                        thead { tr { th {} th.n { (l.pick("promised (earlier back-test) [95%]", "versprochen (früherer Backtest) [95 %]")) } th.n { (l.pick("measured now [95%]", "jetzt gemessen [95 %]")) } th { (l.pick("difference", "Unterschied")) } } }
+                        tbody { @for p in &c.promised_vs_measured {
+                            tr { td { (figure_name(l, &p.figure)) } td.n { (fig(l, &p.promised, !p.figure.ends_with("month"))) } td.n { (fig(l, &p.measured, !p.figure.ends_with("month"))) } td { (verdict(l, p.verdict)) } }
+                        } }
+                    }
+                }
+                h2 { (l.pick("Segments of hand-overs that convert worst", "Übergabe-Segmente mit der schlechtesten Konversion")) }
+                table {
+                    thead { tr { th { (l.pick("group", "Gruppe")) } th.n { (l.pick("converted then", "damals konvertiert")) } th.n { (l.pick("converted now", "jetzt konvertiert")) } th { "" } } }
+                    tbody { @for s in &c.segments {
+                        tr { td { (s.group) } td.n { (s.old_rate.map_or("–".into(), |v| l.pct(v, 1))) } td.n { (s.new_rate.map_or("–".into(), |v| l.pct(v, 1))) } td { (match s.status {
+                            Presence::StillFlagged => l.pick("still flagged", "weiterhin auffällig"),
+                            Presence::NoLongerFlagged => l.pick("no longer flagged", "nicht mehr auffällig"),
+                            Presence::NewlyFlagged => l.pick("newly flagged", "neu auffällig"),
+                        }) } }
+                    } }
+                }
+                h2 { (l.pick("Rules whose drift status changed", "Regeln mit geändertem Drift-Befund")) }
+                @if c.drift.is_empty() {
+                    p { (l.pick("None.", "Keine.")) }
+                } @else {
+                    table {
+                        thead { tr { th { (l.pick("rule", "Regel")) } th { (l.pick("drift then", "Drift damals")) } th { (l.pick("drift now", "Drift jetzt")) } } }
+                        tbody { @for d in &c.drift {
+                            tr { td { (d.rule) } td { (if d.old_detected { l.pick("yes", "ja") } else { l.pick("no", "nein") }) } td { (if d.new_detected { format!("{} ({})", l.pick("yes, since", "ja, seit"), d.new_since.clone().unwrap_or_default()) } else { l.pick("no", "nein").to_string() }) } }
+                        } }
+                    }
+                }
+                @if !c.missing.is_empty() {
+                    h2 { (l.pick("What could not be compared", "Was nicht verglichen werden konnte")) }
+                    ul { @for m in &c.missing { li { (m) } } }
+                }
+                footer { (l.pick("Made by leadcal compare from the two run folders' saved files; nothing was refitted. Aggregates only.", "Erstellt von leadcal compare aus den gespeicherten Dateien der beiden Läufe; nichts wurde neu angepasst. Nur Aggregate.")) }
+            } }
+        }
+    };
+    markup.into_string()
+}

@@ -1,0 +1,594 @@
+//! Review over review: what changed between two calibrate runs, from their saved files alone.
+//!
+//! Input: two run folders written by `leadcal calibrate` (their `metrics.json`,
+//! `recommendation.json` and `report-data.json`; nothing is loaded, replayed or refitted).
+//! Output: [`Comparison`] (`compare.json`, schema `leadcal.compare/1`, documented in
+//! `docs/compare.md`), rendered by [`html`] into `compare.html`.
+//! Guarantees: every number comes from the two runs' saved aggregates, so the comparison holds
+//! no lead or account id and no group the runs did not show; a run that lacks a part (an older
+//! version, a file removed) is compared where it can be, and `missing` says what could not be.
+
+pub mod html;
+
+use std::path::Path;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// One run as the comparison reads it.
+struct Run {
+    name: String,
+    metrics: Option<Value>,
+    recommendation: Option<Value>,
+    report: Option<Value>,
+}
+
+fn read(dir: &Path, file: &str, missing: &mut Vec<String>, name: &str) -> Result<Option<Value>> {
+    let path = dir.join(file);
+    if !path.is_file() {
+        missing.push(format!("the {name} run has no {file}"));
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&path).map_err(Error::read(&path, "cannot read"))?;
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| Error::Input {
+            path: path.clone(),
+            message: format!("not a leadcal run file: {e}"),
+        })
+}
+
+impl Run {
+    fn load(dir: &Path, which: &str, missing: &mut Vec<String>) -> Result<Run> {
+        if !dir.is_dir() {
+            return Err(Error::Input {
+                path: dir.to_path_buf(),
+                message: "not a folder; expected a run folder written by `leadcal calibrate`"
+                    .into(),
+            });
+        }
+        let run = Run {
+            name: dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| dir.display().to_string()),
+            metrics: read(dir, "metrics.json", missing, which)?,
+            recommendation: read(dir, "recommendation.json", missing, which)?,
+            report: read(dir, "report-data.json", missing, which)?,
+        };
+        if run.metrics.is_none() && run.recommendation.is_none() && run.report.is_none() {
+            return Err(Error::Input {
+                path: dir.to_path_buf(),
+                message: "holds none of metrics.json, recommendation.json, report-data.json: not a run folder of `leadcal calibrate`".into(),
+            });
+        }
+        Ok(run)
+    }
+}
+
+/// A figure with its interval, as the runs saved it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Figure {
+    pub value: Option<f64>,
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+}
+
+fn figure(v: &Value) -> Figure {
+    Figure {
+        value: v.get("value").and_then(Value::as_f64),
+        low: v.get("low").and_then(Value::as_f64),
+        high: v.get("high").and_then(Value::as_f64),
+    }
+}
+
+/// Whether a difference is larger than the two intervals allow.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Higher,
+    Lower,
+    /// The difference lies within what the two intervals allow.
+    WithinIntervals,
+    /// A figure or an interval is missing.
+    Unknown,
+}
+
+/// z = Δ / √(se₁² + se₂²), each se read off its 95% interval as (high − low) / 3.92.
+pub fn verdict(old: &Figure, new: &Figure) -> (Verdict, Option<f64>) {
+    let se = |f: &Figure| Some((f.high? - f.low?) / (2.0 * crate::stats::z95()));
+    let (Some(a), Some(b), Some(sa), Some(sb)) = (old.value, new.value, se(old), se(new)) else {
+        return (Verdict::Unknown, None);
+    };
+    let d = (sa * sa + sb * sb).sqrt();
+    if d <= 0.0 {
+        return (Verdict::Unknown, None);
+    }
+    let z = (b - a) / d;
+    let v = if z.abs() <= crate::stats::z95() {
+        Verdict::WithinIntervals
+    } else if z > 0.0 {
+        Verdict::Higher
+    } else {
+        Verdict::Lower
+    };
+    (v, Some(z))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    pub name: String,
+    pub version: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub test_from: Option<String>,
+    pub evaluable: Option<u64>,
+    pub converted: Option<u64>,
+    pub test_leads: Option<u64>,
+    pub test_converted: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QualityRow {
+    /// `live_roc_auc`, `sql_precision`, `sql_recall`, `sql_handovers_per_month`.
+    pub figure: String,
+    pub old: Figure,
+    pub new: Figure,
+    pub verdict: Verdict,
+    pub z: Option<f64>,
+}
+
+/// How a rule's recommendation was taken up.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum Adoption {
+    /// Today's points are the recommended ones.
+    Adopted,
+    /// Moved from the old points towards the recommended ones, not all the way.
+    PartlyAdopted,
+    /// Still the old points.
+    NotAdopted,
+    /// Changed, but not towards the recommendation.
+    ChangedOtherwise,
+    /// Nothing was recommended for it, and nothing changed.
+    Unchanged,
+    /// The rule is not in the old run.
+    New,
+    /// The rule is no longer in the config.
+    Removed,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleAdoption {
+    pub rule: String,
+    /// `implicit`, `explicit` or `threshold`.
+    pub kind: String,
+    pub old_current: Option<f64>,
+    pub old_recommended: Option<f64>,
+    pub new_current: Option<f64>,
+    pub status: Adoption,
+}
+
+fn adoption_status(old_current: Option<f64>, old_rec: Option<f64>, now: Option<f64>) -> Adoption {
+    match (old_current, old_rec, now) {
+        (None, _, Some(_)) | (None, _, None) => Adoption::New,
+        (Some(_), _, None) => Adoption::Removed,
+        (Some(c), Some(r), Some(n)) => {
+            if r == c {
+                if n == c {
+                    Adoption::Unchanged
+                } else {
+                    Adoption::ChangedOtherwise
+                }
+            } else if n == r {
+                Adoption::Adopted
+            } else if n == c {
+                Adoption::NotAdopted
+            } else if (n - c).signum() == (r - c).signum() && (n - c).abs() < (r - c).abs() {
+                Adoption::PartlyAdopted
+            } else {
+                Adoption::ChangedOtherwise
+            }
+        }
+        (Some(c), None, Some(n)) => {
+            if n == c {
+                Adoption::Unchanged
+            } else {
+                Adoption::ChangedOtherwise
+            }
+        }
+    }
+}
+
+/// What the old back-test promised for the recommended config, against what the new run
+/// measured for its live config (the same, when the recommendation was adopted).
+#[derive(Debug, Clone, Serialize)]
+pub struct PromiseRow {
+    pub figure: String,
+    pub promised: Figure,
+    pub measured: Figure,
+    pub verdict: Verdict,
+    pub z: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum Presence {
+    StillFlagged,
+    NoLongerFlagged,
+    NewlyFlagged,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SegmentChange {
+    pub group: String,
+    pub status: Presence,
+    pub old_rate: Option<f64>,
+    pub new_rate: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DriftChange {
+    pub rule: String,
+    pub old_detected: bool,
+    pub new_detected: bool,
+    pub new_since: Option<String>,
+}
+
+/// `compare.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    pub schema: &'static str,
+    pub old: RunSummary,
+    pub new: RunSummary,
+    /// Whether the two runs' lead windows overlap, and the shared part.
+    pub windows_overlap: Option<bool>,
+    pub quality: Vec<QualityRow>,
+    pub adoption: Vec<RuleAdoption>,
+    /// Filled when at least one change was adopted (fully or partly).
+    pub promised_vs_measured: Vec<PromiseRow>,
+    pub segments: Vec<SegmentChange>,
+    /// Rules whose drift verdict differs between the runs.
+    pub drift: Vec<DriftChange>,
+    /// What could not be compared, and why.
+    pub missing: Vec<String>,
+}
+
+fn at<'a>(v: &'a Option<Value>, path: &[&str]) -> Option<&'a Value> {
+    let mut cur = v.as_ref()?;
+    for p in path {
+        cur = cur.get(p)?;
+    }
+    Some(cur)
+}
+
+fn text(v: Option<&Value>) -> Option<String> {
+    v.and_then(Value::as_str)
+        .map(|s| s.get(..10).unwrap_or(s).to_string())
+}
+
+fn summary(r: &Run) -> RunSummary {
+    let m = &r.metrics;
+    RunSummary {
+        name: r.name.clone(),
+        version: at(m, &["tool", "version"])
+            .and_then(Value::as_str)
+            .map(String::from),
+        since: text(at(m, &["window", "since"])),
+        until: text(at(m, &["window", "until"])),
+        test_from: text(at(m, &["split", "test_from"])),
+        evaluable: at(m, &["labels", "evaluable"]).and_then(Value::as_u64),
+        converted: at(m, &["labels", "converted"]).and_then(Value::as_u64),
+        test_leads: at(m, &["split", "test_leads"]).and_then(Value::as_u64),
+        test_converted: at(m, &["split", "test_converted"]).and_then(Value::as_u64),
+    }
+}
+
+fn stage_metrics<'a>(m: &'a Option<Value>, stage: &str) -> Option<&'a Value> {
+    at(m, &["test", "thresholds"])?
+        .as_array()?
+        .iter()
+        .find(|t| t.get("stage").and_then(Value::as_str) == Some(stage))
+}
+
+fn sql_metrics(m: &Option<Value>) -> Option<&Value> {
+    stage_metrics(m, "sql")
+}
+
+/// Rules' points: (kind, name) -> (current, recommended).
+fn rules(rec: &Option<Value>) -> Option<Vec<(String, String, f64, f64)>> {
+    let w = at(rec, &["weights"])?;
+    let mut out = Vec::new();
+    for kind in ["implicit", "explicit"] {
+        for r in w.get(kind)?.as_array()? {
+            out.push((
+                kind.to_string(),
+                r.get("rule")?.as_str()?.to_string(),
+                r.get("current")?.as_f64()?,
+                r.get("recommended")?.as_f64()?,
+            ));
+        }
+    }
+    Some(out)
+}
+
+/// Compare the runs in `old_dir` and `new_dir`.
+pub fn compare(old_dir: &Path, new_dir: &Path) -> Result<Comparison> {
+    let mut missing = Vec::new();
+    let old = Run::load(old_dir, "old", &mut missing)?;
+    let new = Run::load(new_dir, "new", &mut missing)?;
+    let (so, sn) = (summary(&old), summary(&new));
+    let windows_overlap = match (&so.since, &so.until, &sn.since, &sn.until) {
+        (Some(a0), Some(a1), Some(b0), Some(b1)) => Some(a0 <= b1 && b0 <= a1),
+        _ => None,
+    };
+    // Live-score quality on each run's own test period.
+    let mut quality = Vec::new();
+    let pairs: [(&str, Option<&Value>, Option<&Value>); 4] = [
+        (
+            "live_roc_auc",
+            at(&old.metrics, &["test", "live", "roc_auc"]),
+            at(&new.metrics, &["test", "live", "roc_auc"]),
+        ),
+        (
+            "sql_precision",
+            sql_metrics(&old.metrics).and_then(|t| t.get("precision")),
+            sql_metrics(&new.metrics).and_then(|t| t.get("precision")),
+        ),
+        (
+            "sql_recall",
+            sql_metrics(&old.metrics).and_then(|t| t.get("recall")),
+            sql_metrics(&new.metrics).and_then(|t| t.get("recall")),
+        ),
+        (
+            "sql_handovers_per_month",
+            sql_metrics(&old.metrics).and_then(|t| t.get("handovers_per_month")),
+            sql_metrics(&new.metrics).and_then(|t| t.get("handovers_per_month")),
+        ),
+    ];
+    for (name, a, b) in pairs {
+        match (a, b) {
+            (Some(a), Some(b)) => {
+                let (oa, nb) = (figure(a), figure(b));
+                let (verdict, z) = verdict(&oa, &nb);
+                quality.push(QualityRow {
+                    figure: name.into(),
+                    old: oa,
+                    new: nb,
+                    verdict,
+                    z,
+                });
+            }
+            _ => missing.push(format!("{name}: not in both runs' metrics.json")),
+        }
+    }
+    // What was adopted: the old run's recommendation against the new run's current config.
+    let mut adoption = Vec::new();
+    match (rules(&old.recommendation), rules(&new.recommendation)) {
+        (Some(o), Some(n)) => {
+            for (kind, name, cur, rec) in &o {
+                let now = n.iter().find(|r| &r.0 == kind && &r.1 == name).map(|r| r.2);
+                adoption.push(RuleAdoption {
+                    rule: name.clone(),
+                    kind: kind.clone(),
+                    old_current: Some(*cur),
+                    old_recommended: Some(*rec),
+                    new_current: now,
+                    status: adoption_status(Some(*cur), Some(*rec), now),
+                });
+            }
+            for (kind, name, cur, _) in &n {
+                if !o.iter().any(|r| &r.0 == kind && &r.1 == name) {
+                    adoption.push(RuleAdoption {
+                        rule: name.clone(),
+                        kind: kind.clone(),
+                        old_current: None,
+                        old_recommended: None,
+                        new_current: Some(*cur),
+                        status: Adoption::New,
+                    });
+                }
+            }
+            for (stage, name) in [("mql", "MQL threshold"), ("sql", "SQL threshold")] {
+                let threshold = |m: &Option<Value>| {
+                    stage_metrics(m, stage)
+                        .and_then(|t| t.get("threshold"))
+                        .and_then(Value::as_f64)
+                };
+                let recommended = at(&old.recommendation, &[stage]).and_then(Value::as_f64);
+                let (oc, nc) = (threshold(&old.metrics), threshold(&new.metrics));
+                if oc.is_some() && nc.is_some() {
+                    adoption.push(RuleAdoption {
+                        rule: name.into(),
+                        kind: "threshold".into(),
+                        old_current: oc,
+                        old_recommended: recommended,
+                        new_current: nc,
+                        status: adoption_status(oc, recommended, nc),
+                    });
+                }
+            }
+        }
+        _ => missing.push(
+            "what was adopted: a recommendation.json with weights is needed in both runs".into(),
+        ),
+    }
+    // For adopted changes: what the old back-test promised against what the new run measured.
+    let mut promised_vs_measured = Vec::new();
+    let adopted = adoption
+        .iter()
+        .any(|a| matches!(a.status, Adoption::Adopted | Adoption::PartlyAdopted));
+    if adopted {
+        let promised = at(&old.recommendation, &["recommended"]);
+        let measured = sql_metrics(&new.metrics);
+        match (promised, measured) {
+            (Some(p), Some(m)) => {
+                for f in ["precision", "recall", "handovers_per_month"] {
+                    if let (Some(a), Some(b)) = (p.get(f), m.get(f)) {
+                        let (pa, mb) = (figure(a), figure(b));
+                        let (verdict, z) = verdict(&pa, &mb);
+                        promised_vs_measured.push(PromiseRow {
+                            figure: format!("sql_{f}"),
+                            promised: pa,
+                            measured: mb,
+                            verdict,
+                            z,
+                        });
+                    }
+                }
+            }
+            _ => missing.push(
+                "promised against measured: the old back-test or the new SQL metrics are missing"
+                    .into(),
+            ),
+        }
+    }
+    // Segments flagged then and now.
+    let worst = |r: &Option<Value>| -> Option<Vec<(String, f64)>> {
+        at(r, &["segments", "worst"])?
+            .as_array()?
+            .iter()
+            .map(|g| {
+                let label = g
+                    .get("values")?
+                    .as_array()?
+                    .iter()
+                    .map(|p| Some(format!("{}={}", p.get(0)?.as_str()?, p.get(1)?.as_str()?)))
+                    .collect::<Option<Vec<_>>>()?
+                    .join(" & ");
+                Some((label, g.get("rate")?.as_f64()?))
+            })
+            .collect()
+    };
+    let mut segments = Vec::new();
+    match (worst(&old.report), worst(&new.report)) {
+        (Some(o), Some(n)) => {
+            for (g, r) in &o {
+                let now = n.iter().find(|x| &x.0 == g).map(|x| x.1);
+                segments.push(SegmentChange {
+                    group: g.clone(),
+                    status: if now.is_some() {
+                        Presence::StillFlagged
+                    } else {
+                        Presence::NoLongerFlagged
+                    },
+                    old_rate: Some(*r),
+                    new_rate: now,
+                });
+            }
+            for (g, r) in &n {
+                if !o.iter().any(|x| &x.0 == g) {
+                    segments.push(SegmentChange {
+                        group: g.clone(),
+                        status: Presence::NewlyFlagged,
+                        old_rate: None,
+                        new_rate: Some(*r),
+                    });
+                }
+            }
+        }
+        _ => missing
+            .push("flagged segments: report-data.json with segments is needed in both runs".into()),
+    }
+    // Rules whose drift status changed.
+    let stability = |m: &Option<Value>| -> Option<Vec<(String, bool, Option<String>)>> {
+        at(m, &["rule_stability"])?
+            .as_array()?
+            .iter()
+            .map(|r| {
+                let d = r.get("drift")?;
+                Some((
+                    r.get("rule")?.as_str()?.to_string(),
+                    d.get("detected")?.as_bool()?,
+                    d.get("since").and_then(Value::as_str).map(String::from),
+                ))
+            })
+            .collect()
+    };
+    let mut drift = Vec::new();
+    match (stability(&old.metrics), stability(&new.metrics)) {
+        (Some(o), Some(n)) => {
+            for (rule, now, since) in &n {
+                let then = o.iter().find(|x| &x.0 == rule).is_some_and(|x| x.1);
+                if then != *now {
+                    drift.push(DriftChange { rule: rule.clone(), old_detected: then, new_detected: *now, new_since: since.clone() });
+                }
+            }
+        }
+        _ => missing.push("rule drift: metrics.json with rule_stability (leadcal 0.1 from issue 20 on) is needed in both runs".into()),
+    }
+    Ok(Comparison {
+        schema: "leadcal.compare/1",
+        old: so,
+        new: sn,
+        windows_overlap,
+        quality,
+        adoption,
+        promised_vs_measured,
+        segments,
+        drift,
+        missing,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adoption_is_told_from_the_three_numbers() {
+        assert_eq!(
+            adoption_status(Some(3.0), Some(8.0), Some(8.0)),
+            Adoption::Adopted
+        );
+        assert_eq!(
+            adoption_status(Some(3.0), Some(8.0), Some(5.0)),
+            Adoption::PartlyAdopted
+        );
+        assert_eq!(
+            adoption_status(Some(3.0), Some(8.0), Some(3.0)),
+            Adoption::NotAdopted
+        );
+        assert_eq!(
+            adoption_status(Some(3.0), Some(8.0), Some(1.0)),
+            Adoption::ChangedOtherwise
+        );
+        assert_eq!(
+            adoption_status(Some(3.0), Some(3.0), Some(3.0)),
+            Adoption::Unchanged
+        );
+        assert_eq!(adoption_status(None, None, Some(3.0)), Adoption::New);
+        assert_eq!(
+            adoption_status(Some(3.0), Some(8.0), None),
+            Adoption::Removed
+        );
+    }
+
+    #[test]
+    fn a_difference_beyond_the_intervals_is_called() {
+        let f = |v: f64, h: f64| Figure {
+            value: Some(v),
+            low: Some(v - h),
+            high: Some(v + h),
+        };
+        assert_eq!(verdict(&f(0.60, 0.03), &f(0.70, 0.03)).0, Verdict::Higher);
+        assert_eq!(
+            verdict(&f(0.60, 0.05), &f(0.63, 0.05)).0,
+            Verdict::WithinIntervals
+        );
+        assert_eq!(
+            verdict(
+                &f(0.60, 0.03),
+                &Figure {
+                    value: Some(0.5),
+                    low: None,
+                    high: None
+                }
+            )
+            .0,
+            Verdict::Unknown
+        );
+    }
+}
