@@ -222,6 +222,18 @@ fn worst_groups(r: &Report, top: usize) -> Vec<&Group> {
         .collect()
 }
 
+/// "a=b (1.2%); c=d (3.4%)", or that no group converts significantly worse.
+fn worst_text(worst: &[&Group]) -> String {
+    match worst.is_empty() {
+        true => "no group converts significantly worse".to_string(),
+        false => worst
+            .iter()
+            .map(|g| format!("{} ({})", g.label(), pct1(g.rate)))
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}
+
 fn ranking_line(out: &mut impl Write, m: &Metrics) -> std::io::Result<()> {
     let t = &m.test;
     writeln!(
@@ -290,14 +302,7 @@ pub fn segments_brief(
         r.threshold,
         thousands(nc.population),
         pct1(nc.rate),
-        match worst.is_empty() {
-            true => "no group converts significantly worse".to_string(),
-            false => worst
-                .iter()
-                .map(|g| format!("{} ({})", g.label(), pct1(g.rate)))
-                .collect::<Vec<_>>()
-                .join("; "),
-        }
+        worst_text(&worst)
     )?;
     writeln!(out, "wrote {}", dir.display())
 }
@@ -326,14 +331,7 @@ pub fn calibrate_brief(
     writeln!(
         out,
         "2. Hand-overs that convert worst: {}.",
-        match worst.is_empty() {
-            true => "no group converts significantly worse".to_string(),
-            false => worst
-                .iter()
-                .map(|g| format!("{} ({})", g.label(), pct1(g.rate)))
-                .collect::<Vec<_>>()
-                .join("; "),
-        }
+        worst_text(&worst)
     )?;
     let (c, n) = (&rec.current, &rec.recommended);
     writeln!(
