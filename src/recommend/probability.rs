@@ -104,7 +104,16 @@ fn step(
             .filter(|(s, _)| inside(**s))
             .fold((0u64, 0u64), |(n, c), (_, &y)| (n + 1, c + u64::from(y)))
     };
-    let ((leads, conv), (tl, tc)) = (count(train), count(test));
+    counted(score_from, score_below, count(train), count(test))
+}
+
+/// A step from its training and test (leads, converters).
+fn counted(
+    score_from: Option<f64>,
+    score_below: Option<f64>,
+    (leads, conv): (u64, u64),
+    (tl, tc): (u64, u64),
+) -> Step {
     let ci = wilson(conv, leads).unwrap_or((0.0, 1.0));
     Step {
         score_from,
@@ -177,8 +186,10 @@ pub fn score_map(train: (&[f64], &[bool]), test: (&[f64], &[bool]), min_leads: u
     }
     // Pool thin steps into the neighbour whose rate is closest (a pool of adjacent monotone
     // steps stays monotone).
+    // Steps before the last merge already hold enough leads: search on from there.
+    let mut from = 0;
     while steps.len() > 1 {
-        let Some(k) = (0..steps.len()).find(|&k| (steps[k].1 as u64) < min_leads) else {
+        let Some(k) = (from..steps.len()).find(|&k| (steps[k].1 as u64) < min_leads) else {
             break;
         };
         let rate = |s: &(f64, f64, f64)| s.2 / s.1;
@@ -204,12 +215,31 @@ pub fn score_map(train: (&[f64], &[bool]), test: (&[f64], &[bool]), min_leads: u
         );
         steps[lo] = merged;
         steps.remove(hi);
+        from = lo;
     }
+    // The training counts are the steps' own; each test score finds its step by bisection.
     let firsts: Vec<f64> = steps.iter().map(|s| s.0).collect();
-    let steps = (0..firsts.len())
-        .map(|k| {
-            let score_from = (k > 0).then_some(firsts[k]);
-            step(score_from, firsts.get(k + 1).copied(), train, test)
+    let mut tested = vec![(0u64, 0u64); steps.len()];
+    for (s, &y) in test.0.iter().zip(test.1) {
+        if s.is_finite() {
+            let k = firsts.partition_point(|f| f <= s).max(1) - 1;
+            tested[k].0 += 1;
+            tested[k].1 += u64::from(y);
+        }
+    }
+    let steps = steps
+        .iter()
+        .zip(tested)
+        .enumerate()
+        .map(|(k, (&(_, leads, conv), (tl, tc)))| {
+            // Sums of whole counts, exact but for the rounding of p × weight.
+            let (leads, conv) = (leads.round() as u64, conv.round() as u64);
+            counted(
+                (k > 0).then_some(firsts[k]),
+                firsts.get(k + 1).copied(),
+                (leads, conv),
+                (tl, tc),
+            )
         })
         .collect();
     ScoreMap { steps }
