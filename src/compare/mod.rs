@@ -297,21 +297,42 @@ fn sql_metrics(m: &Option<Value>) -> Option<&Value> {
     stage_metrics(m, "sql")
 }
 
-/// Rules' points: (kind, name) -> (current, recommended).
-fn rules(rec: &Option<Value>) -> Option<Vec<(String, String, f64, f64)>> {
-    let w = at(rec, &["weights"])?;
+/// Rules' points as (kind, name, current, recommended); the error names the key that is not
+/// what a run writes.
+fn rules(
+    rec: &Option<Value>,
+    which: &str,
+) -> std::result::Result<Vec<(String, String, f64, f64)>, String> {
+    let bad = |key: String, what: &str| {
+        format!("the {which} run's recommendation.json: `{key}` is not {what}")
+    };
+    let w = at(rec, &["weights"])
+        .ok_or_else(|| format!("the {which} run's recommendation.json has no `weights`"))?;
     let mut out = Vec::new();
     for kind in ["implicit", "explicit"] {
-        for r in w.get(kind)?.as_array()? {
+        let list = w
+            .get(kind)
+            .and_then(Value::as_array)
+            .ok_or_else(|| bad(format!("weights.{kind}"), "a list"))?;
+        for (i, r) in list.iter().enumerate() {
+            let field = |f: &str| format!("weights.{kind}[{i}].{f}");
+            let num = |f: &str| {
+                r.get(f)
+                    .and_then(Value::as_f64)
+                    .ok_or_else(|| bad(field(f), "a number"))
+            };
             out.push((
                 kind.to_string(),
-                r.get("rule")?.as_str()?.to_string(),
-                r.get("current")?.as_f64()?,
-                r.get("recommended")?.as_f64()?,
+                r.get("rule")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| bad(field("rule"), "a text"))?
+                    .to_string(),
+                num("current")?,
+                num("recommended")?,
             ));
         }
     }
-    Some(out)
+    Ok(out)
 }
 
 /// Compare the runs in `old_dir` and `new_dir`.
@@ -366,8 +387,10 @@ pub fn compare(old_dir: &Path, new_dir: &Path) -> Result<Comparison> {
     }
     // What was adopted: the old run's recommendation against the new run's current config.
     let mut adoption = Vec::new();
-    match (rules(&old.recommendation), rules(&new.recommendation)) {
-        (Some(o), Some(n)) => {
+    match rules(&old.recommendation, "old")
+        .and_then(|o| Ok((o, rules(&new.recommendation, "new")?)))
+    {
+        Ok((o, n)) => {
             for (kind, name, cur, rec) in &o {
                 let now = n.iter().find(|r| &r.0 == kind && &r.1 == name).map(|r| r.2);
                 adoption.push(RuleAdoption {
@@ -398,6 +421,11 @@ pub fn compare(old_dir: &Path, new_dir: &Path) -> Result<Comparison> {
                         .and_then(Value::as_f64)
                 };
                 let recommended = at(&old.recommendation, &[stage]).and_then(Value::as_f64);
+                if recommended.is_none() && at(&old.recommendation, &[stage]).is_some() {
+                    missing.push(format!(
+                        "{name}: the old run's recommendation.json: `{stage}` is not a number"
+                    ));
+                }
                 let (oc, nc) = (threshold(&old.metrics), threshold(&new.metrics));
                 if oc.is_some() && nc.is_some() {
                     adoption.push(RuleAdoption {
@@ -411,9 +439,7 @@ pub fn compare(old_dir: &Path, new_dir: &Path) -> Result<Comparison> {
                 }
             }
         }
-        _ => missing.push(
-            "what was adopted: a recommendation.json with weights is needed in both runs".into(),
-        ),
+        Err(why) => missing.push(format!("what was adopted: {why}")),
     }
     // For adopted changes: what the old back-test promised against what the new run measured.
     let mut promised_vs_measured = Vec::new();

@@ -172,6 +172,27 @@ fn a_run_of_an_earlier_version_is_compared_where_it_can_be() {
             .any(|m| m.as_str().unwrap().starts_with("flagged segments"))
     );
     assert!(!c["quality"].as_array().unwrap().is_empty());
+    // A hand-edited recommendation with a wrong type and a hostile string: named, not guessed.
+    let mut r: Value =
+        serde_json::from_str(&std::fs::read_to_string(new.join("recommendation.json")).unwrap())
+            .unwrap();
+    r["weights"]["implicit"][0]["current"] = serde_json::json!("<script>alert(1)</script>");
+    std::fs::write(old.join("recommendation.json"), r.to_string()).unwrap();
+    let (run, c) = compare(&old, &new, &[]);
+    run.stdout_has("what was adopted: the old run's recommendation.json: `weights.implicit[0].current` is not a number");
+    assert!(c["adoption"].as_array().unwrap().is_empty());
+    let out = new.join("compare-old-2");
+    assert!(
+        !std::fs::read_to_string(out.join("compare.html"))
+            .unwrap()
+            .contains("<script")
+    );
+    // An empty file is an error naming it; nothing is written.
+    std::fs::write(old.join("metrics.json"), "").unwrap();
+    leadcal(&["compare", old.to_str().unwrap(), new.to_str().unwrap()])
+        .code(2)
+        .stderr_has("metrics.json: not a leadcal run file");
+    assert!(!new.join("compare-old-3").exists());
     // A folder that is no run is a user error naming it.
     leadcal(&["compare", d.path().to_str().unwrap(), new.to_str().unwrap()])
         .code(2)
