@@ -20,6 +20,8 @@
 //! rule's points at the snapshot divided by its points per fire (for a progressive rule, its
 //! first step), so a recommended weight per unit is directly a number of points.
 
+pub mod leak;
+
 use ndarray::Array2;
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -82,6 +84,12 @@ pub struct FeatureTable {
     pub converted_at: Vec<Option<i64>>,
     /// Live score at the snapshot (explicit + implicit), and its explicit part.
     pub live_score: Vec<f64>,
+    /// The live score with each rule's count capped as in `x`: what the recommendation's
+    /// points scale is measured on (equal to `live_score` for every lead not capped).
+    pub scale_score: Vec<f64>,
+    /// Rules whose count was capped for some leads (fit and scale only; every metric of the
+    /// live score uses its real value).
+    pub capped: Vec<CappedRule>,
     pub explicit: Vec<f64>,
     /// Replayed first crossings of MQL and SQL (any time up to the data end).
     pub mql_at: Vec<Option<i64>>,
@@ -381,6 +389,39 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
                 .leads
                 .column(&attr.name)
                 .map_err(Error::polars("attribute"))?;
+            // The leak guard, on the training period, unless dataset.toml lists the attribute
+            // as deliberate.
+            if !ds.spec.leads.deliberate_attributes.contains(&attr.name) {
+                let train = &lead_rows[..n_train];
+                let y_train = &y[..n_train];
+                let found = match attr.kind {
+                    AttributeKind::Integer | AttributeKind::Float => {
+                        let v = c
+                            .cast(&DataType::Float64)
+                            .map_err(Error::polars("attribute"))?;
+                        let v = v.f64().map_err(Error::polars("attribute"))?;
+                        let vals: Vec<Option<f64>> = train
+                            .iter()
+                            .map(|&r| v.get(r as usize).filter(|x| x.is_finite()))
+                            .collect();
+                        leak::numeric(&attr.name, &vals, y_train)
+                    }
+                    AttributeKind::Text | AttributeKind::Bool => {
+                        let codes = ds.codes(&attr.name).ok_or_else(|| {
+                            Error::Internal(format!("attribute `{}` has no codes", attr.name))
+                        })?;
+                        let vals: Vec<Option<u32>> = train
+                            .iter()
+                            .map(|&r| Some(codes.codes[r as usize]).filter(|&c| c != MISSING))
+                            .collect();
+                        leak::categorical(&attr.name, &vals, &codes.values, y_train)
+                    }
+                };
+                if let Some(l) = found {
+                    e.skipped = Some(Skip::Leak(l));
+                    return Ok(e);
+                }
+            }
             let ranges: Vec<(Option<f64>, Option<f64>)> = model
                 .explicit
                 .iter()
@@ -466,6 +507,38 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
                 }
             }
         });
+    drop(_s);
+    let _s = crate::timing::Stage::start("features: count caps");
+    // One lead with millions of events must not set the fit or the points' scale: each rule's
+    // count is capped at a fence far above the training leads' own (CAP_FENCE × the 99.9th
+    // percentile), which ordinary data never reaches.
+    let caps = count_caps(&x, units.len(), n_train);
+    let mut scale_score = live_score.clone();
+    let mut capped = vec![0usize; units.len()];
+    for (i, mut row) in x.outer_iter_mut().enumerate() {
+        let mut hit = false;
+        for (k, &(fence, top)) in caps.iter().enumerate() {
+            if row[k] > fence {
+                row[k] = top;
+                capped[k] += 1;
+                hit = true;
+            }
+        }
+        if hit {
+            scale_score[i] = explicit[i] + (0..units.len()).map(|k| row[k] * units[k]).sum::<f64>();
+        }
+    }
+    let capped: Vec<CappedRule> = model
+        .implicit
+        .iter()
+        .zip(caps.iter().zip(&capped))
+        .filter(|(_, (_, n))| **n > 0)
+        .map(|(r, (&(_, top), &leads))| CappedRule {
+            rule: r.name.clone(),
+            cap: top,
+            leads,
+        })
+        .collect();
     let (mql_at, sql_at) = crossings.iter().map(|c| (c[0], c[1])).unzip();
     Ok(FeatureTable {
         names,
@@ -476,6 +549,8 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
         snapshot,
         converted_at,
         live_score,
+        scale_score,
+        capped,
         explicit,
         mql_at,
         sql_at,
@@ -487,6 +562,49 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
         lead_rows,
         matched,
     })
+}
+
+/// A count above this many times the 99.9th percentile of the training leads' counts (at
+/// least this many fires) is an outlier.
+pub const CAP_FENCE: f64 = 3.0;
+
+/// At most this many training rows (evenly spaced) estimate each rule's percentile.
+const CAP_SAMPLE: usize = 100_000;
+
+/// A rule whose count was capped: the count its outliers were given instead of theirs, and
+/// how many leads that was.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct CappedRule {
+    pub rule: String,
+    /// Fires (as the live model counts them at the snapshot): the largest count of a training
+    /// lead that is no outlier.
+    pub cap: f64,
+    pub leads: usize,
+}
+
+/// Each rule column's outlier fence ([`CAP_FENCE`] × max(1, its 99.9th percentile over the
+/// training rows)) and the count an outlier is given: the largest training count within the
+/// fence, so that the outlier weighs like the busiest ordinary lead. Data without outliers is
+/// left exactly as it is.
+fn count_caps(x: &Array2<f64>, rules: usize, n_train: usize) -> Vec<(f64, f64)> {
+    let step = n_train.div_ceil(CAP_SAMPLE).max(1);
+    (0..rules)
+        .into_par_iter()
+        .map(|k| {
+            let mut v: Vec<f64> = (0..n_train).step_by(step).map(|i| x[[i, k]]).collect();
+            if v.is_empty() {
+                return (f64::INFINITY, f64::INFINITY);
+            }
+            let at = ((0.999 * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1;
+            let (_, q, _) = v.select_nth_unstable_by(at, f64::total_cmp);
+            let fence = CAP_FENCE * q.max(1.0);
+            let top = (0..n_train)
+                .map(|i| x[[i, k]])
+                .filter(|&c| c <= fence)
+                .fold(0.0, f64::max);
+            (fence, top)
+        })
+        .collect()
 }
 
 fn numeric_features(
@@ -613,9 +731,11 @@ impl Block {
 }
 
 /// Why an attribute is not a model feature.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Skip {
+    /// It gives the outcome away (today's state, or a near-perfect separation).
+    Leak(leak::Leak),
     /// More distinct values than half the training leads that have one.
     Identifier { distinct: usize, known: usize },
     /// No value is held by `min_leads` training leads.
@@ -625,6 +745,7 @@ pub enum Skip {
 impl std::fmt::Display for Skip {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            Skip::Leak(l) => write!(f, "{l}"),
             Skip::Identifier { distinct, known } => write!(
                 f,
                 "{distinct} distinct values among {known} training leads: an identifier or free text, not a segment"

@@ -30,6 +30,7 @@ pub mod pipeline;
 pub mod progress;
 pub mod recommend;
 pub mod report;
+pub mod saved;
 pub mod scoring;
 pub mod segments;
 pub mod sql;

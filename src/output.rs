@@ -7,6 +7,11 @@
 //! An interrupted run (Ctrl-C, SIGINT/SIGTERM) removes its staging folders and temporary files
 //! before it exits ([`install_interrupt_handler`]); a failed one removes them on the way out.
 //!
+//! Every folder leadcal stages holds a marker file ([`RUN_MARKER`]). `--force` replaces only a
+//! folder that holds it (one leadcal wrote as a run, whatever its name), never a folder that
+//! holds an input of the run or the working folder, and never a regular file: anything else
+//! at the target is refused before any work starts, naming it.
+//!
 //! [`checkpoint`] is the deterministic hook the interrupt tests use instead of sleeps.
 
 use std::io::Write;
@@ -64,6 +69,144 @@ fn abandon_all() {
     }
 }
 
+/// The file in every folder leadcal writes as a run; `--force` replaces only such a folder.
+pub const RUN_MARKER: &str = ".leadcal-run";
+
+/// The marker's first line; the files leadcal wrote into the folder follow, one a line.
+const MARKER_TEXT: &str = "This folder was written by leadcal; --force may replace it while it holds only the files listed here.\n";
+
+/// The files a folder's marker lists (relative paths), or `None` when the folder has no
+/// marker leadcal wrote.
+fn marker_files(dir: &Path) -> Option<Vec<String>> {
+    let text = std::fs::read_to_string(dir.join(RUN_MARKER)).ok()?;
+    let rest = text.strip_prefix(MARKER_TEXT)?;
+    Some(
+        rest.lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect(),
+    )
+}
+
+/// Every file under `dir` (relative paths with `/`), sorted.
+fn files_under(dir: &Path) -> std::io::Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut stack = vec![(dir.to_path_buf(), String::new())];
+    while let Some((d, prefix)) = stack.pop() {
+        for e in std::fs::read_dir(&d)? {
+            let e = e?;
+            let name = format!("{prefix}{}", e.file_name().to_string_lossy());
+            if e.file_type()?.is_dir() {
+                stack.push((e.path(), format!("{name}/")));
+            } else {
+                out.push(name);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The first entry of `dir` that leadcal did not write: not listed in its marker, and not in a
+/// subfolder with a marker of its own that lists it (a report or comparison written into a
+/// run). `None` when everything is leadcal's.
+fn foreign_entry(dir: &Path) -> Option<String> {
+    let Some(listed) = marker_files(dir) else {
+        return Some(RUN_MARKER.to_string());
+    };
+    let entries = std::fs::read_dir(dir).ok()?;
+    let mut names: Vec<(String, bool)> = entries
+        .flatten()
+        .map(|e| {
+            let dir = e.file_type().is_ok_and(|t| t.is_dir());
+            (e.file_name().to_string_lossy().into_owned(), dir)
+        })
+        .collect();
+    names.sort();
+    for (name, is_dir) in names {
+        if name == RUN_MARKER {
+            continue;
+        }
+        if is_dir {
+            let prefix = format!("{name}/");
+            let sub = dir.join(&name);
+            if marker_files(&sub).is_some() && !listed.iter().any(|l| l.starts_with(&prefix)) {
+                if let Some(f) = foreign_entry(&sub) {
+                    return Some(format!("{name}/{f}"));
+                }
+                continue;
+            }
+            match files_under(&sub) {
+                Ok(fs) => {
+                    if let Some(f) = fs
+                        .iter()
+                        .find(|f| !listed.contains(&format!("{prefix}{f}")))
+                    {
+                        return Some(format!("{prefix}{f}"));
+                    }
+                }
+                Err(_) => return Some(prefix),
+            }
+        } else if !listed.contains(&name) {
+            return Some(name);
+        }
+    }
+    None
+}
+
+/// Whether the folder at `path` may be replaced: refused with the reason (naming `path`) when
+/// it is a regular file, exists without `force`, is not a folder leadcal wrote as a run (no
+/// marker), holds a file leadcal did not write, or holds one of `inputs` or the working
+/// folder. A path that does not exist is always fine.
+pub fn replaceable(path: &Path, force: bool, inputs: &[&Path]) -> Result<()> {
+    let refuse = |message: String| {
+        Err(Error::Output {
+            path: path.to_path_buf(),
+            message,
+        })
+    };
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return Ok(());
+    };
+    if !meta.is_dir() {
+        return refuse(
+            "is a file, not a run folder; leadcal never replaces a file it did not write (choose another --out)"
+                .into(),
+        );
+    }
+    let ours = marker_files(path).is_some();
+    if !ours {
+        return refuse(format!(
+            "the folder exists and was not written by leadcal as a run (it has no {RUN_MARKER} file from leadcal), so leadcal does not replace it, with or without --force; choose another --out"
+        ));
+    }
+    if !force {
+        return refuse("the folder exists; leadcal never overwrites an earlier run (use --out for another folder, or --force to replace it)".into());
+    }
+
+    let Ok(target) = path.canonicalize() else {
+        return refuse("cannot resolve the folder's path, so it is not replaced".into());
+    };
+    let cwd = std::env::current_dir().ok();
+    for input in inputs.iter().copied().chain(cwd.as_deref()) {
+        // An input that does not exist cannot be lost; a relative one resolves from here.
+        if let Ok(i) = input.canonicalize()
+            && i.starts_with(&target)
+        {
+            return refuse(format!(
+                "holds {}, which this run reads (or works in); --force never replaces a folder with an input inside",
+                input.display()
+            ));
+        }
+    }
+    if let Some(f) = foreign_entry(path) {
+        return refuse(format!(
+            "holds `{f}`, which leadcal did not write; --force replaces only a folder of leadcal's own files (move it out first, or choose another --out)"
+        ));
+    }
+    Ok(())
+}
+
 fn remember(path: &Path) {
     if let Ok(mut v) = STAGING.lock() {
         v.push(path.to_path_buf());
@@ -78,8 +221,13 @@ fn forget(path: &Path) {
 
 /// How a staged folder gets its final name.
 enum Target {
-    /// Exactly this path; an existing folder is an error, or replaced with `force`.
-    Exact { path: PathBuf, force: bool },
+    /// Exactly this path; an existing folder is an error, or replaced with `force` when
+    /// [`replaceable`] allows it (`inputs`: what the run reads).
+    Exact {
+        path: PathBuf,
+        force: bool,
+        inputs: Vec<PathBuf>,
+    },
     /// The first of `base`, `base-2`, `base-3`, ... that is free when the folder is committed.
     Fresh { base: PathBuf },
 }
@@ -95,19 +243,16 @@ pub struct Staged {
 impl Staged {
     /// Stage the folder `path`. Fails at once when it exists and `force` is not given, so a
     /// long run does not end in a refusal; with `force`, the old folder is replaced only when
-    /// the new one is complete.
-    pub fn exact(path: &Path, force: bool) -> Result<Staged> {
-        if path.exists() && !force {
-            return Err(Error::Output {
-                path: path.to_path_buf(),
-                message: "the folder exists; leadcal never overwrites an earlier run (use --out for another folder, or --force to replace it)".into(),
-            });
-        }
+    /// the new one is complete, and only when [`replaceable`] allows it. `inputs` are the
+    /// files and folders this run reads.
+    pub fn exact(path: &Path, force: bool, inputs: &[&Path]) -> Result<Staged> {
+        replaceable(path, force, inputs)?;
         Self::start(
             path,
             Target::Exact {
                 path: path.to_path_buf(),
                 force,
+                inputs: inputs.iter().map(|p| p.to_path_buf()).collect(),
             },
         )
     }
@@ -142,6 +287,8 @@ impl Staged {
         std::fs::create_dir(&staging)
             .map_err(Error::write(&staging, "cannot create the staging folder"))?;
         remember(&staging);
+        std::fs::write(staging.join(RUN_MARKER), MARKER_TEXT)
+            .map_err(Error::write(&staging, "cannot write the run marker"))?;
         Ok(Staged {
             staging,
             target,
@@ -154,15 +301,32 @@ impl Staged {
         &self.staging
     }
 
-    /// Give the complete folder its final name; returns that name.
+    /// Give the complete folder its final name; returns that name. The marker then lists
+    /// every file of the folder, so that `--force` can tell them from files added later.
     pub fn commit(mut self) -> Result<PathBuf> {
+        let files = files_under(&self.staging)
+            .map_err(Error::write(&self.staging, "cannot list the new folder"))?;
+        let listing: String = files
+            .iter()
+            .filter(|f| *f != RUN_MARKER)
+            .map(|f| format!("{f}\n"))
+            .collect();
+        std::fs::write(
+            self.staging.join(RUN_MARKER),
+            format!("{MARKER_TEXT}{listing}"),
+        )
+        .map_err(Error::write(&self.staging, "cannot write the run marker"))?;
         let err = |path: &Path, message: String| Error::Output {
             path: path.to_path_buf(),
             message,
         };
         let fin = match &self.target {
-            Target::Exact { path, force } => {
-                if path.exists() {
+            Target::Exact {
+                path,
+                force,
+                inputs,
+            } => {
+                if std::fs::symlink_metadata(path).is_ok() {
                     if !force {
                         return Err(err(
                             path,
@@ -170,6 +334,9 @@ impl Staged {
                                 .into(),
                         ));
                     }
+                    // Checked again: the folder may have changed while the run was working.
+                    let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+                    replaceable(path, true, &inputs)?;
                     let old = self.staging.with_file_name(format!(
                         ".{}.replaced-{}",
                         path.file_name().and_then(|n| n.to_str()).unwrap_or("run"),
@@ -343,27 +510,85 @@ mod tests {
     fn a_staged_folder_appears_only_when_committed() {
         let d = tempfile::tempdir().unwrap();
         let fin = d.path().join("run");
-        let s = Staged::exact(&fin, false).unwrap();
+        let s = Staged::exact(&fin, false, &[]).unwrap();
         write_new(&s.path().join("a.txt"), b"a").unwrap();
         assert!(!fin.exists());
         assert_eq!(s.commit().unwrap(), fin);
         assert_eq!(std::fs::read(fin.join("a.txt")).unwrap(), b"a");
         // Exists now: refused without force, and nothing is created.
-        assert!(Staged::exact(&fin, false).is_err());
+        assert!(Staged::exact(&fin, false, &[]).is_err());
         // Dropped without a commit: the staging folder goes, the old run stays.
-        let s = Staged::exact(&fin, true).unwrap();
+        let s = Staged::exact(&fin, true, &[]).unwrap();
         let staging = s.path().to_path_buf();
         drop(s);
         assert!(!staging.exists());
         assert_eq!(std::fs::read(fin.join("a.txt")).unwrap(), b"a");
         // With force, replaced only on commit.
-        let s = Staged::exact(&fin, true).unwrap();
+        let s = Staged::exact(&fin, true, &[]).unwrap();
         write_new(&s.path().join("b.txt"), b"b").unwrap();
         assert!(fin.join("a.txt").exists());
         s.commit().unwrap();
         assert!(!fin.join("a.txt").exists() && fin.join("b.txt").exists());
         let left: Vec<_> = std::fs::read_dir(d.path()).unwrap().collect();
         assert_eq!(left.len(), 1, "no staging or replaced folder is left");
+    }
+
+    #[test]
+    fn force_replaces_only_a_run_folder_that_holds_no_input() {
+        let d = tempfile::tempdir().unwrap();
+        // A folder of someone else's files: refused, and untouched.
+        let docs = d.path().join("docs");
+        std::fs::create_dir(&docs).unwrap();
+        std::fs::write(docs.join("notes.txt"), "mine").unwrap();
+        let e = Staged::exact(&docs, true, &[]).err().unwrap().to_string();
+        assert!(e.contains("not written by leadcal"), "{e}");
+        assert_eq!(
+            std::fs::read_to_string(docs.join("notes.txt")).unwrap(),
+            "mine"
+        );
+        // A regular file: refused with or without force.
+        let file = d.path().join("somefile");
+        std::fs::write(&file, "mine").unwrap();
+        for force in [false, true] {
+            let e = Staged::exact(&file, force, &[]).err().unwrap().to_string();
+            assert!(e.contains("is a file"), "{e}");
+        }
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
+        // A run folder that holds an input of this run: refused.
+        let run = Staged::exact(&d.path().join("run"), false, &[]).unwrap();
+        let run = run.commit().unwrap();
+        assert!(run.join(RUN_MARKER).is_file());
+        std::fs::write(run.join("leads.csv"), "lead_id").unwrap();
+        let input = run.join("leads.csv");
+        let e = Staged::exact(&run, true, &[&input])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("which this run reads"), "{e}");
+        // A file the user added to a run folder: refused, named.
+        std::fs::remove_file(&input).unwrap();
+        std::fs::write(run.join("meeting-notes.md"), "mine").unwrap();
+        let e = Staged::exact(&run, true, &[]).err().unwrap().to_string();
+        assert!(
+            e.contains("holds `meeting-notes.md`, which leadcal did not write"),
+            "{e}"
+        );
+        std::fs::remove_file(run.join("meeting-notes.md")).unwrap();
+        // A marker made by hand (`touch`) is no marker.
+        std::fs::write(docs.join(RUN_MARKER), "").unwrap();
+        assert!(Staged::exact(&docs, true, &[]).is_err());
+        // A report leadcal wrote into the run (its own marker) does not stop a replacement.
+        let report = Staged::exact(&run.join("report-de"), false, &[]).unwrap();
+        write_new(&report.path().join("report.html"), b"<p>").unwrap();
+        report.commit().unwrap();
+        // The run folder, holding no input and only leadcal's files: replaced.
+        Staged::exact(&run, true, &[&file])
+            .unwrap()
+            .commit()
+            .unwrap();
+        assert!(!run.join("report-de").exists());
+        let left = std::fs::read_dir(d.path()).unwrap().count();
+        assert_eq!(left, 3, "docs, somefile and run; nothing staged is left");
     }
 
     #[test]

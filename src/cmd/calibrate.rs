@@ -49,9 +49,19 @@ pub fn run(a: Args, quiet: bool) -> Result<()> {
         objective: a.objective,
         lang: a.lang.into(),
     };
+    // What this run reads: --force never replaces a folder that holds one of them.
+    let inputs: Vec<&std::path::Path> = [
+        Some(&options.data),
+        options.model.as_ref(),
+        options.features.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(PathBuf::as_path)
+    .collect();
     if let Some(out) = &a.out {
         // Refuse before the analysis, not after it; checked again when the run is written.
-        drop(Staged::exact(out, a.force)?);
+        crate::output::replaceable(out, a.force, &inputs)?;
     }
     let (an, beside) = run_calibrate::analyse(&options)?;
     let dir = a
@@ -60,7 +70,7 @@ pub fn run(a: Args, quiet: bool) -> Result<()> {
         .unwrap_or_else(|| run_calibrate::default_dir(&an));
     // Every file goes into a staging folder that gets `dir`'s name only when it is complete;
     // with --force an earlier run there is replaced at that moment, not before.
-    let staged = Staged::exact(&dir, a.force)?;
+    let staged = Staged::exact(&dir, a.force, &inputs)?;
     let done = run_calibrate::finish(an, beside, &options, &settings, &dir, staged.path())?;
     let dir = staged.commit()?;
     let mut out = std::io::stdout().lock();

@@ -35,9 +35,12 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<()> {
     let lang = Lang::from(a.lang);
+    if let Some(out) = &a.out {
+        crate::output::replaceable(out, false, &[])?;
+    }
     let c = crate::compare::compare(&a.old_run, &a.new_run)?;
     let staged = match a.out {
-        Some(out) => crate::output::Staged::exact(&out, false)?,
+        Some(out) => crate::output::Staged::exact(&out, false, &[])?,
         None => crate::output::Staged::fresh(&a.new_run.join(format!("compare-{}", c.old.name)))?,
     };
     crate::output::write_json(&staged.path().join("compare.json"), &c)?;

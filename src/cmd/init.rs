@@ -39,6 +39,20 @@ pub fn run(a: Args) -> Result<()> {
     }
     let proposal = data::detect::propose(&a.dir)?;
     crate::output::write_new(&toml_path, proposal.to_toml().as_bytes())?;
+    // The template reads the data as dataset.toml describes it. When that fails, the
+    // dataset.toml this run just wrote is taken back: a failed init leaves nothing behind.
+    let made = data::load(&toml_path, &LoadOptions::default(), None).and_then(|ds| {
+        let text = crate::scoring::template::template(&ds)?;
+        crate::output::write_new(&template_path, text.as_bytes())?;
+        Ok(ds)
+    });
+    let ds = match made {
+        Ok(ds) => ds,
+        Err(e) => {
+            let _ = std::fs::remove_file(&toml_path);
+            return Err(e);
+        }
+    };
     let mut out = std::io::stdout().lock();
     writeln!(out, "wrote {}", toml_path.display()).map_err(Error::Stdout)?;
     match proposal.preset {
@@ -59,10 +73,6 @@ pub fn run(a: Args) -> Result<()> {
         )
         .map_err(Error::Stdout)?;
     }
-    // The template reads the data as dataset.toml describes it.
-    let ds = data::load(&toml_path, &LoadOptions::default(), None)?;
-    let text = crate::scoring::template::template(&ds)?;
-    crate::output::write_new(&template_path, text.as_bytes())?;
     writeln!(
         out,
         "wrote {} ({} attributes, {} event types, all at 0 points)",

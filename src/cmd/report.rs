@@ -37,9 +37,12 @@ pub fn run(a: Args) -> Result<()> {
             message: "not a folder; expected a run folder written by `leadcal calibrate`".into(),
         });
     }
+    if let Some(out) = &a.out {
+        crate::output::replaceable(out, false, &[])?;
+    }
     let data = Data::load(&a.run_dir)?;
     let staged = match a.out {
-        Some(out) => crate::output::Staged::exact(&out, false)?,
+        Some(out) => crate::output::Staged::exact(&out, false, &[])?,
         None => crate::output::Staged::fresh(&a.run_dir.join(format!("report-{}", lang.code())))?,
     };
     let files = report::render(&data, lang, staged.path())?;

@@ -55,6 +55,8 @@ pub struct Profile {
     pub event_types: Vec<data::Count>,
     pub stages: Vec<data::Count>,
     pub data_end: Option<String>,
+    /// Which table and column set the data end (`--until` when given).
+    pub data_end_set_by: Option<String>,
     pub label_spec: LabelSpec,
     pub labels: Option<LabelSummary>,
     pub model: Option<ModelSummary>,
@@ -124,6 +126,7 @@ pub fn run(args: Args) -> Result<()> {
         _ => None,
     };
     let mut problems = ds.report.problems.clone();
+    problems.extend(crate::features::leak::state_named(&ds));
     problems.extend(model_problems);
     if let Some(message) = ds.report.missing_target(&label_spec.target_stage) {
         problems.push(data::problem::Problem::file_warning(
@@ -139,6 +142,11 @@ pub fn run(args: Args) -> Result<()> {
         event_types: ds.report.event_types.clone(),
         stages: ds.report.stages.clone(),
         data_end: data_end.map(timeparse::display),
+        data_end_set_by: if until.is_some() {
+            Some("--until".into())
+        } else {
+            ds.report.data_end_set_by.clone()
+        },
         label_spec,
         labels,
         model,
@@ -224,11 +232,15 @@ pub fn write_text(out: &mut impl Write, p: &Profile) -> std::io::Result<()> {
         let s = &p.label_spec;
         writeln!(
             out,
-            "\nOutcome: target stage `{}`, snapshot created_at + {} days, horizon {} days, data end {}",
+            "\nOutcome: target stage `{}`, snapshot created_at + {} days, horizon {} days, data end {}{}",
             s.target_stage,
             s.snapshot_days,
             s.horizon_days,
-            p.data_end.as_deref().unwrap_or("-")
+            p.data_end.as_deref().unwrap_or("-"),
+            p.data_end_set_by
+                .as_deref()
+                .map(|b| format!(" (set by {b})"))
+                .unwrap_or_default()
         )?;
         let share = |n: u64| {
             if l.leads > 0 {

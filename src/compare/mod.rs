@@ -32,12 +32,7 @@ fn read(dir: &Path, file: &str, missing: &mut Vec<String>, name: &str) -> Result
         return Ok(None);
     }
     let text = std::fs::read_to_string(&path).map_err(Error::read(&path, "cannot read"))?;
-    serde_json::from_str(&text)
-        .map(Some)
-        .map_err(|e| Error::Input {
-            path: path.clone(),
-            message: format!("not a leadcal run file: {e}"),
-        })
+    crate::saved::parse_value(&path, &text).map(Some)
 }
 
 impl Run {

@@ -34,7 +34,10 @@ pub(super) fn check_attributes(
     let mut fixes = Vec::new();
     for (name, kind) in attributes {
         let c = col(name.as_str());
-        let column = leads.column(name).map_err(Error::polars("attribute"))?;
+        // Each column's checks run on it alone (see `narrow`).
+        let full = &leads;
+        let leads = super::scan::narrow(full, &[super::scan::ROW, name])?;
+        let column = full.column(name).map_err(Error::polars("attribute"))?;
         if column.null_count() == column.len() {
             ctx.push(
                 Severity::Warning,
@@ -100,6 +103,39 @@ pub(super) fn check_attributes(
                     thousands(LONG_VALUE as u64)
                 ),
             )?;
+        }
+        if *kind == AttributeKind::Text {
+            // A NUL byte is no text a CRM writes: a damaged or binary export (or UTF-16 read
+            // as UTF-8). Such a value would be a group of its own.
+            let m = c
+                .clone()
+                .map(
+                    |c: Column| {
+                        let out: BooleanChunked = c
+                            .str()?
+                            .iter()
+                            .map(|v| Some(v.is_some_and(|s| s.contains('\0'))))
+                            .collect();
+                        Ok(out.with_name(c.name().clone()).into_column())
+                    },
+                    |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
+                )
+                .fill_null(false);
+            let n = ctx.rows_problem(
+                &leads,
+                m.clone(),
+                Severity::Warning,
+                "nul-byte",
+                name,
+                None,
+                "value holds a NUL byte (0x00), treated as missing: is the file damaged, or UTF-16 text?",
+            )?;
+            if n > 0 {
+                bad = Some(match bad {
+                    Some(b) => b.or(m),
+                    None => m,
+                });
+            }
         }
         if let Some(b) = bad {
             fixes.push(
@@ -192,6 +228,55 @@ pub(super) fn infer_attribute(
         (AttributeKind::Text, t)
     })
 }
+
+/// A column read as text although most of its values are numbers: the few that are not
+/// (`0x1A`, `1_000`, `n/a`) decide its type silently, so they are named with their rows.
+pub(super) fn type_flip(ctx: &mut Ctx, df: &DataFrame, name: &str) -> Result<()> {
+    let t = col(name).str().strip_chars(lit(NULL));
+    let number = t.clone().cast(DataType::Float64);
+    let count = |frame: LazyFrame| -> Result<(u64, u64)> {
+        let s = frame
+            .select([
+                t.clone().is_not_null().sum().alias("nn"),
+                number.clone().is_not_null().sum().alias("num"),
+            ])
+            .collect()
+            .map_err(Error::polars("checking a column's type"))?;
+        let get = |k: &str| {
+            s.column(k)
+                .ok()
+                .and_then(|s| s.get(0).ok())
+                .and_then(|v| v.extract::<u64>())
+                .unwrap_or(0)
+        };
+        Ok((get("nn"), get("num")))
+    };
+    // Mostly text in the first rows: text, no pass over the whole column.
+    let (snn, snum) = count(df.clone().lazy().limit(TYPE_SAMPLE))?;
+    if snn == 0 || (snum as f64) < 0.5 * snn as f64 {
+        return Ok(());
+    }
+    let (nn, num) = count(df.clone().lazy())?;
+    if num < 5 || (num as f64) < FLIP_SHARE * nn as f64 || num == nn {
+        return Ok(());
+    }
+    ctx.rows_problem(
+        df,
+        t.is_not_null().and(number.is_null()),
+        Severity::Warning,
+        "type-flip",
+        name,
+        Some(name),
+        &format!(
+            "not a number in a column whose other {} values are numbers, so the whole column is read as text (fix these values, or list them under null_values)",
+            thousands(num)
+        ),
+    )?;
+    Ok(())
+}
+
+/// A column this share of whose values are numbers, but not all, gets a `type-flip` warning.
+const FLIP_SHARE: f64 = 0.8;
 
 /// How many first rows decide that a text column is text.
 const TYPE_SAMPLE: IdxSize = 1_000;

@@ -80,6 +80,9 @@ pub struct LoadReport {
     pub event_types: Vec<Count>,
     pub stages: Vec<Count>,
     pub problems: Vec<Problem>,
+    /// The table and column whose latest valid time is the data end ("leads.csv, column
+    /// `converted_at`"); `None` when the dataset holds no times.
+    pub data_end_set_by: Option<String>,
 }
 
 impl LoadReport {
@@ -141,10 +144,17 @@ impl Dataset {
         self.placed = None;
         self.events = None;
         let end = w.last_event.and_then(timeparse::from_micros);
-        self.data_end = match (self.data_end, end) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
+        if let Some(b) = end
+            && self.data_end.is_none_or(|a| b > a)
+        {
+            self.data_end = Some(b);
+            self.report.data_end_set_by = Some(format!(
+                "{}, its latest event",
+                path.file_name()
+                    .map(|f| f.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| path.display().to_string())
+            ));
+        }
         self.report.tables.retain(|t| t.table != Table::Events);
         self.report.tables.push(TableReport {
             table: Table::Events,
@@ -178,6 +188,23 @@ impl Dataset {
             .iter()
             .position(|a| a.name == name)
             .and_then(|k| self.codes.get(k)?.as_ref())
+    }
+
+    /// Leave the attributes `names` out of every later stage (segments, accounts, the report's
+    /// profile): the leak guard's finding. The leads table keeps the columns, so a live model
+    /// that scores on one still replays as it does in the CRM.
+    pub fn leave_out(&mut self, names: &[&str]) {
+        let mut k = 0;
+        while k < self.attributes.len() {
+            if names.contains(&self.attributes[k].name.as_str()) {
+                self.attributes.remove(k);
+                if k < self.codes.len() {
+                    self.codes.remove(k);
+                }
+            } else {
+                k += 1;
+            }
+        }
     }
 
     /// The events table's canonical columns (`lead_id`, `occurred_at`, `event_type` and
@@ -219,7 +246,23 @@ pub fn load(path: &Path, opts: &LoadOptions, tags: Option<Tags>) -> Result<Datas
     let key = spec.events.as_ref().and_then(|e| e.lead_key.as_deref());
     let leads = super::leads::load(&spec.leads, key, &bounds, &mut problems)?;
     report.tables.push(leads.report);
-    let mut data_end = leads.last;
+    // The data end is the latest valid time of every date the mapping reads: creation, stage
+    // dates and a lone conversion date in the leads table, events, outcomes. Which one set it
+    // is said, since a wrong end silently changes which leads are mature.
+    let mut end = End::default();
+    end.consider(leads.last, &spec.leads, spec.leads.user_name("created_at"));
+    if let Some(o) = &leads.outcomes {
+        for (stage, at) in latest_per_stage(o)? {
+            let column = spec
+                .leads
+                .stage_dates
+                .iter()
+                .find(|(s, _)| *s == stage)
+                .map(|(_, c)| c.as_str())
+                .unwrap_or_else(|| spec.leads.user_name("converted_at"));
+            end.consider(Some(at), &spec.leads, column);
+        }
+    }
     let known = leads
         .leads
         .clone()
@@ -251,7 +294,7 @@ pub fn load(path: &Path, opts: &LoadOptions, tags: Option<Tags>) -> Result<Datas
             &mut problems,
             &mut report,
         )?;
-        data_end = data_end.max(ev.last);
+        end.consider(ev.last, es, es.user_name("occurred_at"));
         placed = ev.placed.map(Arc::new);
         event_columns = Some(ev.columns);
         events = Some(ev.scan);
@@ -263,9 +306,9 @@ pub fn load(path: &Path, opts: &LoadOptions, tags: Option<Tags>) -> Result<Datas
         && let Some((lf, schema)) = scan(os, &mut problems)?
         && let Some(ts) = time_expr(os, &schema, &lf, "reached_at", &mut problems)
     {
-        let (valid, end) =
+        let (valid, last) =
             super::outcomes::load(os, lf, &schema, ts, &shared, &mut problems, &mut report)?;
-        data_end = data_end.max(end);
+        end.consider(last, os, os.user_name("reached_at"));
         outcomes = Some(valid);
     }
     if let Some(o) = &outcomes {
@@ -280,6 +323,8 @@ pub fn load(path: &Path, opts: &LoadOptions, tags: Option<Tags>) -> Result<Datas
     }
     drop(_o);
     report.problems = problems;
+    report.data_end_set_by = end.set_by;
+    let data_end = end.at;
     let codes = {
         let _t = crate::timing::Stage::start("load: attribute codes");
         super::codes::attribute_codes(&leads.leads, &leads.attributes)?
@@ -297,4 +342,49 @@ pub fn load(path: &Path, opts: &LoadOptions, tags: Option<Tags>) -> Result<Datas
         data_end: data_end.and_then(timeparse::from_micros),
         report,
     })
+}
+
+/// The latest time seen so far and the table and column it came from.
+#[derive(Default)]
+struct End {
+    at: Option<i64>,
+    set_by: Option<String>,
+}
+
+impl End {
+    /// Take `t` when it is later than every time before it (the first of equal times stays).
+    fn consider(&mut self, t: Option<i64>, table: &spec::TableSpec, column: &str) {
+        if let Some(t) = t
+            && self.at.is_none_or(|a| t > a)
+        {
+            self.at = Some(t);
+            let file = table
+                .shown
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_else(|| table.display());
+            self.set_by = Some(format!("{file}, column `{column}`"));
+        }
+    }
+}
+
+/// Each stage's latest `reached_at` (µs) of an outcomes frame, by stage name.
+fn latest_per_stage(o: &DataFrame) -> Result<Vec<(String, i64)>> {
+    let agg = o
+        .clone()
+        .lazy()
+        .group_by_stable([col("stage")])
+        .agg([col("reached_at").cast(DataType::Int64).max().alias("at")])
+        .collect()
+        .map_err(Error::polars("the latest stage dates"))?;
+    let stages = agg.column("stage").and_then(|c| c.str().cloned());
+    let at = agg.column("at").and_then(|c| c.i64().cloned());
+    let (Ok(stages), Ok(at)) = (stages, at) else {
+        return Ok(vec![]);
+    };
+    Ok(stages
+        .iter()
+        .zip(at.iter())
+        .filter_map(|(s, t)| Some((s?.to_string(), t?)))
+        .collect())
 }

@@ -36,6 +36,8 @@ pub struct Proposed {
     /// Personal columns, left out.
     pub personal: Vec<String>,
     pub header: Vec<String>,
+    /// The CSV file's encoding when it is not UTF-8 (`windows-1252`, `utf-16`).
+    pub encoding: Option<&'static str>,
 }
 
 /// What `init` found in a folder.
@@ -82,10 +84,20 @@ pub fn propose(dir: &Path) -> Result<Proposal> {
         .collect();
     files.sort();
     let mut headers = Vec::new();
+    let mut decoded = Vec::new();
     for path in &files {
         let format = format_of(path, None, None)?;
-        let spec = bare(Table::Leads, path, format.clone());
+        let mut spec = bare(Table::Leads, path, format.clone());
+        // A file in another encoding is read through its decoded copy, and the encoding is
+        // written into dataset.toml.
+        let encoding = match format {
+            Format::Csv { .. } => super::encoding::detect(path),
+            _ => None,
+        };
+        spec.encoding = encoding.and_then(super::encoding::by_label);
+        super::encoding::prepare(&mut spec)?;
         headers.push((path.clone(), format, header(&spec)));
+        decoded.push((spec, encoding));
     }
     // The system: the preset whose leads names a file has, matching the most tables.
     let fits = |p: &Preset| -> usize {
@@ -112,7 +124,7 @@ pub fn propose(dir: &Path) -> Result<Proposal> {
     };
     let mut tables: Vec<Proposed> = Vec::new();
     let mut unused = Vec::new();
-    for (path, format, h) in &headers {
+    for ((path, format, h), (read, encoding)) in headers.iter().zip(&decoded) {
         let file = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -139,6 +151,7 @@ pub fn propose(dir: &Path) -> Result<Proposal> {
             preset_notes: Vec::new(),
             personal: Vec::new(),
             header: h.clone(),
+            encoding: *encoding,
         };
         if let Some(pr) = preset {
             let given: &[(&str, &str)] = match table {
@@ -169,7 +182,7 @@ pub fn propose(dir: &Path) -> Result<Proposal> {
         if table == Table::Leads {
             p.personal = h.iter().filter(|c| is_personal(c)).cloned().collect();
         }
-        inspect(&mut p, path, preset)?;
+        inspect(&mut p, &read.path, preset)?;
         tables.push(p);
     }
     tables.sort_by_key(|t| t.table);
@@ -206,10 +219,14 @@ fn bare(table: Table, path: &Path, format: Format) -> TableSpec {
     TableSpec {
         table,
         path: path.to_path_buf(),
+        shown: path.to_path_buf(),
+        encoding: None,
+        decoded: None,
         format,
         columns: Default::default(),
         null_values: Vec::new(),
         ignore_columns: Vec::new(),
+        deliberate_attributes: Vec::new(),
         stage_dates: Vec::new(),
         fixed_stage: None,
         date_format: None,
@@ -342,6 +359,16 @@ impl Proposal {
         }
         for t in &self.tables {
             s.push_str(&format!("[{}]\nfile = {:?}\n", t.table.name(), t.file));
+            if let Some(e) = t.encoding {
+                s.push_str(&format!(
+                    "# The file is not UTF-8: its bytes are {e} text{}.\nencoding = {e:?}\n",
+                    if e == "windows-1252" {
+                        " (what Excel writes for \"CSV (Trennzeichen-getrennt)\")"
+                    } else {
+                        " (what Excel writes for \"Unicode text\")"
+                    }
+                ));
+            }
             if let Format::Xlsx { sheet } = &t.format {
                 s.push_str(&format!(
                     "sheet = {sheet:?}  # the workbook's first sheet\n"

@@ -507,6 +507,43 @@ pub(super) fn load(
         ctx.push(Severity::Warning, "unknown-lead", Some(idu), unknown, vec![],
                         format!("column `{idu}`: {} event(s) of {} {what}; they are counted here and left out of the analysis", thousands(unknown), thousands(distinct)));
     }
+    // Most events naming no lead (ids of another kind, a prefix, leading zeros): refused.
+    // `tally.unknown` holds events whose id reads as empty too, which is what an id that is
+    // not a whole number becomes when the leads' ids are; the examples are the ids as written.
+    if !keyed
+        && tally.valid > 0
+        && tally.unknown as f64 > super::id_match::MAX_UNMATCHED_SHARE * tally.valid as f64
+    {
+        let raw = col(idu).cast(DataType::String).str().strip_chars(lit(NULL));
+        let examples = super::outcomes::distinct_text(
+            lf.clone()
+                .filter(raw.clone().is_not_null())
+                .select([raw.alias("__id_raw"), lead_id.clone().alias("lead_id")])
+                .join(
+                    known.clone(),
+                    [col("lead_id")],
+                    [col("lead_id")],
+                    JoinArgs::new(JoinType::Left),
+                )
+                .filter(col("__created").is_null()),
+            "__id_raw",
+        )?;
+        let lead_examples = super::outcomes::distinct_text(known.clone(), "lead_id")?;
+        if !examples.is_empty()
+            && let Some(p) = super::id_match::check(&super::id_match::Unmatched {
+                file: es.display(),
+                table: "events",
+                column: idu,
+                with_id: tally.valid,
+                unmatched: tally.unknown,
+                examples,
+                lead_examples,
+                int_ids,
+            })
+        {
+            ctx.problems.push(p);
+        }
+    }
     let unlisted = type_counts(&names, &tally.by_type, |c| c.unlisted);
     let unlisted_total = sum("unlisted");
     if unlisted_total > 0 {

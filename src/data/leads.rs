@@ -9,17 +9,23 @@
 
 use polars::prelude::*;
 
-use super::attributes::{check_attributes, describe, infer_attribute, normalised_number};
+use super::attributes::{
+    check_attributes, describe, infer_attribute, normalised_number, type_flip,
+};
 use super::dataset::{Attribute, AttributeKind, TableReport};
-use super::personal::is_personal;
+use super::personal::{is_personal, personal_by_content};
 use super::problem::{Invalid, Problem, Severity, list_examples};
 use super::scan::{
-    Bounds, Ctx, OFFSET_NOTE, ROW, fmt_name, id_expr, key_expr, minmax, read_err, scan, time_expr,
+    Bounds, Ctx, OFFSET_NOTE, ROW, fmt_name, id_expr, key_expr, minmax, narrow, read_err, scan,
+    time_expr,
 };
 use super::spec::{NumberFormat, Table, TableSpec};
 use crate::error::{Error, Result};
 use crate::format::thousands;
 use crate::timeparse::{self, DateForm};
+
+/// How many of a text column's first values decide whether it holds personal data.
+const CONTENT_SAMPLE: usize = 2_000;
 
 /// The checked leads and what the other tables need from them.
 pub(super) struct Leads {
@@ -251,6 +257,34 @@ fn select(
             0,
             vec![],
             format!("column `{name}` holds personal data (by its name); it is not read, and no output shows it. List it under ignore_columns in a dataset.toml to silence this"),
+        );
+    }
+    // By content: e-mail addresses, phone numbers, free text, a value per lead, whatever the
+    // column's name. The first values of each text column decide.
+    let (by_content, attr_names): (Vec<(String, String)>, Vec<String>) = {
+        let mut kept = Vec::new();
+        let mut found = Vec::new();
+        for a in attr_names {
+            let why = df
+                .column(&a)
+                .ok()
+                .and_then(|c| c.str().ok())
+                .and_then(|s| personal_by_content(s.iter().flatten().take(CONTENT_SAMPLE)));
+            match why {
+                Some(w) => found.push((a, w)),
+                None => kept.push(a),
+            }
+        }
+        (found, kept)
+    };
+    for (name, why) in &by_content {
+        Ctx { spec: ls, problems }.push(
+            Severity::Warning,
+            "personal-column",
+            Some(name),
+            0,
+            vec![],
+            format!("column `{name}` holds personal data (by its content: {why}); it is not read, and no output shows it. List it under ignore_columns in a dataset.toml to silence this"),
         );
     }
     for a in &attr_names {
@@ -648,25 +682,30 @@ fn typed_attributes(
         let numeric = |k: AttributeKind| matches!(k, AttributeKind::Integer | AttributeKind::Float);
         let form = written.iter().find(|(d, _)| *d == a).map(|(_, nf)| *nf);
         let (kind, expr) = match form {
-            None => infer_attribute(
-                a,
-                leads.column(a).map_err(Error::polars("attribute"))?.dtype(),
-                &leads,
-            )?,
+            None => {
+                let one = narrow(&leads, &[ROW, a])?;
+                let dtype = leads.column(a).map_err(Error::polars("attribute"))?.dtype();
+                let (kind, expr) = infer_attribute(a, dtype, &one)?;
+                if kind == AttributeKind::Text && dtype == &DataType::String {
+                    type_flip(&mut Ctx { spec: ls, problems }, &one, a)?;
+                }
+                (kind, expr)
+            }
             Some(nf) => {
                 let n = num(a);
-                let (kind, expr) = infer_attribute(&n, &DataType::String, &leads)?;
+                let one = narrow(&leads, &[ROW, a, &n])?;
+                let (kind, expr) = infer_attribute(&n, &DataType::String, &one)?;
                 if numeric(kind) {
                     (kind, expr)
                 } else if !ls.number_formats.contains_key(a) {
                     // Not numbers in the table's form: the column is read as it is.
                     let dtype = leads.column(a).map_err(Error::polars("attribute"))?.dtype();
-                    infer_attribute(a, dtype, &leads)?
+                    infer_attribute(a, dtype, &one)?
                 } else {
                     // Given its own form, the column must be numbers.
                     let number = col(n.as_str()).cast(DataType::Float64);
                     Ctx { spec: ls, problems }.rows_problem(
-                        &leads,
+                        &one,
                         col(a.as_str()).is_not_null().and(number.clone().is_null()),
                         Severity::Error,
                         "bad-number",

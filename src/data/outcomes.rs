@@ -53,6 +53,13 @@ pub(super) fn load(
     let mut sel = vec![
         col(ROW),
         id_expr(idu, schema.get(idu).unwrap_or(&DataType::String), int_ids).alias("lead_id"),
+        // The id as written (trimmed): an id that is not a whole number reads as empty in
+        // `lead_id` when the leads' ids are integers, yet it is no empty id.
+        col(idu)
+            .cast(DataType::String)
+            .str()
+            .strip_chars(lit(NULL))
+            .alias("__id_raw"),
         stage.alias("stage"),
         unlisted_stage.alias("__unlisted"),
         ts.expr.alias("reached_at"),
@@ -143,15 +150,35 @@ pub(super) fn load(
             "amount is not a number",
         )?;
     }
-    ctx.rows_problem(
+    let unmatched_mask = col("__created")
+        .is_null()
+        .and(col("__id_raw").is_not_null());
+    let unmatched = ctx.rows_problem(
         &df,
-        col("__created").is_null().and(col("lead_id").is_not_null()),
+        unmatched_mask.clone(),
         Severity::Warning,
         "unknown-lead",
         idu,
-        Some("lead_id"),
+        Some("__id_raw"),
         "lead id not in the leads table (counted and left out)",
     )?;
+    let with_id = (df.height() - df.column("__id_raw").map_or(0, |c| c.null_count())) as u64;
+    if unmatched as f64 > super::id_match::MAX_UNMATCHED_SHARE * with_id as f64 {
+        let examples = distinct_text(df.clone().lazy().filter(unmatched_mask), "__id_raw")?;
+        let lead_examples = distinct_text(known.clone(), "lead_id")?;
+        if let Some(p) = super::id_match::check(&super::id_match::Unmatched {
+            file: os.display(),
+            table: "outcomes",
+            column: idu,
+            with_id,
+            unmatched,
+            examples,
+            lead_examples,
+            int_ids,
+        }) {
+            ctx.problems.push(p);
+        }
+    }
     if schema.get(&tsu) == Some(&DataType::String) {
         ctx.rows_problem(
             &df,
@@ -261,4 +288,24 @@ fn contradictory_stages(ctx: &mut Ctx, df: &DataFrame, stage_user: &str) -> Resu
         message,
     );
     Ok(())
+}
+
+/// The smallest few distinct values of a one-column frame, as text (sorted, so the same
+/// whatever order a join or a unique left the rows in).
+pub(super) fn distinct_text(lf: LazyFrame, column: &str) -> Result<Vec<String>> {
+    let df = lf
+        .select([col(column).cast(DataType::String)])
+        .unique(None, UniqueKeepStrategy::Any)
+        .sort([column], Default::default())
+        .limit(super::id_match::EXAMPLES as IdxSize)
+        .collect()
+        .map_err(Error::polars("taking example ids"))?;
+    let c = df.columns().first().map(|c| c.cast(&DataType::String));
+    Ok(match c {
+        Some(Ok(c)) => c
+            .str()
+            .map(|s| s.iter().flatten().map(str::to_string).collect())
+            .unwrap_or_default(),
+        _ => vec![],
+    })
 }

@@ -30,7 +30,7 @@ pub(super) fn row_label(format: &Format, idx: u64) -> String {
 
 pub(super) fn read_err(spec: &TableSpec) -> impl FnOnce(PolarsError) -> Error + '_ {
     move |e| Error::Input {
-        path: spec.path.clone(),
+        path: spec.shown.clone(),
         message: explain_read_error(spec, &e.to_string())
             .unwrap_or_else(|| format!("cannot read the {} table: {e}", spec.table.name())),
     }
@@ -58,9 +58,14 @@ pub(super) fn explain_read_error(spec: &TableSpec, polars: &str) -> Option<Strin
             .unwrap_or(b',');
         let (line, field, byte) = sniff::first_invalid_utf8(&spec.path, delim).ok()??;
         let column = header(field).map_or(String::new(), |h| format!(", column `{h}`"));
+        let guess = sniff::head(&spec.path)
+            .map(|h| super::encoding::guess(&h))
+            .unwrap_or("windows-1252");
         return Some(format!(
-            "line {line}{column}: byte 0x{byte:02X} is not UTF-8. The file looks like Latin-1 or \
-             Windows-1252 text: save it as UTF-8 (Excel: \"CSV UTF-8\"; iconv -f latin1 -t utf-8)"
+            "line {line}{column}: byte 0x{byte:02X} is not UTF-8. The file is most likely \
+             {guess} text (what Excel writes for \"CSV (Trennzeichen-getrennt)\"): add \
+             `encoding = \"{guess}\"` to its table in dataset.toml (leadcal init does), or save \
+             it as UTF-8 (Excel: \"CSV UTF-8\")"
         ));
     }
     if polars.contains("could not parse")
@@ -285,19 +290,30 @@ pub(super) fn scan(
 ) -> Result<Option<(LazyFrame, Schema)>> {
     let mut ctx = Ctx { spec, problems };
     let path_str = spec.path.to_str().ok_or_else(|| Error::Input {
-        path: spec.path.clone(),
+        path: spec.shown.clone(),
         message: "the path is not valid UTF-8".into(),
     })?;
     if !spec.path.is_file() {
         return Err(Error::Input {
-            path: spec.path.clone(),
+            path: spec.shown.clone(),
             message: format!("the {} file does not exist", spec.table.name()),
         });
     }
     let lf = match &spec.format {
         Format::Csv { delimiter } => {
             let s = sniff::sniff(&spec.path, *delimiter)
-                .map_err(Error::read(&spec.path, "cannot read"))?;
+                .map_err(Error::read(&spec.shown, "cannot read"))?;
+            if let Some(bad) = &s.not_utf8 {
+                ctx.push(
+                    Severity::Error,
+                    "not-utf8",
+                    None,
+                    0,
+                    vec![format!("line {}", bad.line)],
+                    not_utf8_message(bad),
+                );
+                return Ok(None);
+            }
             if s.empty {
                 ctx.push(
                     Severity::Error,
@@ -346,7 +362,7 @@ pub(super) fn scan(
             let nulls = (!spec.null_values.is_empty()).then(|| {
                 NullValues::AllColumns(spec.null_values.iter().map(|v| v.as_str().into()).collect())
             });
-            LazyCsvReader::new(PlRefPath::from(path_str))
+            let lf = LazyCsvReader::new(PlRefPath::from(path_str))
                 .with_separator(s.delimiter)
                 .with_has_header(true)
                 .with_infer_schema_length(Some(0))
@@ -354,7 +370,28 @@ pub(super) fn scan(
                 .with_missing_is_null(true)
                 .with_raise_if_empty(false)
                 .finish()
+                .map_err(read_err(spec))?;
+            // A quoted empty field (`""`, as Salesforce writes every empty value) is as empty
+            // as an unquoted one: polars reads it as the empty text, which would count as a
+            // value (a conversion date, a stage). Every column is text here.
+            let names: Vec<PlSmallStr> = lf
+                .clone()
+                .collect_schema()
                 .map_err(read_err(spec))?
+                .iter_names()
+                .cloned()
+                .collect();
+            lf.with_columns(
+                names
+                    .iter()
+                    .map(|c| {
+                        when(col(c.clone()).eq(lit("")))
+                            .then(lit(NULL).cast(DataType::String))
+                            .otherwise(col(c.clone()))
+                            .alias(c.clone())
+                    })
+                    .collect::<Vec<_>>(),
+            )
         }
         Format::Parquet => {
             LazyFrame::scan_parquet(PlRefPath::from(path_str), ScanArgsParquet::default())
@@ -544,7 +581,7 @@ pub(super) fn expected_time(form: &DateForm) -> String {
 /// The problem text for dates written with slashes.
 pub(super) fn ambiguous_time(spec: &TableSpec, user: &str) -> String {
     format!(
-        "a date written with slashes (such as 03/04/2024) can be month/day or day/month, so it is not guessed; declare the format in dataset.toml: [{}.date_formats] \"{user}\" = \"%m/%d/%Y\" (or \"%d/%m/%Y\")",
+        "a date written with slashes (such as 03/04/2024) can be month/day or day/month, so it is not guessed; declare the format in dataset.toml: [{}.date_formats] \"{user}\" = \"%m/%d/%Y\" (or \"%d/%m/%Y\"; with \" %H:%M\" after it when the values carry a time such as 19:58, \" %H:%M:%S\" for 19:58:00)",
         spec.table.name()
     )
 }
@@ -751,4 +788,28 @@ pub(super) struct Bounds {
     pub lo: i64,
     pub hi: i64,
     pub range_text: String,
+}
+
+/// The message for a CSV header that is not UTF-8 text.
+fn not_utf8_message(bad: &sniff::NotUtf8) -> String {
+    let how = match bad.guess {
+        "windows-1252" => "what Excel writes for \"CSV (Trennzeichen-getrennt)\"",
+        _ => "what Excel writes for \"Unicode text\"",
+    };
+    format!(
+        "line {}: the header is not UTF-8 text ({}). The file is most likely {} ({how}): add `encoding = \"{}\"` to its table in dataset.toml (leadcal init does), or save it as UTF-8 (Excel: \"CSV UTF-8\")",
+        bad.line, bad.what, bad.guess, bad.guess
+    )
+}
+
+/// The columns `names` of `df` as a frame of their own. Checks of one column run on such a
+/// frame: a lazy query over a frame of thousands of columns plans every column, so a check
+/// per column over the whole frame grows with the square of the column count.
+pub(super) fn narrow(df: &DataFrame, names: &[&str]) -> Result<DataFrame> {
+    let columns = names
+        .iter()
+        .map(|n| df.column(n).cloned())
+        .collect::<PolarsResult<Vec<Column>>>()
+        .map_err(Error::polars("selecting a column"))?;
+    DataFrame::new(df.height(), columns).map_err(Error::polars("selecting a column"))
 }

@@ -20,6 +20,58 @@ pub struct Sniffed {
     pub ragged: Option<(usize, usize)>,
     /// Set when a declared delimiter does not occur in the header but another candidate does.
     pub declared_mismatch: Option<u8>,
+    /// Set when the header line is not UTF-8 text (a byte that is not UTF-8, or NUL bytes).
+    pub not_utf8: Option<NotUtf8>,
+}
+
+/// A header that is not UTF-8: where, what, and the encoding it most likely is.
+#[derive(Debug)]
+pub struct NotUtf8 {
+    pub line: usize,
+    /// `byte 0xF6 after \"Unternehmensgr\"`, or `NUL bytes between the letters`.
+    pub what: String,
+    pub guess: &'static str,
+}
+
+/// The first 64 KiB of `path`.
+pub fn head(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(1 << 16);
+    std::fs::File::open(path)?
+        .take(1 << 16)
+        .read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+/// Whether the first line of `buf` is not UTF-8 text, and why.
+fn header_not_utf8(buf: &[u8]) -> Option<NotUtf8> {
+    let body = buf.strip_prefix(b"\xef\xbb\xbf").unwrap_or(buf);
+    let end = body.iter().position(|&b| b == b'\n').unwrap_or(body.len());
+    let line = &body[..end];
+    if line.contains(&0) {
+        return Some(NotUtf8 {
+            line: 1,
+            what: "NUL bytes between the letters".into(),
+            guess: super::encoding::guess(buf),
+        });
+    }
+    match std::str::from_utf8(line) {
+        Ok(_) => None,
+        Err(e) => {
+            // The column name up to the bad byte: the text after the last delimiter.
+            let before = String::from_utf8_lossy(&line[..e.valid_up_to()]);
+            let before = before
+                .rsplit([',', ';', '\t', '|'])
+                .next()
+                .unwrap_or("")
+                .trim_start_matches('"')
+                .to_string();
+            Some(NotUtf8 {
+                line: 1,
+                what: format!("byte 0x{:02X} after \"{before}\"", line[e.valid_up_to()]),
+                guess: super::encoding::guess(buf),
+            })
+        }
+    }
 }
 
 /// Split one line on `delim`, honouring double quotes.
@@ -173,10 +225,8 @@ pub fn line_of_offset(path: &Path, offset: u64) -> std::io::Result<u64> {
 
 /// Read the first 64 KiB of `path` and work out its delimiter and header.
 pub fn sniff(path: &Path, declared: Option<u8>) -> std::io::Result<Sniffed> {
-    let mut buf = Vec::with_capacity(1 << 16);
-    std::fs::File::open(path)?
-        .take(1 << 16)
-        .read_to_end(&mut buf)?;
+    let buf = head(path)?;
+    let not_utf8 = header_not_utf8(&buf);
     let text = String::from_utf8_lossy(buf.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&buf));
     let mut lines: Vec<&str> = text.lines().collect();
     if buf.len() == 1 << 16 && lines.len() > 1 {
@@ -190,6 +240,7 @@ pub fn sniff(path: &Path, declared: Option<u8>) -> std::io::Result<Sniffed> {
             empty: true,
             ragged: None,
             declared_mismatch: None,
+            not_utf8,
         });
     }
     let count = |d: u8| split(header_line, d).len() - 1;
@@ -223,6 +274,7 @@ pub fn sniff(path: &Path, declared: Option<u8>) -> std::io::Result<Sniffed> {
         empty: false,
         ragged,
         declared_mismatch,
+        not_utf8,
     })
 }
 

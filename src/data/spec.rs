@@ -74,7 +74,14 @@ pub enum Format {
 #[derive(Debug, Clone)]
 pub struct TableSpec {
     pub table: Table,
+    /// The file leadcal reads: the user's, or a decoded UTF-8 copy of it (see `encoding`).
     pub path: PathBuf,
+    /// The user's file, as every message names it.
+    pub shown: PathBuf,
+    /// The declared text encoding of a CSV file (`None`: UTF-8, or UTF-16 by its mark).
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+    /// The decoded copy `path` names, kept as long as the spec is.
+    pub decoded: Option<std::sync::Arc<super::encoding::Decoded>>,
     pub format: Format,
     /// canonical name -> the user's column name. Canonical columns not listed keep their name.
     pub columns: BTreeMap<String, String>,
@@ -82,6 +89,9 @@ pub struct TableSpec {
     pub null_values: Vec<String>,
     /// User columns that are not attributes (names, e-mails, free text).
     pub ignore_columns: Vec<String>,
+    /// Leads only: attributes known before a lead buys, used even where the leak guard would
+    /// leave them out (a `Status` that is set at creation).
+    pub deliberate_attributes: Vec<String>,
     /// Leads only: one date column per stage (HubSpot's "Became a Customer Date"); a
     /// non-empty date means the lead reached that stage then. Pairs of (stage, user column).
     pub stage_dates: Vec<(String, String)>,
@@ -165,7 +175,7 @@ impl TableSpec {
 
     /// The file name as messages show it.
     pub fn display(&self) -> String {
-        self.path.display().to_string()
+        self.shown.display().to_string()
     }
 
     /// The declared date format of the user column `column`, if any.
@@ -234,6 +244,10 @@ struct RawTable<C> {
     delimiter: Option<String>,
     null_values: Option<Vec<String>>,
     ignore_columns: Option<Vec<String>>,
+    /// CSV only: the file's text encoding (`windows-1252`, `latin-1`, `utf-16`).
+    encoding: Option<String>,
+    /// Leads only: attributes the leak guard must not leave out.
+    deliberate_attributes: Option<Vec<String>>,
     columns: Option<C>,
     /// Leads only: stage name -> the date column that says when it was reached.
     stage_dates: Option<BTreeMap<String, String>>,
@@ -390,8 +404,18 @@ impl RawOutcomeColumns {
 
 // ---- resolution ---------------------------------------------------------------------------
 
-/// Turn what the user pointed at into a checked spec.
+/// Turn what the user pointed at into a checked spec; CSV files in another encoding than
+/// UTF-8 are decoded (see [`super::encoding`]).
 pub fn resolve(path: &Path) -> Result<DatasetSpec> {
+    let mut spec = resolve_names(path)?;
+    super::encoding::prepare(&mut spec.leads)?;
+    for t in [&mut spec.events, &mut spec.outcomes].into_iter().flatten() {
+        super::encoding::prepare(t)?;
+    }
+    Ok(spec)
+}
+
+fn resolve_names(path: &Path) -> Result<DatasetSpec> {
     if !path.exists() {
         return Err(Error::Input {
             path: path.to_path_buf(),
@@ -483,10 +507,14 @@ fn discover(dir: &Path) -> Result<DatasetSpec> {
         Ok(Some(TableSpec {
             table: t,
             format: format_of(&path, None, None)?,
+            shown: path.clone(),
+            encoding: None,
+            decoded: None,
             path,
             columns: BTreeMap::new(),
             null_values: Vec::new(),
             ignore_columns: Vec::new(),
+            deliberate_attributes: Vec::new(),
             stage_dates: Vec::new(),
             fixed_stage: None,
             date_format: None,
@@ -605,6 +633,11 @@ fn from_toml(toml_path: &Path) -> Result<DatasetSpec> {
                 "has stage_dates: only the leads table holds one date column per stage".into(),
             ));
         }
+        if table != Table::Leads && raw.deliberate_attributes.is_some() {
+            return Err(spec_err(
+                "has deliberate_attributes: only the leads table holds attributes".into(),
+            ));
+        }
         for (stage, column) in &stage_dates {
             if stage.trim().is_empty() || column.trim().is_empty() {
                 return Err(spec_err(format!(
@@ -686,13 +719,31 @@ fn from_toml(toml_path: &Path) -> Result<DatasetSpec> {
             }
             _ => {}
         }
+        let encoding = match raw.encoding.as_deref() {
+            None => None,
+            Some(_) if !matches!(format, Format::Csv { .. }) => {
+                return Err(spec_err(format!(
+                    "sets an encoding, but {file} is not a CSV file (Parquet and Excel files say their own)"
+                )));
+            }
+            Some(label) => Some(super::encoding::by_label(label).ok_or_else(|| {
+                spec_err(format!(
+                    "encoding = \"{label}\": not an encoding leadcal reads; expected one of {}",
+                    super::encoding::LABELS
+                ))
+            })?),
+        };
         Ok(TableSpec {
             table,
+            shown: path.clone(),
+            encoding,
+            decoded: None,
             path,
             format,
             columns,
             null_values,
             ignore_columns: raw.ignore_columns.unwrap_or_default(),
+            deliberate_attributes: raw.deliberate_attributes.unwrap_or_default(),
             stage_dates,
             fixed_stage,
             date_format: raw.date_format,

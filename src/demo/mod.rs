@@ -485,6 +485,12 @@ pub fn generate(dir: &Path, p: &DemoParams) -> Result<DemoSummary> {
         DemoFormat::Csv => "csv",
         DemoFormat::Parquet => "parquet",
     };
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::Output {
+            path: dir.to_path_buf(),
+            message: "is a file, not a folder; leadcal never replaces a file it did not write (choose another --out)".into(),
+        });
+    }
     let names = ["leads", "events", "outcomes"].map(|t| dir.join(format!("{t}.{ext}")));
     let model = dir.join("scoring.toml");
     for f in names.iter().chain(std::iter::once(&model)) {

@@ -286,6 +286,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_leak_guards_auc_equals_this_one() {
+        // The leak guard (features, below this stage) ranks with its own AUC; on scores with
+        // many ties and on distinct ones it must equal the metric the report shows.
+        let y: Vec<bool> = (0..500).map(|i| (i * 7919 % 13) < 3).collect();
+        for s in [
+            (0..500)
+                .map(|i| ((i * 31 % 17) as f64).floor())
+                .collect::<Vec<f64>>(),
+            (0..500)
+                .map(|i| ((i * 104_729) % 1_000) as f64 / 7.0)
+                .collect(),
+        ] {
+            let want = roc_auc::<f64>(&y, &s, &order_desc(&s), None).unwrap();
+            let got = crate::features::leak::auc(&s, &y).unwrap();
+            assert!((want - got).abs() < 1e-12, "{want} {got}");
+        }
+    }
+
+    #[test]
     fn undefined_metrics_are_none_not_panics() {
         let y = [true, true];
         let s = [0.2, 0.4];

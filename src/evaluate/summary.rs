@@ -52,6 +52,8 @@ pub struct Window {
     pub since: String,
     pub until: String,
     pub data_end: String,
+    /// The table and column whose latest time set the data end, or `--until`.
+    pub data_end_set_by: Option<String>,
     pub snapshot_days: i64,
     pub horizon_days: i64,
     pub target: String,
@@ -77,6 +79,10 @@ pub struct ModelReport {
     pub fitted: FittedLogistic,
     pub sources: Vec<Source>,
     pub skipped_attributes: Vec<SkippedAttribute>,
+    /// Rules whose count was capped for the fit and the points' scale: the count the outliers
+    /// were given and how many leads they were (absent when none was).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub capped_counts: Vec<crate::features::CappedRule>,
     pub params: LogisticParams,
 }
 
@@ -84,4 +90,7 @@ pub struct ModelReport {
 pub struct SkippedAttribute {
     pub attribute: String,
     pub reason: String,
+    /// The leak guard's evidence, when the attribute gives the outcome away.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leak: Option<crate::features::leak::Leak>,
 }

@@ -203,6 +203,14 @@ pub fn prepare(o: &Options) -> Result<Prepared> {
         max_levels: 30,
     };
     let table = features::build(&ds, &model, &spec)?;
+    // Columns that give the outcome away stay out of the segments too, not only the model.
+    let leaked: Vec<&str> = table
+        .skipped
+        .iter()
+        .filter(|(_, why)| matches!(why, features::Skip::Leak(_)))
+        .map(|(a, _)| a.as_str())
+        .collect();
+    ds.leave_out(&leaked);
     Ok(Prepared {
         ds,
         model,
@@ -336,6 +344,10 @@ pub fn analyse_with<T: Send>(
             since: timeparse::display_micros(since),
             until: timeparse::display_micros(data_end),
             data_end: timeparse::display_micros(data_end),
+            data_end_set_by: match &o.until {
+                Some(_) => Some("--until".into()),
+                None => ds.report.data_end_set_by.clone(),
+            },
             snapshot_days: o.label.snapshot_days,
             horizon_days,
             target: o.label.target_stage.clone(),
@@ -362,8 +374,13 @@ pub fn analyse_with<T: Send>(
                 .map(|(a, r)| SkippedAttribute {
                     attribute: a.clone(),
                     reason: r.to_string(),
+                    leak: match r {
+                        features::Skip::Leak(l) => Some(l.clone()),
+                        _ => None,
+                    },
                 })
                 .collect(),
+            capped_counts: table.capped.clone(),
             params,
         },
         test: test_metrics,

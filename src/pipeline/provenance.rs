@@ -35,7 +35,7 @@ pub fn inputs(ds: &Dataset, model_path: &Path) -> Result<Vec<InputHash>> {
         .tables()
         // With --features the raw events, if present, were not read.
         .filter(|ts| !from_warehouse || ts.table != Table::Events)
-        .map(|ts| ts.path.clone())
+        .map(|ts| ts.shown.clone())
         .chain(warehouse)
         .chain(std::iter::once(model_path.to_path_buf()));
     files

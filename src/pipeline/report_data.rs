@@ -91,6 +91,7 @@ pub fn report_data(
             test_leads: m.split.test_leads,
             test_converted: m.split.test_converted,
             skipped_attributes: t.skipped.clone(),
+            capped_counts: t.capped.clone(),
             min_group_size: spec.min_size,
             suppressed_groups: nc.suppressed + cm.suppressed,
         },

@@ -144,7 +144,8 @@ pub fn weights(
         .into_iter()
         .map(|r| fit.raw_intercept + r.iter().zip(&fit.raw_coef).map(|(a, b)| a * b).sum::<f64>())
         .collect();
-    let scaling = pdo_factor(&t.live_score[..n], &logit)?;
+    // The scale is measured on the capped counts: one extreme lead cannot stretch it.
+    let scaling = pdo_factor(&t.scale_score[..n], &logit)?;
     let f = scaling.factor;
     let y = &t.y[..n];
     let base_rate = y.iter().filter(|&&v| v).count() as f64 / n.max(1) as f64;

@@ -899,10 +899,29 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                         }
                         tr { td { (l.pick("segment groups under the minimum size (not shown)", "Segmentgruppen unter der Mindestgröße (nicht gezeigt)")) } td.n { (l.int(q.suppressed_groups)) " (< " (l.int(q.min_group_size)) ")" } }
                     } }
-                    @if !q.skipped_attributes.is_empty() {
+                    @if !q.capped_counts.is_empty() {
+                        h3 { (l.pick("Leads with extreme activity (capped for the fit)", "Leads mit extremer Aktivität (für die Anpassung gekappt)")) }
+                        ul { @for c in &q.capped_counts {
+                            li { code { (c.rule) } ": " (match l {
+                                Lang::En => format!("{} lead(s) far above every other lead counted as {} fires (the most of any other training lead) when fitting and scaling the points; their live scores are not changed", l.int(c.leads as u64), l.num(c.cap, 1)),
+                                Lang::De => format!("{} Lead(s) weit über allen anderen mit {} Ereignissen gezählt (so viele wie der aktivste übrige Trainings-Lead), für Anpassung und Punkteskala; ihre Live-Scores bleiben unverändert", l.int(c.leads as u64), l.num(c.cap, 1)),
+                            }) }
+                        } }
+                    }
+                    @let leaks: Vec<_> = q.skipped_attributes.iter().filter(|(_, w)| matches!(w, Skip::Leak(_))).collect();
+                    @if !leaks.is_empty() {
+                        h3 { (l.pick("Columns that give the outcome away (left out)", "Spalten, die das Ergebnis verraten (herausgenommen)")) }
+                        ul { @for (a, why) in &leaks {
+                            @if let Skip::Leak(x) = why {
+                                li { code { (a) } ": " (leak_text(l, x)) }
+                            }
+                        } }
+                    }
+                    @if q.skipped_attributes.len() > leaks.len() {
                         h3 { (l.pick("Attributes not used by the model", "Vom Modell nicht genutzte Attribute")) }
-                        ul { @for (a, why) in &q.skipped_attributes {
+                        ul { @for (a, why) in q.skipped_attributes.iter().filter(|(_, w)| !matches!(w, Skip::Leak(_))) {
                             li { code { (a) } ": " (match (l, why) {
+                                (_, Skip::Leak(x)) => leak_text(l, x),
                                 (Lang::En, w) => w.to_string(),
                                 (Lang::De, Skip::Identifier { distinct, known }) => format!("{} verschiedene Werte bei {} Trainings-Leads: eine Kennung oder Freitext, kein Segment", l.int(*distinct as u64), l.int(*known as u64)),
                                 (Lang::De, Skip::Rare { min_leads }) => format!("kein Wert kommt bei mindestens {} Trainings-Leads vor", l.int(*min_leads as u64)),
@@ -924,4 +943,48 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
         }
     };
     markup.into_string()
+}
+
+/// A leaking column's evidence in words, under the heading that says it gives the outcome
+/// away.
+fn leak_text(l: Lang, x: &crate::features::leak::Leak) -> String {
+    use crate::features::leak::LeakSign;
+    let why = match (l, x.sign) {
+        (Lang::En, LeakSign::Name) => "Its name says the lead's current state",
+        (Lang::En, LeakSign::Value) => "One of its values says the lead's current state",
+        (Lang::En, LeakSign::Effect) => "It separates converters from the rest almost perfectly",
+        (Lang::De, LeakSign::Name) => "Der Name beschreibt den heutigen Stand des Leads",
+        (Lang::De, LeakSign::Value) => "Ein Wert beschreibt den heutigen Stand des Leads",
+        (Lang::De, LeakSign::Effect) => "Die Spalte trennt Käufer fast perfekt vom Rest",
+    };
+    let mut t = match l {
+        Lang::En => format!(
+            "{why}; on its own it ranks converters with ROC AUC {}",
+            l.num(x.auc, 3)
+        ),
+        Lang::De => format!(
+            "{why}; allein ordnet die Spalte Käufer mit ROC AUC {} ein",
+            l.num(x.auc, 3)
+        ),
+    };
+    if let Some(v) = &x.value {
+        t += &match l {
+            Lang::En => format!(
+                "; “{v}”: {} training leads, {} converted (base rate {})",
+                l.int(x.value_leads as u64),
+                l.pct(x.value_converted_share, 1),
+                l.pct(x.base_rate, 1)
+            ),
+            Lang::De => format!(
+                "; „{v}“: {} Trainings-Leads, davon {} konvertiert (Basisrate {})",
+                l.int(x.value_leads as u64),
+                l.pct(x.value_converted_share, 1),
+                l.pct(x.base_rate, 1)
+            ),
+        };
+    }
+    t + l.pick(
+        ". Left out of the model, the segments and the recommendation; if it is known before a lead buys, list it under deliberate_attributes in dataset.toml.",
+        ". Aus Modell, Segmenten und Empfehlung herausgenommen; ist sie vor dem Kauf bekannt, tragen Sie sie in dataset.toml unter deliberate_attributes ein.",
+    )
 }

@@ -115,6 +115,9 @@ pub struct Quality {
     pub min_group_size: u64,
     /// Segment groups left out for being smaller than `min_group_size`.
     pub suppressed_groups: u64,
+    /// Rules whose count was capped for the fit and the points' scale (absent when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub capped_counts: Vec<crate::features::CappedRule>,
 }
 
 /// ROC and precision-recall curves on the test set, thinned for drawing: `[x, y]` points
@@ -354,27 +357,53 @@ impl Data {
                 "cannot read ({e}); expected a run folder written by `leadcal calibrate`"
             ),
         })?;
-        let data: Data = serde_json::from_str(&text).map_err(|e| {
-            // serde_json's message ends with its own "at line L column C"; the position is
-            // given once, first.
-            let what = e.to_string();
-            let what = what.split(" at line ").next().unwrap_or(&what).to_string();
-            Error::Input {
-                path: path.clone(),
-                message: format!(
-                    "line {}, column {}: not a leadcal report data file: {what}",
-                    e.line(),
-                    e.column()
-                ),
-            }
-        })?;
+        let data: Data = crate::saved::parse(&path, &text)?;
         if data.schema != SCHEMA {
             return Err(Error::Input {
                 path,
                 message: format!("schema `{}`: this leadcal reads `{SCHEMA}`", data.schema),
             });
         }
+        data.check()
+            .map_err(|message| Error::Input { path, message })?;
         Ok(data)
+    }
+
+    /// The shapes the renderers rely on, for a file read back: `Err` names the key.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        let d = &self.distribution;
+        let n = d.converted.len();
+        if n == 0 {
+            return Err("`distribution.converted`: empty; the chart needs at least one bin".into());
+        }
+        for (key, len, want) in [
+            ("distribution.edges", d.edges.len(), n + 1),
+            ("distribution.not_converted", d.not_converted.len(), n),
+            ("distribution.converted_share", d.converted_share.len(), n),
+            (
+                "distribution.not_converted_share",
+                d.not_converted_share.len(),
+                n,
+            ),
+        ] {
+            if len != want {
+                return Err(format!(
+                    "`{key}`: {len} value(s) where {want} are expected (one per bin of `distribution.converted`{})",
+                    if key.ends_with("edges") {
+                        ", and one more"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+        }
+        if let Some(k) = d.edges.windows(2).position(|w| w[1] <= w[0]) {
+            return Err(format!(
+                "`distribution.edges[{}]`: the bin edges must rise",
+                k + 1
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -25,6 +25,35 @@ pub fn metrics(out: &mut impl Write, m: &Metrics) -> std::io::Result<()> {
         thousands(l.converted),
         pct(l.conversion_rate)
     )?;
+    for a in m
+        .model
+        .skipped_attributes
+        .iter()
+        .filter(|a| a.leak.is_some())
+    {
+        writeln!(
+            out,
+            "Left out: column `{}` {}.",
+            a.attribute,
+            a.reason.trim_end_matches('.')
+        )?;
+    }
+    for c in &m.model.capped_counts {
+        writeln!(
+            out,
+            "Capped: rule `{}` counted as {} fires (the most of any other training lead) for {} lead(s) far above every other lead, in the fit and the points' scale; their live scores are not changed.",
+            c.rule,
+            crate::format::fixed(Some(c.cap), 1),
+            thousands(c.leads as u64)
+        )?;
+    }
+    if let Some(by) = &m.window.data_end_set_by {
+        writeln!(
+            out,
+            "Data end {} (set by {by}): a lead is mature when its snapshot and horizon end before it.",
+            &m.window.data_end[..10.min(m.window.data_end.len())]
+        )?;
+    }
     let s = &m.split;
     writeln!(
         out,

@@ -8,6 +8,17 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+/// The largest number of points (either sign) a rule, cap, threshold or band start may have:
+/// far beyond any points model in use, and small enough that a lead's sum over millions of
+/// events stays a finite number.
+pub const MAX_POINTS: f64 = 1_000_000.0;
+
+/// The longest window or half-life, in days (100 years).
+pub const MAX_DAYS: f64 = 36_500.0;
+
+/// At most this many implicit (behaviour) rules: an event's rules are the bits of one `u64`.
+pub const MAX_IMPLICIT_RULES: usize = 64;
+
 /// A scoring model that cannot be used, with where it is wrong.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{}: line {line}: {}{message}", path.display(), key_prefix(key))]
@@ -391,28 +402,51 @@ impl Cx<'_> {
         })
     }
 
+    /// A number of points (rule points, caps, thresholds, band starts): finite and at most
+    /// [`MAX_POINTS`] either way, so that no sum of a lead's points overflows to ∞ or NaN.
     fn finite(&self, v: &Spanned<f64>, key: &str) -> Result<f64, ModelError> {
         let x = *v.get_ref();
-        if x.is_finite() {
-            Ok(x)
+        self.points_value(x, v.span(), key)
+    }
+
+    fn points_value(
+        &self,
+        x: f64,
+        span: std::ops::Range<usize>,
+        key: &str,
+    ) -> Result<f64, ModelError> {
+        // 1e308 as written, not as 309 digits.
+        let shown = if x.abs() >= 1e7 {
+            format!("{x:e}")
         } else {
+            format!("{x}")
+        };
+        if !x.is_finite() {
+            self.err(span, key, format!("{x} is not a finite number of points"))
+        } else if x.abs() > MAX_POINTS {
             self.err(
-                v.span(),
+                span,
                 key,
-                format!("{x} is not a finite number of points"),
+                format!(
+                    "{shown} is outside the supported range of points (-{} to {})",
+                    crate::format::thousands(MAX_POINTS as u64),
+                    crate::format::thousands(MAX_POINTS as u64)
+                ),
             )
+        } else {
+            Ok(x)
         }
     }
 
     fn days(&self, v: &Spanned<f64>, key: &str) -> Result<f64, ModelError> {
         let x = *v.get_ref();
-        if x.is_finite() && x > 0.0 {
+        if x.is_finite() && x > 0.0 && x <= MAX_DAYS {
             Ok(x)
         } else {
             self.err(
                 v.span(),
                 key,
-                format!("{x}: expected a positive number of days"),
+                format!("{x}: expected a positive number of days, at most {MAX_DAYS}"),
             )
         }
     }
@@ -677,13 +711,7 @@ impl Cx<'_> {
                 (Some(p), None) => Points::Each(self.finite(p, "points")?),
                 (None, Some(p)) if !p.get_ref().is_empty() => {
                     for x in p.get_ref() {
-                        if !x.is_finite() {
-                            return self.err(
-                                p.span(),
-                                "progressive",
-                                format!("{x} is not a finite number of points"),
-                            );
-                        }
+                        self.points_value(*x, p.span(), "progressive")?;
                     }
                     Points::Progressive(p.get_ref().clone())
                 }
@@ -764,6 +792,18 @@ impl Cx<'_> {
                 decay,
                 own_decay,
                 line: self.line(span.start),
+            });
+        }
+        if let Some(r) = implicit.get(MAX_IMPLICIT_RULES) {
+            return Err(ModelError {
+                path: self.path.to_path_buf(),
+                line: r.line,
+                key: "implicit".into(),
+                message: format!(
+                    "the model has {} implicit rules; at most {MAX_IMPLICIT_RULES} are supported (this is the {}th)",
+                    implicit.len(),
+                    MAX_IMPLICIT_RULES + 1
+                ),
             });
         }
         for (k, e) in explicit.iter().enumerate() {

@@ -62,8 +62,8 @@ fn check_rule_columns(model: &ScoringModel, schema: &Schema) -> Result<()> {
     Ok(())
 }
 
-/// At most this many implicit rules: an event's rules are the bits of one `u64`.
-const MAX_RULES: usize = 64;
+/// At most this many implicit rules (checked with the model, kept here as a last guard).
+const MAX_RULES: usize = super::config::MAX_IMPLICIT_RULES;
 
 impl MatchedEvents {
     /// The tags the loader keeps events by: bit r set when the event matches implicit rule r.

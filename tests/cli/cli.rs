@@ -51,8 +51,12 @@ fn report_explains_a_folder_that_is_not_a_run() {
     std::fs::write(d.path().join("report-data.json"), "{\n  \"schema\": 3\n}\n").unwrap();
     leadcal(&["report", p])
         .code(2)
-        .stderr_has("report-data.json: line 2, column")
-        .stderr_has("not a leadcal report data file");
+        .stderr_has("report-data.json: `schema`: invalid type: integer `3`, expected a string");
+    // Not JSON at all: the line and column.
+    std::fs::write(d.path().join("report-data.json"), "{\n  \"schema\": [\n").unwrap();
+    leadcal(&["report", p])
+        .code(2)
+        .stderr_has("report-data.json: line 3, column 0: not a leadcal run file");
     leadcal(&["report", p, "--lang", "fr"])
         .code(2)
         .stderr_has("possible values: en, de");

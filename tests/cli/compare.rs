@@ -191,7 +191,7 @@ fn a_run_of_an_earlier_version_is_compared_where_it_can_be() {
     std::fs::write(old.join("metrics.json"), "").unwrap();
     leadcal(&["compare", old.to_str().unwrap(), new.to_str().unwrap()])
         .code(2)
-        .stderr_has("metrics.json: not a leadcal run file");
+        .stderr_has("metrics.json: line 1, column 0: not a leadcal run file");
     assert!(!new.join("compare-old-3").exists());
     // A folder that is no run is a user error naming it.
     leadcal(&["compare", d.path().to_str().unwrap(), new.to_str().unwrap()])

@@ -15,7 +15,7 @@ const LAYERS: &[&[&str]] = &[
         "timing",
         "progress",
     ],
-    &["output"],
+    &["output", "saved"],
     &["data", "demo"],
     &["label"],
     &["scoring"],

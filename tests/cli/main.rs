@@ -27,6 +27,7 @@ mod scoring;
 mod segments;
 mod sql;
 mod stability;
+mod trust;
 mod validate;
 
 fn root() -> PathBuf {

@@ -50,6 +50,37 @@ fn no_output_of_calibrate_holds_a_lead_id_or_personal_field() {
             "First Name",
             col_of(&|i| ["Anna", "Ben", "Chloe"][i as usize % 3].to_string() + "-PIIFIRST"),
         ),
+        // German and numbered names, each with values that only their name gives away.
+        (
+            "E-Mail-Adresse",
+            col_of(&|i| format!("Wert{}-PIIDE1", i % 3)),
+        ),
+        ("Vorname", col_of(&|i| format!("Wert{}-PIIDE2", i % 3))),
+        ("Nachname", col_of(&|i| format!("Wert{}-PIIDE3", i % 3))),
+        (
+            "Telefonnummer",
+            col_of(&|i| format!("Wert{}-PIIDE4", i % 3)),
+        ),
+        ("Email 2", col_of(&|i| format!("Wert{}-PIIDE5", i % 3))),
+        ("Kontakt", col_of(&|i| format!("Wert{}-PIIDE6", i % 3))),
+        ("Anmerkungen", col_of(&|i| format!("Wert{}-PIIDE7", i % 3))),
+        // Harmless names, personal content: found by their values.
+        ("Feld A", col_of(&|i| format!("piicontent{i}@firma.de"))),
+        (
+            "Feld B",
+            col_of(&|i| {
+                ["piishared@a.de", "piishared@b.de", "piishared@c.de"][i as usize % 3].into()
+            }),
+        ),
+        (
+            "Feld C",
+            col_of(&|i| format!("+49 30 7{:06}", i % 1_000_000)),
+        ),
+        (
+            "Feld D",
+            col_of(&|i| format!("Rückruf erbeten wegen Angebot {i}, PIIFREE bitte bald")),
+        ),
+        ("Feld E", col_of(&|i| format!("Kundin{i} PIIUNIQUE"))),
     ] {
         leads.with_column(Column::new(name.into(), values)).unwrap();
     }
@@ -104,6 +135,12 @@ fn no_output_of_calibrate_holds_a_lead_id_or_personal_field() {
             "Firstname",
             "PII-NOTE",
             "PIIFIRST",
+            "PIIDE",
+            "piicontent",
+            "piishared",
+            "+49 30 7",
+            "PIIFREE",
+            "PIIUNIQUE",
         ] {
             assert!(!text.contains(needle), "{file} contains `{needle}`");
         }
@@ -129,5 +166,13 @@ fn no_output_of_calibrate_holds_a_lead_id_or_personal_field() {
         .code(0)
         .stdout_has("column `email` holds personal data")
         .stdout_has("column `First Name` holds personal data")
-        .stdout_has("column `notes` holds personal data");
+        .stdout_has("column `notes` holds personal data")
+        .stdout_has("column `E-Mail-Adresse` holds personal data (by its name)")
+        .stdout_has("column `Email 2` holds personal data (by its name)")
+        .stdout_has("column `Anmerkungen` holds personal data (by its name)")
+        .stdout_has("column `Feld A` holds personal data (by its content: 100% of its values look like e-mail addresses)")
+        .stdout_has("column `Feld B` holds personal data (by its content: 100% of its values look like e-mail addresses)")
+        .stdout_has("column `Feld C` holds personal data (by its content: 100% of its values look like phone numbers)")
+        .stdout_has("column `Feld D` holds personal data (by its content: free text")
+        .stdout_has("column `Feld E` holds personal data (by its content: 100% of its values are distinct");
 }

@@ -83,8 +83,14 @@ fn an_interrupted_calibrate_leaves_no_file_that_looks_complete() {
 fn force_replaces_an_earlier_run_only_when_the_new_one_is_complete() {
     let parent = tempfile::tempdir().unwrap();
     let run = parent.path().join("run");
-    std::fs::create_dir(&run).unwrap();
-    std::fs::write(run.join("notes.txt"), "the analyst's own notes").unwrap();
+    // An earlier run, as leadcal wrote it (with its marker listing its files).
+    leadcal(&calibrate_args(&run, &[])).code(0);
+    let earlier = tree(parent.path());
+    assert!(
+        earlier.contains(&"run/.leadcal-run".to_string()),
+        "{earlier:?}"
+    );
+    let metrics = std::fs::read(run.join("metrics.json")).unwrap();
     // Without --force: refused at once, before any work, and nothing changes.
     leadcal(&[
         "calibrate",
@@ -103,11 +109,21 @@ fn force_replaces_an_earlier_run_only_when_the_new_one_is_complete() {
         "INT",
     );
     assert_eq!(code, Some(130), "{stderr}");
-    assert_eq!(tree(parent.path()), vec!["run/", "run/notes.txt"]);
+    assert_eq!(tree(parent.path()), earlier);
+    assert_eq!(std::fs::read(run.join("metrics.json")).unwrap(), metrics);
+    // The analyst's own notes in the run folder: --force refuses, naming them.
+    std::fs::write(run.join("notes.txt"), "the analyst's own notes").unwrap();
+    leadcal(&calibrate_args(&run, &["--force"]))
+        .code(2)
+        .stderr_has("holds `notes.txt`, which leadcal did not write");
+    assert_eq!(
+        std::fs::read_to_string(run.join("notes.txt")).unwrap(),
+        "the analyst's own notes"
+    );
+    std::fs::remove_file(run.join("notes.txt")).unwrap();
     // With --force to the end: replaced by the complete new run.
     leadcal(&calibrate_args(&run, &["--force"])).code(0);
     let files = tree(parent.path());
-    assert!(!files.contains(&"run/notes.txt".to_string()), "{files:?}");
     assert!(files.contains(&"run/report.html".to_string()), "{files:?}");
     assert!(
         files

@@ -89,7 +89,7 @@ fn null_and_unparseable_timestamps_name_rows() {
     validate("broken/bad-timestamps")
         .code(2)
         .stdout_has("column `created_at`: empty timestamp in 1 row(s): line 4")
-        .stdout_has("a date written with slashes (such as 03/04/2024) can be month/day or day/month, so it is not guessed; declare the format in dataset.toml: [leads.date_formats] \"created_at\" = \"%m/%d/%Y\" (or \"%d/%m/%Y\") in 1 row(s): line 3 (`01/02/2023`)")
+        .stdout_has("a date written with slashes (such as 03/04/2024) can be month/day or day/month, so it is not guessed; declare the format in dataset.toml: [leads.date_formats] \"created_at\" = \"%m/%d/%Y\" (or \"%d/%m/%Y\"; with \" %H:%M\" after it when the values carry a time such as 19:58, \" %H:%M:%S\" for 19:58:00) in 1 row(s): line 3 (`01/02/2023`)")
         .stdout_has("not a date or date-time (expected ISO 8601 such as 2024-03-01 or 2024-03-01T09:15:00) in 1 row(s): line 5 (`2023-02-30`)")
         .stderr_has("the dataset has 3 error(s)");
     validate("broken/bad-event-timestamps")

@@ -386,3 +386,122 @@ fn fuzz_dataset_loader() {
         },
     );
 }
+
+/// A change to one node of a JSON document: the `n`th node (depth first) gets value `kind`
+/// of [`json_replacement`], or is removed from its object or array (`kind` past the end).
+fn json_mutations() -> impl Strategy<Value = Vec<(usize, usize)>> {
+    proptest::collection::vec((any::<usize>(), 0usize..16), 1..4)
+}
+
+fn json_replacement(kind: usize) -> Option<serde_json::Value> {
+    use serde_json::json;
+    Some(match kind {
+        0 => json!([]),
+        1 => json!({}),
+        2 => json!(null),
+        3 => json!("x"),
+        4 => json!(0),
+        5 => json!(-1),
+        6 => json!(1e308),
+        7 => json!(-1e308),
+        8 => json!(2.0),
+        9 => json!(0.5),
+        10 => json!(1e12),
+        11 => json!(vec![0; 500]),
+        12 => json!("<script>alert(1)</script>"),
+        13 => json!(u64::MAX),
+        _ => return None,
+    })
+}
+
+/// Pointers (RFC 6901) of every node of `v` but the root, depth first.
+fn pointers(v: &serde_json::Value, at: String, out: &mut Vec<String>) {
+    let children: Vec<(String, &serde_json::Value)> = match v {
+        serde_json::Value::Object(o) => o
+            .iter()
+            .map(|(k, x)| {
+                (
+                    format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")),
+                    x,
+                )
+            })
+            .collect(),
+        serde_json::Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .map(|(i, x)| (format!("{at}/{i}"), x))
+            .collect(),
+        _ => vec![],
+    };
+    for (p, x) in children {
+        out.push(p.clone());
+        pointers(x, p, out);
+    }
+}
+
+fn mutate_json(v: &mut serde_json::Value, (n, kind): (usize, usize)) {
+    let mut ps = Vec::new();
+    pointers(v, String::new(), &mut ps);
+    if ps.is_empty() {
+        return;
+    }
+    let p = &ps[n % ps.len()];
+    match json_replacement(kind) {
+        Some(r) => {
+            if let Some(x) = v.pointer_mut(p) {
+                *x = r;
+            }
+        }
+        None => {
+            let (parent, last) = p.rsplit_once('/').unwrap();
+            match v.pointer_mut(parent) {
+                Some(serde_json::Value::Object(o)) => {
+                    o.remove(&last.replace("~1", "/").replace("~0", "~"));
+                }
+                Some(serde_json::Value::Array(a)) => {
+                    if let Ok(i) = last.parse::<usize>()
+                        && i < a.len()
+                    {
+                        a.remove(i);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// `leadcal report` and `leadcal compare` on an edited or damaged `report-data.json`: every
+/// input gives a rendered report or an error, never a panic or a hang (the golden run's file,
+/// mutated node by node: empty arrays, 1e308, wrong types, removed keys).
+#[test]
+fn fuzz_report_data() {
+    let golden_path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/report-data.json");
+    let golden: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&golden_path).unwrap()).unwrap();
+    let good = tempfile::tempdir().unwrap();
+    std::fs::copy(&golden_path, good.path().join("report-data.json")).unwrap();
+    let accepted = AtomicU64::new(0);
+    fuzz("report_data", 24, &accepted, json_mutations(), |ms| {
+        let mut v = golden.clone();
+        for m in ms {
+            mutate_json(&mut v, m);
+        }
+        let run = tempfile::tempdir().unwrap();
+        std::fs::write(
+            run.path().join("report-data.json"),
+            serde_json::to_string_pretty(&v).unwrap(),
+        )
+        .unwrap();
+        if let Ok(c) = leadcal::compare::compare(good.path(), run.path()) {
+            let _ = leadcal::compare::html::page(&c, leadcal::report::Lang::De);
+        }
+        if let Ok(data) = leadcal::report::Data::load(run.path()) {
+            accepted.fetch_add(1, Ordering::Relaxed);
+            let out = tempfile::tempdir().unwrap();
+            let _ = leadcal::report::render(&data, leadcal::report::Lang::En, out.path());
+        }
+        Ok(())
+    });
+}
