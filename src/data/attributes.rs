@@ -171,31 +171,50 @@ pub(super) fn infer_attribute(
         DataType::String => {}
         _ => return Ok((AttributeKind::Text, c.cast(DataType::String))),
     }
-    let t = c.clone().str().strip_chars(lit(NULL));
-    let lower = t.clone().str().to_lowercase();
-    let is_bool = lower
-        .clone()
-        .eq(lit("true"))
-        .or(lower.clone().eq(lit("false")));
-    // Which of integer, float and bool every non-empty value is: first on the first values,
-    // then over the whole column only for the types the first values all are (a text column
-    // such as a region is settled by its first values instead of four passes over all rows).
-    let stats = |frame: LazyFrame| -> Result<[u64; 4]> {
+    let (counts, _) = text_counts(df, &[name])?;
+    Ok(decide(name, counts[0]))
+}
+
+/// How many columns one query reads: a query per column costs its planning, a query of all
+/// columns of a wide table plans thousands of expressions at once.
+const COLUMNS_PER_QUERY: usize = 128;
+
+/// Each text column's counts of non-empty values and of those that read as an integer, a
+/// number and a boolean, over `df` (the columns' text trimmed, as the casts read it).
+fn type_counts(df: &DataFrame, names: &[&str]) -> Result<Vec<[u64; 4]>> {
+    let mut out = Vec::with_capacity(names.len());
+    for chunk in names.chunks(COLUMNS_PER_QUERY) {
+        // Each column trimmed once, then counted.
+        let frame = super::scan::narrow(df, chunk)?.lazy().with_columns(
+            chunk
+                .iter()
+                .map(|c| col(*c).str().strip_chars(lit(NULL)).alias(*c))
+                .collect::<Vec<_>>(),
+        );
+        let exprs: Vec<Expr> = chunk
+            .iter()
+            .enumerate()
+            .flat_map(|(k, c)| {
+                let t = col(*c);
+                let lower = t.clone().str().to_lowercase();
+                let is_bool = lower.clone().eq(lit("true")).or(lower.eq(lit("false")));
+                [
+                    t.clone().is_not_null().sum().alias(format!("{k}_nn")),
+                    t.clone()
+                        .cast(DataType::Int64)
+                        .is_not_null()
+                        .sum()
+                        .alias(format!("{k}_int")),
+                    t.cast(DataType::Float64)
+                        .is_not_null()
+                        .sum()
+                        .alias(format!("{k}_float")),
+                    is_bool.fill_null(false).sum().alias(format!("{k}_bool")),
+                ]
+            })
+            .collect();
         let s = frame
-            .select([
-                t.clone().is_not_null().sum().alias("nn"),
-                t.clone()
-                    .cast(DataType::Int64)
-                    .is_not_null()
-                    .sum()
-                    .alias("int"),
-                t.clone()
-                    .cast(DataType::Float64)
-                    .is_not_null()
-                    .sum()
-                    .alias("float"),
-                is_bool.clone().fill_null(false).sum().alias("bool"),
-            ])
+            .select(exprs)
             .collect()
             .map_err(Error::polars("inferring attribute types"))?;
         let get = |k: &str| {
@@ -205,74 +224,95 @@ pub(super) fn infer_attribute(
                 .and_then(|v| v.extract::<u64>())
                 .unwrap_or(0)
         };
-        Ok([get("nn"), get("int"), get("float"), get("bool")])
-    };
-    let sample = stats(df.clone().lazy().limit(TYPE_SAMPLE))?;
-    let none_fits = sample[0] > 0 && sample[1..].iter().all(|&k| k < sample[0]);
-    let [nn, int, float, boolean] = if df.height() as IdxSize <= TYPE_SAMPLE {
-        sample
-    } else if none_fits {
-        // Some first value is not an integer, some not a number, some not a boolean: text,
-        // whatever the other rows hold.
-        [sample[0], 0, 0, 0]
-    } else {
-        stats(df.clone().lazy())?
-    };
-    Ok(if nn > 0 && int == nn {
+        for k in 0..chunk.len() {
+            out.push(["nn", "int", "float", "bool"].map(|w| get(&format!("{k}_{w}"))));
+        }
+    }
+    Ok(out)
+}
+
+/// A column's non-empty values, and of those the integers, numbers and yes/no values.
+type Counts = [u64; 4];
+
+/// Each text column's counts (see [`type_counts`]) that decide its type: on the first
+/// [`TYPE_SAMPLE`] rows, and over every row only for the types all those first values are
+/// (a region column is settled by its first values, not four passes over all rows). Also
+/// returns the first rows' counts.
+fn text_counts(df: &DataFrame, names: &[&str]) -> Result<(Vec<Counts>, Vec<Counts>)> {
+    let none_fits = |s: &[u64; 4]| s[0] > 0 && s[1..].iter().all(|&x| x < s[0]);
+    let sample = df.head(Some(TYPE_SAMPLE as usize));
+    let first = type_counts(&sample, names)?;
+    let open: Vec<usize> = (0..names.len())
+        .filter(|&k| !none_fits(&first[k]) && df.height() > sample.height())
+        .collect();
+    let full = type_counts(df, &open.iter().map(|&k| names[k]).collect::<Vec<_>>())?;
+    let mut counts: Vec<[u64; 4]> = first
+        .iter()
+        .map(|s| if none_fits(s) { [s[0], 0, 0, 0] } else { *s })
+        .collect();
+    for (k, c) in open.iter().zip(full) {
+        counts[*k] = c;
+    }
+    Ok((counts, first))
+}
+
+/// A text column's type from its counts: integer, number or yes/no when every non-empty
+/// value is one, else text; with the expression that reads it so.
+fn decide(name: &str, [nn, int, float, boolean]: [u64; 4]) -> (AttributeKind, Expr) {
+    let t = col(name).str().strip_chars(lit(NULL));
+    if nn > 0 && int == nn {
         (AttributeKind::Integer, t.cast(DataType::Int64))
     } else if nn > 0 && float == nn {
         (AttributeKind::Float, t.cast(DataType::Float64))
     } else if nn > 0 && boolean == nn {
-        (AttributeKind::Bool, lower.eq(lit("true")))
+        (AttributeKind::Bool, t.str().to_lowercase().eq(lit("true")))
     } else {
         (AttributeKind::Text, t)
-    })
+    }
 }
 
-/// A column read as text although most of its values are numbers: the few that are not
-/// (`0x1A`, `1_000`, `n/a`) decide its type silently, so they are named with their rows.
-pub(super) fn type_flip(ctx: &mut Ctx, df: &DataFrame, name: &str) -> Result<()> {
-    let t = col(name).str().strip_chars(lit(NULL));
-    let number = t.clone().cast(DataType::Float64);
-    let count = |frame: LazyFrame| -> Result<(u64, u64)> {
-        let s = frame
-            .select([
-                t.clone().is_not_null().sum().alias("nn"),
-                number.clone().is_not_null().sum().alias("num"),
-            ])
-            .collect()
-            .map_err(Error::polars("checking a column's type"))?;
-        let get = |k: &str| {
-            s.column(k)
-                .ok()
-                .and_then(|s| s.get(0).ok())
-                .and_then(|v| v.extract::<u64>())
-                .unwrap_or(0)
-        };
-        Ok((get("nn"), get("num")))
-    };
-    // Mostly text in the first rows: text, no pass over the whole column.
-    let (snn, snum) = count(df.clone().lazy().limit(TYPE_SAMPLE))?;
-    if snn == 0 || (snum as f64) < 0.5 * snn as f64 {
-        return Ok(());
+/// The types of the text columns `names` of `df`, decided as [`infer_attribute`] decides one,
+/// with a few queries for all of them; and the columns read as text although most of their
+/// values are numbers (a `type-flip` warning each, naming the values that are not).
+pub(super) fn infer_text_attributes(
+    ctx: &mut Ctx,
+    df: &DataFrame,
+    names: &[&str],
+) -> Result<Vec<(AttributeKind, Expr)>> {
+    let (counts, first) = text_counts(df, names)?;
+    let kinds: Vec<(AttributeKind, Expr)> = names
+        .iter()
+        .zip(&counts)
+        .map(|(name, c)| decide(name, *c))
+        .collect();
+    // Text columns whose first values are mostly numbers: are they numbers but for a few?
+    let suspects: Vec<usize> = (0..names.len())
+        .filter(|&k| {
+            kinds[k].0 == AttributeKind::Text && first[k][0] > 0 && 2 * first[k][2] >= first[k][0]
+        })
+        .collect();
+    let whole = type_counts(df, &suspects.iter().map(|&k| names[k]).collect::<Vec<_>>())?;
+    for (&k, c) in suspects.iter().zip(whole) {
+        let (nn, num) = (c[0], c[2]);
+        if num < 5 || (num as f64) < FLIP_SHARE * nn as f64 || num == nn {
+            continue;
+        }
+        let name = names[k];
+        let t = col(name).str().strip_chars(lit(NULL));
+        ctx.rows_problem(
+            &super::scan::narrow(df, &[super::scan::ROW, name])?,
+            t.clone().is_not_null().and(t.cast(DataType::Float64).is_null()),
+            Severity::Warning,
+            "type-flip",
+            name,
+            Some(name),
+            &format!(
+                "not a number in a column whose other {} values are numbers, so the whole column is read as text (fix these values, or list them under null_values)",
+                thousands(num)
+            ),
+        )?;
     }
-    let (nn, num) = count(df.clone().lazy())?;
-    if num < 5 || (num as f64) < FLIP_SHARE * nn as f64 || num == nn {
-        return Ok(());
-    }
-    ctx.rows_problem(
-        df,
-        t.is_not_null().and(number.is_null()),
-        Severity::Warning,
-        "type-flip",
-        name,
-        Some(name),
-        &format!(
-            "not a number in a column whose other {} values are numbers, so the whole column is read as text (fix these values, or list them under null_values)",
-            thousands(num)
-        ),
-    )?;
-    Ok(())
+    Ok(kinds)
 }
 
 /// A column this share of whose values are numbers, but not all, gets a `type-flip` warning.

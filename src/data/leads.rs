@@ -10,7 +10,7 @@
 use polars::prelude::*;
 
 use super::attributes::{
-    check_attributes, describe, infer_attribute, normalised_number, type_flip,
+    check_attributes, describe, infer_attribute, infer_text_attributes, normalised_number,
 };
 use super::dataset::{Attribute, AttributeKind, TableReport};
 use super::personal::{is_personal, personal_by_content};
@@ -676,20 +676,35 @@ fn typed_attributes(
             .collect()
             .map_err(Error::polars("reading declared number formats"))?
     };
+    let _t = crate::timing::Stage::start("leads: attributes: types");
+    // The text columns without a declared number form are typed together (a few queries for
+    // all of them, whatever their number).
+    let plain_text: Vec<&str> = attr_names
+        .iter()
+        .filter(|a| {
+            !written.iter().any(|(d, _)| d == a)
+                && leads
+                    .column(a)
+                    .is_ok_and(|c| c.dtype() == &DataType::String)
+        })
+        .map(String::as_str)
+        .collect();
+    let plain_set: std::collections::HashSet<&str> = plain_text.iter().copied().collect();
+    let mut plain_kinds =
+        infer_text_attributes(&mut Ctx { spec: ls, problems }, &leads, &plain_text)?.into_iter();
     let mut kinds: Vec<(String, AttributeKind)> = Vec::new();
     let mut cast_exprs = Vec::new();
     for a in attr_names {
         let numeric = |k: AttributeKind| matches!(k, AttributeKind::Integer | AttributeKind::Float);
         let form = written.iter().find(|(d, _)| *d == a).map(|(_, nf)| *nf);
         let (kind, expr) = match form {
+            None if plain_set.contains(a.as_str()) => plain_kinds
+                .next()
+                .ok_or_else(|| Error::Internal("attribute types out of step".into()))?,
             None => {
                 let one = narrow(&leads, &[ROW, a])?;
                 let dtype = leads.column(a).map_err(Error::polars("attribute"))?.dtype();
-                let (kind, expr) = infer_attribute(a, dtype, &one)?;
-                if kind == AttributeKind::Text && dtype == &DataType::String {
-                    type_flip(&mut Ctx { spec: ls, problems }, &one, a)?;
-                }
-                (kind, expr)
+                infer_attribute(a, dtype, &one)?
             }
             Some(nf) => {
                 let n = num(a);
@@ -725,14 +740,20 @@ fn typed_attributes(
         keep.push(col("account_id"));
     }
     keep.extend(cast_exprs);
+    drop(_t);
+    let _t = crate::timing::Stage::start("leads: attributes: casts");
     let leads = leads
         .lazy()
         .select(keep)
         .collect()
         .map_err(Error::polars("typing attributes"))?;
+    drop(_t);
+    let _t = crate::timing::Stage::start("leads: attributes: checks");
     let leads = check_attributes(&mut Ctx { spec: ls, problems }, leads, &kinds)?
         .drop(ROW)
         .map_err(Error::polars("typing attributes"))?;
+    drop(_t);
+    let _t = crate::timing::Stage::start("leads: attributes: profile");
     let attributes = kinds
         .into_iter()
         .map(|(name, kind)| -> Result<Attribute> {

@@ -359,39 +359,24 @@ pub(super) fn scan(
                 }
                 seen.push(name);
             }
-            let nulls = (!spec.null_values.is_empty()).then(|| {
-                NullValues::AllColumns(spec.null_values.iter().map(|v| v.as_str().into()).collect())
-            });
-            let lf = LazyCsvReader::new(PlRefPath::from(path_str))
+            // A quoted empty field (`""`, as Salesforce writes every empty value) is as empty
+            // as an unquoted one: without "" among the null values, polars reads it as the
+            // empty text, which would count as a value (a conversion date, a stage).
+            let nulls = NullValues::AllColumns(
+                std::iter::once("")
+                    .chain(spec.null_values.iter().map(String::as_str))
+                    .map(Into::into)
+                    .collect(),
+            );
+            LazyCsvReader::new(PlRefPath::from(path_str))
                 .with_separator(s.delimiter)
                 .with_has_header(true)
                 .with_infer_schema_length(Some(0))
-                .with_null_values(nulls)
+                .with_null_values(Some(nulls))
                 .with_missing_is_null(true)
                 .with_raise_if_empty(false)
                 .finish()
-                .map_err(read_err(spec))?;
-            // A quoted empty field (`""`, as Salesforce writes every empty value) is as empty
-            // as an unquoted one: polars reads it as the empty text, which would count as a
-            // value (a conversion date, a stage). Every column is text here.
-            let names: Vec<PlSmallStr> = lf
-                .clone()
-                .collect_schema()
                 .map_err(read_err(spec))?
-                .iter_names()
-                .cloned()
-                .collect();
-            lf.with_columns(
-                names
-                    .iter()
-                    .map(|c| {
-                        when(col(c.clone()).eq(lit("")))
-                            .then(lit(NULL).cast(DataType::String))
-                            .otherwise(col(c.clone()))
-                            .alias(c.clone())
-                    })
-                    .collect::<Vec<_>>(),
-            )
         }
         Format::Parquet => {
             LazyFrame::scan_parquet(PlRefPath::from(path_str), ScanArgsParquet::default())

@@ -54,6 +54,23 @@ pub struct Sheet {
     pub error_cells: u64,
 }
 
+impl Sheet {
+    fn empty() -> Sheet {
+        Sheet {
+            frame: DataFrame::empty(),
+            error_cells: 0,
+        }
+    }
+}
+
+/// An error about `sheet` of the workbook at `path`.
+fn sheet_error<'a>(path: &'a Path, sheet: &'a str) -> impl Fn(String) -> Error + 'a {
+    move |message| Error::Input {
+        path: path.to_path_buf(),
+        message: format!("sheet `{sheet}`: {message}"),
+    }
+}
+
 /// A part of an `.xlsx` workbook (a sheet's XML, the shared strings) may decompress to at most
 /// this many bytes: about 30 million cells, more than Excel's sheet holds as a lead export.
 pub const MAX_PART_BYTES: u64 = 1 << 30;
@@ -89,10 +106,7 @@ fn check_parts(path: &Path) -> Result<()> {
 
 /// Read `sheet` of the workbook at `path`.
 pub fn read(path: &Path, sheet: &str) -> Result<Sheet> {
-    let bad = |message: String| Error::Input {
-        path: path.to_path_buf(),
-        message: format!("sheet `{sheet}`: {message}"),
-    };
+    let bad = sheet_error(path, sheet);
     let is_xlsx = path
         .extension()
         .and_then(|e| e.to_str())
@@ -136,15 +150,9 @@ pub fn read(path: &Path, sheet: &str) -> Result<Sheet> {
 /// The frame of a sheet's non-empty cells: columns as far as the header reaches (cells right
 /// of it have no name and are not read), rows to the last row with a cell in them.
 fn from_cells(cells: Vec<calamine::Cell<Data>>, sheet: &str, path: &Path) -> Result<Sheet> {
-    let bad = |message: String| Error::Input {
-        path: path.to_path_buf(),
-        message: format!("sheet `{sheet}`: {message}"),
-    };
+    let bad = sheet_error(path, sheet);
     if cells.is_empty() {
-        return Ok(Sheet {
-            frame: DataFrame::empty(),
-            error_cells: 0,
-        });
+        return Ok(Sheet::empty());
     }
     let top = cells.iter().map(|c| c.get_position().0).min().unwrap_or(0);
     if top != 0 {
@@ -196,10 +204,7 @@ fn from_cells(cells: Vec<calamine::Cell<Data>>, sheet: &str, path: &Path) -> Res
 }
 
 fn check_header(header: &[String], left: usize, sheet: &str, path: &Path) -> Result<()> {
-    let bad = |message: String| Error::Input {
-        path: path.to_path_buf(),
-        message: format!("sheet `{sheet}`: {message}"),
-    };
+    let bad = sheet_error(path, sheet);
     for (k, h) in header.iter().enumerate() {
         let column = column_letters(left + k);
         if h.is_empty() {
@@ -233,15 +238,9 @@ fn frame(header: &[String], columns: Vec<Vec<Option<String>>>, error_cells: u64)
 
 /// A sheet read as calamine's range (`.xls`, `.xlsb`).
 fn from_range(range: calamine::Range<Data>, sheet: &str, path: &Path) -> Result<Sheet> {
-    let bad = |message: String| Error::Input {
-        path: path.to_path_buf(),
-        message: format!("sheet `{sheet}`: {message}"),
-    };
+    let bad = sheet_error(path, sheet);
     if range.is_empty() {
-        return Ok(Sheet {
-            frame: DataFrame::empty(),
-            error_cells: 0,
-        });
+        return Ok(Sheet::empty());
     }
     let (top, left) = range.start().unwrap_or((0, 0));
     if top != 0 {

@@ -21,6 +21,19 @@ fn world(dir: &Path, leads: &str) -> PathBuf {
     w
 }
 
+/// `leadcal calibrate --since 2023-01` on `data` into `out`.
+fn calibrate(data: &Path, out: &Path) -> Run {
+    leadcal(&[
+        "calibrate",
+        "--data",
+        data.to_str().unwrap(),
+        "--since",
+        "2023-01",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+}
+
 /// Lead ids that reached `stage`.
 fn reached(world: &Path, stage: &str) -> std::collections::HashSet<i64> {
     let o = read_parquet(&world.join("outcomes.parquet"));
@@ -60,15 +73,7 @@ fn a_status_column_that_gives_the_outcome_away_is_left_out_of_model_segments_and
         .unwrap();
     write_parquet(leads, &w.join("leads.parquet"));
     let run = d.path().join("run");
-    let r = leadcal(&[
-        "calibrate",
-        "--data",
-        w.to_str().unwrap(),
-        "--since",
-        "2023-01",
-        "--out",
-        run.to_str().unwrap(),
-    ]);
+    let r = calibrate(&w, &run);
     r.code(0).stdout_has(
         "Left out: column `Lead Status` gives the outcome away: its name says the lead's current state; on its own it ranks converters with ROC AUC",
     );
@@ -133,20 +138,12 @@ fn a_status_column_that_gives_the_outcome_away_is_left_out_of_model_segments_and
 fn one_lead_with_200000_events_moves_the_recommendation_only_within_rounding() {
     let d = tempfile::tempdir().unwrap();
     let w = world(d.path(), "3000");
-    let calibrate = |out: &Path| {
-        let r = leadcal(&[
-            "calibrate",
-            "--data",
-            w.to_str().unwrap(),
-            "--since",
-            "2023-01",
-            "--out",
-            out.to_str().unwrap(),
-        ]);
+    let run = |out: &Path| {
+        let r = calibrate(&w, out);
         r.code(0);
         (r.stdout(), json(&out.join("recommendation.json")))
     };
-    let (_, before) = calibrate(&d.path().join("before"));
+    let (_, before) = run(&d.path().join("before"));
     // A lead of the training period that never bought gets 200,000 page views (a bot, a
     // monitoring script) in its first day.
     let leads = read_parquet(&w.join("leads.parquet"));
@@ -178,7 +175,7 @@ fn one_lead_with_200000_events_moves_the_recommendation_only_within_rounding() {
     let extra = extra.new_from_index(0, n);
     events.vstack_mut(&extra).unwrap();
     write_parquet(events, &w.join("events.parquet"));
-    let (stdout, after) = calibrate(&d.path().join("after"));
+    let (stdout, after) = run(&d.path().join("after"));
     assert!(
         stdout.contains("Capped: rule `pricing_page_view` counted as"),
         "{stdout}"
