@@ -261,3 +261,37 @@ fn init_recognises_every_preset_fixture_and_writes_what_it_loads_as() {
             .unwrap_or_else(|e| panic!("{preset}: the template does not load: {e}"));
     }
 }
+
+#[test]
+fn init_detects_a_windows_1252_or_utf_16_export_and_writes_its_encoding() {
+    // The good fixture's leads with a German header, saved as Excel saves "CSV
+    // (Trennzeichen-getrennt)" (Windows-1252) and "Unicode text" (UTF-16 with a mark).
+    let leads = std::fs::read_to_string(fixture("good/leads.csv"))
+        .unwrap()
+        .replace("company_size", "Unternehmensgröße");
+    let cp1252: Vec<u8> = leads
+        .chars()
+        .map(|c| match c {
+            'ö' => 0xF6,
+            'ß' => 0xDF,
+            c => c as u8,
+        })
+        .collect();
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(leads.encode_utf16().flat_map(|u| u.to_le_bytes()));
+    for (bytes, label) in [(cp1252, "windows-1252"), (utf16, "utf-16")] {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("leads.csv"), &bytes).unwrap();
+        std::fs::copy(fixture("good/outcomes.csv"), d.path().join("outcomes.csv")).unwrap();
+        leadcal(&["init", d.path().to_str().unwrap()]).code(0);
+        let toml = std::fs::read_to_string(d.path().join("dataset.toml")).unwrap();
+        assert!(toml.contains(&format!("encoding = \"{label}\"")), "{toml}");
+        let template = std::fs::read_to_string(d.path().join("scoring-template.toml")).unwrap();
+        assert!(template.contains("Unternehmensgröße"), "{template}");
+        leadcal(&["validate", d.path().to_str().unwrap()])
+            .code(0)
+            .stdout_has("Unternehmensgröße");
+        // The user's file is only read.
+        assert_eq!(std::fs::read(d.path().join("leads.csv")).unwrap(), bytes);
+    }
+}
