@@ -515,7 +515,7 @@ pub(super) fn load(
         && tally.unknown as f64 > super::id_match::MAX_UNMATCHED_SHARE * tally.valid as f64
     {
         let raw = col(idu).cast(DataType::String).str().strip_chars(lit(NULL));
-        let examples = super::outcomes::distinct_text(
+        let examples = super::id_match::distinct_text(
             lf.clone()
                 .filter(raw.clone().is_not_null())
                 .select([raw.alias("__id_raw"), lead_id.clone().alias("lead_id")])
@@ -528,7 +528,7 @@ pub(super) fn load(
                 .filter(col("__created").is_null()),
             "__id_raw",
         )?;
-        let lead_examples = super::outcomes::distinct_text(known.clone(), "lead_id")?;
+        let lead_examples = super::id_match::distinct_text(known.clone(), "lead_id")?;
         if !examples.is_empty()
             && let Some(p) = super::id_match::check(&super::id_match::Unmatched {
                 file: es.display(),

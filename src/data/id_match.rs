@@ -8,7 +8,10 @@
 //! a whole number, ids are compared as numbers in every table (`007` = `7`); otherwise as text,
 //! trimmed of surrounding spaces (`007` ≠ `7`).
 
+use polars::prelude::*;
+
 use super::problem::{Problem, Severity};
+use crate::error::{Error, Result};
 use crate::format::thousands;
 
 /// More than this share of a table's rows with an id naming no lead is an error.
@@ -169,6 +172,26 @@ pub(super) fn cause(others: &[String], leads: &[String], int_ids: bool) -> Strin
         }
     }
     "Likely cause: ids of another kind or of another export (a contact, account or opportunity id, or a different period's leads); map the column that holds the lead's id.".into()
+}
+
+/// The smallest few distinct values of a one-column frame, as text (sorted, so the same
+/// whatever order a join or a unique left the rows in).
+pub(super) fn distinct_text(lf: LazyFrame, column: &str) -> Result<Vec<String>> {
+    let df = lf
+        .select([col(column).cast(DataType::String)])
+        .unique(None, UniqueKeepStrategy::Any)
+        .sort([column], Default::default())
+        .limit(EXAMPLES as IdxSize)
+        .collect()
+        .map_err(Error::polars("taking example ids"))?;
+    let c = df.columns().first().map(|c| c.cast(&DataType::String));
+    Ok(match c {
+        Some(Ok(c)) => c
+            .str()
+            .map(|s| s.iter().flatten().map(str::to_string).collect())
+            .unwrap_or_default(),
+        _ => vec![],
+    })
 }
 
 #[cfg(test)]

@@ -164,8 +164,9 @@ pub(super) fn load(
     )?;
     let with_id = (df.height() - df.column("__id_raw").map_or(0, |c| c.null_count())) as u64;
     if unmatched as f64 > super::id_match::MAX_UNMATCHED_SHARE * with_id as f64 {
-        let examples = distinct_text(df.clone().lazy().filter(unmatched_mask), "__id_raw")?;
-        let lead_examples = distinct_text(known.clone(), "lead_id")?;
+        let examples =
+            super::id_match::distinct_text(df.clone().lazy().filter(unmatched_mask), "__id_raw")?;
+        let lead_examples = super::id_match::distinct_text(known.clone(), "lead_id")?;
         if let Some(p) = super::id_match::check(&super::id_match::Unmatched {
             file: os.display(),
             table: "outcomes",
@@ -288,24 +289,4 @@ fn contradictory_stages(ctx: &mut Ctx, df: &DataFrame, stage_user: &str) -> Resu
         message,
     );
     Ok(())
-}
-
-/// The smallest few distinct values of a one-column frame, as text (sorted, so the same
-/// whatever order a join or a unique left the rows in).
-pub(super) fn distinct_text(lf: LazyFrame, column: &str) -> Result<Vec<String>> {
-    let df = lf
-        .select([col(column).cast(DataType::String)])
-        .unique(None, UniqueKeepStrategy::Any)
-        .sort([column], Default::default())
-        .limit(super::id_match::EXAMPLES as IdxSize)
-        .collect()
-        .map_err(Error::polars("taking example ids"))?;
-    let c = df.columns().first().map(|c| c.cast(&DataType::String));
-    Ok(match c {
-        Some(Ok(c)) => c
-            .str()
-            .map(|s| s.iter().flatten().map(str::to_string).collect())
-            .unwrap_or_default(),
-        _ => vec![],
-    })
 }
