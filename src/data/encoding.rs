@@ -101,7 +101,10 @@ pub fn prepare(spec: &mut TableSpec) -> Result<()> {
         .map_err(Error::read(&spec.path, "cannot read"))?;
     let encoding = match (utf16_bom(&head[..n]), spec.encoding) {
         (Some(bom), _) => bom,
-        (None, Some(e)) if e != UTF_8 => e,
+        (None, Some(e)) if e != UTF_8 => {
+            check_declared(&spec.path, e)?;
+            e
+        }
         _ => return Ok(()),
     };
     let (file, path) = decode(&spec.path, encoding)?;
@@ -109,6 +112,37 @@ pub fn prepare(spec: &mut TableSpec) -> Result<()> {
     spec.path = path;
     spec.decoded = Some(Arc::new(file));
     Ok(())
+}
+
+/// Refuse a declared encoding the file's first bytes contradict: UTF-16 without NUL bytes
+/// between the letters, or Windows-1252 for a file that is UTF-8 with letters beyond ASCII
+/// (decoded, `Größe` would silently become `GrÃ¶ÃŸe`).
+fn check_declared(path: &Path, declared: &'static Encoding) -> Result<()> {
+    let head = super::sniff::head(path).map_err(Error::read(path, "cannot read"))?;
+    let utf8 = match std::str::from_utf8(&head) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none(),
+    };
+    let label = match declared {
+        e if e == UTF_16LE => "utf-16",
+        e if e == UTF_16BE => "utf-16be",
+        _ => "windows-1252",
+    };
+    let wrong = if declared == UTF_16LE || declared == UTF_16BE {
+        !guess(&head).starts_with("utf-16")
+    } else {
+        utf8 && head.iter().any(|b| *b >= 0x80)
+    };
+    if !wrong {
+        return Ok(());
+    }
+    let is = if utf8 { "utf-8" } else { guess(&head) };
+    Err(Error::Input {
+        path: path.to_path_buf(),
+        message: format!(
+            "dataset.toml declares encoding = \"{label}\", but the file's bytes are {is} text; set encoding = \"{is}\" (or remove the line for UTF-8)"
+        ),
+    })
 }
 
 /// Decode `path` from `encoding` (a byte-order mark wins) into a temporary UTF-8 file.
