@@ -7,10 +7,10 @@
 
 use polars::prelude::*;
 
-use super::dataset::AttributeKind;
 use super::problem::Severity;
 use super::scan::Ctx;
-use super::spec::NumberFormat;
+use super::table::NumberFormat;
+use super::types::AttributeKind;
 use crate::error::{Error, Result};
 use crate::format::thousands;
 
@@ -341,7 +341,7 @@ pub(super) fn normalised_number(column: &str, nf: NumberFormat) -> Expr {
 
 /// The numeric column `column` of `spec`'s table as Float64, read in its declared number
 /// format if it has one.
-pub(super) fn number(spec: &super::spec::TableSpec, column: &str) -> Expr {
+pub(super) fn number(spec: &super::table::TableSpec, column: &str) -> Expr {
     match spec.number_format_of(column) {
         Some(nf) => normalised_number(column, nf).cast(DataType::Float64),
         None => col(column).cast(DataType::Float64),

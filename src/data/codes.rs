@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use super::dataset::{Attribute, AttributeKind};
+use super::types::{Attribute, AttributeKind};
 use crate::error::{Error, Result};
 
 /// The code of a missing value.

@@ -6,17 +6,17 @@ use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 use polars::prelude::*;
-use serde::Serialize;
 
 use super::codes::AttributeCodes;
 use super::events::Tags;
 use super::lead_index::LeadIndex;
 use super::placed::PlacedEvents;
-use super::problem::{Invalid, Problem};
+use super::problem::Invalid;
 use super::scan::{Bounds, Shared, counts, scan, time_expr};
-use super::spec::{self, DatasetSpec, Table};
+use super::spec::{self, DatasetSpec};
+use super::table::{Table, TableSpec};
+use super::types::{Attribute, LoadReport, TableReport};
 use crate::error::{Error, Result};
-use crate::format::thousands;
 use crate::timeparse;
 
 /// Bounds outside which a timestamp is taken to be an export error.
@@ -32,80 +32,6 @@ impl Default for LoadOptions {
             earliest: timeparse::parse_bound("1990-01-01").expect("valid"),
             now: chrono::Utc::now().naive_utc(),
         }
-    }
-}
-
-/// Type of a lead attribute, inferred from its values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AttributeKind {
-    Text,
-    Integer,
-    Float,
-    Bool,
-}
-
-/// A profile attribute of the leads table.
-#[derive(Debug, Clone, Serialize)]
-pub struct Attribute {
-    pub name: String,
-    pub kind: AttributeKind,
-    pub non_null: u64,
-    pub distinct: u64,
-}
-
-/// A value and how often it occurs.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Count {
-    pub value: String,
-    pub count: u64,
-}
-
-/// Rows read and used per table.
-#[derive(Debug, Clone, Serialize)]
-pub struct TableReport {
-    pub table: Table,
-    pub file: String,
-    pub format: &'static str,
-    pub rows: u64,
-    pub rows_used: u64,
-    pub first: Option<String>,
-    pub last: Option<String>,
-}
-
-/// What loading found.
-#[derive(Debug, Clone, Serialize, Default)]
-pub struct LoadReport {
-    pub tables: Vec<TableReport>,
-    pub event_types: Vec<Count>,
-    pub stages: Vec<Count>,
-    pub problems: Vec<Problem>,
-    /// The table and column whose latest valid time is the data end ("leads.csv, column
-    /// `converted_at`"); `None` when the dataset holds no times.
-    pub data_end_set_by: Option<String>,
-}
-
-impl LoadReport {
-    pub fn has_errors(&self) -> bool {
-        self.problems.iter().any(Problem::is_error)
-    }
-
-    /// Why no lead can convert when the outcomes hold rows but none of them has the `target`
-    /// stage (a CRM's own stage names, or a misspelt `--target`); `None` otherwise.
-    pub fn missing_target(&self, target: &str) -> Option<String> {
-        if self.stages.is_empty() || self.stages.iter().any(|c| c.value == target) {
-            return None;
-        }
-        let seen: Vec<String> = self
-            .stages
-            .iter()
-            .take(12)
-            .map(|c| format!("`{}` ({})", c.value, thousands(c.count)))
-            .collect();
-        Some(format!(
-            "no outcome has the target stage `{target}`, so no lead can count as converted; the stages are {}. Name the stage that means a sale with --target",
-            seen.join(", ")
-        ))
     }
 }
 
@@ -353,7 +279,7 @@ struct End {
 
 impl End {
     /// Take `t` when it is later than every time before it (the first of equal times stays).
-    fn consider(&mut self, t: Option<i64>, table: &spec::TableSpec, column: &str) {
+    fn consider(&mut self, t: Option<i64>, table: &TableSpec, column: &str) {
         if let Some(t) = t
             && self.at.is_none_or(|a| t > a)
         {

@@ -14,7 +14,7 @@ use polars::prelude::*;
 use super::personal::is_personal;
 use super::presets::{PRESETS, Preset};
 use super::scan::header;
-use super::spec::{Format, Table, TableSpec, format_of};
+use super::table::{Format, Table, TableSpec, format_of};
 use crate::error::{Error, Result};
 
 /// One table as `init` proposes it.
@@ -293,7 +293,7 @@ fn inspect(p: &mut Proposed, path: &Path, _preset: Option<&Preset>) -> Result<()
 
 /// `1.234,50`, `980,00`, `-2.500`: a number only a German reader takes as such.
 fn german_number(v: &str) -> bool {
-    let de = super::spec::NumberFormat {
+    let de = super::table::NumberFormat {
         decimal: ',',
         thousands: Some('.'),
     };

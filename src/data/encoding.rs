@@ -15,8 +15,17 @@ use std::sync::Arc;
 
 use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
 
-use super::spec::{Format, TableSpec};
+use super::table::{Decoded, Format, TableSpec};
 use crate::error::{Error, Result};
+
+/// The first 64 KiB of `path`.
+pub fn head(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(1 << 16);
+    std::fs::File::open(path)?
+        .take(1 << 16)
+        .read_to_end(&mut buf)?;
+    Ok(buf)
+}
 
 /// The encoding a `dataset.toml` names, by one of its usual labels; `None` for one leadcal
 /// does not read.
@@ -71,7 +80,7 @@ pub fn guess(head: &[u8]) -> &'static str {
 /// The encoding a CSV file at `path` is in when it is not UTF-8 (by a UTF-16 mark, or by the
 /// first 64 KiB), for `init` to write; `None` for UTF-8.
 pub fn detect(path: &Path) -> Option<&'static str> {
-    let head = super::sniff::head(path).ok()?;
+    let head = head(path).ok()?;
     if utf16_bom(&head).is_some() {
         return Some(guess(&head));
     }
@@ -81,12 +90,6 @@ pub fn detect(path: &Path) -> Option<&'static str> {
         Err(e) if e.error_len().is_none() => None,
         Err(_) => Some(guess(&head)),
     }
-}
-
-/// Where a table's file is decoded to, kept alive with the spec.
-#[derive(Debug)]
-pub struct Decoded {
-    _file: tempfile::TempPath,
 }
 
 /// Decode `spec`'s CSV file when it declares an encoding other than UTF-8 or starts with a
@@ -118,7 +121,7 @@ pub fn prepare(spec: &mut TableSpec) -> Result<()> {
 /// between the letters, or Windows-1252 for a file that is UTF-8 with letters beyond ASCII
 /// (decoded, `Größe` would silently become `GrÃ¶ÃŸe`).
 fn check_declared(path: &Path, declared: &'static Encoding) -> Result<()> {
-    let head = super::sniff::head(path).map_err(Error::read(path, "cannot read"))?;
+    let head = head(path).map_err(Error::read(path, "cannot read"))?;
     let utf8 = match std::str::from_utf8(&head) {
         Ok(_) => true,
         Err(e) => e.error_len().is_none(),

@@ -13,7 +13,6 @@ use polars::prelude::*;
 
 use std::sync::{Arc, Mutex};
 
-use super::dataset::{Count, LoadReport, TableReport};
 use super::event_tally::{CHECKS, Tally, TypeCodes, TypeCount};
 use super::placed::{PlacedEvents, Placer};
 use super::problem::{MAX_EXAMPLES, Problem, Severity, list_examples};
@@ -21,8 +20,8 @@ use super::scan::{
     Bounds, Ctx, DOTTED_NOTE, OFFSET_NOTE, ROW, Shared, TimeColumn, ambiguous_time, expected_time,
     fmt_name, id_expr, key_expr, named, read_err, unlisted, unlisted_note, with_names,
 };
-use super::spec::Table;
-use super::spec::{Format, TableSpec};
+use super::table::{Format, Table, TableSpec};
+use super::types::{Count, LoadReport, TableReport};
 use crate::error::{Error, Result};
 use crate::format::thousands;
 use crate::progress::Step;

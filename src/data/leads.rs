@@ -12,14 +12,14 @@ use polars::prelude::*;
 use super::attributes::{
     check_attributes, describe, infer_attribute, infer_text_attributes, normalised_number,
 };
-use super::dataset::{Attribute, AttributeKind, TableReport};
 use super::personal::{is_personal, personal_by_content};
 use super::problem::{Invalid, Problem, Severity, list_examples};
 use super::scan::{
     Bounds, Ctx, OFFSET_NOTE, ROW, fmt_name, id_expr, key_expr, minmax, narrow, read_err, scan,
     time_expr,
 };
-use super::spec::{NumberFormat, Table, TableSpec};
+use super::table::{NumberFormat, Table, TableSpec};
+use super::types::{Attribute, AttributeKind, TableReport};
 use crate::error::{Error, Result};
 use crate::format::thousands;
 use crate::timeparse::{self, DateForm};

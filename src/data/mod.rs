@@ -35,13 +35,14 @@ pub mod problem;
 pub mod scan;
 pub mod sniff;
 pub mod spec;
+pub mod table;
+pub mod types;
 pub mod warehouse;
 pub mod xlsx;
 
 pub use codes::{AttributeCodes, MISSING};
-pub use dataset::{
-    Attribute, AttributeKind, Count, Dataset, LoadOptions, LoadReport, TableReport, load,
-};
+pub use dataset::{Dataset, LoadOptions, load};
 pub use events::Tags;
 pub use personal::is_personal;
 pub use placed::PlacedEvents;
+pub use types::{Attribute, AttributeKind, Count, LoadReport, TableReport};

@@ -7,14 +7,13 @@
 
 use polars::prelude::*;
 
-use super::dataset::{LoadReport, TableReport};
 use super::problem::{Problem, Severity, list_examples};
 use super::scan::{
     Bounds, Ctx, OFFSET_NOTE, ROW, Shared, TimeColumn, fmt_name, id_expr, minmax, named, read_err,
     unlisted, unlisted_note, with_names,
 };
-use super::spec::Table;
-use super::spec::TableSpec;
+use super::table::{Table, TableSpec};
+use super::types::{LoadReport, TableReport};
 use crate::error::{Error, Result};
 use crate::format::thousands;
 use crate::timeparse;

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use super::spec::{Table, TableSpec};
+use super::table::{Table, TableSpec};
 
 /// One system's names.
 #[derive(Debug)]

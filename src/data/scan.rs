@@ -8,10 +8,10 @@
 
 use polars::prelude::*;
 
-use super::dataset::Count;
 use super::problem::{MAX_EXAMPLES, Problem, Severity, list_examples};
 use super::sniff;
-use super::spec::{Format, TableSpec};
+use super::table::{Format, TableSpec};
+use super::types::Count;
 use crate::error::{Error, Result};
 use crate::format::thousands;
 use crate::timeparse::{self, DateForm};
@@ -58,7 +58,7 @@ pub(super) fn explain_read_error(spec: &TableSpec, polars: &str) -> Option<Strin
             .unwrap_or(b',');
         let (line, field, byte) = sniff::first_invalid_utf8(&spec.path, delim).ok()??;
         let column = header(field).map_or(String::new(), |h| format!(", column `{h}`"));
-        let guess = sniff::head(&spec.path)
+        let guess = super::encoding::head(&spec.path)
             .map(|h| super::encoding::guess(&h))
             .unwrap_or("windows-1252");
         return Some(format!(

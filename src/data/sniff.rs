@@ -33,15 +33,6 @@ pub struct NotUtf8 {
     pub guess: &'static str,
 }
 
-/// The first 64 KiB of `path`.
-pub fn head(path: &Path) -> std::io::Result<Vec<u8>> {
-    let mut buf = Vec::with_capacity(1 << 16);
-    std::fs::File::open(path)?
-        .take(1 << 16)
-        .read_to_end(&mut buf)?;
-    Ok(buf)
-}
-
 /// Whether the first line of `buf` is not UTF-8 text, and why.
 fn header_not_utf8(buf: &[u8]) -> Option<NotUtf8> {
     let body = buf.strip_prefix(b"\xef\xbb\xbf").unwrap_or(buf);
@@ -225,7 +216,7 @@ pub fn line_of_offset(path: &Path, offset: u64) -> std::io::Result<u64> {
 
 /// Read the first 64 KiB of `path` and work out its delimiter and header.
 pub fn sniff(path: &Path, declared: Option<u8>) -> std::io::Result<Sniffed> {
-    let buf = head(path)?;
+    let buf = super::encoding::head(path)?;
     let not_utf8 = header_not_utf8(&buf);
     let text = String::from_utf8_lossy(buf.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&buf));
     let mut lines: Vec<&str> = text.lines().collect();

@@ -10,7 +10,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use crate::data::Dataset;
-use crate::data::spec::Table;
+use crate::data::table::Table;
 use crate::error::{Error, Result};
 use crate::recommend::InputHash;
 

@@ -1,5 +1,6 @@
-//! The layering of `src/`: every module imports only modules below it, and no command imports
-//! another command (docs/ARCHITECTURE.md).
+//! The layering of `src/`: every module imports only modules below it, no command imports
+//! another command, and inside a folder the files import one way: no circle of `super::`
+//! imports between sibling files (docs/ARCHITECTURE.md).
 
 use super::*;
 
@@ -125,6 +126,154 @@ fn sources(dir: &Path, base: &Path, out: &mut Vec<(String, String)>) {
             out.push((rel, std::fs::read_to_string(&p).unwrap()));
         }
     }
+}
+
+/// The sibling files a file of `folder` imports: `super::x`, `super::{x, y}` and
+/// `crate::<folder>::x` for each `x` in `siblings`, outside comments and the file's tests.
+fn sibling_imports(folder: &str, text: &str, siblings: &[String]) -> Vec<String> {
+    let ident = |s: &str| -> String {
+        s.chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let body = text.split("#[cfg(test)]").next().unwrap_or_default();
+    let own_path = format!("crate::{}::", folder.replace('/', "::"));
+    let mut out = Vec::new();
+    for line in body.lines() {
+        if line.trim_start().starts_with("//") {
+            continue;
+        }
+        for prefix in ["super::", own_path.as_str()] {
+            for (at, _) in line.match_indices(prefix) {
+                let rest = &line[at + prefix.len()..];
+                let names: Vec<String> = match rest.strip_prefix('{') {
+                    Some(group) => group
+                        .split('}')
+                        .next()
+                        .unwrap_or_default()
+                        .split(',')
+                        .map(|e| ident(e.trim()))
+                        .collect(),
+                    None => vec![ident(rest)],
+                };
+                out.extend(names.into_iter().filter(|n| siblings.contains(n)));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Every circle of imports between the files of one folder (`mod.rs`, which declares and
+/// re-exports the folder, is left out), each as `src/data: a -> b -> a`.
+fn import_cycles(files: &[(String, String)]) -> Vec<String> {
+    use std::collections::BTreeMap;
+    let mut folders: BTreeMap<String, BTreeMap<String, &str>> = BTreeMap::new();
+    for (path, text) in files {
+        let Some((folder, file)) = path.rsplit_once('/') else {
+            continue;
+        };
+        let name = file.trim_end_matches(".rs");
+        if name != "mod" {
+            folders
+                .entry(folder.to_string())
+                .or_default()
+                .insert(name.to_string(), text);
+        }
+    }
+    let mut cycles = Vec::new();
+    for (folder, members) in &folders {
+        let names: Vec<String> = members.keys().cloned().collect();
+        let edges: BTreeMap<&str, Vec<String>> = members
+            .iter()
+            .map(|(n, t)| {
+                let mut to = sibling_imports(folder, t, &names);
+                to.retain(|x| x != n);
+                (n.as_str(), to)
+            })
+            .collect();
+        // Depth-first search; a back edge to a file on the current path closes a circle.
+        fn visit<'a>(
+            n: &'a str,
+            edges: &'a BTreeMap<&'a str, Vec<String>>,
+            path: &mut Vec<&'a str>,
+            done: &mut std::collections::BTreeSet<&'a str>,
+            found: &mut Vec<Vec<&'a str>>,
+        ) {
+            if let Some(at) = path.iter().position(|p| *p == n) {
+                let mut c = path[at..].to_vec();
+                c.push(n);
+                found.push(c);
+                return;
+            }
+            if !done.insert(n) {
+                return;
+            }
+            path.push(n);
+            for m in &edges[n] {
+                visit(m, edges, path, done, found);
+            }
+            path.pop();
+        }
+        let mut done = std::collections::BTreeSet::new();
+        let mut found = Vec::new();
+        for n in edges.keys() {
+            visit(n, &edges, &mut Vec::new(), &mut done, &mut found);
+        }
+        for c in found {
+            cycles.push(format!("src/{folder}: {}", c.join(" -> ")));
+        }
+    }
+    cycles
+}
+
+#[test]
+fn files_inside_a_folder_import_one_way() {
+    let src = root().join("src");
+    let mut files = Vec::new();
+    sources(&src, &src, &mut files);
+    let cycles = import_cycles(&files);
+    assert!(
+        cycles.is_empty(),
+        "files that import each other (move the shared types into a file of their own):\n{}",
+        cycles.join("\n")
+    );
+}
+
+#[test]
+fn the_cycle_check_finds_a_circle_of_sibling_imports() {
+    let f = |p: &str, t: &str| (p.to_string(), t.to_string());
+    let cycles = import_cycles(&[
+        f("data/mod.rs", "pub mod dataset;\npub use dataset::Count;\n"),
+        f(
+            "data/dataset.rs",
+            "use super::leads::load;\npub struct Count;\n",
+        ),
+        f(
+            "data/leads.rs",
+            "use super::{problem::Problem, dataset::Count};\n",
+        ),
+        f("data/problem.rs", "// super::leads in a comment is fine\n"),
+        f("data/spec.rs", "fn f() { crate::data::presets::apply() }\n"),
+        f(
+            "data/presets.rs",
+            "use super::spec::Table;\n#[cfg(test)]\nmod t { use super::*; }\n",
+        ),
+        f("report/html.rs", "use super::lang::Lang;\n"),
+        f(
+            "report/lang.rs",
+            "#[cfg(test)]\nmod tests { use super::html; }\n",
+        ),
+    ]);
+    assert_eq!(
+        cycles,
+        [
+            "src/data: dataset -> leads -> dataset",
+            "src/data: presets -> spec -> presets",
+        ],
+        "{cycles:#?}"
+    );
 }
 
 #[test]
