@@ -89,7 +89,7 @@ pub struct Inputs {
     #[arg(long, value_enum, default_value = "quarter")]
     pub period: PeriodArg,
     /// Dataset folder or dataset.toml.
-    #[arg(long, default_value = "notebooks-data/demo")]
+    #[arg(long, default_value = crate::data::spec::DEMO_DATA)]
     pub data: PathBuf,
     /// Live scoring model; default: scoring.toml in the dataset folder.
     #[arg(long)]

@@ -22,11 +22,27 @@ use crate::format::thousands;
 pub struct Args {
     /// The export folder.
     pub dir: PathBuf,
+    /// Keep DIR/dataset.toml (yours, or an earlier init's) and write only the scoring
+    /// template from the data it describes.
+    #[arg(long)]
+    pub template_only: bool,
 }
 
 pub fn run(a: Args) -> Result<()> {
     let toml_path = a.dir.join("dataset.toml");
     let template_path = a.dir.join("scoring-template.toml");
+    if a.template_only {
+        return template_only(&a, &toml_path, &template_path);
+    }
+    if toml_path.exists() && !template_path.exists() {
+        return Err(Error::Output {
+            path: toml_path.clone(),
+            message: format!(
+                "already exists; leadcal never overwrites a file. To write only the scoring template from it: leadcal init --template-only {}",
+                a.dir.display()
+            ),
+        });
+    }
     for p in [&toml_path, &template_path] {
         if p.exists() {
             return Err(Error::Output {
@@ -67,12 +83,22 @@ pub fn run(a: Args) -> Result<()> {
         writeln!(out, "  {:<9} {}", t.table.name(), t.file).map_err(Error::Stdout)?;
     }
     for f in &proposal.unused {
-        writeln!(
-            out,
-            "  not used  {f} (not recognised as leads, events or outcomes)"
-        )
-        .map_err(Error::Stdout)?;
+        let why = proposal
+            .unused_why
+            .iter()
+            .find(|(u, _)| u == f)
+            .map(|(_, w)| w.as_str())
+            .unwrap_or("not recognised as leads, events, outcomes or companies");
+        writeln!(out, "  not used  {f} ({why})").map_err(Error::Stdout)?;
     }
+    match proposal.outcome_source() {
+        Some(src) => writeln!(out, "  outcomes from {src}"),
+        None => writeln!(
+            out,
+            "  NO OUTCOME SOURCE FOUND: no outcomes table, converted column or stage dates; leadcal cannot tell who bought until dataset.toml names one (see docs/crm-exports.md)"
+        ),
+    }
+    .map_err(Error::Stdout)?;
     writeln!(
         out,
         "wrote {} ({} attributes, {} event types, all at 0 points)",
@@ -109,6 +135,44 @@ pub fn run(a: Args) -> Result<()> {
         template_path.display(),
         a.dir.display(),
         template_path.display()
+    )
+    .map_err(Error::Stdout)?;
+    Ok(())
+}
+
+/// `--template-only`: the scoring template from an existing dataset.toml.
+fn template_only(
+    a: &Args,
+    toml_path: &std::path::Path,
+    template_path: &std::path::Path,
+) -> Result<()> {
+    if !toml_path.is_file() {
+        return Err(Error::Input {
+            path: toml_path.to_path_buf(),
+            message: format!(
+                "--template-only reads the folder's dataset.toml, and there is none; run `leadcal init {}` to write both",
+                a.dir.display()
+            ),
+        });
+    }
+    if template_path.exists() {
+        return Err(Error::Output {
+            path: template_path.to_path_buf(),
+            message: "already exists; leadcal never overwrites a file (move it away, or edit it)"
+                .into(),
+        });
+    }
+    let ds = data::load(toml_path, &LoadOptions::default(), None)?;
+    let text = crate::scoring::template::template(&ds)?;
+    crate::output::write_new(template_path, text.as_bytes())?;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "wrote {} from {} ({} attributes, {} event types, all at 0 points)",
+        template_path.display(),
+        toml_path.display(),
+        ds.attributes.len(),
+        thousands(ds.report.event_types.len() as u64)
     )
     .map_err(Error::Stdout)?;
     Ok(())

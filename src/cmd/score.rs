@@ -35,7 +35,7 @@ pub struct Args {
     #[arg(long, requires = "out", value_parser = clap::value_parser!(i64).range(0..=3650))]
     pub snapshot_days: Option<i64>,
     /// Dataset folder or dataset.toml.
-    #[arg(long, default_value = "notebooks-data/demo")]
+    #[arg(long, default_value = crate::data::spec::DEMO_DATA)]
     pub data: PathBuf,
     /// Scoring model; default: scoring.toml in the dataset folder.
     #[arg(long)]

@@ -20,7 +20,7 @@ use crate::timeparse;
 )]
 pub struct Args {
     /// Dataset folder (leads, events, outcomes as .csv or .parquet) or a dataset.toml.
-    #[arg(default_value = "notebooks-data/demo")]
+    #[arg(default_value = crate::data::spec::DEMO_DATA)]
     pub dataset: PathBuf,
     /// Also check a scoring model (TOML) against the dataset's attributes.
     #[arg(long)]

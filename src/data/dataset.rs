@@ -170,8 +170,12 @@ pub fn load(path: &Path, opts: &LoadOptions, tags: Option<Tags>) -> Result<Datas
         ),
     };
     let key = spec.events.as_ref().and_then(|e| e.lead_key.as_deref());
-    let leads = super::leads::load(&spec.leads, key, &bounds, &mut problems)?;
-    report.tables.push(leads.report);
+    let mut leads = super::leads::load(&spec.leads, key, &bounds, &mut problems)?;
+    report.tables.push(leads.report.clone());
+    if let Some(a) = &spec.accounts {
+        let r = super::accounts::attach(a, &mut leads, &mut problems)?;
+        report.tables.push(r);
+    }
     // The data end is the latest valid time of every date the mapping reads: creation, stage
     // dates and a lone conversion date in the leads table, events, outcomes. Which one set it
     // is said, since a wrong end silently changes which leads are mature.
@@ -185,6 +189,7 @@ pub fn load(path: &Path, opts: &LoadOptions, tags: Option<Tags>) -> Result<Datas
                 .iter()
                 .find(|(s, _)| *s == stage)
                 .map(|(_, c)| c.as_str())
+                .or(spec.leads.pipeline.as_ref().map(|p| p.stage_date.as_str()))
                 .unwrap_or_else(|| spec.leads.user_name("converted_at"));
             end.consider(Some(at), &spec.leads, column);
         }

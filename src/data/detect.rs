@@ -23,12 +23,26 @@ pub struct Proposed {
     pub table: Table,
     pub file: String,
     pub format: Format,
+    /// Canonical -> the file's column, found by the file's shape (written as [table.columns]).
+    pub mapping: Vec<(String, String)>,
+    /// A pipeline's stage column and its date; the stages that are not leads; stage names.
+    pub pipeline: Option<(String, String)>,
+    pub skip_stages: Vec<String>,
+    pub stage_names: Vec<(String, String)>,
+    /// The one stage of every row (a table of won deals).
+    pub fixed_stage: Option<String>,
+    /// Why the shape was read so, one sentence each.
+    pub shape_notes: Vec<String>,
+    /// Lines of a report footer (Salesforce) after the rows.
+    pub footer_lines: usize,
     /// Canonical -> the file's column, as the preset gives them (written as comments).
     pub columns: Vec<(String, String)>,
     /// User column -> detected date format (slashed forms), with a note.
     pub date_formats: Vec<(String, String, String)>,
     /// German numbers seen (`1.234,50`) in these columns.
     pub german_numbers: Vec<String>,
+    /// Numbers grouped the US way (`1,500,000.00`) in these columns.
+    pub us_numbers: Vec<String>,
     /// Columns whose first values are dates written 01.03.2024 (read without a declaration).
     pub dotted: Vec<String>,
     /// What else the preset sets for this table (stage dates, the join key), for the comment.
@@ -45,8 +59,31 @@ pub struct Proposed {
 pub struct Proposal {
     pub preset: Option<&'static Preset>,
     pub tables: Vec<Proposed>,
-    /// Files that were not recognised as any table.
+    /// Files that were not recognised as any table, with why when the shape says.
     pub unused: Vec<String>,
+    pub unused_why: Vec<(String, String)>,
+}
+
+impl Proposal {
+    /// Where the outcomes come from, or `None` when no source was found.
+    pub fn outcome_source(&self) -> Option<String> {
+        if let Some(t) = self.tables.iter().find(|t| t.table == Table::Outcomes) {
+            return Some(format!("the outcomes table {}", t.file));
+        }
+        let leads = self.tables.iter().find(|t| t.table == Table::Leads)?;
+        if leads.pipeline.is_some() {
+            return Some(format!("the pipeline's stages in {}", leads.file));
+        }
+        let cols = leads.columns.iter().chain(&leads.mapping);
+        if let Some((c, u)) = cols
+            .into_iter()
+            .find(|(c, _)| c == "converted" || c == "converted_at")
+        {
+            return Some(format!("the column `{u}` of {} ({c})", leads.file));
+        }
+        let stage_dates = leads.preset_notes.iter().any(|n| n.starts_with("stage `"));
+        stage_dates.then(|| format!("the stage date columns of {}", leads.file))
+    }
 }
 
 const EXTENSIONS: [&str; 7] = ["csv", "tsv", "txt", "parquet", "xlsx", "xlsm", "xls"];
@@ -56,8 +93,24 @@ fn canonical(table: Table) -> Vec<(&'static str, &'static str)> {
     table.required().iter().map(|c| (*c, *c)).collect()
 }
 
+/// Whether `header` has every canonical column of `names` under one of its names (a preset
+/// may give a column two names: an API name and a report label).
 fn has_all(header: &[String], names: &[(&str, &str)]) -> bool {
-    !names.is_empty() && names.iter().all(|(_, u)| header.iter().any(|h| h == u))
+    !names.is_empty()
+        && names.iter().all(|(c, _)| {
+            names
+                .iter()
+                .any(|(c2, u)| c2 == c && header.iter().any(|h| h == u))
+        })
+}
+
+/// How many of a preset's leads names `header` holds: of two files that both have the lead id
+/// and creation date (HubSpot's contacts and companies), the leads are the one with more.
+fn leads_score(p: &Preset, header: &[String]) -> usize {
+    let has = |c: &str| header.iter().any(|h| h == c);
+    p.leads.iter().filter(|(_, u)| has(u)).count()
+        + p.stage_dates.iter().filter(|(_, u)| has(u)).count()
+        + p.ignore.iter().filter(|u| has(u)).count()
 }
 
 /// The leads names of `p` a file must have: its `lead_id` and `created_at`.
@@ -96,12 +149,14 @@ pub fn propose(dir: &Path) -> Result<Proposal> {
         };
         spec.encoding = encoding.and_then(super::encoding::by_label);
         super::encoding::prepare(&mut spec)?;
+        super::footer::strip(&mut spec)?;
         headers.push((path.clone(), format, header(&spec)));
         decoded.push((spec, encoding));
     }
     // The system: the preset whose leads names a file has, matching the most tables.
     let fits = |p: &Preset| -> usize {
         let leads = headers.iter().any(|(_, _, h)| has_all(h, &leads_key(p)));
+        // Marketo's outcomes are in the activity log its events come from.
         if !leads {
             return 0;
         }
@@ -124,7 +179,17 @@ pub fn propose(dir: &Path) -> Result<Proposal> {
     };
     let mut tables: Vec<Proposed> = Vec::new();
     let mut unused = Vec::new();
-    for ((path, format, h), (read, encoding)) in headers.iter().zip(&decoded) {
+    // The preset's leads: of the files with its lead id and creation date, the one with most
+    // of its leads names (HubSpot's companies export has a Record ID and a Create Date too).
+    let preset_leads: Option<usize> = preset.and_then(|p| {
+        headers
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, _, h))| has_all(h, &leads_key(p)))
+            .max_by_key(|(i, (_, _, h))| (leads_score(p, h), std::cmp::Reverse(*i)))
+            .map(|(i, _)| i)
+    });
+    for (i, ((path, format, h), (read, encoding))) in headers.iter().zip(&decoded).enumerate() {
         let file = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -133,20 +198,31 @@ pub fn propose(dir: &Path) -> Result<Proposal> {
         let table = [Table::Events, Table::Outcomes, Table::Leads]
             .into_iter()
             .find(|t| {
+                if *t == Table::Leads && preset_leads.is_some_and(|l| l != i) {
+                    return has_all(h, &canonical(*t)) && !tables.iter().any(|p| p.table == *t);
+                }
                 !tables.iter().any(|p| p.table == *t)
                     && (has_all(h, &names(*t)) || has_all(h, &canonical(*t)))
             });
         let Some(table) = table else {
-            unused.push(file);
+            unused.push(i);
             continue;
         };
         let mut p = Proposed {
             table,
             file,
             format: format.clone(),
+            mapping: Vec::new(),
+            pipeline: None,
+            skip_stages: Vec::new(),
+            stage_names: Vec::new(),
+            fixed_stage: None,
+            shape_notes: Vec::new(),
+            footer_lines: read.footer_lines,
             columns: Vec::new(),
             date_formats: Vec::new(),
             german_numbers: Vec::new(),
+            us_numbers: Vec::new(),
             dotted: Vec::new(),
             preset_notes: Vec::new(),
             personal: Vec::new(),
@@ -158,12 +234,13 @@ pub fn propose(dir: &Path) -> Result<Proposal> {
                 Table::Leads => pr.leads,
                 Table::Events => pr.events,
                 Table::Outcomes => pr.outcomes,
+                Table::Accounts => pr.accounts,
             };
-            p.columns = given
-                .iter()
-                .filter(|(_, u)| h.iter().any(|x| x == u))
-                .map(|(c, u)| (c.to_string(), u.to_string()))
-                .collect();
+            for (c, u) in given {
+                if h.iter().any(|x| x == u) && !p.columns.iter().any(|(c2, _)| c2 == c) {
+                    p.columns.push((c.to_string(), u.to_string()));
+                }
+            }
             let has = |c: &str| h.iter().any(|x| x == c);
             match table {
                 Table::Leads => p.preset_notes.extend(
@@ -176,7 +253,7 @@ pub fn propose(dir: &Path) -> Result<Proposal> {
                     pr.events_key
                         .map(|k| format!("the events' lead ids are the leads' {k:?} (lead_key)")),
                 ),
-                Table::Outcomes => {}
+                Table::Outcomes | Table::Accounts => {}
             }
         }
         if table == Table::Leads {
@@ -185,6 +262,181 @@ pub fn propose(dir: &Path) -> Result<Proposal> {
         inspect(&mut p, &read.path, preset)?;
         tables.push(p);
     }
+    // The files no name matched, by their shape: leads and won deals (Olist), a pipeline
+    // (Maven), the companies the leads name.
+    let file_name = |i: usize| {
+        headers[i]
+            .0
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let columns_of = |i: usize| text_columns(&file_name(i), &headers[i].1, &decoded[i].0.path);
+    let leads_file = tables
+        .iter()
+        .find(|t| t.table == Table::Leads)
+        .and_then(|t| (0..headers.len()).find(|i| file_name(*i) == t.file));
+    let unused_cols: Vec<super::shape::Columns> =
+        unused.iter().filter_map(|i| columns_of(*i)).collect();
+    let leads_cols = leads_file.and_then(columns_of);
+    let roles = super::shape::roles(&unused_cols, leads_cols.as_ref());
+    let mut taken: Vec<String> = Vec::new();
+    let mut add = |table: Table, file: &str, tables: &mut Vec<Proposed>| -> Result<Option<usize>> {
+        let Some(i) = (0..headers.len()).find(|i| file_name(*i) == file) else {
+            return Ok(None);
+        };
+        let (path, format, h) = &headers[i];
+        let _ = path;
+        let (read, encoding) = &decoded[i];
+        let mut p = Proposed {
+            table,
+            file: file.to_string(),
+            format: format.clone(),
+            mapping: Vec::new(),
+            pipeline: None,
+            skip_stages: Vec::new(),
+            stage_names: Vec::new(),
+            fixed_stage: None,
+            shape_notes: Vec::new(),
+            footer_lines: read.footer_lines,
+            columns: Vec::new(),
+            date_formats: Vec::new(),
+            german_numbers: Vec::new(),
+            us_numbers: Vec::new(),
+            dotted: Vec::new(),
+            preset_notes: Vec::new(),
+            personal: h.iter().filter(|c| is_personal(c)).cloned().collect(),
+            header: h.clone(),
+            encoding: *encoding,
+        };
+        if table == Table::Accounts
+            && let Some(pr) = preset
+        {
+            p.personal
+                .retain(|c| !pr.accounts_ignore.contains(&c.as_str()));
+        }
+        inspect(&mut p, &read.path, preset)?;
+        tables.push(p);
+        taken.push(file.to_string());
+        Ok(Some(tables.len() - 1))
+    };
+    if let Some(l) = &roles.leads
+        && let Some(k) = add(Table::Leads, &l.file, &mut tables)?
+    {
+        let p = &mut tables[k];
+        p.mapping.push(("lead_id".into(), l.lead_id.clone()));
+        p.mapping.push(("created_at".into(), l.created_at.clone()));
+        p.pipeline = l.pipeline.clone();
+        p.skip_stages = l.skip_stages.clone();
+        p.stage_names = l.stage_names.clone().into_iter().collect();
+        p.shape_notes = l.notes.clone();
+        p.shape_notes.insert(
+            0,
+            format!(
+                "`{}` holds one value per row and `{}` a date: the leads",
+                l.lead_id, l.created_at
+            ),
+        );
+    }
+    if let Some(o) = &roles.outcomes
+        && let Some(k) = add(Table::Outcomes, &o.file, &mut tables)?
+    {
+        let p = &mut tables[k];
+        p.mapping.push(("lead_id".into(), o.lead_id.clone()));
+        p.mapping.push(("reached_at".into(), o.reached_at.clone()));
+        p.fixed_stage = Some(o.stage.clone());
+        p.shape_notes.push(o.note.clone());
+    }
+    if let Some(a) = &roles.accounts
+        && let Some(k) = add(Table::Accounts, &a.file, &mut tables)?
+    {
+        let p = &mut tables[k];
+        let preset_key = p.columns.iter().any(|(c, _)| c == "account_id");
+        if !preset_key {
+            p.mapping.push(("account_id".into(), a.key.clone()));
+        }
+        p.shape_notes.push(a.note.clone());
+        // The leads' side of the join, when no preset named it.
+        let leads_col = roles.leads.as_ref().and_then(|l| l.account_id.clone());
+        if let Some(lp) = tables.iter_mut().find(|t| t.table == Table::Leads)
+            && !lp
+                .columns
+                .iter()
+                .chain(&lp.mapping)
+                .any(|(c, _)| c == "account_id")
+        {
+            let col = leads_col.or_else(|| {
+                a.note
+                    .split("the leads' `")
+                    .nth(1)
+                    .and_then(|r| r.split('`').next())
+                    .map(str::to_string)
+            });
+            if let Some(c) = col {
+                lp.mapping.push(("account_id".into(), c));
+            }
+        }
+    }
+    // Marketo: the stage changes are in the activity log the events come from.
+    if let Some(pr) = preset
+        && let Some((type_column, types, key)) = pr.outcome_activity
+        && !tables.iter().any(|t| t.table == Table::Outcomes)
+        && let Some(ev) = tables.iter().find(|t| t.table == Table::Events).cloned()
+        && let Some(i) = (0..headers.len()).find(|i| file_name(*i) == ev.file)
+        && columns_of(i).is_some_and(|c| {
+            c.names
+                .iter()
+                .position(|n| n == type_column)
+                .is_some_and(|k| {
+                    c.values[k]
+                        .iter()
+                        .flatten()
+                        .any(|v| types.contains(&v.trim()))
+                })
+        })
+    {
+        // The new stages, by name: `Won` is the sale the default --target names.
+        let stages: std::collections::BTreeSet<String> = columns_of(i)
+            .and_then(|c| {
+                let at = |n: &str| c.names.iter().position(|x| x == n);
+                let (t, a) = (at(type_column)?, at("attributes")?);
+                Some(
+                    c.values[t]
+                        .iter()
+                        .zip(&c.values[a])
+                        .filter(|(t, _)| t.as_deref().is_some_and(|t| types.contains(&t)))
+                        .filter_map(|(_, a)| super::activity::new_stage(a.as_deref()?, key))
+                        .collect(),
+                )
+            })
+            .unwrap_or_default();
+        let mut p = ev.clone();
+        p.table = Table::Outcomes;
+        p.stage_names = stages
+            .into_iter()
+            .map(|v| {
+                let n = v.to_lowercase().replace(' ', "_");
+                (v, n)
+            })
+            .collect();
+        p.columns = pr
+            .outcomes
+            .iter()
+            .map(|(c, u)| (c.to_string(), u.to_string()))
+            .collect();
+        p.preset_notes = vec![format!(
+            "the stage changes in the activity log: rows of {type_column} {} (\"Change Status in Progression\"), the new stage from the attributes' \"New Status\"",
+            types.join(", ")
+        )];
+        p.date_formats.clear();
+        tables.push(p);
+    }
+    let unused: Vec<String> = unused
+        .iter()
+        .map(|i| file_name(*i))
+        .filter(|f| !taken.contains(f))
+        .collect();
+    let unused_why = roles.lookups.clone();
     tables.sort_by_key(|t| t.table);
     if !tables.iter().any(|t| t.table == Table::Leads) {
         return Err(Error::Input {
@@ -212,35 +464,55 @@ pub fn propose(dir: &Path) -> Result<Proposal> {
         preset,
         tables,
         unused,
+        unused_why,
+    })
+}
+
+/// Every value of every column of a file, as text.
+fn text_columns(file: &str, format: &Format, path: &Path) -> Option<super::shape::Columns> {
+    let df = read_text(format, path, None)?;
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    let values = df
+        .columns()
+        .iter()
+        .map(|c| {
+            let s = c.cast(&DataType::String).ok()?;
+            Some(
+                s.str()
+                    .ok()?
+                    .iter()
+                    .map(|v| {
+                        v.map(str::trim)
+                            .filter(|v| !v.is_empty())
+                            .map(str::to_string)
+                    })
+                    .collect(),
+            )
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(super::shape::Columns {
+        file: file.to_string(),
+        names,
+        values,
     })
 }
 
 fn bare(table: Table, path: &Path, format: Format) -> TableSpec {
-    TableSpec {
-        table,
-        path: path.to_path_buf(),
-        shown: path.to_path_buf(),
-        encoding: None,
-        decoded: None,
-        format,
-        columns: Default::default(),
-        null_values: Vec::new(),
-        ignore_columns: Vec::new(),
-        deliberate_attributes: Vec::new(),
-        stage_dates: Vec::new(),
-        fixed_stage: None,
-        date_format: None,
-        date_formats: Default::default(),
-        number_format: None,
-        number_formats: Default::default(),
-        codes: Default::default(),
-        lead_key: None,
-    }
+    TableSpec::bare(table, path.to_path_buf(), format)
 }
 
 /// The first values of every column of the file, as text.
 fn sample(p: &Proposed, path: &Path) -> Option<DataFrame> {
-    let lf = match &p.format {
+    read_text(&p.format, path, Some(2_000))
+}
+
+/// The file's rows (the first `limit`), every column as text.
+fn read_text(format: &Format, path: &Path, limit: Option<u32>) -> Option<DataFrame> {
+    let lf = match format {
         Format::Csv { .. } => {
             let s = super::sniff::sniff(path, None).ok()?;
             LazyCsvReader::new(PlRefPath::from(path.to_str()?))
@@ -256,7 +528,10 @@ fn sample(p: &Proposed, path: &Path) -> Option<DataFrame> {
         }
         Format::Xlsx { sheet } => super::xlsx::read(path, sheet).ok()?.frame.lazy(),
     };
-    lf.limit(2_000).collect().ok()
+    match limit {
+        Some(n) => lf.limit(n).collect().ok(),
+        None => lf.collect().ok(),
+    }
 }
 
 /// Dates with slashes and German numbers in the file's first values.
@@ -283,12 +558,41 @@ fn inspect(p: &mut Proposed, path: &Path, _preset: Option<&Preset>) -> Result<()
             p.date_formats.push((name.clone(), format, note));
         } else if values.iter().all(|v| crate::timeparse::looks_dotted(v)) {
             p.dotted.push(name);
-        } else if values.iter().all(|v| german_number(v)) && values.iter().any(|v| v.contains(','))
+        } else if values.iter().all(|v| german_number(v))
+            && values.iter().any(|v| unambiguous(v, ',', '.'))
         {
             p.german_numbers.push(name);
+        } else if values.iter().all(|v| us_number(v))
+            && values.iter().any(|v| unambiguous(v, '.', ','))
+        {
+            p.us_numbers.push(name);
         }
     }
+    // `1,200` reads either way: a table is German only when no column is surely US-written.
+    if !p.us_numbers.is_empty() {
+        p.german_numbers.clear();
+    }
     Ok(())
+}
+
+/// A number that can only be written with `decimal` as its decimal mark and `group` as its
+/// thousands mark: both marks, the group first (`1.500.000,00`), or a decimal part that is not
+/// three digits (`980,00`, `3,5`).
+fn unambiguous(v: &str, decimal: char, group: char) -> bool {
+    let Some(at) = v.rfind(decimal) else {
+        return false;
+    };
+    let after = &v[at + 1..];
+    v[..at].contains(group) || (after.len() != 3 && after.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// `1,500,000.00`, `1,200`: a number written with US grouping.
+fn us_number(v: &str) -> bool {
+    let us = super::table::NumberFormat {
+        decimal: '.',
+        thousands: Some(','),
+    };
+    us.normalise(v).is_some_and(|n| n.parse::<f64>().is_ok())
 }
 
 /// `1.234,50`, `980,00`, `-2.500`: a number only a German reader takes as such.
@@ -357,8 +661,26 @@ impl Proposal {
                 p.name, p.name
             ));
         }
+        if self.outcome_source().is_none() {
+            s.push_str("# NO OUTCOME SOURCE FOUND: no outcomes table, no converted column, no stage dates.\n# leadcal needs to know which leads bought: add an [outcomes] table (a file with the lead id,\n# the stage and its date; or won deals with `stage = \"won\"`), or map a converted column in\n# [leads.columns] (see docs/crm-exports.md).\n\n");
+        }
         for t in &self.tables {
+            for n in &t.shape_notes {
+                s.push_str(&format!("# {n}.\n"));
+            }
             s.push_str(&format!("[{}]\nfile = {:?}\n", t.table.name(), t.file));
+            if t.footer_lines > 0 {
+                s.push_str(&format!(
+                    "# The file ends with a {}-line report footer (Salesforce); it is skipped and counted.\n",
+                    t.footer_lines
+                ));
+            }
+            if let Some(stage) = &t.fixed_stage {
+                s.push_str(&format!("stage = {stage:?}\n"));
+            }
+            if let Some((stage, at)) = &t.pipeline {
+                s.push_str(&format!("stage_column = {stage:?}\nstage_date = {at:?}\n"));
+            }
             if let Some(e) = t.encoding {
                 s.push_str(&format!(
                     "# The file is not UTF-8: its bytes are {e} text{}.\nencoding = {e:?}\n",
@@ -380,6 +702,12 @@ impl Proposal {
                     t.german_numbers.join(", ")
                 ));
             }
+            if !t.us_numbers.is_empty() {
+                s.push_str(&format!(
+                    "# Numbers written 1,500,000.00 in: {}.\nthousands = \",\"\n",
+                    t.us_numbers.join(", ")
+                ));
+            }
             if !t.dotted.is_empty() {
                 s.push_str(&format!(
                     "# Dates written 01.03.2024 in: {}; read as day.month.year without a declaration.\n",
@@ -391,6 +719,34 @@ impl Proposal {
                     "# Personal data (by name): never read as attributes, never in an output.\nignore_columns = {:?}\n",
                     t.personal
                 ));
+            }
+            if !t.mapping.is_empty() {
+                s.push_str(&format!("\n[{}.columns]\n", t.table.name()));
+                for (c, u) in &t.mapping {
+                    s.push_str(&format!("{c} = {u:?}\n"));
+                }
+            }
+            if !t.skip_stages.is_empty() {
+                s.push_str(&format!(
+                    "\n[{}.rows]\nskip_stages = {:?}\n",
+                    t.table.name(),
+                    t.skip_stages
+                ));
+            }
+            if !t.stage_names.is_empty() {
+                let sale = t.stage_names.iter().any(|(_, n)| n == "won");
+                s.push_str(&format!(
+                    "\n# The stages by name{}.\n[{}.codes.stage]\n",
+                    if sale {
+                        "; `won` is the sale (--target won)"
+                    } else {
+                        "; CHECK which one is the sale and give it with --target"
+                    },
+                    t.table.name()
+                ));
+                for (v, n) in &t.stage_names {
+                    s.push_str(&format!("{v:?} = {n:?}\n"));
+                }
             }
             if !t.date_formats.is_empty() {
                 s.push_str(&format!("\n[{}.date_formats]\n", t.table.name()));
@@ -418,9 +774,12 @@ impl Proposal {
             s.push('\n');
         }
         for f in &self.unused {
-            s.push_str(&format!(
-                "# {f}: not recognised as leads, events or outcomes; map it by hand if it is one.\n"
-            ));
+            match self.unused_why.iter().find(|(u, _)| u == f) {
+                Some((_, why)) => s.push_str(&format!("# {f}: {why}.\n")),
+                None => s.push_str(&format!(
+                    "# {f}: not recognised as leads, events, outcomes or companies; map it by hand if it is one.\n"
+                )),
+            }
         }
         s
     }

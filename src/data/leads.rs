@@ -70,6 +70,7 @@ pub(super) fn load(
         );
         return Err(Invalid(std::mem::take(problems)).into());
     }
+    let df = lead_rows(ls, &schema, df, problems)?;
     let _t = crate::timing::Stage::start("leads: id type");
     let int_ids = integer_ids(ls, &schema, &df)?;
     drop(_t);
@@ -88,12 +89,11 @@ pub(super) fn load(
         Some(k) if df.column("__lead_key").is_ok() => Some(lead_keys(ls, &df, k, problems)?),
         _ => None,
     };
-    let (df, outcomes) = match ls.stage_dates.is_empty() {
-        true => outcome_column(ls, df, &forms, problems)?,
-        false => {
-            let o = stage_dates(ls, &df, bounds, &forms, problems)?;
-            (df, Some(o))
-        }
+    let (df, outcomes) = if ls.pipeline.is_some() || !ls.stage_dates.is_empty() {
+        let o = stage_dates(ls, &df, bounds, &forms, problems)?;
+        (df, Some(o))
+    } else {
+        outcome_column(ls, df, &forms, problems)?
     };
     // Attributes are typed and checked over every row as read: rows left out for a bad id
     // or creation time must not make a column look empty.
@@ -212,7 +212,16 @@ fn select(
         sel.push(col(ls.user_name("converted_at")).alias("__conv_at_raw"));
         forms.insert("__conv_at_raw".into(), t.form);
     }
-    for (k, (_, column)) in ls.stage_dates.iter().enumerate() {
+    if let Some(p) = &ls.pipeline {
+        sel.push(
+            col(p.stage_column.as_str())
+                .cast(DataType::String)
+                .str()
+                .strip_chars(lit(NULL))
+                .alias("__pipe_stage"),
+        );
+    }
+    for (k, (_, column)) in dated_stages(ls).iter().enumerate() {
         if let Some(t) = time_expr(ls, schema, &as_read, column, problems) {
             sel.push(t.expr.alias(format!("__stage_at_{k}")));
             sel.push(col(column.as_str()).alias(format!("__stage_raw_{k}")));
@@ -240,6 +249,12 @@ fn select(
         .chain(Table::Leads.optional())
         .map(|c| ls.user_name(c).to_string())
         .chain(ls.stage_dates.iter().map(|(_, c)| c.clone()))
+        // A pipeline's stage is today's state and its date the outcome: never attributes.
+        .chain(
+            ls.pipeline
+                .iter()
+                .flat_map(|p| [p.stage_column.clone(), p.stage_date.clone()]),
+        )
         .chain(key.map(str::to_string))
         .collect();
     let attr_names: Vec<String> = schema
@@ -247,6 +262,27 @@ fn select(
         .map(|n| n.to_string())
         .filter(|n| !reserved.contains(n) && !ls.ignore_columns.contains(n) && !n.starts_with("__"))
         .collect();
+    let attr_names = without_personal(ls, &df, attr_names, problems);
+    for a in &attr_names {
+        sel.push(col(a.as_str()));
+    }
+    let df = df
+        .lazy()
+        .select(sel)
+        .collect()
+        .map_err(Error::polars("selecting lead columns"))?;
+    Ok((df, attr_names, forms))
+}
+
+/// `names` less the columns that hold personal data, by their name or by their first values'
+/// content (e-mail addresses, phone numbers, free text, a value per row), each left out with a
+/// warning.
+pub(super) fn without_personal(
+    ls: &TableSpec,
+    df: &DataFrame,
+    attr_names: Vec<String>,
+    problems: &mut Vec<Problem>,
+) -> Vec<String> {
     let (personal, attr_names): (Vec<String>, Vec<String>) =
         attr_names.into_iter().partition(|n| is_personal(n));
     for name in &personal {
@@ -287,15 +323,7 @@ fn select(
             format!("column `{name}` holds personal data (by its content: {why}); it is not read, and no output shows it. List it under ignore_columns in a dataset.toml to silence this"),
         );
     }
-    for a in &attr_names {
-        sel.push(col(a.as_str()));
-    }
-    let df = df
-        .lazy()
-        .select(sel)
-        .collect()
-        .map_err(Error::polars("selecting lead columns"))?;
-    Ok((df, attr_names, forms))
+    attr_names
 }
 
 /// The text form of each time column read besides `created_at`, by its raw column's name.
@@ -493,9 +521,25 @@ fn outcome_column(
     Ok((df, Some(outcomes)))
 }
 
-/// Outcomes from one date column per stage: a non-empty date means the lead reached that stage
-/// then. Unreadable dates are errors naming their lines; implausible ones are counted and left
-/// out, ones before the lead's creation counted and kept (as in an outcomes table).
+/// The date columns that say when a stage was reached, with the stage each names: one per
+/// stage (`stage_dates`), or a pipeline's one date (its stage in the stage column, `None`).
+fn dated_stages(ls: &TableSpec) -> Vec<(Option<String>, String)> {
+    match &ls.pipeline {
+        Some(p) => vec![(None, p.stage_date.clone())],
+        None => ls
+            .stage_dates
+            .iter()
+            .map(|(s, c)| (Some(s.clone()), c.clone()))
+            .collect(),
+    }
+}
+
+/// Outcomes from date columns inside the leads table: one per stage (a non-empty date means
+/// the lead reached that stage then), or a pipeline's stage column and its date (the row
+/// reached the stage it names then; no date, not reached). Unreadable dates are errors naming
+/// their lines; implausible ones are counted and left out, ones before the lead's creation
+/// counted and kept (as in an outcomes table); a pipeline date without a stage is counted
+/// and left out.
 fn stage_dates(
     ls: &TableSpec,
     df: &DataFrame,
@@ -505,7 +549,9 @@ fn stage_dates(
 ) -> Result<DataFrame> {
     let mut ctx = Ctx { spec: ls, problems };
     let mut parts = Vec::new();
-    for (k, (stage, column)) in ls.stage_dates.iter().enumerate() {
+    for (k, (named, column)) in dated_stages(ls).iter().enumerate() {
+        let stage_name = named.clone().unwrap_or_else(|| "its stage".into());
+        let stage = &stage_name;
         let (at, raw) = (format!("__stage_at_{k}"), format!("__stage_raw_{k}"));
         let Some(form) = forms.get(&raw) else {
             // Its type cannot hold a date; time_expr has reported it.
@@ -546,6 +592,25 @@ fn stage_dates(
             Some(&raw),
             &format!("stage `{stage}` reached before its lead was created (kept: a lead that reaches the target stage before its snapshot counts as having come in hot)"),
         )?;
+        let (stage_expr, has_stage) = match named {
+            Some(s) => (lit(s.clone()), lit(true)),
+            None => {
+                let p = ls.pipeline.as_ref().expect("a pipeline");
+                ctx.rows_problem(
+                    df,
+                    col(&at).is_not_null().and(col("__pipe_stage").is_null()),
+                    Severity::Warning,
+                    "date-without-stage",
+                    &p.stage_column,
+                    Some(&raw),
+                    &format!(
+                        "a date in `{column}` but no stage in `{}` (these rows reach no stage)",
+                        p.stage_column
+                    ),
+                )?;
+                (col("__pipe_stage"), col("__pipe_stage").is_not_null())
+            }
+        };
         parts.push(
             df.clone()
                 .lazy()
@@ -553,11 +618,12 @@ fn stage_dates(
                     col(&at)
                         .is_not_null()
                         .and(oor.fill_null(false).not())
-                        .and(col("lead_id").is_not_null()),
+                        .and(col("lead_id").is_not_null())
+                        .and(has_stage),
                 )
                 .select([
                     col("lead_id"),
-                    lit(stage.clone()).alias("stage"),
+                    stage_expr.alias("stage"),
                     col(&at).alias("reached_at"),
                 ]),
         );
@@ -574,8 +640,125 @@ fn stage_dates(
     } else {
         concat(parts, UnionArgs::default()).map_err(Error::polars("stage dates"))?
     };
-    all.collect()
-        .map_err(Error::polars("building outcomes from stage dates"))
+    let all = all
+        .collect()
+        .map_err(Error::polars("building outcomes from stage dates"))?;
+    name_stages(ls, all)
+}
+
+/// The stages of `outcomes` as names: `[leads.codes.stage]` maps a pipeline's stage value to
+/// its name (`Won` to `won`), and a value it does not list keeps its own.
+fn name_stages(ls: &TableSpec, outcomes: DataFrame) -> Result<DataFrame> {
+    let Some(map) = ls.codes.get("stage").filter(|m| !m.is_empty()) else {
+        return Ok(outcomes);
+    };
+    let err = || Error::polars("naming the pipeline's stages");
+    let stage = outcomes
+        .column("stage")
+        .map_err(err())?
+        .str()
+        .map_err(err())?;
+    let named: StringChunked = stage
+        .iter()
+        .map(|v| v.map(|v| map.get(v).map(String::as_str).unwrap_or(v)))
+        .collect();
+    let mut out = outcomes.clone();
+    out.with_column(named.with_name("stage".into()).into_column())
+        .map_err(err())?;
+    Ok(out)
+}
+
+/// The rows of the leads table that are leads: `[leads.rows]` leaves out the rows of some
+/// pipeline stages (`Prospecting`) and the rows without a creation date, each counted by reason
+/// in one warning; a listed stage no row has is a warning of its own (a misspelt stage).
+fn lead_rows(
+    ls: &TableSpec,
+    schema: &Schema,
+    df: DataFrame,
+    problems: &mut Vec<Problem>,
+) -> Result<DataFrame> {
+    if !ls.rows.filters() {
+        return Ok(df);
+    }
+    let err = Error::polars("choosing the rows that are leads");
+    let mut ctx = Ctx { spec: ls, problems };
+    let text = |c: &str| col(c).cast(DataType::String).str().strip_chars(lit(NULL));
+    let mut reasons: Vec<(Expr, String)> = Vec::new();
+    if let Some(p) = &ls.pipeline
+        && schema.get(&p.stage_column).is_some()
+    {
+        for stage in &ls.rows.skip_stages {
+            reasons.push((
+                text(&p.stage_column).eq(lit(stage.trim().to_string())),
+                format!("of stage `{stage}` in `{}`", p.stage_column),
+            ));
+        }
+    }
+    let created = ls.user_name("created_at");
+    if ls.rows.skip_undated && schema.get(created).is_some() {
+        let empty = text(created).is_null().or(text(created).eq(lit("")));
+        reasons.push((empty, format!("without a date in `{created}`")));
+    }
+    if reasons.is_empty() {
+        return Ok(df);
+    }
+    // Each row is counted under the first reason it meets.
+    let mut seen = lit(false);
+    let mut counts = Vec::new();
+    for (k, (mask, _)) in reasons.iter().enumerate() {
+        let m = mask.clone().fill_null(false);
+        counts.push(
+            m.clone()
+                .and(seen.clone().not())
+                .sum()
+                .alias(format!("r{k}")),
+        );
+        seen = seen.or(m);
+    }
+    let t = df.clone().lazy().select(counts).collect().map_err(err)?;
+    let mut parts = Vec::new();
+    let mut total = 0u64;
+    for (k, (_, what)) in reasons.iter().enumerate() {
+        let n = t
+            .column(&format!("r{k}"))
+            .ok()
+            .and_then(|c| c.get(0).ok())
+            .and_then(|v| v.extract::<u64>())
+            .unwrap_or(0);
+        total += n;
+        if n == 0 && what.starts_with("of stage") {
+            ctx.push(
+                Severity::Warning,
+                "unknown-stage",
+                ls.pipeline.as_ref().map(|p| p.stage_column.as_str()),
+                0,
+                vec![],
+                format!("rows.skip_stages: no row is {what}; is the stage spelt as in the file?"),
+            );
+        }
+        if n > 0 {
+            parts.push(format!("{} {what}", thousands(n)));
+        }
+    }
+    if total > 0 {
+        ctx.push(
+            Severity::Warning,
+            "rows-not-leads",
+            None,
+            total,
+            vec![],
+            format!(
+                "{} of {} rows are not leads ([leads.rows]) and are left out: {}",
+                thousands(total),
+                thousands(df.height() as u64),
+                parts.join(", ")
+            ),
+        );
+    }
+    df.lazy()
+        .filter(seen.not())
+        .collect()
+        .map_err(Error::polars("choosing the rows that are leads"))
 }
 
 /// Each key of the leads (`__lead_key`) that belongs to exactly one lead with its id and
@@ -647,9 +830,25 @@ fn valid_rows(df: &DataFrame, bounds: &Bounds) -> Result<DataFrame> {
 }
 
 /// Each attribute typed from its values and checked; the row index dropped.
-fn typed_attributes(
+pub(super) fn typed_attributes(
     ls: &TableSpec,
     leads: DataFrame,
+    attr_names: &[String],
+    problems: &mut Vec<Problem>,
+) -> Result<(DataFrame, Vec<Attribute>)> {
+    let mut keys = vec![ROW, "lead_id", "created_at"];
+    if leads.column("account_id").is_ok() {
+        keys.push("account_id");
+    }
+    typed_columns(ls, leads, &keys, attr_names, problems)
+}
+
+/// `attr_names` of `leads` typed and checked, beside the `keys` columns (the first of which
+/// is the row index, dropped at the end); each attribute's profile.
+pub(super) fn typed_columns(
+    ls: &TableSpec,
+    leads: DataFrame,
+    keys: &[&str],
     attr_names: &[String],
     problems: &mut Vec<Problem>,
 ) -> Result<(DataFrame, Vec<Attribute>)> {
@@ -735,10 +934,7 @@ fn typed_attributes(
         cast_exprs.push(expr.alias(a.as_str()));
         kinds.push((a.clone(), kind));
     }
-    let mut keep = vec![col(ROW), col("lead_id"), col("created_at")];
-    if leads.column("account_id").is_ok() {
-        keep.push(col("account_id"));
-    }
+    let mut keep: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
     keep.extend(cast_exprs);
     drop(_t);
     let _t = crate::timing::Stage::start("leads: attributes: casts");
@@ -756,19 +952,22 @@ fn typed_attributes(
     let _t = crate::timing::Stage::start("leads: attributes: profile");
     let attributes = kinds
         .into_iter()
-        .map(|(name, kind)| -> Result<Attribute> {
-            let c = leads.column(&name).map_err(Error::polars("attribute"))?;
-            Ok(Attribute {
-                non_null: (c.len() - c.null_count()) as u64,
-                distinct: c
-                    .as_materialized_series()
-                    .drop_nulls()
-                    .n_unique()
-                    .unwrap_or(0) as u64,
-                name,
-                kind,
-            })
-        })
+        .map(|(name, kind)| profile(&leads, name, kind))
         .collect::<Result<_>>()?;
     Ok((leads, attributes))
+}
+
+/// An attribute's kind with how many rows of `df` have a value and how many values it takes.
+pub(super) fn profile(df: &DataFrame, name: String, kind: AttributeKind) -> Result<Attribute> {
+    let c = df.column(&name).map_err(Error::polars("attribute"))?;
+    Ok(Attribute {
+        non_null: (c.len() - c.null_count()) as u64,
+        distinct: c
+            .as_materialized_series()
+            .drop_nulls()
+            .n_unique()
+            .unwrap_or(0) as u64,
+        name,
+        kind,
+    })
 }

@@ -17,6 +17,8 @@
 //! per-lead table made by `leadcal sql`), [`xlsx`] (Excel sheets), and [`dataset`] (the
 //! result and the order the tables are read in).
 
+mod accounts;
+mod activity;
 pub mod attributes;
 pub mod codes;
 pub mod dataset;
@@ -24,6 +26,7 @@ pub mod detect;
 pub mod encoding;
 mod event_tally;
 pub mod events;
+pub mod footer;
 mod id_match;
 mod lead_index;
 pub mod leads;
@@ -33,6 +36,7 @@ pub mod placed;
 pub mod presets;
 pub mod problem;
 pub mod scan;
+pub mod shape;
 pub mod sniff;
 pub mod spec;
 pub mod table;

@@ -38,7 +38,20 @@ pub(super) fn load(
 
     let idu = os.user_name("lead_id");
     let tsu = os.user_name("reached_at").to_string();
-    let stu = os.user_name("stage").to_string();
+    // An activity log: only its stage-change rows are outcomes, each keeping its line.
+    let (lf, stu) = match &os.activity {
+        Some(a) => (
+            super::activity::stage_changes(os, a, lf, problems)?,
+            match a.stage_key {
+                Some(_) => super::activity::STAGE.to_string(),
+                None => os.user_name("stage").to_string(),
+            },
+        ),
+        None => (
+            lf.with_row_index(ROW, None),
+            os.user_name("stage").to_string(),
+        ),
+    };
     let lf = with_names(os, lf, "stage", &stu);
     let stage = match &os.fixed_stage {
         // A table of one stage (won deals): every row reached it.
@@ -77,7 +90,6 @@ pub(super) fn load(
         );
     }
     let df = lf
-        .with_row_index(ROW, None)
         .select(sel)
         .join(
             known.clone(),

@@ -103,6 +103,14 @@ pub fn is_personal(column: &str) -> bool {
         "geburtsdatum",
         "geburtstag",
         "anrede",
+        // The employee a lead is assigned to: a person's name (Maven's sales_agent,
+        // Salesforce's Lead Owner).
+        "agent",
+        "owner",
+        "salesrep",
+        "berater",
+        "betreuer",
+        "vertriebsmitarbeiter",
     ];
     const SUFFIX: &[&str] = &[
         "email",
@@ -117,6 +125,11 @@ pub fn is_personal(column: &str) -> bool {
         "vorname",
         "nachname",
         "strasse",
+        "agent",
+        "owner",
+        "salesrep",
+        "berater",
+        "betreuer",
     ];
     EXACT.contains(&n) || SUFFIX.iter().any(|s| n.len() > s.len() && n.ends_with(s))
 }

@@ -31,6 +31,14 @@ pub struct Preset {
     pub event_codes: &'static [(&'static str, &'static str)],
     /// Outcomes: canonical column -> the export's column, applied together.
     pub outcomes: &'static [(&'static str, &'static str)],
+    /// Outcomes inside the events' activity log: the type column, the types that change a
+    /// stage and the attributes key that holds the new one (Marketo).
+    pub outcome_activity: Option<(&'static str, &'static [&'static str], &'static str)>,
+    /// Companies: the key column(s) of the system's companies export (any one applies).
+    pub accounts: &'static [(&'static str, &'static str)],
+    /// Companies' columns that are never attributes: names, web and postal addresses, record
+    /// dates and today's state.
+    pub accounts_ignore: &'static [&'static str],
 }
 
 /// Every preset, by the name `dataset.toml` uses.
@@ -61,21 +69,59 @@ pub const PRESETS: [Preset; 5] = [
         events_key: Some("Email"),
         event_codes: &[],
         outcomes: &[],
+        // The companies export, matched by the contacts' "Associated Company ID".
+        outcome_activity: None,
+        accounts: &[("account_id", "Record ID")],
+        accounts_ignore: &[
+            "Company name",
+            "Company Domain Name",
+            "Website URL",
+            "Phone Number",
+            "Street Address",
+            "Postal Code",
+            "Create Date",
+            "Last Activity Date",
+            "Last Modified Date",
+            "Lifecycle Stage",
+            "Company owner",
+            "Associated Contact",
+            "Associated Deal",
+        ],
     },
     Preset {
         name: "salesforce",
+        // API names (a data export) and the labels a report export uses; each applies where
+        // the file has it.
         leads: &[
             ("lead_id", "Id"),
+            ("lead_id", "Lead ID"),
             ("created_at", "CreatedDate"),
+            ("created_at", "Create Date"),
             ("converted", "IsConverted"),
+            ("converted", "Converted"),
             ("converted_at", "ConvertedDate"),
+            ("converted_at", "Converted Date"),
+            ("account_id", "AccountId"),
+            ("account_id", "Account ID"),
         ],
         stage_dates: &[],
+        // Today's state (status, rating, the records a conversion made), never attributes.
         ignore: &[
             "Status",
+            "Lead Status",
+            "Rating",
             "ConvertedAccountId",
             "ConvertedOpportunityId",
             "ConvertedContactId",
+            "Converted Account",
+            "Converted Opportunity",
+            "Converted Contact",
+            "Last Activity",
+            "LastActivityDate",
+            "Last Modified Date",
+            "LastModifiedDate",
+            "Lead Owner",
+            "OwnerId",
         ],
         // `CampaignMember`: a campaign response per lead.
         events: &[
@@ -86,12 +132,35 @@ pub const PRESETS: [Preset; 5] = [
         events_key: None,
         event_codes: &[],
         outcomes: &[],
+        // `Account`, by API name or report label.
+        outcome_activity: None,
+        accounts: &[("account_id", "Id"), ("account_id", "Account ID")],
+        accounts_ignore: &[
+            "Name",
+            "Account Name",
+            "Website",
+            "Phone",
+            "BillingStreet",
+            "Billing Street",
+            "BillingPostalCode",
+            "Billing Zip/Postal Code",
+            "CreatedDate",
+            "Created Date",
+            "LastModifiedDate",
+            "Last Modified Date",
+            "OwnerId",
+            "Account Owner",
+            "ParentId",
+            "Parent Account",
+            "Parent Account ID",
+        ],
     },
     Preset {
         name: "marketo",
         leads: &[("lead_id", "id"), ("created_at", "createdAt")],
         stage_dates: &[],
-        ignore: &["leadStatus", "leadScore"],
+        // Today's state and the record's own dates.
+        ignore: &["leadStatus", "leadScore", "updatedAt", "leadPartitionId"],
         // The bulk activity export. Type ids are the instance's own beyond the two Adobe
         // documents; map the others with [events.codes.event_type].
         events: &[
@@ -100,8 +169,27 @@ pub const PRESETS: [Preset; 5] = [
             ("event_type", "activityTypeId"),
         ],
         events_key: None,
-        event_codes: &[("1", "visit_webpage"), ("2", "fill_out_form")],
-        outcomes: &[],
+        // The standard activity types every instance has (Adobe's list); an instance's own
+        // types go in [events.codes.event_type].
+        event_codes: &[
+            ("1", "visit_webpage"),
+            ("2", "fill_out_form"),
+            ("3", "click_link"),
+            ("6", "send_email"),
+            ("7", "email_delivered"),
+            ("8", "email_bounced"),
+            ("9", "unsubscribe_email"),
+            ("10", "open_email"),
+            ("11", "click_email"),
+            ("12", "new_lead"),
+            ("13", "change_data_value"),
+            ("104", "change_status_in_progression"),
+        ],
+        // The same activity log: "Change Status in Progression" rows, with the new status.
+        outcomes: &[("lead_id", "leadId"), ("reached_at", "activityDate")],
+        outcome_activity: Some(("activityTypeId", &["104"], "New Status")),
+        accounts: &[],
+        accounts_ignore: &[],
     },
     Preset {
         name: "account-engagement",
@@ -145,6 +233,10 @@ pub const PRESETS: [Preset; 5] = [
             ("stage", "next_stage_id"),
             ("reached_at", "created_at"),
         ],
+        // `prospect_account`.
+        outcome_activity: None,
+        accounts: &[("account_id", "id")],
+        accounts_ignore: &["name", "website", "phone", "created_at", "updated_at"],
     },
     Preset {
         name: "mautic",
@@ -170,6 +262,15 @@ pub const PRESETS: [Preset; 5] = [
             ("lead_id", "lead_id"),
             ("stage", "stage_id"),
             ("reached_at", "date_added"),
+        ],
+        // `companies`.
+        outcome_activity: None,
+        accounts: &[("account_id", "id")],
+        accounts_ignore: &[
+            "companyname",
+            "companywebsite",
+            "companyphone",
+            "date_added",
         ],
     },
 ];
@@ -228,7 +329,31 @@ pub fn apply(p: &Preset, t: &mut TableSpec, header: &[String], outcomes: bool) {
                 t.codes.insert("event_type".into(), codes);
             }
         }
-        Table::Outcomes if all(p.outcomes) => fill(t, p.outcomes),
+        Table::Outcomes if all(p.outcomes) => {
+            fill(t, p.outcomes);
+            if let Some((type_column, types, key)) = p.outcome_activity
+                && t.activity.is_none()
+                && has(type_column)
+                && !t.columns.contains_key("stage")
+                && t.fixed_stage.is_none()
+            {
+                t.activity = Some(super::table::Activity {
+                    type_column: type_column.into(),
+                    types: types.iter().map(|x| x.to_string()).collect(),
+                    attributes_column: "attributes".into(),
+                    stage_key: Some(key.into()),
+                    fields: None,
+                });
+            }
+        }
+        Table::Accounts => {
+            fill(t, p.accounts);
+            for c in p.accounts_ignore {
+                if has(c) && !t.ignore_columns.iter().any(|i| i == c) {
+                    t.ignore_columns.push(c.to_string());
+                }
+            }
+        }
         _ => {}
     }
 }

@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::table::{Format, NumberFormat, Table, TableSpec, format_of};
+use super::table::{
+    Activity, Format, LeadRows, NumberFormat, Pipeline, Table, TableSpec, format_of,
+};
 use crate::error::{Error, Result};
 
 /// A checked dataset description.
@@ -22,6 +24,8 @@ pub struct DatasetSpec {
     pub leads: TableSpec,
     pub events: Option<TableSpec>,
     pub outcomes: Option<TableSpec>,
+    /// The companies whose columns become their leads' attributes.
+    pub accounts: Option<TableSpec>,
 }
 
 impl DatasetSpec {
@@ -29,6 +33,14 @@ impl DatasetSpec {
         std::iter::once(&self.leads)
             .chain(self.events.as_ref())
             .chain(self.outcomes.as_ref())
+            .chain(self.accounts.as_ref())
+    }
+
+    fn tables_mut(&mut self) -> impl Iterator<Item = &mut TableSpec> {
+        std::iter::once(&mut self.leads)
+            .chain(self.events.as_mut())
+            .chain(self.outcomes.as_mut())
+            .chain(self.accounts.as_mut())
     }
 }
 
@@ -43,6 +55,7 @@ struct RawSpec {
     leads: Option<RawTable<RawLeadColumns>>,
     events: Option<RawTable<RawEventColumns>>,
     outcomes: Option<RawTable<RawOutcomeColumns>>,
+    accounts: Option<RawTable<RawAccountColumns>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -74,6 +87,31 @@ struct RawTable<C> {
     decimal: Option<String>,
     thousands: Option<String>,
     number_formats: Option<BTreeMap<String, RawNumberFormat>>,
+    /// Leads only: a pipeline table's stage column and the date it was reached.
+    stage_column: Option<String>,
+    stage_date: Option<String>,
+    /// Leads only: which rows are leads.
+    rows: Option<RawLeadRows>,
+    /// Outcomes only: stage changes in an activity log.
+    activity: Option<RawActivity>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLeadRows {
+    skip_stages: Option<Vec<String>>,
+    skip_undated: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawActivity {
+    type_column: String,
+    types: Vec<String>,
+    attributes_column: Option<String>,
+    stage_key: Option<String>,
+    field_column: Option<String>,
+    fields: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -161,6 +199,12 @@ struct RawEventColumns {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawAccountColumns {
+    account_id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawOutcomeColumns {
     lead_id: Option<String>,
     stage: Option<String>,
@@ -199,6 +243,11 @@ impl RawEventColumns {
         ])
     }
 }
+impl RawAccountColumns {
+    fn map(&self) -> BTreeMap<String, String> {
+        collect_map(&[("account_id", &self.account_id)])
+    }
+}
 impl RawOutcomeColumns {
     fn map(&self) -> BTreeMap<String, String> {
         collect_map(&[
@@ -216,20 +265,37 @@ impl RawOutcomeColumns {
 /// UTF-8 are decoded (see [`super::encoding`]).
 pub fn resolve(path: &Path) -> Result<DatasetSpec> {
     let mut spec = resolve_names(path)?;
-    super::encoding::prepare(&mut spec.leads)?;
-    for t in [&mut spec.events, &mut spec.outcomes].into_iter().flatten() {
+    for t in spec.tables_mut() {
         super::encoding::prepare(t)?;
+        super::footer::strip(t)?;
     }
     Ok(spec)
 }
 
-fn resolve_names(path: &Path) -> Result<DatasetSpec> {
-    if !path.exists() {
-        return Err(Error::Input {
-            path: path.to_path_buf(),
-            message: "no such file or folder; expected a dataset folder or a dataset.toml".into(),
-        });
+/// The dataset the commands read when none is named: the demo inside leadcal's repository.
+pub const DEMO_DATA: &str = "notebooks-data/demo";
+
+/// That `path` exists; when it is the demo default and missing (leadcal run outside its
+/// repository without --data), says that no dataset was given and how to give one.
+pub fn check_exists(path: &Path) -> Result<()> {
+    if path.exists() {
+        return Ok(());
     }
+    let message = if path == Path::new(DEMO_DATA) {
+        format!(
+            "no dataset was given, and the demo dataset ({DEMO_DATA}, inside leadcal's repository) is not in this folder: name your export folder or its dataset.toml with --data DIR (validate takes it as its argument); `leadcal init DIR` writes a dataset.toml for an export folder"
+        )
+    } else {
+        "no such file or folder; expected a dataset folder or a dataset.toml".into()
+    };
+    Err(Error::Input {
+        path: path.to_path_buf(),
+        message,
+    })
+}
+
+fn resolve_names(path: &Path) -> Result<DatasetSpec> {
+    check_exists(path)?;
     if path.is_dir() {
         let toml = path.join("dataset.toml");
         if toml.is_file() {
@@ -289,26 +355,8 @@ fn discover(dir: &Path) -> Result<DatasetSpec> {
             });
         }
         let path = paths.pop().expect("one path");
-        Ok(Some(TableSpec {
-            table: t,
-            format: format_of(&path, None, None)?,
-            shown: path.clone(),
-            encoding: None,
-            decoded: None,
-            path,
-            columns: BTreeMap::new(),
-            null_values: Vec::new(),
-            ignore_columns: Vec::new(),
-            deliberate_attributes: Vec::new(),
-            stage_dates: Vec::new(),
-            fixed_stage: None,
-            date_format: None,
-            date_formats: BTreeMap::new(),
-            number_format: None,
-            number_formats: BTreeMap::new(),
-            codes: BTreeMap::new(),
-            lead_key: None,
-        }))
+        let format = format_of(&path, None, None)?;
+        Ok(Some(TableSpec::bare(t, path, format)))
     };
     let leads = pick(Table::Leads)?.ok_or_else(|| Error::Input {
         path: dir.to_path_buf(),
@@ -319,6 +367,7 @@ fn discover(dir: &Path) -> Result<DatasetSpec> {
         leads,
         events: pick(Table::Events)?,
         outcomes: pick(Table::Outcomes)?,
+        accounts: pick(Table::Accounts)?,
     })
 }
 
@@ -472,12 +521,14 @@ fn from_toml(toml_path: &Path) -> Result<DatasetSpec> {
         let codable = match table {
             Table::Events => "event_type",
             Table::Outcomes => "stage",
-            Table::Leads => "",
+            // A pipeline table names its stages in its stage column.
+            Table::Leads if raw.stage_column.is_some() => "stage",
+            Table::Leads | Table::Accounts => "",
         };
         for (column, map) in &codes {
             if column != codable {
-                return Err(spec_err(match table {
-                    Table::Leads => "has codes: only event types and stages can be coded".into(),
+                return Err(spec_err(match codable {
+                    "" => "has codes: only event types and stages can be coded (a leads table's stages when it has a stage_column)".into(),
                     _ => format!("codes.{column}: only `{codable}` can be coded in this table"),
                 }));
             }
@@ -518,26 +569,100 @@ fn from_toml(toml_path: &Path) -> Result<DatasetSpec> {
                 ))
             })?),
         };
-        Ok(TableSpec {
-            table,
-            shown: path.clone(),
-            encoding,
-            decoded: None,
-            path,
-            format,
-            columns,
-            null_values,
-            ignore_columns: raw.ignore_columns.unwrap_or_default(),
-            deliberate_attributes: raw.deliberate_attributes.unwrap_or_default(),
-            stage_dates,
-            fixed_stage,
-            date_format: raw.date_format,
-            date_formats,
-            number_format,
-            number_formats,
-            codes,
-            lead_key: raw.lead_key,
-        })
+        let pipeline = match (raw.stage_column, raw.stage_date) {
+            (None, None) => None,
+            _ if table != Table::Leads => {
+                return Err(spec_err(
+                    "has stage_column/stage_date: only a leads table can hold its own outcomes (a pipeline table)".into(),
+                ));
+            }
+            (Some(c), Some(d)) if !c.trim().is_empty() && !d.trim().is_empty() => Some(Pipeline {
+                stage_column: c,
+                stage_date: d,
+            }),
+            _ => {
+                return Err(spec_err(
+                    "a pipeline table needs both stage_column (the column that holds each row's stage, such as \"deal_stage\") and stage_date (the date it was reached, such as \"close_date\")".into(),
+                ));
+            }
+        };
+        let rows = match raw.rows {
+            None => LeadRows::default(),
+            Some(_) if table != Table::Leads => {
+                return Err(spec_err(
+                    "has [rows]: only the leads table chooses its rows".into(),
+                ));
+            }
+            Some(r) => {
+                let rows = LeadRows {
+                    skip_stages: r.skip_stages.unwrap_or_default(),
+                    skip_undated: r.skip_undated.unwrap_or(false),
+                };
+                if !rows.skip_stages.is_empty() && pipeline.is_none() {
+                    return Err(spec_err(
+                        "rows.skip_stages needs stage_column: the column whose stages say which rows are not leads".into(),
+                    ));
+                }
+                rows
+            }
+        };
+        let activity = match raw.activity {
+            None => None,
+            Some(_) if table != Table::Outcomes => {
+                return Err(spec_err(
+                    "has [activity]: only the outcomes table can be an activity log".into(),
+                ));
+            }
+            Some(a) => {
+                if a.types.is_empty() || a.types.iter().any(|t| t.trim().is_empty()) {
+                    return Err(spec_err(
+                        "activity.types: expected the activity type ids that change a stage, such as [\"104\"]".into(),
+                    ));
+                }
+                if a.stage_key.is_some() && columns.contains_key("stage") {
+                    return Err(spec_err(
+                        "activity.stage_key and a stage column: the stage is read from one of them"
+                            .into(),
+                    ));
+                }
+                if fixed_stage.is_some() {
+                    return Err(spec_err(
+                        "activity and `stage = ...`: the stage is read from the activity".into(),
+                    ));
+                }
+                Some(Activity {
+                    type_column: a.type_column,
+                    types: a.types,
+                    attributes_column: a.attributes_column.unwrap_or_else(|| "attributes".into()),
+                    stage_key: a.stage_key,
+                    fields: a.fields.map(|f| {
+                        (
+                            a.field_column
+                                .unwrap_or_else(|| "primaryAttributeValue".into()),
+                            f,
+                        )
+                    }),
+                })
+            }
+        };
+        let mut spec = TableSpec::bare(table, path, format);
+        spec.encoding = encoding;
+        spec.columns = columns;
+        spec.null_values = null_values;
+        spec.ignore_columns = raw.ignore_columns.unwrap_or_default();
+        spec.deliberate_attributes = raw.deliberate_attributes.unwrap_or_default();
+        spec.stage_dates = stage_dates;
+        spec.fixed_stage = fixed_stage;
+        spec.date_format = raw.date_format;
+        spec.date_formats = date_formats;
+        spec.number_format = number_format;
+        spec.number_formats = number_formats;
+        spec.codes = codes;
+        spec.lead_key = raw.lead_key;
+        spec.pipeline = pipeline;
+        spec.rows = rows;
+        spec.activity = activity;
+        Ok(spec)
     }
 
     let leads_raw = raw.leads.ok_or_else(|| {
@@ -561,6 +686,10 @@ fn from_toml(toml_path: &Path) -> Result<DatasetSpec> {
         raw.outcomes.is_some().then_some("[outcomes]"),
         outcome_column.map(|_| "an outcome column in [leads.columns]"),
         stage_dates.then_some("[leads.stage_dates]"),
+        leads_raw
+            .stage_column
+            .is_some()
+            .then_some("a pipeline stage_column in [leads]"),
     ]
     .into_iter()
     .flatten()
@@ -593,18 +722,23 @@ fn from_toml(toml_path: &Path) -> Result<DatasetSpec> {
             build(toml_path, base, Table::Outcomes, t, cols, &global_nulls)
         })
         .transpose()?;
+    let accounts = raw
+        .accounts
+        .map(|t| {
+            let cols = t.columns.as_ref().map(|c| c.map()).unwrap_or_default();
+            build(toml_path, base, Table::Accounts, t, cols, &global_nulls)
+        })
+        .transpose()?;
     let mut spec = DatasetSpec {
         origin: toml_path.to_path_buf(),
         leads,
         events,
         outcomes,
+        accounts,
     };
     if let Some(p) = preset {
-        let has_outcomes = spec.outcomes.is_some();
-        for t in std::iter::once(&mut spec.leads)
-            .chain(spec.events.as_mut())
-            .chain(spec.outcomes.as_mut())
-        {
+        let has_outcomes = spec.outcomes.is_some() || spec.leads.pipeline.is_some();
+        for t in spec.tables_mut() {
             let header = super::scan::header(t);
             super::presets::apply(p, t, &header, has_outcomes);
         }

@@ -10,17 +10,24 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
-/// The three tables of the data contract.
+/// The three tables of the data contract, and the companies (accounts) whose columns become
+/// the attributes of their leads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Table {
     Leads,
     Events,
     Outcomes,
+    Accounts,
 }
 
 impl Table {
-    pub const ALL: [Table; 3] = [Table::Leads, Table::Events, Table::Outcomes];
+    pub const ALL: [Table; 4] = [
+        Table::Leads,
+        Table::Events,
+        Table::Outcomes,
+        Table::Accounts,
+    ];
 
     pub fn name_str(&self) -> &'static str {
         self.name()
@@ -31,6 +38,7 @@ impl Table {
             Table::Leads => "leads",
             Table::Events => "events",
             Table::Outcomes => "outcomes",
+            Table::Accounts => "accounts",
         }
     }
 
@@ -40,6 +48,7 @@ impl Table {
             Table::Leads => &["lead_id", "created_at"],
             Table::Events => &["lead_id", "occurred_at", "event_type"],
             Table::Outcomes => &["lead_id", "stage", "reached_at"],
+            Table::Accounts => &["account_id"],
         }
     }
 
@@ -49,6 +58,7 @@ impl Table {
             Table::Leads => &["account_id", "converted", "converted_at"],
             Table::Events => &["topic", "asset_id", "channel", "value"],
             Table::Outcomes => &["amount"],
+            Table::Accounts => &[],
         }
     }
 }
@@ -114,6 +124,51 @@ pub struct TableSpec {
     /// Events only: the leads column (its name in the leads file) that the events' `lead_id`
     /// column holds instead of the lead id, such as the e-mail address; used for the join only.
     pub lead_key: Option<String>,
+    /// Leads only: a pipeline table that is its own outcomes. Each row reaches the stage its
+    /// `stage_column` names at the date in `stage_date`; a row with no date has not reached it.
+    pub pipeline: Option<Pipeline>,
+    /// Leads only: which rows are leads (the others are counted and left out).
+    pub rows: LeadRows,
+    /// Outcomes only: stage changes read from an activity log (Marketo's bulk export).
+    pub activity: Option<Activity>,
+    /// Lines of a report footer after the rows (Salesforce), skipped (see `footer`).
+    pub footer_lines: usize,
+}
+
+/// The stage column and its date column of a pipeline table (user column names).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pipeline {
+    pub stage_column: String,
+    pub stage_date: String,
+}
+
+/// Which rows of the leads table are leads. By default every row is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LeadRows {
+    /// Values of the pipeline's stage column whose rows are not leads (`Prospecting`).
+    pub skip_stages: Vec<String>,
+    /// Rows with no creation date are not leads (otherwise they are errors).
+    pub skip_undated: bool,
+}
+
+impl LeadRows {
+    pub fn filters(&self) -> bool {
+        !self.skip_stages.is_empty() || self.skip_undated
+    }
+}
+
+/// Outcomes as rows of an activity log: the rows whose `type_column` holds one of `types` (and,
+/// with `fields`, whose field column names one of them) are stage changes; the new stage is the `stage_key` of the JSON in `attributes_column`, or the
+/// outcomes' `stage` column when no key is given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Activity {
+    pub type_column: String,
+    pub types: Vec<String>,
+    pub attributes_column: String,
+    pub stage_key: Option<String>,
+    /// Only rows whose column (Marketo's `primaryAttributeValue`) names one of these fields
+    /// ("Change Data Value" changes any field; only `Lead Status` is a stage).
+    pub fields: Option<(String, Vec<String>)>,
 }
 
 /// How a number is written: its decimal mark, and the mark that groups thousands, if any
@@ -169,6 +224,34 @@ impl NumberFormat {
 }
 
 impl TableSpec {
+    /// A table with no mapping: every column keeps its canonical name.
+    pub fn bare(table: Table, path: PathBuf, format: Format) -> TableSpec {
+        TableSpec {
+            table,
+            shown: path.clone(),
+            encoding: None,
+            decoded: None,
+            path,
+            format,
+            columns: BTreeMap::new(),
+            null_values: Vec::new(),
+            ignore_columns: Vec::new(),
+            deliberate_attributes: Vec::new(),
+            stage_dates: Vec::new(),
+            fixed_stage: None,
+            date_format: None,
+            date_formats: BTreeMap::new(),
+            number_format: None,
+            number_formats: BTreeMap::new(),
+            codes: BTreeMap::new(),
+            lead_key: None,
+            pipeline: None,
+            rows: LeadRows::default(),
+            activity: None,
+            footer_lines: 0,
+        }
+    }
+
     /// The user's name for a canonical column.
     pub fn user_name<'a>(&'a self, canonical: &'a str) -> &'a str {
         self.columns
@@ -201,11 +284,16 @@ impl TableSpec {
     /// Canonical columns the file must hold: the table's, less `stage` when every row has a
     /// fixed stage.
     pub fn required(&self) -> Vec<&'static str> {
+        let stage_elsewhere = self.fixed_stage.is_some()
+            || self
+                .activity
+                .as_ref()
+                .is_some_and(|a| a.stage_key.is_some());
         self.table
             .required()
             .iter()
             .copied()
-            .filter(|c| !(*c == "stage" && self.fixed_stage.is_some()))
+            .filter(|c| !(*c == "stage" && stage_elsewhere))
             .collect()
     }
 }

@@ -51,6 +51,9 @@ pub struct Tool {
 pub struct Window {
     pub since: String,
     pub until: String,
+    /// The latest creation time of a lead in the window: the leads' own range ends here, not
+    /// at the data end (a won date months after the last lead).
+    pub last_created: String,
     pub data_end: String,
     /// The table and column whose latest time set the data end, or `--until`.
     pub data_end_set_by: Option<String>,

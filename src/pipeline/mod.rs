@@ -107,8 +107,27 @@ impl Prepared {
     }
 }
 
+/// The latest creation time of a lead created in `[since, end]`.
+fn last_created(leads: &polars::prelude::DataFrame, since: i64, end: i64) -> Result<Option<i64>> {
+    use polars::prelude::*;
+    let t = leads
+        .clone()
+        .lazy()
+        .select([col("created_at").cast(DataType::Int64).alias("t")])
+        .filter(col("t").gt_eq(lit(since)).and(col("t").lt_eq(lit(end))))
+        .select([col("t").max()])
+        .collect()
+        .map_err(crate::error::Error::polars("the last lead's creation"))?;
+    Ok(t.column("t")
+        .ok()
+        .and_then(|c| c.get(0).ok())
+        .and_then(|v| v.extract::<i64>()))
+}
+
 /// Load, label and build features (no model yet).
 pub fn prepare(o: &Options) -> Result<Prepared> {
+    // The data first: without it, the model's default path says nothing useful.
+    data::spec::check_exists(&o.data)?;
     let model_path = o
         .model
         .clone()
@@ -343,6 +362,9 @@ pub fn analyse_with<T: Send>(
         window: Window {
             since: timeparse::display_micros(since),
             until: timeparse::display_micros(data_end),
+            last_created: last_created(&ds.leads, since, data_end)?
+                .map(timeparse::display_micros)
+                .unwrap_or_default(),
             data_end: timeparse::display_micros(data_end),
             data_end_set_by: match &o.until {
                 Some(_) => Some("--until".into()),

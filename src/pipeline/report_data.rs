@@ -48,6 +48,7 @@ pub fn report_data(
         window: report::Window {
             since: day(an.since),
             until: day(an.data_end),
+            last_created: m.window.last_created[..10.min(m.window.last_created.len())].to_string(),
             test_from: day(an.test_from),
             snapshot_days: m.window.snapshot_days,
             horizon_days: m.window.horizon_days,

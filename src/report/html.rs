@@ -103,7 +103,11 @@ fn period_text(l: Lang, d: &Data) -> String {
         Lang::En => format!(
             "Leads created {} to {}; tested out of time on the {} leads created from {} (the model never saw them). A lead counts as converted when it reached “{}” within {} days of its snapshot ({} days after creation).",
             l.date(&w.since),
-            l.date(&w.until),
+            l.date(if w.last_created.is_empty() {
+                &w.until
+            } else {
+                &w.last_created
+            }),
             l.int(d.quality.test_leads),
             l.date(&w.test_from),
             w.target,
@@ -113,7 +117,11 @@ fn period_text(l: Lang, d: &Data) -> String {
         Lang::De => format!(
             "Leads erstellt vom {} bis {}; außerhalb der Trainingszeit getestet an den {} Leads, die ab {} erstellt wurden (das Modell kannte sie nicht). Ein Lead gilt als konvertiert, wenn er „{}“ innerhalb von {} Tagen nach seinem Stichtag erreicht hat ({} Tage nach Erstellung).",
             l.date(&w.since),
-            l.date(&w.until),
+            l.date(if w.last_created.is_empty() {
+                &w.until
+            } else {
+                &w.last_created
+            }),
             l.int(d.quality.test_leads),
             l.date(&w.test_from),
             w.target,

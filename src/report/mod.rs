@@ -67,6 +67,9 @@ pub struct Window {
     pub since: String,
     /// The data end (ISO date).
     pub until: String,
+    /// The last lead's creation day (ISO date); empty in runs saved before it was kept.
+    #[serde(default)]
+    pub last_created: String,
     /// First day of the test period.
     pub test_from: String,
     pub snapshot_days: i64,

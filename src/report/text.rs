@@ -10,6 +10,16 @@ use crate::evaluate::Metrics;
 use crate::format::{fixed, pct, thousands};
 use crate::segments::{Group, Report};
 
+/// The day the leads' creation range ends: the last lead's, or the window's end.
+fn leads_end(w: &crate::evaluate::summary::Window) -> &str {
+    let d = if w.last_created.is_empty() {
+        &w.until
+    } else {
+        &w.last_created
+    };
+    &d[..10.min(d.len())]
+}
+
 /// The console summary of `metrics.json`.
 pub fn metrics(out: &mut impl Write, m: &Metrics) -> std::io::Result<()> {
     let l = &m.labels;
@@ -17,7 +27,7 @@ pub fn metrics(out: &mut impl Write, m: &Metrics) -> std::io::Result<()> {
         out,
         "Leads created {} .. {}: {} in total; {} immature (excluded), {} came in hot (counted apart), {} evaluated, {} converted ({}).",
         &m.window.since[..10.min(m.window.since.len())],
-        &m.window.until[..10.min(m.window.until.len())],
+        leads_end(&m.window),
         thousands(l.leads),
         thousands(l.immature),
         thousands(l.came_in_hot),
@@ -349,7 +359,7 @@ pub fn calibrate_brief(
         out,
         "Leads created {} .. {}: {} evaluated; tested out of time on the {} created from {}.",
         &m.window.since[..10.min(m.window.since.len())],
-        &m.window.until[..10.min(m.window.until.len())],
+        leads_end(&m.window),
         thousands(m.labels.evaluable),
         thousands(m.split.test_leads),
         &m.split.test_from[..10.min(m.split.test_from.len())]

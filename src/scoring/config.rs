@@ -21,7 +21,7 @@ pub const MAX_IMPLICIT_RULES: usize = 64;
 
 /// A scoring model that cannot be used, with where it is wrong.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{}: line {line}: {}{message}", path.display(), key_prefix(key))]
+#[error("{}{}{}{message}", path.display(), line_part(*line), key_prefix(key))]
 pub struct ModelError {
     pub path: PathBuf,
     pub line: usize,
@@ -261,7 +261,11 @@ impl ScoringModel {
             path: path.to_path_buf(),
             line: 0,
             key: String::new(),
-            message: format!("cannot read the file: {e}"),
+            message: if e.kind() == std::io::ErrorKind::NotFound {
+                "no such file: the live scoring model (your CRM's points) is read from scoring.toml beside the data, or from --model FILE; `leadcal init DIR` writes a template to fill in".into()
+            } else {
+                format!("cannot read the file: {e}")
+            },
         })?;
         Self::parse(&text, path)
     }
@@ -332,6 +336,15 @@ impl ScoringModel {
             .find(|b| score >= b.from)
             .map(|b| b.name.as_str())
             .unwrap_or("")
+    }
+}
+
+/// `: line 3: `, or `: ` for an error about the whole file (line 0 is no line).
+fn line_part(line: usize) -> String {
+    if line == 0 {
+        ": ".into()
+    } else {
+        format!(": line {line}: ")
     }
 }
 

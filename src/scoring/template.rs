@@ -110,11 +110,27 @@ pub fn template(ds: &Dataset) -> Result<String> {
     s.push_str(
         "\n# ---- Implicit (behaviour) points: per event -------------------------------------\n",
     );
+    // A code the dataset names no name for is written as it is, with how to name it: a rule
+    // written with the raw code stops matching once dataset.toml names the code.
+    let codes = ds
+        .spec
+        .events
+        .as_ref()
+        .and_then(|e| e.codes.get("event_type"));
     for t in &ds.report.event_types {
+        let unnamed = codes.is_some_and(|m| !m.values().any(|n| *n == t.value));
         s.push_str(&format!(
-            "\n[[implicit]]\nevent_type = {}\npoints = 0   # {} events\n",
+            "\n[[implicit]]\nevent_type = {}\npoints = 0   # {} events{}\n",
             quoted(&t.value),
-            thousands(t.count)
+            thousands(t.count),
+            if unnamed {
+                format!(
+                    "; a code with no name: name it first in dataset.toml ([events.codes.event_type] {} = \"...\") and use that name here",
+                    quoted(&t.value)
+                )
+            } else {
+                String::new()
+            }
         ));
     }
     Ok(s)
@@ -154,12 +170,19 @@ fn split(v: &[f64]) -> Vec<f64> {
     edges
 }
 
+/// `x` to two significant places, with no binary noise: `999999.99` gives `1000000`, not
+/// `999999.9999999999` (a division by 1e-4 is not exact; a multiplication by 10^4 is).
 fn round2(x: f64) -> f64 {
-    if x == 0.0 {
-        return 0.0;
+    if x == 0.0 || !x.is_finite() {
+        return x;
     }
-    let p = 10f64.powi(1 - x.abs().log10().floor() as i32);
-    (x * p).round() / p
+    let decimals = 1 - x.abs().log10().floor() as i32;
+    if decimals > 0 {
+        format!("{x:.*}", decimals as usize).parse().unwrap_or(x)
+    } else {
+        let p = 10f64.powi(-decimals);
+        (x / p).round() * p
+    }
 }
 
 fn number(x: f64) -> String {
@@ -167,5 +190,20 @@ fn number(x: f64) -> String {
         format!("{}", x as i64)
     } else {
         format!("{x}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn splits_have_no_float_noise() {
+        for (x, want) in [
+            (999_999.99, "1000000"),
+            (0.000123, "0.00012"),
+            (0.29, "0.29"),
+            (12_345.0, "12000"),
+        ] {
+            assert_eq!(super::number(super::round2(x)), want, "{x}");
+        }
     }
 }

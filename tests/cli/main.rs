@@ -21,6 +21,7 @@ mod layering;
 mod metrics;
 mod privacy;
 mod progress;
+mod real_exports;
 mod report;
 mod safe_outputs;
 mod scoring;
