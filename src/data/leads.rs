@@ -263,6 +263,7 @@ fn select(
         .filter(|n| !reserved.contains(n) && !ls.ignore_columns.contains(n) && !n.starts_with("__"))
         .collect();
     let attr_names = without_personal(ls, &df, attr_names, problems);
+    let attr_names = without_pipeline_outcomes(ls, &df, attr_names, problems)?;
     for a in &attr_names {
         sel.push(col(a.as_str()));
     }
@@ -324,6 +325,80 @@ pub(super) fn without_personal(
         );
     }
     attr_names
+}
+
+/// `names` less, in a pipeline table, the columns filled exactly where the stage date is (a
+/// deal's `close_value`: set when the deal closes, 0 when lost): they are the outcome, written
+/// at the stage's date, not something known when the lead came in. Each is left out with a
+/// warning.
+fn without_pipeline_outcomes(
+    ls: &TableSpec,
+    df: &DataFrame,
+    names: Vec<String>,
+    problems: &mut Vec<Problem>,
+) -> Result<Vec<String>> {
+    let Some(p) = &ls.pipeline else {
+        return Ok(names);
+    };
+    if names.is_empty() || df.column(&p.stage_date).is_err() {
+        return Ok(names);
+    }
+    let filled = |c: &str| {
+        let e = col(c).is_not_null();
+        match df.column(c).map(|x| x.dtype().clone()) {
+            Ok(DataType::String) => e.and(col(c).str().strip_chars(lit(NULL)).neq(lit(""))),
+            _ => e,
+        }
+    };
+    let dated = filled(&p.stage_date);
+    let mut sel = vec![
+        dated.clone().sum().alias("__dated"),
+        dated.clone().not().sum().alias("__undated"),
+    ];
+    for (k, n) in names.iter().enumerate() {
+        let f = filled(n);
+        sel.push(f.clone().and(dated.clone()).sum().alias(format!("d{k}")));
+        sel.push(f.and(dated.clone().not()).sum().alias(format!("u{k}")));
+    }
+    let t = df
+        .clone()
+        .lazy()
+        .select(sel)
+        .collect()
+        .map_err(Error::polars("comparing columns with the stage date"))?;
+    let get = |c: &str| {
+        t.column(c)
+            .ok()
+            .and_then(|x| x.get(0).ok())
+            .and_then(|v| v.extract::<u64>())
+            .unwrap_or(0) as f64
+    };
+    let (dated_n, undated_n) = (get("__dated"), get("__undated"));
+    if dated_n == 0.0 || undated_n == 0.0 {
+        return Ok(names);
+    }
+    let mut kept = Vec::new();
+    for (k, n) in names.into_iter().enumerate() {
+        let (d, u) = (get(&format!("d{k}")), get(&format!("u{k}")));
+        if d >= 0.95 * dated_n && u <= 0.01 * undated_n && !ls.deliberate_attributes.contains(&n) {
+            Ctx { spec: ls, problems }.push(
+                Severity::Warning,
+                "pipeline-outcome-column",
+                Some(&n),
+                0,
+                vec![],
+                format!(
+                    "column `{n}` is filled on {:.0}% of the rows that reached a stage (`{}` set) and on {:.0}% of the others: it is written when a deal closes, so it gives the outcome away and is not an attribute (list it under deliberate_attributes if it is known earlier)",
+                    100.0 * d / dated_n,
+                    p.stage_date,
+                    100.0 * u / undated_n
+                ),
+            );
+        } else {
+            kept.push(n);
+        }
+    }
+    Ok(kept)
 }
 
 /// The text form of each time column read besides `created_at`, by its raw column's name.

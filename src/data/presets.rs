@@ -110,6 +110,9 @@ pub const PRESETS: [Preset; 5] = [
             "Status",
             "Lead Status",
             "Rating",
+            // The lead's company by name: an identity, no group of leads.
+            "Company",
+            "Company / Account",
             "ConvertedAccountId",
             "ConvertedOpportunityId",
             "ConvertedContactId",
@@ -160,7 +163,13 @@ pub const PRESETS: [Preset; 5] = [
         leads: &[("lead_id", "id"), ("created_at", "createdAt")],
         stage_dates: &[],
         // Today's state and the record's own dates.
-        ignore: &["leadStatus", "leadScore", "updatedAt", "leadPartitionId"],
+        ignore: &[
+            "leadStatus",
+            "leadScore",
+            "updatedAt",
+            "leadPartitionId",
+            "company",
+        ],
         // The bulk activity export. Type ids are the instance's own beyond the two Adobe
         // documents; map the others with [events.codes.event_type].
         events: &[
