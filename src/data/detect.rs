@@ -54,6 +54,40 @@ pub struct Proposed {
     pub encoding: Option<&'static str>,
 }
 
+impl Proposed {
+    /// `file` as `table`, nothing mapped yet; `read` is the spec it is read through.
+    fn new(
+        table: Table,
+        file: String,
+        format: &Format,
+        read: &TableSpec,
+        header: &[String],
+        encoding: Option<&'static str>,
+    ) -> Proposed {
+        Proposed {
+            table,
+            file,
+            format: format.clone(),
+            mapping: Vec::new(),
+            pipeline: None,
+            skip_stages: Vec::new(),
+            stage_names: Vec::new(),
+            fixed_stage: None,
+            shape_notes: Vec::new(),
+            footer_lines: read.footer_lines,
+            columns: Vec::new(),
+            date_formats: Vec::new(),
+            german_numbers: Vec::new(),
+            us_numbers: Vec::new(),
+            dotted: Vec::new(),
+            preset_notes: Vec::new(),
+            personal: Vec::new(),
+            header: header.to_vec(),
+            encoding,
+        }
+    }
+}
+
 /// What `init` found in a folder.
 #[derive(Debug, Clone)]
 pub struct Proposal {
@@ -208,27 +242,7 @@ pub fn propose(dir: &Path) -> Result<Proposal> {
             unused.push(i);
             continue;
         };
-        let mut p = Proposed {
-            table,
-            file,
-            format: format.clone(),
-            mapping: Vec::new(),
-            pipeline: None,
-            skip_stages: Vec::new(),
-            stage_names: Vec::new(),
-            fixed_stage: None,
-            shape_notes: Vec::new(),
-            footer_lines: read.footer_lines,
-            columns: Vec::new(),
-            date_formats: Vec::new(),
-            german_numbers: Vec::new(),
-            us_numbers: Vec::new(),
-            dotted: Vec::new(),
-            preset_notes: Vec::new(),
-            personal: Vec::new(),
-            header: h.clone(),
-            encoding: *encoding,
-        };
+        let mut p = Proposed::new(table, file, format, read, h, *encoding);
         if let Some(pr) = preset {
             let given: &[(&str, &str)] = match table {
                 Table::Leads => pr.leads,
@@ -285,30 +299,10 @@ pub fn propose(dir: &Path) -> Result<Proposal> {
         let Some(i) = (0..headers.len()).find(|i| file_name(*i) == file) else {
             return Ok(None);
         };
-        let (path, format, h) = &headers[i];
-        let _ = path;
+        let (_, format, h) = &headers[i];
         let (read, encoding) = &decoded[i];
-        let mut p = Proposed {
-            table,
-            file: file.to_string(),
-            format: format.clone(),
-            mapping: Vec::new(),
-            pipeline: None,
-            skip_stages: Vec::new(),
-            stage_names: Vec::new(),
-            fixed_stage: None,
-            shape_notes: Vec::new(),
-            footer_lines: read.footer_lines,
-            columns: Vec::new(),
-            date_formats: Vec::new(),
-            german_numbers: Vec::new(),
-            us_numbers: Vec::new(),
-            dotted: Vec::new(),
-            preset_notes: Vec::new(),
-            personal: h.iter().filter(|c| is_personal(c)).cloned().collect(),
-            header: h.clone(),
-            encoding: *encoding,
-        };
+        let mut p = Proposed::new(table, file.to_string(), format, read, h, *encoding);
+        p.personal = h.iter().filter(|c| is_personal(c)).cloned().collect();
         if table == Table::Accounts
             && let Some(pr) = preset
         {
