@@ -183,7 +183,64 @@ pub(super) fn attach(
             .is_not_null()
             .and(col("__found").is_null()),
     )?;
-    if without + unknown > 0 {
+    let with_account = n_leads - without;
+    if with_account > 0 && unknown as f64 > 0.5 * with_account as f64 {
+        // Most leads naming an account the table lacks is ids written two ways (`123.0`
+        // against `123`, another case), not missing companies: refused, with both sides.
+        let side = |df: &DataFrame, c: &str| -> Vec<String> {
+            df.column(c)
+                .ok()
+                .and_then(|c| c.cast(&DataType::String).ok())
+                .map(|c| {
+                    c.str()
+                        .map(|s| {
+                            s.iter()
+                                .flatten()
+                                .take(3)
+                                .map(|v| format!("`{v}`"))
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                })
+                .unwrap_or_default()
+        };
+        let theirs = joined
+            .clone()
+            .lazy()
+            .filter(
+                col("account_id")
+                    .is_not_null()
+                    .and(col("__found").is_null()),
+            )
+            .select([col("account_id")])
+            .unique_stable(None, UniqueKeepStrategy::First)
+            .limit(3)
+            .collect()
+            .map_err(Error::polars("accounts"))?;
+        let ours = typed
+            .clone()
+            .lazy()
+            .select([col("__key")])
+            .limit(3)
+            .collect()
+            .map_err(Error::polars("accounts"))?;
+        problems.push(Problem {
+            severity: Severity::Error,
+            code: "account-ids-unmatched",
+            file: accounts.display(),
+            column: Some(key_user.clone()),
+            rows_affected: unknown,
+            examples: vec![],
+            message: format!(
+                "{} of {} leads with an account ({:.0}%) name one that column `{key_user}` does not hold, so their companies' columns would be empty: the leads' accounts are written like {}, the table's keys like {}. Are the ids written two ways (`123.0` against `123`, another case)?",
+                thousands(unknown),
+                thousands(with_account),
+                100.0 * unknown as f64 / with_account as f64,
+                side(&theirs, "account_id").join(", "),
+                side(&ours, "__key").join(", "),
+            ),
+        });
+    } else if without + unknown > 0 {
         let mut parts = Vec::new();
         if without > 0 {
             parts.push(format!("{} have no account", thousands(without)));

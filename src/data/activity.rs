@@ -78,11 +78,19 @@ pub(super) fn stage_changes(
             Some(&a.type_column),
             0,
             vec![],
-            format!(
-                "no row of `{}` has an activity type of activity.types ({}): the log holds no stage change",
-                a.type_column,
-                a.types.join(", ")
-            ),
+            match &a.fields {
+                None => format!(
+                    "no row of `{}` has an activity type of activity.types ({}): the log holds no stage change",
+                    a.type_column,
+                    a.types.join(", ")
+                ),
+                Some((column, fields)) => format!(
+                    "no row has an activity type of activity.types ({}) in `{}` together with a field of activity.fields ({}) in `{column}`: the log holds no such stage change",
+                    a.types.join(", "),
+                    a.type_column,
+                    fields.join(", ")
+                ),
+            },
         );
     }
     let Some(key) = &a.stage_key else {

@@ -625,20 +625,17 @@ fn stage_dates(
     let mut ctx = Ctx { spec: ls, problems };
     let mut parts = Vec::new();
     for (k, (named, column)) in dated_stages(ls).iter().enumerate() {
-        let stage_name = named.clone().unwrap_or_else(|| "its stage".into());
-        let stage = &stage_name;
+        let what = match named {
+            Some(s) => format!("the date of stage `{s}`: "),
+            None => "the date the pipeline's stage was reached: ".into(),
+        };
+        let stage = named.clone().unwrap_or_else(|| "its stage".into());
         let (at, raw) = (format!("__stage_at_{k}"), format!("__stage_raw_{k}"));
         let Some(form) = forms.get(&raw) else {
             // Its type cannot hold a date; time_expr has reported it.
             continue;
         };
-        ctx.time_problems(
-            df,
-            (&at, &raw),
-            column,
-            form,
-            &format!("the date of stage `{stage}`: "),
-        )?;
+        ctx.time_problems(df, (&at, &raw), column, form, &what)?;
         let tsi = col(&at).cast(DataType::Int64);
         let oor = tsi
             .clone()
@@ -665,7 +662,7 @@ fn stage_dates(
             "outcome-before-lead",
             column,
             Some(&raw),
-            &format!("stage `{stage}` reached before its lead was created (kept: a lead that reaches the target stage before its snapshot counts as having come in hot)"),
+            &format!("{} reached before its lead was created (kept: a lead that reaches the target stage before its snapshot counts as having come in hot)", if named.is_some() { format!("stage `{stage}`") } else { "a stage".to_string() }),
         )?;
         let (stage_expr, has_stage) = match named {
             Some(s) => (lit(s.clone()), lit(true)),
@@ -718,15 +715,53 @@ fn stage_dates(
     let all = all
         .collect()
         .map_err(Error::polars("building outcomes from stage dates"))?;
-    name_stages(ls, all)
+    name_stages(ls, all, problems)
 }
 
 /// The stages of `outcomes` as names: `[leads.codes.stage]` maps a pipeline's stage value to
 /// its name (`Won` to `won`), and a value it does not list keeps its own.
-fn name_stages(ls: &TableSpec, outcomes: DataFrame) -> Result<DataFrame> {
+fn name_stages(
+    ls: &TableSpec,
+    outcomes: DataFrame,
+    problems: &mut Vec<Problem>,
+) -> Result<DataFrame> {
     let Some(map) = ls.codes.get("stage").filter(|m| !m.is_empty()) else {
         return Ok(outcomes);
     };
+    // A stage the list does not name keeps its text (`Closed Won` is not `won`): counted, so a
+    // sale that no longer matches the target is seen.
+    let mut unlisted: std::collections::BTreeMap<String, u64> = Default::default();
+    if let Ok(st) = outcomes.column("stage").and_then(|c| c.str().cloned()) {
+        for v in st.iter().flatten() {
+            if !map.contains_key(v) && !map.values().any(|n| n == v) {
+                *unlisted.entry(v.to_string()).or_default() += 1;
+            }
+        }
+    }
+    if !unlisted.is_empty() {
+        let n: u64 = unlisted.values().sum();
+        let column = ls
+            .pipeline
+            .as_ref()
+            .map(|p| p.stage_column.clone())
+            .unwrap_or_default();
+        let list: Vec<String> = unlisted
+            .iter()
+            .map(|(v, c)| format!("`{v}` ({})", thousands(*c)))
+            .collect();
+        Ctx { spec: ls, problems }.push(
+            Severity::Warning,
+            "unlisted-code",
+            Some(&column),
+            n,
+            vec![],
+            format!(
+                "column `{column}`: {} row(s) reached a stage [leads.codes.stage] does not name; kept as written, so only a target of that exact text matches them: {}",
+                thousands(n),
+                list.join(", ")
+            ),
+        );
+    }
     let err = || Error::polars("naming the pipeline's stages");
     let stage = outcomes
         .column("stage")
@@ -814,6 +849,21 @@ fn lead_rows(
         if n > 0 {
             parts.push(format!("{} {what}", thousands(n)));
         }
+    }
+    if total > 0 && total == df.height() as u64 {
+        ctx.push(
+            Severity::Error,
+            "no-lead-rows",
+            None,
+            total,
+            vec![],
+            format!(
+                "[leads.rows] leaves out every row ({}), so no row is a lead: {}",
+                thousands(total),
+                parts.join(", ")
+            ),
+        );
+        return Err(Invalid(std::mem::take(problems)).into());
     }
     if total > 0 {
         ctx.push(

@@ -53,6 +53,11 @@ pub(super) fn load(
         ),
     };
     let lf = with_names(os, lf, "stage", &stu);
+    // Messages name the user's column: the activity's attributes, not the stage read from it.
+    let stu_shown = match &os.activity {
+        Some(a) if a.stage_key.is_some() => a.attributes_column.clone(),
+        _ => stu.clone(),
+    };
     let stage = match &os.fixed_stage {
         // A table of one stage (won deals): every row reached it.
         Some(s) => lit(s.clone()),
@@ -101,7 +106,7 @@ pub(super) fn load(
         .collect()
         .map_err(read_err(os))?;
     let mut ctx = Ctx { spec: os, problems };
-    if df.height() == 0 {
+    if df.height() == 0 && os.activity.is_none() {
         ctx.push(
             Severity::Error,
             "empty-table",
@@ -116,7 +121,7 @@ pub(super) fn load(
         col("stage").is_null(),
         Severity::Error,
         "null-stage",
-        &stu,
+        &stu_shown,
         None,
         "empty stage",
     )?;
@@ -125,7 +130,7 @@ pub(super) fn load(
         col("__unlisted"),
         Severity::Warning,
         "unlisted-code",
-        &stu,
+        &stu_shown,
         Some("stage"),
         &unlisted_note(os, "stage"),
     )?;

@@ -111,6 +111,17 @@ pub fn is_personal(column: &str) -> bool {
         "berater",
         "betreuer",
         "vertriebsmitarbeiter",
+        "manager",
+        "ceo",
+        "cfo",
+        "cto",
+        "founder",
+        "geschaeftsfuehrer",
+        "geschaeftsfuehrerin",
+        "inhaber",
+        "inhaberin",
+        "createdby",
+        "assignedto",
     ];
     const SUFFIX: &[&str] = &[
         "email",
@@ -130,6 +141,9 @@ pub fn is_personal(column: &str) -> bool {
         "salesrep",
         "berater",
         "betreuer",
+        "manager",
+        "geschaeftsfuehrer",
+        "inhaber",
     ];
     EXACT.contains(&n) || SUFFIX.iter().any(|s| n.len() > s.len() && n.ends_with(s))
 }

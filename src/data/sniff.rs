@@ -249,11 +249,23 @@ pub fn sniff(path: &Path, declared: Option<u8>) -> std::io::Result<Sniffed> {
         .into_iter()
         .map(|s| s.trim().to_string())
         .collect();
+    // Lines that continue a quoted value of the line before (a multi-line note) are no rows.
+    let mut inside = false;
+    let starts: Vec<bool> = lines
+        .iter()
+        .map(|l| {
+            let starts_row = !inside;
+            if l.bytes().filter(|b| *b == b'"').count() % 2 == 1 {
+                inside = !inside;
+            }
+            starts_row
+        })
+        .collect();
     let ragged = lines
         .iter()
         .enumerate()
         .skip(1)
-        .filter(|(_, l)| !l.trim().is_empty())
+        .filter(|(i, l)| starts[*i] && !l.trim().is_empty())
         .take(50)
         .find_map(|(i, l)| {
             let n = split(l, delimiter).len();
@@ -309,6 +321,13 @@ mod tests {
         let (_d, p) = write("a,b,c\n1,2,3\n1;2;3\n");
         let s = sniff(&p, None).unwrap();
         assert_eq!(s.ragged, Some((3, 1)));
+    }
+
+    #[test]
+    fn a_multi_line_quoted_value_is_no_ragged_row() {
+        let (_d, p) = write("a,b,c\n1,\"two\nlines\nof text\",3\n4,5,6\n");
+        let s = sniff(&p, None).unwrap();
+        assert_eq!(s.ragged, None);
     }
 
     #[test]

@@ -26,6 +26,8 @@ pub struct DatasetSpec {
     pub outcomes: Option<TableSpec>,
     /// The companies whose columns become their leads' attributes.
     pub accounts: Option<TableSpec>,
+    /// The system whose export names are the defaults, applied by [`resolve`].
+    pub preset: Option<&'static super::presets::Preset>,
 }
 
 impl DatasetSpec {
@@ -269,6 +271,15 @@ pub fn resolve(path: &Path) -> Result<DatasetSpec> {
         super::encoding::prepare(t)?;
         super::footer::strip(t)?;
     }
+    // The preset's names are matched against the header as decoded (a UTF-16 report's
+    // labels), so after the decoding.
+    if let Some(p) = spec.preset {
+        let has_outcomes = spec.outcomes.is_some() || spec.leads.pipeline.is_some();
+        for t in spec.tables_mut() {
+            let header = super::scan::header(t);
+            super::presets::apply(p, t, &header, has_outcomes);
+        }
+    }
     Ok(spec)
 }
 
@@ -368,6 +379,7 @@ fn discover(dir: &Path) -> Result<DatasetSpec> {
         events: pick(Table::Events)?,
         outcomes: pick(Table::Outcomes)?,
         accounts: pick(Table::Accounts)?,
+        preset: None,
     })
 }
 
@@ -576,6 +588,11 @@ fn from_toml(toml_path: &Path) -> Result<DatasetSpec> {
                     "has stage_column/stage_date: only a leads table can hold its own outcomes (a pipeline table)".into(),
                 ));
             }
+            (Some(_), Some(d)) if columns.get("created_at") == Some(&d) => {
+                return Err(spec_err(format!(
+                    "stage_date = \"{d}\" is also the creation date (columns.created_at): every lead would reach its stage as it is created; name the column of the date the stage was reached (such as \"close_date\")"
+                )));
+            }
             (Some(c), Some(d)) if !c.trim().is_empty() && !d.trim().is_empty() => Some(Pipeline {
                 stage_column: c,
                 stage_date: d,
@@ -735,14 +752,9 @@ fn from_toml(toml_path: &Path) -> Result<DatasetSpec> {
         events,
         outcomes,
         accounts,
+        preset: None,
     };
-    if let Some(p) = preset {
-        let has_outcomes = spec.outcomes.is_some() || spec.leads.pipeline.is_some();
-        for t in spec.tables_mut() {
-            let header = super::scan::header(t);
-            super::presets::apply(p, t, &header, has_outcomes);
-        }
-    }
+    spec.preset = preset;
     Ok(spec)
 }
 
