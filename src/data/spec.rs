@@ -293,8 +293,14 @@ pub fn check_exists(path: &Path) -> Result<()> {
         return Ok(());
     }
     let message = if path == Path::new(DEMO_DATA) {
+        // Run inside an export folder: say the one flag that reads it.
+        let here = if Path::new("dataset.toml").is_file() {
+            "; this folder has a dataset.toml: --data ."
+        } else {
+            ""
+        };
         format!(
-            "no dataset was given, and the demo dataset ({DEMO_DATA}, inside leadcal's repository) is not in this folder: name your export folder or its dataset.toml with --data DIR (validate takes it as its argument); `leadcal init DIR` writes a dataset.toml for an export folder"
+            "no dataset was given, and the demo dataset ({DEMO_DATA}, inside leadcal's repository) is not in this folder: name your export folder or its dataset.toml with --data DIR (validate takes it as its argument); `leadcal init DIR` writes a dataset.toml for an export folder{here}"
         )
     } else {
         "no such file or folder; expected a dataset folder or a dataset.toml".into()

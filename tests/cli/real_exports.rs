@@ -249,6 +249,9 @@ fn calibrate_outside_the_repository_says_no_dataset_was_given() {
     // A missing model names no line either.
     let data = export("olist");
     leadcal_in(data.path(), &["init", "."]).code(0);
+    leadcal_in(data.path(), &["calibrate"])
+        .code(2)
+        .stderr_has("this folder has a dataset.toml: --data .");
     leadcal_in(data.path(), &["calibrate", "--data", "."])
         .code(2)
         .stderr_has("scoring.toml: no such file")
