@@ -17,23 +17,32 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// `-0`, `-0.0%` and the like, which rounding a small negative number (or `-0.0` itself)
+/// writes, as `0`, `0.0%`: a sign on a zero reads as a change that is not there.
+fn unsigned_zero(s: String) -> String {
+    match s.strip_prefix('-') {
+        Some(rest) if !rest.chars().any(|c| c.is_ascii_digit() && c != '0') => rest.to_string(),
+        _ => s,
+    }
+}
+
 /// A share as a percentage with one decimal (`0.1234` -> `12.3%`), `-` when missing.
 pub fn pct(v: Option<f64>) -> String {
-    v.map_or("-".into(), |v| format!("{:.1}%", 100.0 * v))
+    v.map_or("-".into(), |v| unsigned_zero(format!("{:.1}%", 100.0 * v)))
 }
 
 /// A number with `digits` decimals, `-` when missing.
 pub fn fixed(v: Option<f64>, digits: usize) -> String {
-    v.map_or("-".into(), |v| format!("{v:.digits$}"))
+    v.map_or("-".into(), |v| unsigned_zero(format!("{v:.digits$}")))
 }
 
 /// Points as a config shows them: whole numbers without decimals, others with two.
 pub fn points(v: f64) -> String {
-    if v.fract() == 0.0 {
+    unsigned_zero(if v.fract() == 0.0 {
         format!("{v:.0}")
     } else {
         format!("{v:.2}")
-    }
+    })
 }
 
 /// `value [low, high]` when both bounds exist, else the value alone, each written by `f`.
@@ -52,6 +61,18 @@ pub fn with_interval(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_zero_never_carries_a_minus_sign() {
+        // changes.md printed `3 → -0`; the per-period table `recall -0.0%`.
+        assert_eq!(points(-0.0), "0");
+        assert_eq!(points(-0.4_f64.round()), "0");
+        assert_eq!(pct(Some(-0.0)), "0.0%");
+        assert_eq!(pct(Some(-0.00001)), "0.0%");
+        assert_eq!(fixed(Some(-0.0001), 2), "0.00");
+        assert_eq!(points(-3.0), "-3");
+        assert_eq!(pct(Some(-0.012)), "-1.2%");
+    }
 
     #[test]
     fn numbers_are_written_one_way() {

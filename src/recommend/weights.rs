@@ -223,7 +223,8 @@ pub fn weights(
                 support.min_leads, support.min_converters, support.min_converters
             );
         } else {
-            let new_unit = exact.round();
+            // `+ 0.0` turns a rounded -0.0 into 0.0: no signed zero reaches an output.
+            let new_unit = exact.round() + 0.0;
             if current != 0.0 && new_unit != 0.0 && new_unit.signum() != current.signum() {
                 flags.push(Flag::SignContradicts);
             }
@@ -320,7 +321,7 @@ pub fn weights(
             };
             let beta = beta_item - base;
             let exact = f * beta;
-            let new = exact.round();
+            let new = exact.round() + 0.0;
             if r.points != 0.0 && new != 0.0 && new.signum() != r.points.signum() {
                 change.flags.push(Flag::SignContradicts);
             }
@@ -342,7 +343,7 @@ pub fn weights(
             && !covered[j]
             && value != "(other)"
         {
-            let p = (f * (fit.raw_coef[j] - baseline(attribute))).round();
+            let p = (f * (fit.raw_coef[j] - baseline(attribute))).round() + 0.0;
             if p.abs() >= 3.0 && counts[j].0 >= support.min_leads {
                 suggestions.push(Suggestion {
                     feature: t.names[j].clone(),
