@@ -63,7 +63,7 @@ pub(super) fn attach(
         spec: accounts,
         problems,
     };
-    let keyless = ctx.rows_problem(
+    ctx.rows_problem(
         &df,
         col("__key").is_null(),
         Severity::Warning,
@@ -72,7 +72,6 @@ pub(super) fn attach(
         None,
         "no account id (these rows are left out)",
     )?;
-    let _ = keyless;
     let df = df
         .lazy()
         .filter(col("__key").is_not_null())
@@ -115,7 +114,6 @@ pub(super) fn attach(
             names.push(n);
         }
     }
-    drop(keys);
     let names = without_personal(accounts, &df, names, problems);
     // An accounts column named like a lead attribute is told apart by a prefix.
     let taken: Vec<String> = leads
@@ -310,7 +308,7 @@ fn duplicate_keys(ctx: &mut Ctx, df: &DataFrame, key_user: &str) -> Result<()> {
         .take(3)
         .map(|k| format!("`{k}`"))
         .collect();
-    let rows = ctx.rows_problem(
+    ctx.rows_problem(
         &df.clone()
             .lazy()
             .join(
@@ -333,6 +331,5 @@ fn duplicate_keys(ctx: &mut Ctx, df: &DataFrame, key_user: &str) -> Result<()> {
             list_examples(&keys, n)
         ),
     )?;
-    let _ = rows;
     Ok(())
 }

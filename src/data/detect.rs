@@ -351,7 +351,6 @@ pub fn propose(dir: &Path) -> Result<Proposal> {
         }
         p.shape_notes.push(a.note.clone());
         // The leads' side of the join, when no preset named it.
-        let leads_col = roles.leads.as_ref().and_then(|l| l.account_id.clone());
         if let Some(lp) = tables.iter_mut().find(|t| t.table == Table::Leads)
             && !lp
                 .columns
@@ -359,16 +358,8 @@ pub fn propose(dir: &Path) -> Result<Proposal> {
                 .chain(&lp.mapping)
                 .any(|(c, _)| c == "account_id")
         {
-            let col = leads_col.or_else(|| {
-                a.note
-                    .split("the leads' `")
-                    .nth(1)
-                    .and_then(|r| r.split('`').next())
-                    .map(str::to_string)
-            });
-            if let Some(c) = col {
-                lp.mapping.push(("account_id".into(), c));
-            }
+            lp.mapping
+                .push(("account_id".into(), a.leads_column.clone()));
         }
     }
     // Marketo: the stage changes are in the activity log the events come from.

@@ -152,6 +152,8 @@ pub struct OutcomesShape {
 pub struct AccountsShape {
     pub file: String,
     pub key: String,
+    /// The leads' column that holds the key.
+    pub leads_column: String,
     pub note: String,
 }
 
@@ -267,6 +269,7 @@ pub fn roles(files: &[Columns], leads_given: Option<&Columns>) -> Roles {
                 roles.accounts = Some(AccountsShape {
                     file: f.file.clone(),
                     key: key.clone(),
+                    leads_column: leads_col.clone(),
                     note: format!(
                         "one row per `{key}`, the companies the leads' `{leads_col}` names: their columns become the leads' attributes"
                     ),
