@@ -63,6 +63,18 @@ pub(super) fn attach(
         spec: accounts,
         problems,
     };
+    if rows == 0 {
+        // Not "most leads name an unknown account": there is no company to name.
+        ctx.push(
+            Severity::Error,
+            "empty-table",
+            None,
+            0,
+            vec![],
+            "the accounts table has a header but no rows".into(),
+        );
+        return Err(Invalid(std::mem::take(problems)).into());
+    }
     ctx.rows_problem(
         &df,
         col("__key").is_null(),
