@@ -586,6 +586,48 @@ pub struct CappedRule {
 /// training rows)) and the count an outlier is given: the largest training count within the
 /// fence, so that the outlier weighs like the busiest ordinary lead. Data without outliers is
 /// left exactly as it is.
+/// The implicit rules' columns of `t` under `model` (the live model's rules and points with
+/// another decay): each rule's points at the lead's snapshot over its unit, capped as
+/// [`build`] caps them. The recommended points are refitted on these columns when the chosen
+/// decay is not today's, so a rule's points per fire mean what they will count. Returns how
+/// many columns changed.
+pub fn rules_under(t: &mut FeatureTable, model: &ScoringModel) -> usize {
+    let Some(m) = &t.matched else { return 0 };
+    let n_rules = model.implicit.len();
+    let (_, points) = m.contributions_at(model, |i| t.snapshot[i]);
+    let cols: Vec<(usize, usize, f64)> = t
+        .sources
+        .iter()
+        .enumerate()
+        .filter_map(|(j, s)| match s {
+            Source::Rule { rule, unit } => Some((j, *rule, *unit)),
+            _ => None,
+        })
+        .collect();
+    let mut changed = 0;
+    for &(j, rule, unit) in &cols {
+        let mut any = false;
+        for i in 0..t.y.len() {
+            let v = points[i * n_rules + rule] / unit;
+            if t.x[[i, j]] != v {
+                t.x[[i, j]] = v;
+                any = true;
+            }
+        }
+        changed += usize::from(any);
+    }
+    // The same fence as the live columns': one lead cannot set the fit.
+    let caps = count_caps(&t.x, cols.len(), t.n_train);
+    for mut row in t.x.outer_iter_mut() {
+        for (k, &(fence, top)) in caps.iter().enumerate() {
+            if row[k] > fence {
+                row[k] = top;
+            }
+        }
+    }
+    changed
+}
+
 fn count_caps(x: &Array2<f64>, rules: usize, n_train: usize) -> Vec<(f64, f64)> {
     let step = n_train.div_ceil(CAP_SAMPLE).max(1);
     (0..rules)

@@ -25,10 +25,10 @@ use crate::recommend::Objective;
 pub struct Args {
     #[command(flatten)]
     pub inputs: Inputs,
-    /// What the SQL threshold should achieve: f1, precision:P (most recall with at least
-    /// precision P), recall:R (most precision with at least recall R) or capacity:N/month (at
-    /// most N hand-overs per month).
-    #[arg(long, default_value = "f1")]
+    /// What the SQL threshold should achieve: volume (today's hand-overs per month, ranked by
+    /// the new points), f1, precision:P (most recall with at least precision P), recall:R (most
+    /// precision with at least recall R) or capacity:N/month (at most N hand-overs per month).
+    #[arg(long, default_value = "volume")]
     pub objective: Objective,
     /// Run folder; default reports/<first day>_<last day> of the window.
     #[arg(long)]

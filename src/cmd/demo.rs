@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::demo::{self, DemoFormat, DemoIds, DemoParams};
+use crate::demo::{self, DemoDrift, DemoFormat, DemoIds, DemoParams};
 use crate::error::{Error, Result};
 use crate::format::thousands;
 
@@ -31,6 +31,10 @@ pub struct Args {
     /// Lead ids as integers (1, 2, ...) or as text (`L0000001`, ...), as many CRMs export them.
     #[arg(long, value_enum, default_value_t = DemoIds::Int)]
     pub ids: DemoIds,
+    /// The documented changes (e-mail opens from 2024-07, the webinar drift from 2024-10), or
+    /// none: a world where no rule's effect changes.
+    #[arg(long, value_enum, default_value_t = DemoDrift::Webinar)]
+    pub drift: DemoDrift,
 }
 
 pub fn run(a: Args) -> Result<()> {
@@ -41,6 +45,7 @@ pub fn run(a: Args) -> Result<()> {
             seed: a.seed,
             format: a.format,
             ids: a.ids,
+            drift: a.drift,
             events_per_lead: 50.0,
         },
     )?;

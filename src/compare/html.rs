@@ -41,6 +41,10 @@ fn figure_name(l: Lang, f: &str) -> &'static str {
             "live score ROC AUC (test period)",
             "Live-Score ROC-AUC (Testzeitraum)",
         ),
+        "recommended_roc_auc" => l.pick(
+            "recommended points' ROC AUC (test period)",
+            "ROC-AUC der empfohlenen Punkte (Testzeitraum)",
+        ),
         "sql_precision" => l.pick("precision at SQL", "Precision bei SQL"),
         "sql_recall" => l.pick("recall at SQL", "Recall bei SQL"),
         _ => l.pick("hand-overs per month at SQL", "Übergaben pro Monat bei SQL"),

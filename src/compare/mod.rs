@@ -127,7 +127,8 @@ pub struct RunSummary {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct QualityRow {
-    /// `live_roc_auc`, `sql_precision`, `sql_recall`, `sql_handovers_per_month`.
+    /// `recommended_roc_auc` (the recommendation's points on the test period), `live_roc_auc`,
+    /// `sql_precision`, `sql_recall`, `sql_handovers_per_month`.
     pub figure: String,
     pub old: Figure,
     pub new: Figure,
@@ -342,7 +343,12 @@ pub fn compare(old_dir: &Path, new_dir: &Path) -> Result<Comparison> {
     };
     // Live-score quality on each run's own test period.
     let mut quality = Vec::new();
-    let pairs: [(&str, Option<&Value>, Option<&Value>); 4] = [
+    let pairs: [(&str, Option<&Value>, Option<&Value>); 5] = [
+        (
+            "recommended_roc_auc",
+            at(&old.recommendation, &["ranking", "recommended", "roc_auc"]),
+            at(&new.recommendation, &["ranking", "recommended", "roc_auc"]),
+        ),
         (
             "live_roc_auc",
             at(&old.metrics, &["test", "live", "roc_auc"]),
@@ -377,7 +383,14 @@ pub fn compare(old_dir: &Path, new_dir: &Path) -> Result<Comparison> {
                     z,
                 });
             }
-            _ => missing.push(format!("{name}: not in both runs' metrics.json")),
+            _ => missing.push(format!(
+                "{name}: not in both runs' {}",
+                if name == "recommended_roc_auc" {
+                    "recommendation.json (runs before the walk-forward did not measure it)"
+                } else {
+                    "metrics.json"
+                }
+            )),
         }
     }
     // What was adopted: the old run's recommendation against the new run's current config.

@@ -36,6 +36,17 @@ pub enum DemoIds {
     Text,
 }
 
+/// Whether the world changes over time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DemoDrift {
+    /// The documented ground truth: e-mail opens 2.5x as frequent from 2024-07, and from
+    /// 2024-10 the webinar platform records every registrant as attended.
+    Webinar,
+    /// Neither change: every rule keeps its effect throughout (a world to check that nothing
+    /// is found where nothing changed).
+    None,
+}
+
 /// What to generate.
 #[derive(Debug, Clone)]
 pub struct DemoParams {
@@ -43,6 +54,7 @@ pub struct DemoParams {
     pub seed: u64,
     pub format: DemoFormat,
     pub ids: DemoIds,
+    pub drift: DemoDrift,
     /// Mean events per lead.
     pub events_per_lead: f64,
 }
@@ -273,7 +285,7 @@ fn make_chunk(p: &DemoParams, index: u64) -> Chunk {
                 .push(if freemail { "freemail" } else { "corporate" });
             c.l_budget.push(budget);
             // Events.
-            let after_change = created >= change;
+            let after_change = p.drift == DemoDrift::Webinar && created >= change;
             let weights: Vec<f64> = EVENT_MIX
                 .iter()
                 .enumerate()
@@ -339,7 +351,8 @@ fn make_chunk(p: &DemoParams, index: u64) -> Chunk {
                 c.e_value.push(value);
             }
             // The planted drift: webinars early in the lead's life, by the platform of the day.
-            let rate = match (created >= webinar_change(), converts) {
+            let drifted = p.drift == DemoDrift::Webinar && created >= webinar_change();
+            let rate = match (drifted, converts) {
                 (true, _) => WEBINARS_AFTER,
                 (false, true) => WEBINARS_BUYER,
                 (false, false) => WEBINARS_OTHER,

@@ -77,6 +77,17 @@ impl PeriodKind {
     }
 }
 
+/// The first day of a period as [`PeriodKind::label`] writes it (`2024-Q4`, `2024-10`).
+pub fn period_first_day(label: &str) -> Option<NaiveDate> {
+    let (y, rest) = label.split_once('-')?;
+    let y: i32 = y.parse().ok()?;
+    let month = match rest.strip_prefix('Q') {
+        Some(q) => (q.parse::<u32>().ok()?.checked_sub(1)?) * 3 + 1,
+        None => rest.parse().ok()?,
+    };
+    NaiveDate::from_ymd_opt(y, month, 1)
+}
+
 /// First day of the month `k` months after `d`'s month.
 pub fn add_months(d: NaiveDate, k: i32) -> NaiveDate {
     let m = d.year() * 12 + d.month0() as i32 + k;
@@ -385,6 +396,22 @@ pub fn bootstrap_weights(n: usize, boot: Bootstrap) -> Vec<Draw> {
                 .collect()
         })
         .collect()
+}
+
+/// A figure and its bootstrap interval: `f` with no weights, then with each draw's.
+pub fn estimate(draws: &[Draw], f: impl Fn(Option<&[u8]>) -> Option<f64> + Sync) -> Estimate {
+    let reps: Vec<f64> = draws.par_iter().filter_map(|w| f(Some(w))).collect();
+    with_interval(f(None), reps)
+}
+
+/// [`estimate`] for `K` figures computed together.
+pub fn estimates<const K: usize>(
+    draws: &[Draw],
+    f: impl Fn(Option<&[u8]>) -> [Option<f64>; K] + Sync,
+) -> [Estimate; K] {
+    let reps: Vec<[Option<f64>; K]> = draws.par_iter().map(|w| f(Some(w))).collect();
+    let value = f(None);
+    std::array::from_fn(|k| with_interval(value[k], reps.iter().filter_map(|r| r[k]).collect()))
 }
 
 fn with_interval(value: Option<f64>, mut reps: Vec<f64>) -> Estimate {

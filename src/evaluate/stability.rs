@@ -110,7 +110,8 @@ pub struct PeriodEffect {
 pub enum DriftKind {
     /// The effect grew or shrank, keeping its sign.
     EffectChanged,
-    /// A clearly positive (negative) effect became clearly negative (positive).
+    /// The effect reversed: its training and test estimates have opposite signs and differ
+    /// significantly (or both intervals lie on opposite sides of zero).
     SignChanged,
     /// The rule fired in training and for no lead of the test period.
     StoppedFiring,
@@ -339,10 +340,14 @@ fn verdict(a: &Effect, b: &Effect) -> Option<Verdict> {
         });
     }
     let z = z_of(a, b)?;
-    let sign_changed = match (a.ci, b.ci) {
+    // Reversed: both intervals on opposite sides of zero, or the estimates of opposite signs
+    // (the kind is only reported for a significant difference).
+    let opposite_intervals = match (a.ci, b.ci) {
         (Some(x), Some(y)) => (x[0] > 0.0 && y[1] < 0.0) || (x[1] < 0.0 && y[0] > 0.0),
         _ => false,
     };
+    let opposite_estimates = matches!((a.log_odds, b.log_odds), (Some(x), Some(y)) if x * y < 0.0);
+    let sign_changed = opposite_intervals || opposite_estimates;
     Some(Verdict {
         p: two_sided(z),
         z: Some(z),
@@ -586,6 +591,15 @@ mod tests {
         let stopped = verdict(&train, &est(1000, 0, None, 0.0)).unwrap();
         assert_eq!(stopped.kind, DriftKind::StoppedFiring);
         assert!((stopped.p / 0.84f64.powi(1000) - 1.0).abs() < 1e-9);
+        // The reversal a real pipeline showed: +0.19 in training, -0.28 in test, the test
+        // interval reaching over zero. It was called "the effect grew" (larger in size).
+        let reversed = verdict(
+            &est(5000, 800, Some(0.19), 0.05),
+            &est(1000, 150, Some(-0.28), 0.15),
+        )
+        .unwrap();
+        assert_eq!(reversed.kind, DriftKind::SignChanged);
+        assert!(reversed.p < 0.01);
         // Not enough data in the test period: nothing to test.
         assert_eq!(verdict(&train, &est(1000, 12, None, 0.0)), None);
     }

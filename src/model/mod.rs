@@ -533,6 +533,8 @@ pub struct SummedLogLoss<'a> {
     alpha: f64,
     /// Standardise `x` on the fly: (mean, scale) per column.
     scale: Option<(&'a Array1<f64>, &'a Array1<f64>)>,
+    /// Each row's weight in the loss (1 for every row when `None`).
+    weights: Option<&'a [f64]>,
     last: Mutex<Option<Evaluated>>,
 }
 
@@ -549,8 +551,15 @@ impl<'a> SummedLogLoss<'a> {
             y,
             alpha,
             scale: None,
+            weights: None,
             last: Mutex::new(None),
         }
+    }
+
+    /// The loss with row `i`'s term multiplied by `weights[i]` (scikit-learn's `sample_weight`).
+    pub fn weighted(mut self, weights: &'a [f64]) -> Self {
+        self.weights = Some(weights);
+        self
     }
 
     /// The loss of the standardised rows `(x - mean) / scale`, computed inside each pass.
@@ -574,7 +583,9 @@ impl<'a> SummedLogLoss<'a> {
                 let mut g = Array1::<f64>::zeros(k + 1);
                 let mut loss = 0.0;
                 let mut buf = Array1::<f64>::zeros(k);
-                for (raw, &conv) in xb.outer_iter().zip(&self.y[rows]) {
+                let first = rows.start;
+                for (r, (raw, &conv)) in xb.outer_iter().zip(&self.y[rows]).enumerate() {
+                    let wt = self.weights.map_or(1.0, |w| w[first + r]);
                     let row = match self.scale {
                         None => raw.view(),
                         Some((mean, scale)) => {
@@ -587,12 +598,13 @@ impl<'a> SummedLogLoss<'a> {
                     let z = row.dot(&w) + b;
                     // -ln sigmoid(m) for the margin m = s z, stably.
                     let m = if conv { z } else { -z };
-                    loss += if m > 0.0 {
-                        (-m).exp().ln_1p()
-                    } else {
-                        -m + m.exp().ln_1p()
-                    };
-                    let r = sigmoid(z) - if conv { 1.0 } else { 0.0 };
+                    loss += wt
+                        * if m > 0.0 {
+                            (-m).exp().ln_1p()
+                        } else {
+                            -m + m.exp().ln_1p()
+                        };
+                    let r = wt * (sigmoid(z) - if conv { 1.0 } else { 0.0 });
                     g.slice_axis_mut(ndarray::Axis(0), ndarray::Slice::from(..k))
                         .scaled_add(r, &row);
                     g[k] += r;
@@ -656,6 +668,148 @@ pub fn fit_parallel<'a>(
         gradient_tolerance,
         max_iterations,
     )
+}
+
+/// Log-odds per unit of each raw feature, and the intercept: what a refit gives.
+#[derive(Debug, Clone, Serialize)]
+pub struct Coefficients {
+    pub raw_coef: Vec<f64>,
+    pub raw_intercept: f64,
+}
+
+impl Coefficients {
+    /// Probability of converting for each of `rows` of `x`.
+    pub fn predict_rows(&self, x: ArrayView2<f64>, rows: &[usize]) -> Vec<f64> {
+        rows.par_iter()
+            .map(|&i| {
+                let z: f64 = x
+                    .row(i)
+                    .iter()
+                    .zip(&self.raw_coef)
+                    .map(|(a, b)| a * b)
+                    .sum();
+                sigmoid(z + self.raw_intercept)
+            })
+            .collect()
+    }
+}
+
+impl FittedLogistic {
+    pub fn coefficients(&self) -> Coefficients {
+        Coefficients {
+            raw_coef: self.raw_coef.clone(),
+            raw_intercept: self.raw_intercept,
+        }
+    }
+}
+
+/// A refit at a penalty chosen before (per row, as [`FittedLogistic::penalty`]), each row's
+/// loss weighted by `weights` (recency; 1 for every row when `None`): the walk-forward's and
+/// the deployed weights' fit. It fits the case-control sample of at most `max_rows` rows
+/// ([`LogisticParams::fit`]'s sample, the same seed), standardised by the whole matrix, with
+/// the penalty scaled by the sample's summed weight; the intercept is corrected for the
+/// sampling. Errors as [`LogisticParams::fit`]'s checks: one class, a non-finite feature.
+pub fn refit(
+    x: ArrayView2<f64>,
+    y: &[bool],
+    weights: Option<&[f64]>,
+    penalty: f64,
+    max_rows: usize,
+    p: &LogisticParams,
+) -> Result<Coefficients, FitError> {
+    refit_split(x, y, weights, penalty, max_rows, p, &[])
+}
+
+/// [`refit`] where column `j` of each `(j, r)` in `split` has one effect before row `r` and
+/// another from row `r` on (rows are in creation order: `r` is the first lead of a drift's
+/// period). The returned coefficient of column `j` is the one from row `r` on: the effect
+/// since the drift.
+pub fn refit_split(
+    x: ArrayView2<f64>,
+    y: &[bool],
+    weights: Option<&[f64]>,
+    penalty: f64,
+    max_rows: usize,
+    p: &LogisticParams,
+    split: &[(usize, usize)],
+) -> Result<Coefficients, FitError> {
+    let w: Vec<Option<&[f64]>> = vec![weights];
+    let mut out = refit_many(x, y, &w, penalty, max_rows, p, split)?;
+    Ok(out.remove(0))
+}
+
+/// [`refit_split`] once per weighting in `weights`, on one sample: the fits after the first
+/// start from the first one's solution (the same rows and scaling, so the start is close and
+/// the solver stops sooner). Results in `weights`' order.
+pub fn refit_many(
+    x: ArrayView2<f64>,
+    y: &[bool],
+    weights: &[Option<&[f64]>],
+    penalty: f64,
+    max_rows: usize,
+    p: &LogisticParams,
+    split: &[(usize, usize)],
+) -> Result<Vec<Coefficients>, FitError> {
+    let names: Vec<String> = (0..x.ncols())
+        .map(|j| format!("feature {}", j + 1))
+        .collect();
+    check_data(x, y, &names, 1)?;
+    let sample = CaseControl::draw(y, max_rows, p.seed);
+    let rows: Vec<usize> = sample
+        .rows
+        .clone()
+        .unwrap_or_else(|| (0..y.len()).collect());
+    // The sample's raw rows, with each split column's recent part moved to a column of its own.
+    let k = x.ncols();
+    let mut raw = Array2::<f64>::zeros((rows.len(), k + split.len()));
+    for (r, &i) in rows.iter().enumerate() {
+        for (j, v) in x.row(i).iter().enumerate() {
+            raw[[r, j]] = *v;
+        }
+        for (s, &(j, from)) in split.iter().enumerate() {
+            if i >= from {
+                raw[[r, k + s]] = raw[[r, j]];
+                raw[[r, j]] = 0.0;
+            }
+        }
+    }
+    let ys: Vec<bool> = rows.iter().map(|&i| y[i]).collect();
+    let scaler = Scaler::fit(raw.view());
+    let xs = scaler.transform(raw.view());
+    let mut start: Option<(Array1<f64>, f64)> = None;
+    let mut out = Vec::with_capacity(weights.len());
+    for wts in weights {
+        let w: Vec<f64> = match wts {
+            Some(w) => rows.iter().map(|&i| w[i]).collect(),
+            None => vec![1.0; ys.len()],
+        };
+        let total: f64 = w.iter().sum();
+        if !(total > 0.0 && total.is_finite()) {
+            return Err(FitError::Param("the rows' weights sum to zero".into()));
+        }
+        let (coef, intercept) = minimise(
+            SummedLogLoss::new(xs.view(), &ys, penalty * total).weighted(&w),
+            start.clone(),
+            p.search_tolerance * total,
+            p.max_iterations,
+        )?;
+        if start.is_none() {
+            start = Some((coef.clone(), intercept));
+        }
+        let intercept = intercept + sample.log_rate;
+        let raw_coef = &coef / &scaler.scale;
+        let raw_intercept = intercept - (&scaler.mean * &raw_coef).sum();
+        let mut c = raw_coef.to_vec();
+        for (s, &(j, _)) in split.iter().enumerate() {
+            c[j] = c[k + s];
+        }
+        c.truncate(k);
+        out.push(Coefficients {
+            raw_coef: c,
+            raw_intercept,
+        });
+    }
+    Ok(out)
 }
 
 /// L-BFGS as linfa-logistic runs it, from `init` (zeros when `None`).

@@ -101,6 +101,62 @@ pub fn default_dir(an: &Analysis) -> PathBuf {
     PathBuf::from("reports").join(format!("{}_{}", day(an.since), day(an.data_end)))
 }
 
+/// The implicit rules whose drift rule stability detected (not a rule that stopped firing, nor
+/// a change carried by another rule), with the first day of the drift's period.
+fn drifted(an: &Analysis) -> Vec<recommend::walk::Recent> {
+    use crate::evaluate::stability::DriftKind;
+    an.metrics
+        .rule_stability
+        .iter()
+        .filter(|r| {
+            r.drift.detected
+                && r.drift.carried_by.is_none()
+                && r.drift.kind != Some(DriftKind::StoppedFiring)
+        })
+        .filter_map(|r| {
+            let period = r.drift.since.clone()?;
+            let from = crate::evaluate::period_first_day(&period)?;
+            let rule = an.model.implicit.iter().position(|x| x.name == r.rule)?;
+            let column = an.table.sources.iter().position(
+                |s| matches!(s, crate::features::Source::Rule { rule: k, .. } if *k == rule),
+            )?;
+            Some(recommend::walk::Recent {
+                rule: r.rule.clone(),
+                period,
+                from: from.to_string(),
+                column,
+                from_us: crate::timeparse::to_micros(from.and_hms_opt(0, 0, 0)?),
+            })
+        })
+        .collect()
+}
+
+/// What the walk-forward and the deployed refit read from the analysis.
+fn walk_inputs<'a>(
+    an: &'a Analysis,
+    params: &'a crate::model::LogisticParams,
+    objective: Objective,
+    horizon_days: i64,
+    drifted: Vec<recommend::walk::Recent>,
+) -> recommend::walk::Inputs<'a> {
+    recommend::walk::Inputs {
+        context: recommend::procedure::Context {
+            leads: &an.ds.leads,
+            live: &an.model,
+            table: &an.table,
+            objective,
+            support: Support::default(),
+            horizon_days,
+        },
+        params,
+        penalty: an.metrics.model.fitted.penalty,
+        since: an.since,
+        test_from: an.test_from,
+        data_end: an.data_end,
+        drifted,
+    }
+}
+
 /// Recommend, and write every file into `out_dir` (a staging folder that will be named `dir`).
 pub fn finish(
     mut an: Analysis,
@@ -113,18 +169,54 @@ pub fn finish(
     let step = Step::spinner("turning coefficients into points");
     let _w = crate::timing::Stage::start("recommend");
     let _s = crate::timing::Stage::start("recommend: weights");
+    let support = Support::default();
     let weights = recommend::weights(
         &an.model,
         &an.table,
-        &an.metrics.model.fitted,
-        Support::default(),
+        &an.metrics.model.fitted.coefficients(),
+        support,
+        an.table.n_train,
     );
-    // Nothing after the weights reads the design matrix (4.5 GB at 10M leads): free it.
-    an.table.x = ndarray::Array2::zeros((0, 0));
     drop(_s);
-    let weights = weights.ok_or_else(|| {
+    let mut weights = weights.ok_or_else(|| {
         Error::Usage("points cannot be scaled: the live score (or the fitted model) gives every training lead the same value; check that the live model's rules match this data (attribute values and event types)".into())
     })?;
+    let Beside {
+        segments: seg,
+        current_sweep,
+        inputs,
+        decay: decay_evidence,
+    } = beside;
+    // The decay is chosen first (from the training period's evidence): the written points are
+    // fitted under it.
+    let decay = recommend::decay::choose(&decay_evidence, &an.model, &mut weights.model);
+    step.say("walking forward quarter by quarter: the procedure on the leads mature before each");
+    let params = super::fit_params(o);
+    let settings = recommend::walk::Settings::default();
+    let drifted = drifted(&an);
+    let h = o.label.horizon_days;
+    let walk = recommend::walk::run(
+        &walk_inputs(&an, &params, s.objective, h, drifted.clone()),
+        &settings,
+    )?;
+    // Under another decay a rule's fires count differently: its column is recomputed before
+    // the written points are fitted.
+    let mut under_decay = an.model.clone();
+    under_decay.decay = weights.model.decay;
+    for (a, b) in under_decay.implicit.iter_mut().zip(&weights.model.implicit) {
+        a.decay = b.decay;
+    }
+    let refeatured = under_decay.implicit != an.model.implicit
+        && crate::features::rules_under(&mut an.table, &under_decay) > 0;
+    let deployed_coef = recommend::walk::deploy(
+        &walk_inputs(&an, &params, s.objective, h, drifted),
+        &settings,
+        &walk,
+    )?;
+    let deployed = deployed_coef
+        .and_then(|c| recommend::weights(&an.model, &an.table, &c, support, an.table.y.len()));
+    // Nothing after the weights reads the design matrix (4.5 GB at 10M leads): free it.
+    an.table.x = ndarray::Array2::zeros((0, 0));
     let current = an
         .metrics
         .test
@@ -133,15 +225,13 @@ pub fn finish(
         .find(|m| m.stage == "sql")
         .cloned()
         .ok_or_else(|| Error::Internal("no SQL threshold metrics".into()))?;
-    let Beside {
-        segments: seg,
-        current_sweep,
-        inputs,
-        decay,
-    } = beside;
     step.say("replaying the recommended config over the training and test periods");
     let rec = recommend::recommend(
         weights,
+        deployed,
+        walk,
+        decay,
+        refeatured,
         s.objective,
         &recommend::Inputs {
             leads: &an.ds.leads,
@@ -154,10 +244,10 @@ pub fn finish(
             test_rows: &an.test.rows,
             test_months: an.test.months,
             draws: &an.test.draws,
+            prob: &an.prob,
             current: &current,
         },
         current_sweep,
-        &decay,
     )?;
     drop(_w);
     step.say("writing the run folder");

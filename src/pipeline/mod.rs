@@ -88,7 +88,7 @@ fn date_of(us: i64) -> Result<NaiveDate> {
         .ok_or_else(|| Error::Internal(format!("time {us} out of range")))
 }
 
-fn fit_params(o: &Options) -> LogisticParams {
+pub(crate) fn fit_params(o: &Options) -> LogisticParams {
     LogisticParams {
         min_converters: o.min_converters,
         ..LogisticParams::default()

@@ -113,6 +113,14 @@ pub fn report_data(
             recommended: rec.recommended.clone(),
             current_mql_metrics: m.test.thresholds.iter().find(|x| x.stage == "mql").cloned(),
         },
+        review: Some(report::Review {
+            ranking: rec.ranking.clone(),
+            walk: rec.walk.clone(),
+            shift: rec.shift.clone(),
+            validated_mql: rec.validated.mql,
+            validated_sql: rec.validated.sql,
+            deployed: rec.deployed.clone(),
+        }),
         segments: report::SegmentsView {
             threshold: seg.threshold,
             handovers: nc.population,

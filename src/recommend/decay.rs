@@ -16,8 +16,9 @@
 //! period stays untouched for the back-test. A candidate replaces the current setting only
 //! when it beats it by a clear margin: a paired mean log-loss gain of at least two standard
 //! errors (three: the best of ten candidates is picked) over the scored rows and of at least 0.1% of its log-loss; a rule's own setting replaces the global one by the same rule.
-//! A half-life cannot be replayed with negative points (`check_replayable`): such candidates
-//! are shown but not eligible for rules with negative recommended points.
+//! A half-life shrinks negative points toward 0 as it does positive ones (as HubSpot's decay
+//! does), and the hand-over replay follows them between events, so every candidate is eligible
+//! (a rule worth no points gets no setting of its own).
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -414,15 +415,6 @@ pub fn choose(
     if ev.global.is_empty() {
         return Vec::new();
     }
-    let negative = |p: &Points| match p {
-        Points::Each(v) => *v < 0.0,
-        Points::Progressive(v) => v.iter().any(|x| *x < 0.0),
-    };
-    let half = |d: Decay| matches!(d, Decay::HalfLife { .. });
-    let followers_negative = model
-        .implicit
-        .iter()
-        .any(|r| !r.own_decay && negative(&r.points));
     let list = |scored: &[Scored], ok: &dyn Fn(Decay) -> bool| -> Vec<DecayCandidate> {
         scored
             .iter()
@@ -433,7 +425,7 @@ pub fn choose(
             })
             .collect()
     };
-    let global_ok = |d: Decay| !(half(d) && followers_negative);
+    let global_ok = |_: Decay| true;
     let (g, gain, se) = pick(&ev.global, live.decay, global_ok);
     let mut out = vec![DecayChoice {
         rule: "*".into(),
@@ -452,13 +444,12 @@ pub fn choose(
     for (k, scored) in ev.rules.iter().enumerate() {
         let Some(scored) = scored else { continue };
         let rule = &mut model.implicit[k];
-        let neg = negative(&rule.points);
         // A rule worth no points gains nothing from its own decay.
         let zero = match &rule.points {
             Points::Each(v) => *v == 0.0,
             Points::Progressive(v) => v.iter().all(|x| *x == 0.0),
         };
-        let ok = |d: Decay| !(zero || (half(d) && neg));
+        let ok = |_: Decay| !zero;
         // A rule's own setting must beat what it would follow: the new global setting.
         let base = rule.decay;
         let (d, gain, se) = pick(scored, base, ok);

@@ -13,22 +13,24 @@ pub mod backtest;
 pub mod config;
 pub mod decay;
 pub mod probability;
+pub mod procedure;
+pub mod ranking;
 pub mod thresholds;
+pub mod walk;
 pub mod weights;
 
 use polars::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use config::{write_config, write_config_with_notes};
 pub use thresholds::{Candidate, Objective};
 pub use weights::{Flag, RuleChange, Scaling, Suggestion, Support, Weights, pdo_factor, weights};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::evaluate::{self, ThresholdMetrics};
 use crate::features::FeatureTable;
 use crate::scoring::config::ScoringModel;
-use crate::scoring::explicit::with_explicit_points;
-use thresholds::SearchSample;
+use thresholds::{SEARCH_LEADS, SearchSample};
 
 /// A step of the score-to-probability map holds at least this many training leads (the
 /// minimum group size).
@@ -48,6 +50,8 @@ pub struct Inputs<'a> {
     pub test_rows: &'a [usize],
     pub test_months: f64,
     pub draws: &'a [crate::evaluate::Draw],
+    /// The fitted model's probability for every row.
+    pub prob: &'a [f64],
     /// The current config's SQL metrics on the test period.
     pub current: &'a ThresholdMetrics,
 }
@@ -71,6 +75,15 @@ pub struct Recommended {
     pub decay: Vec<decay::DecayChoice>,
     /// What a score means as a chance of converting, for both configs.
     pub probability: probability::Probability,
+    /// The procedure on the training period only: what `recommended` back-tests.
+    pub validated: Validated,
+    /// What the written weights were fitted on.
+    pub deployed: Deployed,
+    /// Test-period ranking: today's points, the validated points, the fitted model.
+    pub ranking: ranking::Compared,
+    pub walk: walk::WalkForward,
+    /// Hand-overs per month or recall moving by more than a third (test period).
+    pub shift: Vec<Shift>,
 }
 
 /// `recommendation.json`.
@@ -87,6 +100,11 @@ pub struct Recommendation<'a> {
     pub recommended: &'a ThresholdMetrics,
     pub decay: &'a [decay::DecayChoice],
     pub probability: &'a probability::Probability,
+    pub validated: &'a Validated,
+    pub deployed: &'a Deployed,
+    pub ranking: &'a ranking::Compared,
+    pub walk_forward: &'a walk::WalkForward,
+    pub shift: &'a [Shift],
     pub inputs: &'a [InputHash],
 }
 
@@ -101,7 +119,7 @@ impl Recommended {
     /// The serialisable form, with the inputs it was computed from.
     pub fn file<'a>(&'a self, inputs: &'a [InputHash]) -> Recommendation<'a> {
         Recommendation {
-            schema: "leadcal.recommendation/1",
+            schema: "leadcal.recommendation/2",
             objective: self.objective,
             objective_met: self.objective_met,
             weights: &self.weights,
@@ -112,6 +130,11 @@ impl Recommended {
             recommended: &self.recommended,
             decay: &self.decay,
             probability: &self.probability,
+            validated: &self.validated,
+            deployed: &self.deployed,
+            ranking: &self.ranking,
+            walk_forward: &self.walk,
+            shift: &self.shift,
             inputs,
         }
     }
@@ -154,102 +177,171 @@ pub fn current_sweep(
     ))
 }
 
-/// Thresholds for `objective` and the back-test, for the recommended `weights` with the decay
-/// chosen from `decay_evidence`; `current_sweep` is [`current_sweep`] of the live config.
+/// What is refitted, and the evidence for it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Deployed {
+    /// Mature leads the deployed weights were fitted on (the test period included).
+    pub leads: u64,
+    pub converted: u64,
+    /// Recency half-life chosen by the walk-forward (`None`: every lead alike).
+    pub half_life_days: Option<f64>,
+    /// The deployed weights are the validated ones (no refit was possible).
+    pub same_as_validated: bool,
+    /// The decay chosen is not today's, and the rules' fires were recounted under it before
+    /// the written points were fitted.
+    #[serde(default)]
+    pub refitted_under_decay: bool,
+}
+
+/// The validated config: the same procedure on the training period only, measured on the
+/// test period.
+#[derive(Debug, Clone, Serialize)]
+pub struct Validated {
+    pub mql: f64,
+    pub sql: f64,
+    pub objective_met: bool,
+    /// Points per rule, in the order of `weights.implicit` then `weights.explicit`.
+    pub points: Vec<f64>,
+    /// Today's SQL hand-overs per month on the training period.
+    pub today_per_month: f64,
+}
+
+/// A change the meeting must hear first: hand-overs per month or recall moving by more than a
+/// third on the test period.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Shift {
+    /// `handovers_per_month` or `recall`.
+    pub figure: String,
+    pub today: f64,
+    pub recommended: f64,
+}
+
+/// A relative change beyond this is a [`Shift`].
+pub const SHIFT: f64 = 1.0 / 3.0;
+
+fn shifts(c: &ThresholdMetrics, r: &ThresholdMetrics) -> Vec<Shift> {
+    [
+        (
+            "handovers_per_month",
+            c.handovers_per_month.value,
+            r.handovers_per_month.value,
+        ),
+        ("recall", c.recall.value, r.recall.value),
+    ]
+    .into_iter()
+    .filter_map(|(name, a, b)| {
+        let (a, b) = (a?, b?);
+        ((b - a).abs() > SHIFT * a.abs() && a != b).then(|| Shift {
+            figure: name.into(),
+            today: a,
+            recommended: b,
+        })
+    })
+    .collect()
+}
+
+/// Thresholds for `objective` and the back-test, for the recommended weights: `validated`
+/// fitted on the training period, its model already under the chosen decay (`decay`, from
+/// [`decay::choose`]), back-tested on the test period; `deployed` fitted on every mature lead
+/// (`refeatured`: under the chosen decay's rule columns), written (`None`: the validated ones
+/// are written); `current_sweep` is [`current_sweep`] of the live config.
+#[allow(clippy::too_many_arguments)]
 pub fn recommend(
-    mut weights: Weights,
+    validated: Weights,
+    deployed: Option<Weights>,
+    walk: walk::WalkForward,
+    decay: Vec<decay::DecayChoice>,
+    refeatured: bool,
     objective: Objective,
     p: &Inputs<'_>,
     current_sweep: Vec<Candidate>,
-    decay_evidence: &decay::DecayEvidence,
 ) -> Result<Recommended> {
-    let decay = decay::choose(decay_evidence, p.live, &mut weights.model);
     let t = p.table;
-    let _s = crate::timing::Stage::start("recommend: snapshot scores");
-    // The recommended config's scores: explicit from the leads, implicit from the same matched
-    // events (same rules and filters, new points).
-    let explicit_all: Vec<f64> = with_explicit_points(p.leads.clone().lazy(), &weights.model)
-        .select([col("explicit_score")])
-        .collect()
-        .and_then(|d| d.column("explicit_score").and_then(|c| c.f64().cloned()))
-        .map_err(Error::polars("recommended explicit points"))?
-        .iter()
-        .map(|v| v.unwrap_or(0.0))
-        .collect();
-    let explicit: Vec<f64> = t
-        .lead_rows
-        .iter()
-        .map(|&r| explicit_all[r as usize])
-        .collect();
-    let n = t.y.len();
-    let n_rules = weights.model.implicit.len();
-    let snapshot_scores: Vec<f64> = match &t.matched {
-        Some(m) => {
-            let (_, pts) = m.contributions_at(&weights.model, |i| t.snapshot[i]);
-            (0..n)
-                .map(|i| explicit[i] + pts[i * n_rules..(i + 1) * n_rules].iter().sum::<f64>())
-                .collect()
-        }
-        None => explicit.clone(),
-    };
     let n_train = t.n_train;
-    let mut sorted: Vec<f64> = snapshot_scores[..n_train].to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let grid = thresholds::grid(&sorted);
-    let search = SearchSample::of(n_train);
-    // Points only: the thresholds to replay are passed explicitly.
-    let points_model = weights.model.clone();
-    let train_months = evaluate::months_between(p.since, p.test_from);
-    drop(_s);
-    let _s = crate::timing::Stage::start("recommend: threshold sweeps");
-    let peaks = |model: &ScoringModel, explicit: &[f64], grid: &[f64]| {
-        let floor = grid.first().copied().unwrap_or(f64::NEG_INFINITY);
-        t.peak_scores(
-            model,
-            explicit,
-            &search.rows,
-            p.data_end,
-            p.horizon_days,
-            floor,
-        )
+    let n_all = t.y.len();
+    let c = procedure::Context {
+        leads: p.leads,
+        live: p.live,
+        table: t,
+        objective,
+        support: Support::default(),
+        horizon_days: p.horizon_days,
     };
-    let candidates = thresholds::sweep(
-        t,
-        &search,
-        &grid,
-        &peaks(&points_model, &explicit, &grid)?,
-        train_months,
-    );
+    let _s = crate::timing::Stage::start("recommend: threshold sweeps");
+    // The decay was chosen once (from the training period's evidence); the deployed config
+    // gets the validated one's.
+    let chosen_decay = validated.model.clone();
+    let set_decay = |m: &mut ScoringModel| {
+        m.decay = chosen_decay.decay;
+        for (a, b) in m.implicit.iter_mut().zip(&chosen_decay.implicit) {
+            a.decay = b.decay;
+            a.own_decay = b.own_decay;
+        }
+    };
+    let train_months = evaluate::months_between(p.since, p.test_from);
+    // Every row's score under the validated config: the threshold search's grid, the
+    // probability map and the test period's ranking read it.
+    let explicit = procedure::explicit_points(p.leads, t, &validated.model)?;
+    let all: Vec<usize> = (0..n_all).collect();
+    let scores = procedure::at_snapshot(t, &validated.model, &explicit, &all);
+    let v = procedure::thresholds_for(
+        &c,
+        validated,
+        explicit,
+        &procedure::Leads {
+            n: n_train,
+            replay_end: p.data_end,
+            search_leads: SEARCH_LEADS,
+            months: train_months,
+        },
+        Some(&scores),
+    )?;
+    let deployed_leads = n_all;
+    let d = match deployed {
+        Some(mut w) => {
+            set_decay(&mut w.model);
+            let months =
+                evaluate::months_between(p.since, t.created.last().copied().unwrap_or(p.since));
+            let explicit = procedure::explicit_points(p.leads, t, &w.model)?;
+            Some(procedure::thresholds_for(
+                &c,
+                w,
+                explicit,
+                &procedure::Leads {
+                    n: deployed_leads,
+                    replay_end: p.data_end,
+                    search_leads: SEARCH_LEADS / 2,
+                    months,
+                },
+                None,
+            )?)
+        }
+        None => None,
+    };
     drop(_s);
     let _s = crate::timing::Stage::start("recommend: back-test");
-    let (chosen, met) = thresholds::choose(objective, &candidates);
-    let sql = grid[chosen];
-    let share_now = (0..n_train)
-        .filter(|&i| t.handed_within(i, t.mql_at[i], p.horizon_days))
-        .count() as f64
-        / n_train.max(1) as f64;
-    let mql = thresholds::mql(&grid, &candidates, chosen, n_train, share_now);
-    weights.model.mql = mql;
-    weights.model.sql = sql;
-    thresholds::move_bands(
-        &mut weights.model.bands,
-        (p.live.mql, p.live.sql),
-        (mql, sql),
-        &t.live_score[..n_train],
-        &sorted,
+    let recommended = backtest::at_sql(t, &v.weights.model, &v.explicit, v.sql, p)?;
+    // Ranking on the test period: today's points, the validated points, the fitted model.
+    let pick = |s: &[f64]| p.test_rows.iter().map(|&i| s[i]).collect::<Vec<f64>>();
+    let y: Vec<bool> = p.test_rows.iter().map(|&i| t.y[i]).collect();
+    let ranking = ranking::compared(
+        &y,
+        &pick(&t.live_score),
+        &pick(&scores),
+        &pick(p.prob),
+        p.draws,
     );
-    let recommended = backtest::at_sql(t, &points_model, &explicit, sql, p)?;
-    let map = |scores: &[f64]| {
+    let map = |s: &[f64]| {
         probability::score_map(
-            (&scores[..n_train], &t.y[..n_train]),
-            (&scores[n_train..], &t.y[n_train..]),
+            (&s[..n_train], &t.y[..n_train]),
+            (&s[n_train..], &t.y[n_train..]),
             MIN_STEP_LEADS,
         )
     };
     let probability = probability::Probability {
         horizon_days: p.horizon_days,
         live: map(&t.live_score),
-        recommended: map(&snapshot_scores),
+        recommended: map(&scores),
         live_bands: probability::band_rates(
             &p.live
                 .bands
@@ -260,17 +352,58 @@ pub fn recommend(
             (&t.live_score[n_train..], &t.y[n_train..]),
         ),
     };
+    let validated_summary = Validated {
+        mql: v.mql,
+        sql: v.sql,
+        objective_met: v.objective_met,
+        points: v
+            .weights
+            .implicit
+            .iter()
+            .chain(&v.weights.explicit)
+            .map(|r| r.recommended)
+            .collect(),
+        today_per_month: v.today_per_month,
+    };
+    let shift = shifts(p.current, &recommended);
+    let (chosen, deployed) = match d {
+        Some(d) => (
+            d,
+            Deployed {
+                leads: deployed_leads as u64,
+                converted: t.y.iter().filter(|&&v| v).count() as u64,
+                half_life_days: walk.chosen_half_life_days,
+                same_as_validated: false,
+                refitted_under_decay: refeatured,
+            },
+        ),
+        None => (
+            v,
+            Deployed {
+                leads: n_train as u64,
+                converted: t.y[..n_train].iter().filter(|&&v| v).count() as u64,
+                half_life_days: None,
+                same_as_validated: true,
+                refitted_under_decay: false,
+            },
+        ),
+    };
     Ok(Recommended {
-        weights,
+        weights: chosen.weights,
         objective,
-        objective_met: met,
-        mql,
-        sql,
-        candidates,
+        objective_met: chosen.objective_met,
+        mql: chosen.mql,
+        sql: chosen.sql,
+        candidates: chosen.candidates,
         current_sweep,
         current: p.current.clone(),
         recommended,
         decay,
         probability,
+        validated: validated_summary,
+        deployed,
+        ranking,
+        walk,
+        shift,
     })
 }

@@ -1,5 +1,5 @@
-//! The recommended thresholds: SQL for the stated objective, MQL by the current MQL's share of
-//! hand-overs, and the bands that follow them.
+//! The recommended thresholds: SQL for the stated objective (by default today's hand-overs per
+//! month), MQL keeping today's ratio of MQL to SQL hand-overs, and the bands that follow them.
 //!
 //! Input: the recommended config's scores and replayed peak scores on the training period.
 //! Output: candidate thresholds with their hand-over metrics ([`Candidate`]), the chosen SQL
@@ -20,6 +20,9 @@ use crate::scoring::config::Band;
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(tag = "kind", content = "target", rename_all = "snake_case")]
 pub enum Objective {
+    /// Today's hand-overs per month (sales capacity as it is), with the best precision and
+    /// recall the recommended points give at that volume. The default.
+    Volume,
     /// The best F1 on the training period.
     F1,
     /// The most recall with at least this precision.
@@ -33,7 +36,9 @@ pub enum Objective {
 impl FromStr for Objective {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("`{s}`: expected f1, precision:0.3, recall:0.7 or capacity:400/month");
+        let bad = || {
+            format!("`{s}`: expected volume, f1, precision:0.3, recall:0.7 or capacity:400/month")
+        };
         let share = |v: &str| -> Result<f64, String> {
             let x: f64 = v.trim().parse().map_err(|_| bad())?;
             if x > 0.0 && x <= 1.0 {
@@ -44,6 +49,7 @@ impl FromStr for Objective {
         };
         match s.split_once(':') {
             None if s == "f1" => Ok(Objective::F1),
+            None if s == "volume" => Ok(Objective::Volume),
             Some(("precision", v)) => Ok(Objective::Precision(share(v)?)),
             Some(("recall", v)) => Ok(Objective::Recall(share(v)?)),
             Some(("capacity", v)) => {
@@ -67,6 +73,7 @@ impl FromStr for Objective {
 impl fmt::Display for Objective {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Objective::Volume => write!(f, "volume"),
             Objective::F1 => write!(f, "f1"),
             Objective::Precision(p) => write!(f, "precision:{p}"),
             Objective::Recall(r) => write!(f, "recall:{r}"),
@@ -79,6 +86,10 @@ impl Objective {
     /// The objective as a reader says it: "the best F1 (precision and recall balanced)".
     pub fn describe(&self) -> String {
         match self {
+            Objective::Volume => {
+                "today's hand-overs per month (sales capacity as it is), ranked by the new points"
+                    .into()
+            }
             Objective::F1 => "the best F1 (precision and recall balanced)".into(),
             Objective::Precision(p) => {
                 format!(
@@ -122,7 +133,12 @@ pub struct SearchSample {
 
 impl SearchSample {
     pub fn of(n_train: usize) -> SearchSample {
-        let stride = n_train.div_ceil(SEARCH_LEADS).max(1);
+        SearchSample::at_most(n_train, SEARCH_LEADS)
+    }
+
+    /// Every k-th of the first `n_train` rows, at most `cap` of them.
+    pub fn at_most(n_train: usize, cap: usize) -> SearchSample {
+        let stride = n_train.div_ceil(cap.max(1)).max(1);
         let rows: Vec<usize> = (0..n_train).step_by(stride).collect();
         let scale = n_train as f64 / rows.len().max(1) as f64;
         SearchSample { rows, scale }
@@ -178,9 +194,18 @@ pub fn sweep(
         .collect()
 }
 
+/// How far from today's hand-overs per month a [`Objective::Volume`] candidate may lie and
+/// still meet it (the grid is whole points, so an exact match is rare).
+pub const VOLUME_TOLERANCE: f64 = 0.1;
+
 /// The candidate `objective` picks, and whether it meets it. When none does: the best F1 for
-/// precision and recall targets, the highest threshold for a capacity.
-pub fn choose(objective: Objective, candidates: &[Candidate]) -> (usize, bool) {
+/// precision and recall targets, the highest threshold for a capacity, the nearest volume for
+/// today's volume. `today_per_month` is today's config's hand-overs per month on the same leads.
+pub fn choose(
+    objective: Objective,
+    candidates: &[Candidate],
+    today_per_month: f64,
+) -> (usize, bool) {
     let pick = |ok: &dyn Fn(&Candidate) -> bool,
                 better: &dyn Fn(&Candidate, &Candidate) -> bool| {
         let mut best: Option<usize> = None;
@@ -192,7 +217,21 @@ pub fn choose(objective: Objective, candidates: &[Candidate]) -> (usize, bool) {
         best
     };
     let best_f1 = || pick(&|c| c.f1.is_some(), &|c, b| c.f1 > b.f1);
+    if objective == Objective::Volume {
+        // The nearest volume; between two as near, the higher threshold.
+        let gap = |c: &Candidate| (c.handovers_per_month - today_per_month).abs();
+        let k = (0..candidates.len())
+            .min_by(|&a, &b| {
+                gap(&candidates[a])
+                    .total_cmp(&gap(&candidates[b]))
+                    .then(b.cmp(&a))
+            })
+            .unwrap_or(0);
+        let met = gap(&candidates[k]) <= VOLUME_TOLERANCE * today_per_month.max(f64::MIN_POSITIVE);
+        return (k, met);
+    }
     let found = match objective {
+        Objective::Volume => None,
         Objective::F1 => best_f1(),
         Objective::Precision(p) => pick(&|c| c.precision.is_some_and(|v| v >= p), &|c, b| {
             c.recall > b.recall
@@ -214,19 +253,14 @@ pub fn choose(objective: Objective, candidates: &[Candidate]) -> (usize, bool) {
     }
 }
 
-/// MQL: the candidate below SQL (`chosen`) whose share of training hand-overs is closest to
-/// the current MQL's share `share_now`; at most SQL − 1.
-pub fn mql(
-    grid: &[f64],
-    candidates: &[Candidate],
-    chosen: usize,
-    n_train: usize,
-    share_now: f64,
-) -> f64 {
+/// MQL: the candidate below SQL (`chosen`) whose hand-overs stand to the recommended SQL's
+/// as today's MQL hand-overs stand to today's SQL hand-overs (`ratio_now`, at least 1): marketing
+/// keeps passing on as many MQLs per SQL as today; at most SQL − 1.
+pub fn mql(grid: &[f64], candidates: &[Candidate], chosen: usize, ratio_now: f64) -> f64 {
     let sql = grid[chosen];
+    let want = candidates[chosen].handovers as f64 * ratio_now;
     let mql_k = (0..chosen).min_by(|&x, &y| {
-        let d =
-            |k: usize| (candidates[k].handovers as f64 / n_train.max(1) as f64 - share_now).abs();
+        let d = |k: usize| (candidates[k].handovers as f64 - want).abs();
         d(x).total_cmp(&d(y))
     });
     mql_k.map(|k| grid[k]).unwrap_or(sql - 1.0).min(sql - 1.0)
@@ -297,11 +331,48 @@ mod tests {
         );
         for bad in ["precision:30", "recall:", "capacity:-4/month", "auc", "f2"] {
             let e = bad.parse::<Objective>().unwrap_err();
-            assert!(e.contains("expected f1, precision:0.3"), "{bad}: {e}");
+            assert!(
+                e.contains("expected volume, f1, precision:0.3"),
+                "{bad}: {e}"
+            );
         }
-        for text in ["f1", "precision:0.3", "recall:0.7", "capacity:400/month"] {
+        for text in [
+            "volume",
+            "f1",
+            "precision:0.3",
+            "recall:0.7",
+            "capacity:400/month",
+        ] {
             assert_eq!(text.parse::<Objective>().unwrap().to_string(), text);
         }
+    }
+
+    fn candidate(threshold: f64, per_month: f64) -> Candidate {
+        Candidate {
+            threshold,
+            handovers: (per_month * 10.0) as u64,
+            precision: Some(0.1),
+            recall: Some(0.5),
+            handovers_per_month: per_month,
+            f1: Some(0.2),
+        }
+    }
+
+    #[test]
+    fn the_volume_objective_keeps_todays_hand_overs_and_mql_keeps_its_ratio() {
+        let c: Vec<Candidate> = [(10.0, 300.0), (20.0, 200.0), (30.0, 130.0), (40.0, 60.0)]
+            .map(|(t, v)| candidate(t, v))
+            .to_vec();
+        // Today 126 a month: 130 is within 10%.
+        assert_eq!(choose(Objective::Volume, &c, 126.0), (2, true));
+        // Today 90: 60 and 130 are both far; the nearest (60, gap 30) is used, not met.
+        assert_eq!(choose(Objective::Volume, &c, 90.0), (3, false));
+        let grid: Vec<f64> = c.iter().map(|c| c.threshold).collect();
+        // Today's MQL hands over 2.3 times as many leads as SQL: 1,300 x 2.3 = 2,990 -> 3,000.
+        assert_eq!(mql(&grid, &c, 2, 2.3), 10.0);
+        assert_eq!(mql(&grid, &c, 2, 1.5), 20.0);
+        // Nothing below the lowest candidate: SQL - 1.
+        assert_eq!(mql(&grid, &c, 0, 2.0), 9.0);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Recommended weights on the live model's own points scale.
 //!
-//! Input: the live [`ScoringModel`], the [`FeatureTable`] (training rows first) and the
-//! [`FittedLogistic`] fitted on the training rows. Output: [`Weights`]: a recommended model in
+//! Input: the live [`ScoringModel`], the [`FeatureTable`] (rows in creation order) and the
+//! [`Coefficients`] fitted on its first rows (the training period, a walk-forward fold's mature
+//! leads, or every mature lead). Output: [`Weights`]: a recommended model in
 //! the live model's schema (same rules, filters and decay; new points, caps, thresholds), with
 //! every change, its reason and its flags, plus the scaling and the rounding error.
 //!
@@ -19,7 +20,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::features::{FeatureTable, Source};
-use crate::model::FittedLogistic;
+use crate::model::Coefficients;
 use crate::scoring::config::{Condition, Points, ScoringModel};
 
 /// Support a rule needs before its points are changed: at least `min_leads` training leads on
@@ -130,19 +131,23 @@ fn unit_of(p: &Points) -> f64 {
     }
 }
 
-/// Recommend points for every rule. `None` when the model's scores do not vary.
+/// Recommend points for every rule from `fit`, the coefficients fitted on the table's first `n`
+/// rows (support and the points' scale are measured on those rows). `None` when the model's
+/// scores do not vary.
 pub fn weights(
     live: &ScoringModel,
     t: &FeatureTable,
-    fit: &FittedLogistic,
+    fit: &Coefficients,
     support: Support,
+    n: usize,
 ) -> Option<Weights> {
-    let n = t.n_train;
     let x = t.x.slice_axis(ndarray::Axis(0), ndarray::Slice::from(..n));
-    let logit: Vec<f64> = x
-        .rows()
-        .into_iter()
-        .map(|r| fit.raw_intercept + r.iter().zip(&fit.raw_coef).map(|(a, b)| a * b).sum::<f64>())
+    let logit: Vec<f64> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let r = x.row(i);
+            fit.raw_intercept + r.iter().zip(&fit.raw_coef).map(|(a, b)| a * b).sum::<f64>()
+        })
         .collect();
     // The scale is measured on the capped counts: one extreme lead cannot stretch it.
     let scaling = pdo_factor(&t.scale_score[..n], &logit)?;
@@ -361,16 +366,19 @@ pub fn weights(
             .then(a.feature.cmp(&b.feature))
     });
     // Rounding error of the score per training lead.
-    let mut max: f64 = 0.0;
-    let mut sum = 0.0;
-    for i in 0..n {
-        let e: f64 = applied
-            .iter()
-            .map(|(c, exact, new)| x[[i, *c]] * (new - exact))
-            .sum();
-        max = max.max(e.abs());
-        sum += e.abs();
-    }
+    // Per row in parallel; the sum is taken in row order, as a serial loop would.
+    let errors: Vec<f64> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            applied
+                .iter()
+                .map(|(c, exact, new)| x[[i, *c]] * (new - exact))
+                .sum::<f64>()
+                .abs()
+        })
+        .collect();
+    let max = errors.iter().fold(0.0f64, |m, e| m.max(*e));
+    let sum: f64 = errors.iter().sum();
     Some(Weights {
         model,
         scaling,

@@ -5,6 +5,7 @@
 
 use crate::evaluate::Estimate;
 use crate::format::{pct, points, thousands};
+use crate::recommend::ranking::Ranking;
 use crate::recommend::{Flag, Recommended};
 
 fn interval_pct(e: &Estimate) -> String {
@@ -41,7 +42,11 @@ fn decay(s: &mut String, r: &Recommended) {
                     "{}: {}{}",
                     k.setting,
                     k.log_loss.map_or("-".into(), |v| format!("{v:.5}")),
-                    if k.eligible { "" } else { " (not replayable)" }
+                    if k.eligible {
+                        ""
+                    } else {
+                        " (not for a rule worth no points)"
+                    }
                 )
             })
             .collect::<Vec<_>>()
@@ -62,15 +67,189 @@ fn decay(s: &mut String, r: &Recommended) {
     }
 }
 
+fn est(e: &Estimate, f: fn(Option<f64>) -> String) -> String {
+    e.show(f)
+}
+
+fn auc(v: Option<f64>) -> String {
+    crate::format::fixed(v, 3)
+}
+
+fn lift(v: Option<f64>) -> String {
+    v.map_or("-".into(), |v| {
+        format!("{}×", crate::format::fixed(Some(v), 2))
+    })
+}
+
+/// What the meeting hears first: the ranking on the test period, and any large shift.
+fn lead(s: &mut String, r: &Recommended) {
+    let k = &r.ranking;
+    s.push_str(&format!(
+        "On the test period ({} leads, {} converted, never seen by the fit), the recommended points rank leads with ROC AUC {} against {} for today's points (fitted model: {}).\n\n",
+        thousands(k.leads),
+        thousands(k.converted),
+        est(&k.recommended.roc_auc, auc),
+        est(&k.today.roc_auc, auc),
+        est(&k.model.roc_auc, auc),
+    ));
+    for x in &r.shift {
+        let (what, a, b) = match x.figure.as_str() {
+            "recall" => ("Recall", pct(Some(x.today)), pct(Some(x.recommended))),
+            _ => (
+                "Hand-overs per month",
+                format!("{:.0}", x.today),
+                format!("{:.0}", x.recommended),
+            ),
+        };
+        s.push_str(&format!(
+            "**{what} changes by more than a third: {a} today → {b} recommended (test period).**\n\n"
+        ));
+    }
+    s.push_str(
+        "| test period | today's points | recommended points | fitted model |\n|---|---|---|---|\n",
+    );
+    type Pick = fn(&Ranking) -> &Estimate;
+    type Show = fn(Option<f64>) -> String;
+    let rows: [(&str, Pick, Show); 3] = [
+        ("ROC AUC", |x| &x.roc_auc, auc),
+        ("PR AUC (average precision)", |x| &x.pr_auc, auc),
+        ("lift in the top tenth", |x| &x.top_tenth_lift, lift),
+    ];
+    for (name, f, g) in rows {
+        s.push_str(&format!(
+            "| {name} | {} | {} | {} |\n",
+            est(f(&k.today), g),
+            est(f(&k.recommended), g),
+            est(f(&k.model), g)
+        ));
+    }
+    s.push('\n');
+}
+
+/// Which leads the written weights were fitted on.
+fn fitted_on(r: &Recommended) -> String {
+    let d = &r.deployed;
+    if d.same_as_validated {
+        return "The points below were fitted on the training period.\n\n".into();
+    }
+    let half = match d.half_life_days {
+        None => "every lead weighted alike (no recency half-life beat it out of time)".to_string(),
+        Some(h) => format!(
+            "recent leads weighted more (half-life {h:.0} days, chosen by the walk-forward's out-of-time log-loss)"
+        ),
+    };
+    let recent = if r.walk.recent_effect.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " Rules whose effect drifted get their effect since the drift: {}.",
+            r.walk
+                .recent_effect
+                .iter()
+                .map(|x| format!("`{}` (since {})", x.rule.replace('|', "\\|"), x.period))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let recounted = match (d.refitted_under_decay, r.decay.first()) {
+        (true, Some(g)) => format!(
+            " Behaviour rules' fires were recounted under the chosen decay ({}) before the refit, so their points per fire mean what they will count.",
+            g.recommended
+        ),
+        _ => String::new(),
+    };
+    format!(
+        "The written points were refitted on all {} mature leads ({} converted), the test period included, with {half}.{recent}{recounted} Their thresholds were chosen on the same leads; figures on those leads would be in-sample, so the test-period figures here are those of the same procedure fitted on the training period only (column \"training period only\"), and the walk-forward below shows the procedure quarter by quarter.\n\n",
+        thousands(d.leads),
+        thousands(d.converted)
+    )
+}
+
+/// The walk-forward table.
+fn walk_forward(s: &mut String, r: &Recommended) {
+    let w = &r.walk;
+    if w.folds.is_empty() {
+        return;
+    }
+    s.push_str("\n## Walk-forward: had the recommendation been adopted each quarter\n\nFor each quarter, the procedure ran on the leads whose outcomes had matured before it began (points, thresholds for the objective), and its config is measured on the quarter's leads beside today's config.\n\n");
+    s.push_str("| quarter | mature leads fitted | leads (converted) | ROC AUC today → recommended | SQL | hand-overs a month | precision | recall |\n|---|---|---|---|---|---|---|---|\n");
+    for f in &w.folds {
+        match (&f.today, &f.recommended) {
+            (Some(a), Some(b)) => s.push_str(&format!(
+                "| {} | {} | {} ({}) | {} → {} | {} → {} | {} → {} | {} → {} | {} → {} |\n",
+                f.period,
+                thousands(f.fitted_leads),
+                thousands(f.leads),
+                thousands(f.converted),
+                auc(a.ranking.roc_auc.value),
+                auc(b.ranking.roc_auc.value),
+                points(a.sql),
+                points(b.sql),
+                a.handovers_per_month
+                    .map_or("-".into(), |v| format!("{v:.0}")),
+                b.handovers_per_month
+                    .map_or("-".into(), |v| format!("{v:.0}")),
+                pct(a.precision),
+                pct(b.precision),
+                pct(a.recall),
+                pct(b.recall),
+            )),
+            _ => s.push_str(&format!(
+                "| {} | {} | {} ({}) | {} | | | | |\n",
+                f.period,
+                thousands(f.fitted_leads),
+                thousands(f.leads),
+                thousands(f.converted),
+                f.note.as_deref().unwrap_or("-")
+            )),
+        }
+    }
+    if let (Some(a), Some(b)) = (&w.today, &w.recommended) {
+        s.push_str(&format!(
+            "| all quarters | | | {} → {} | | {} → {} | {} → {} | {} → {} |\n",
+            auc(a.roc_auc),
+            auc(b.roc_auc),
+            a.handovers_per_month
+                .map_or("-".into(), |v| format!("{v:.0}")),
+            b.handovers_per_month
+                .map_or("-".into(), |v| format!("{v:.0}")),
+            pct(a.precision),
+            pct(b.precision),
+            pct(a.recall),
+            pct(b.recall),
+        ));
+    }
+    s.push_str("\nRecency half-life of the written weights, by the quarters' out-of-time log-loss (a half-life replaces \"none\" only when it gains at least 2 standard errors):\n\n| half-life | log-loss | gain over none |\n|---|---|---|\n");
+    for h in &w.half_lives {
+        s.push_str(&format!(
+            "| {} | {} | {:.5} ± {:.5}{} |\n",
+            h.half_life_days
+                .map_or("none".into(), |d| format!("{d:.0} days")),
+            h.log_loss.map_or("-".into(), |v| format!("{v:.5}")),
+            h.gain,
+            h.gain_se,
+            if h.half_life_days == w.chosen_half_life_days {
+                " **chosen**"
+            } else {
+                ""
+            }
+        ));
+    }
+}
+
 /// The readable diff.
 pub fn changes_md(r: &Recommended, old_mql: f64, old_sql: f64) -> String {
     let w = &r.weights;
     let mut s = String::from("# Recommended changes\n\n");
+    lead(&mut s, r);
     s.push_str(&format!(
         "Scaling: points = {:.2} × log-odds; every {:.1} points double the odds of converting (PDO). Rounding to whole points moves a lead's score by at most {:.2} points (mean {:.2}).\n\n",
         w.scaling.factor, w.scaling.pdo, w.rounding_max, w.rounding_mean
     ));
-    s.push_str("| rule | current → recommended | why |\n|---|---|---|\n");
+    s.push_str(&fitted_on(r));
+    s.push_str(
+        "| rule | current → recommended | training period only | why |\n|---|---|---|---|\n",
+    );
     let flag = |f: &[Flag]| {
         f.iter()
             .map(|f| match f {
@@ -81,30 +260,46 @@ pub fn changes_md(r: &Recommended, old_mql: f64, old_sql: f64) -> String {
             .collect::<String>()
     };
     let mut unchanged = 0;
-    for c in w.implicit.iter().chain(&w.explicit) {
+    for (k, c) in w.implicit.iter().chain(&w.explicit).enumerate() {
         if c.current == c.recommended && c.flags.is_empty() {
             unchanged += 1;
             continue;
         }
         let what = if c.kind == "implicit" { "per fire" } else { "" };
+        let recent = r
+            .walk
+            .recent_effect
+            .iter()
+            .find(|x| x.rule == c.rule && c.kind == "implicit")
+            .map(|x| {
+                format!(
+                    "; its effect since {} (drift found by rule stability)",
+                    x.period
+                )
+            })
+            .unwrap_or_default();
         s.push_str(&format!(
-            "| `{}` {} | {} → {} | {}{} |\n",
+            "| `{}` {} | {} → {} | {} | {}{}{} |\n",
             c.rule.replace('|', "\\|"),
             what,
             points(c.current),
             points(c.recommended),
+            r.validated.points.get(k).map_or("-".into(), |v| points(*v)),
             c.reason.replace('|', "\\|"),
+            recent,
             flag(&c.flags)
         ));
     }
     s.push_str(&format!(
-        "| SQL threshold | {} → {} | objective {}{} |\n| MQL threshold | {} → {} | keeps the current MQL's share of hand-overs |\n",
+        "| SQL threshold | {} → {} | {} | objective: {}{} |\n| MQL threshold | {} → {} | {} | keeps today's ratio of MQL to SQL hand-overs (marketing passes on as many MQLs per SQL as today) |\n",
         points(old_sql),
         points(r.sql),
+        points(r.validated.sql),
         r.objective.describe(),
-        if r.objective_met { "" } else { " **not reachable on the training period; nearest threshold used**" },
+        if r.objective_met { "" } else { " **not reachable; nearest threshold used**" },
         points(old_mql),
-        points(r.mql)
+        points(r.mql),
+        points(r.validated.mql)
     ));
     if unchanged > 0 {
         s.push_str(&format!("\n{unchanged} rule(s) unchanged.\n"));
@@ -122,9 +317,10 @@ pub fn changes_md(r: &Recommended, old_mql: f64, old_sql: f64) -> String {
         }
     }
     decay(&mut s, r);
+    walk_forward(&mut s, r);
     let (c, n) = (&r.current, &r.recommended);
     s.push_str(&format!(
-        "\n## Back-test on the test period (hand-over replay)\n\n| | current (SQL {}) | recommended (SQL {}) |\n|---|---|---|\n| hand-overs | {} | {} |\n| hand-overs per month | {} | {} |\n| precision | {} | {} |\n| recall | {} | {} |\n| median days to win | {} | {} |\n",
+        "\n## Back-test on the test period (hand-over replay)\n\nThe procedure fitted on the training period only (the column \"training period only\" above), replayed on the test period it never saw.\n\n| | current (SQL {}) | recommended (SQL {}) |\n|---|---|---|\n| hand-overs | {} | {} |\n| hand-overs per month | {} | {} |\n| precision | {} | {} |\n| recall | {} | {} |\n| median days to win | {} | {} |\n",
         points(c.threshold),
         points(n.threshold),
         thousands(c.handovers),

@@ -923,6 +923,18 @@ pub fn matrix(d: &Data, l: Lang, path: &Path) -> Result<()> {
 }
 
 /// Current and recommended points per rule.
+/// Width of the rule names' column left of the points chart.
+const LABELS: u32 = 420;
+
+/// `text` cut to `max` characters, with an ellipsis when cut.
+fn short(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        text.chars().take(max - 1).collect::<String>() + "…"
+    }
+}
+
 pub fn points(d: &Data, l: Lang, path: &Path) -> Result<()> {
     let rows = &d.weights.rules;
     let lo = rows
@@ -947,7 +959,8 @@ pub fn points(d: &Data, l: Lang, path: &Path) -> Result<()> {
             )
             .margin(20)
             .x_label_area_size(80)
-            .y_label_area_size(20)
+            // Rule names sit left of the plot, never on a bar.
+            .y_label_area_size(LABELS)
             .build_cartesian_2d(lo..hi, 0f64..k)
             .map_err(s)?;
         c.configure_mesh()
@@ -971,11 +984,13 @@ pub fn points(d: &Data, l: Lang, path: &Path) -> Result<()> {
                 )))
                 .map_err(s)?;
             }
-            c.draw_series(std::iter::once(Text::new(
-                r.rule.clone(),
-                (if lo < -20.0 { lo + 1.0 } else { hi * 0.45 }, y + 0.85),
-                ("sans-serif", 20).into_font(),
-            )))
+            let (px, py) = c.backend_coord(&(lo, y + 0.5));
+            root.draw(&Text::new(
+                short(&r.rule, 38),
+                (px - 10, py),
+                TextStyle::from(("sans-serif", 20).into_font())
+                    .pos(Pos::new(HPos::Right, VPos::Center)),
+            ))
             .map_err(s)?;
         }
         Ok(())
@@ -1101,6 +1116,121 @@ pub fn stability(d: &Data, l: Lang, path: &Path) -> Result<()> {
 }
 
 /// Out-of-time log-loss of each decay candidate for the model's global setting.
+/// The walk-forward: per quarter, today's config against the recommendation made before it.
+pub fn walk(d: &Data, l: Lang, path: &Path) -> Result<()> {
+    let folds: Vec<&crate::recommend::walk::Fold> = d
+        .review
+        .iter()
+        .flat_map(|r| r.walk.folds.iter())
+        .filter(|f| f.today.is_some() && f.recommended.is_some())
+        .collect();
+    draw(path, |root| {
+        let root = root
+            .margin(12, 0, 0, 0)
+            .titled(
+                l.pick(
+                    "Each quarter: today's config and the recommendation made before it",
+                    "Je Quartal: heutige Konfiguration und die vorher erstellte Empfehlung",
+                ),
+                title(),
+            )
+            .map_err(s)?;
+        if folds.is_empty() {
+            root.draw(&Text::new(
+                l.pick(
+                    "No walk-forward: too few mature leads before the quarters (or a run of an earlier version).",
+                    "Kein Walk-forward: zu wenige auswertbare Leads vor den Quartalen (oder ein Lauf einer früheren Version).",
+                ),
+                (60, 300),
+                label(),
+            ))
+            .map_err(s)?;
+            return Ok(());
+        }
+        let n = folds.len() as f64;
+        let name = |x: &f64| {
+            let k = x.round();
+            if (x - k).abs() < 1e-6 && k >= 0.0 && (k as usize) < folds.len() {
+                folds[k as usize].period.clone()
+            } else {
+                String::new()
+            }
+        };
+        type Pick = fn(&crate::recommend::walk::Figures) -> Option<f64>;
+        let panels = root.split_evenly((1, 3));
+        let specs: [(&str, Pick, f64); 3] = [
+            ("ROC AUC", |f| f.ranking.roc_auc.value, 1.0),
+            (
+                l.pick("precision (%)", "Precision (%)"),
+                |f| f.precision,
+                100.0,
+            ),
+            (l.pick("recall (%)", "Recall (%)"), |f| f.recall, 100.0),
+        ];
+        for (area, (desc, pick, scale)) in panels.iter().zip(specs) {
+            let series = |rec: bool| -> Vec<(f64, f64)> {
+                folds
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(k, f)| {
+                        let fig = if rec {
+                            f.recommended.as_ref()
+                        } else {
+                            f.today.as_ref()
+                        }?;
+                        pick(fig).map(|v| (k as f64, v * scale))
+                    })
+                    .collect()
+            };
+            let (a, b) = (series(false), series(true));
+            let top = a.iter().chain(&b).map(|p| p.1).fold(0.0f64, f64::max);
+            let y = if scale == 1.0 {
+                0.4..1.0
+            } else {
+                0.0..(top * 1.3).max(1.0)
+            };
+            let mut c = ChartBuilder::on(area)
+                .margin(20)
+                .x_label_area_size(70)
+                .y_label_area_size(90)
+                .build_cartesian_2d(-0.5f64..n - 0.5, y)
+                .map_err(s)?;
+            c.configure_mesh()
+                .x_labels(folds.len().min(8))
+                .x_label_formatter(&name)
+                .y_desc(desc)
+                .y_label_formatter(&|v| l.num(*v, if scale == 1.0 { 2 } else { 0 }))
+                .axis_desc_style(small())
+                .label_style(("sans-serif", 20).into_font())
+                .draw()
+                .map_err(s)?;
+            line(
+                &mut c,
+                l.pick("today's config", "heutige Konfiguration"),
+                LIVE,
+                &a,
+                true,
+            )?;
+            line(
+                &mut c,
+                l.pick(
+                    "recommended before the quarter",
+                    "vor dem Quartal empfohlen",
+                ),
+                MODEL,
+                &b,
+                true,
+            )?;
+            legend_box(
+                &mut c,
+                ("sans-serif", 20).into_font().into(),
+                SeriesLabelPosition::LowerRight,
+            )?;
+        }
+        Ok(())
+    })
+}
+
 pub fn decay(d: &Data, l: Lang, path: &Path) -> Result<()> {
     let g = d.decay.iter().find(|c| c.rule == "*");
     draw(path, |root| {
@@ -1203,7 +1333,7 @@ pub fn decay(d: &Data, l: Lang, path: &Path) -> Result<()> {
 
 /// The charts, in report order: file name and drawing function.
 type Draw = fn(&Data, Lang, &Path) -> Result<()>;
-pub const CHARTS: [(&str, Draw); 11] = [
+pub const CHARTS: [(&str, Draw); 12] = [
     ("chart-distribution.png", distribution),
     ("chart-calibration.png", calibration),
     ("chart-roc-pr.png", roc_pr),
@@ -1215,6 +1345,7 @@ pub const CHARTS: [(&str, Draw); 11] = [
     ("chart-sweep.png", sweep),
     ("chart-points.png", points),
     ("chart-decay.png", decay),
+    ("chart-walk.png", walk),
 ];
 
 /// Draw every chart into `dir`; returns each chart's name and file.

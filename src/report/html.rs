@@ -262,13 +262,174 @@ fn answer_threshold(l: Lang, d: &Data) -> String {
         l.pct_opt(r.recall.value, 1),
         hpm(r),
     );
+    let shift: String = d
+        .review
+        .iter()
+        .flat_map(|r| r.shift.iter())
+        .map(|x| {
+            let (a, b) = if x.figure == "recall" {
+                (l.pct_opt(Some(x.today), 1), l.pct_opt(Some(x.recommended), 1))
+            } else {
+                (l.num(x.today, 0), l.num(x.recommended, 0))
+            };
+            match (l, x.figure.as_str()) {
+                (Lang::En, "recall") => format!("Recall changes by more than a third: {a} today, {b} recommended. "),
+                (Lang::En, _) => format!("Hand-overs per month change by more than a third: {a} today, {b} recommended. "),
+                (Lang::De, "recall") => format!("Der Recall ändert sich um mehr als ein Drittel: heute {a}, empfohlen {b}. "),
+                (Lang::De, _) => format!("Die Übergaben pro Monat ändern sich um mehr als ein Drittel: heute {a}, empfohlen {b}. "),
+            }
+        })
+        .collect();
+    shift
+        + &match l {
+            Lang::En => format!(
+                "In the test period, of the leads handed over at {thr} points, {prec} converted after the hand-over{pm}; the threshold caught {rec} of all converters, at {per_month} hand-overs a month. The recommended SQL of {new_thr} on the recommended points (objective {objective}) gives {new_prec} precision, {new_rec} recall and {new_per_month} hand-overs a month on the same test period.{miss}"
+            ),
+            Lang::De => format!(
+                "Im Testzeitraum konvertierten von den bei {thr} Punkten übergebenen Leads {prec} nach der Übergabe{pm}; die Schwelle erfasste {rec} aller Konvertierten, bei {per_month} Übergaben pro Monat. Die empfohlene SQL-Schwelle von {new_thr} auf den empfohlenen Punkten (Ziel {objective}) ergibt im selben Testzeitraum {new_prec} Precision, {new_rec} Recall und {new_per_month} Übergaben pro Monat.{miss}"
+            ),
+        }
+}
+
+/// The ranking sentence that opens the answer to question 4.
+fn ranking_sentence(l: Lang, r: &super::Review) -> String {
+    let k = &r.ranking;
+    let auc = |e: &Estimate| est(l, e, 3);
+    let walk = match (&r.walk.today, &r.walk.recommended) {
+        (Some(a), Some(b)) => match l {
+            Lang::En => format!(
+                " Quarter by quarter, had the recommendation been made before each of the last {} quarters, it would have ranked with a mean ROC AUC of {} against {} for today's points.",
+                r.walk
+                    .folds
+                    .iter()
+                    .filter(|f| f.recommended.is_some())
+                    .count(),
+                l.num(b.roc_auc.unwrap_or(f64::NAN), 3),
+                l.num(a.roc_auc.unwrap_or(f64::NAN), 3)
+            ),
+            Lang::De => format!(
+                " Quartal für Quartal, jeweils vor den letzten {} Quartalen erstellt, hätte die Empfehlung im Mittel eine ROC AUC von {} erreicht, gegenüber {} mit den heutigen Punkten.",
+                r.walk
+                    .folds
+                    .iter()
+                    .filter(|f| f.recommended.is_some())
+                    .count(),
+                l.num(b.roc_auc.unwrap_or(f64::NAN), 3),
+                l.num(a.roc_auc.unwrap_or(f64::NAN), 3)
+            ),
+        },
+        _ => String::new(),
+    };
     match l {
         Lang::En => format!(
-            "In the test period, of the leads handed over at {thr} points, {prec} converted after the hand-over{pm}; the threshold caught {rec} of all converters, at {per_month} hand-overs a month. The recommended SQL of {new_thr} on the recommended points (objective {objective}) gives {new_prec} precision, {new_rec} recall and {new_per_month} hand-overs a month on the same test period.{miss}"
+            "On the test period, which the fit never saw, the recommended points rank leads with a ROC AUC of {} against {} for today's points (fitted model {}).{walk} ",
+            auc(&k.recommended.roc_auc),
+            auc(&k.today.roc_auc),
+            auc(&k.model.roc_auc)
         ),
         Lang::De => format!(
-            "Im Testzeitraum konvertierten von den bei {thr} Punkten übergebenen Leads {prec} nach der Übergabe{pm}; die Schwelle erfasste {rec} aller Konvertierten, bei {per_month} Übergaben pro Monat. Die empfohlene SQL-Schwelle von {new_thr} auf den empfohlenen Punkten (Ziel {objective}) ergibt im selben Testzeitraum {new_prec} Precision, {new_rec} Recall und {new_per_month} Übergaben pro Monat.{miss}"
+            "Im Testzeitraum, den die Schätzung nicht kannte, ordnen die empfohlenen Punkte die Leads mit einer ROC AUC von {} gegenüber {} mit den heutigen Punkten (Modell {}).{walk} ",
+            auc(&k.recommended.roc_auc),
+            auc(&k.today.roc_auc),
+            auc(&k.model.roc_auc)
         ),
+    }
+}
+
+/// The walk-forward table and chart, and what the written points were fitted on.
+fn walk_section(l: Lang, r: &super::Review, images: &[(&str, Vec<u8>)]) -> Markup {
+    let k = &r.ranking;
+    let fmt = |e: &Estimate, dp: usize| est(l, e, dp);
+    let folds: Vec<&crate::recommend::walk::Fold> = r.walk.folds.iter().collect();
+    let fitted = match (l, r.deployed.same_as_validated, r.deployed.half_life_days) {
+        (Lang::En, true, _) => "The written points were fitted on the training period.".to_string(),
+        (Lang::De, true, _) => "Die geschriebenen Punkte wurden auf dem Trainingszeitraum geschätzt.".to_string(),
+        (Lang::En, false, h) => format!(
+            "The written points were refitted on all {} mature leads, the test period included ({}){}. Figures of those points on those leads would be in-sample; the test-period figures are those of the same procedure on the training period only, and the walk-forward shows the procedure quarter by quarter.",
+            l.int(r.deployed.leads),
+            h.map_or("every lead weighted alike: no recency half-life beat that out of time".to_string(), |h| format!("recent leads weighted more, half-life {} days, chosen by the walk-forward's out-of-time log-loss", l.num(h, 0))),
+            if r.walk.recent_effect.is_empty() { String::new() } else { format!("; rules whose effect drifted get their effect since the drift: {}", r.walk.recent_effect.iter().map(|x| format!("{} (since {})", x.rule, x.period)).collect::<Vec<_>>().join(", ")) }
+        ),
+        (Lang::De, false, h) => format!(
+            "Die geschriebenen Punkte wurden auf allen {} auswertbaren Leads neu geschätzt, den Testzeitraum eingeschlossen ({}){}. Zahlen dieser Punkte auf diesen Leads wären in-sample; die Zahlen des Testzeitraums stammen vom selben Verfahren nur auf dem Trainingszeitraum, und der Walk-forward zeigt das Verfahren Quartal für Quartal.",
+            l.int(r.deployed.leads),
+            h.map_or("alle Leads gleich gewichtet: keine Halbwertszeit schnitt in den späteren Quartalen besser ab".to_string(), |h| format!("jüngere Leads stärker gewichtet, Halbwertszeit {} Tage, gewählt nach dem Out-of-Time-Log-Loss des Walk-forward", l.num(h, 0))),
+            if r.walk.recent_effect.is_empty() { String::new() } else { format!("; Regeln, deren Wirkung sich verschoben hat, erhalten ihre Wirkung seit der Verschiebung: {}", r.walk.recent_effect.iter().map(|x| format!("{} (seit {})", x.rule, x.period)).collect::<Vec<_>>().join(", ")) }
+        ),
+    };
+    let fitted = if r.deployed.refitted_under_decay {
+        fitted
+            + l.pick(
+                " Behaviour rules' fires were recounted under the recommended decay before that refit, so their points per fire mean what they will count.",
+                " Die Auslösungen der Verhaltensregeln wurden vor dieser Schätzung mit dem empfohlenen Verfall neu gezählt, damit ihre Punkte je Auslösung dem entsprechen, was künftig zählt.",
+            )
+    } else {
+        fitted
+    };
+    let opt_pct = |v: Option<f64>| l.pct_opt(v, 1);
+    let per_month = |v: Option<f64>| v.map_or("–".into(), |v| l.num(v, 0));
+    html! {
+        table {
+            thead { tr {
+                th { (l.pick("test period", "Testzeitraum")) }
+                th.n { (l.pick("today's points", "heutige Punkte")) }
+                th.n { (l.pick("recommended points", "empfohlene Punkte")) }
+                th.n { (l.pick("fitted model", "Modell")) }
+            } }
+            tbody {
+                tr { td { "ROC AUC" } td.n { (fmt(&k.today.roc_auc, 3)) } td.n { (fmt(&k.recommended.roc_auc, 3)) } td.n { (fmt(&k.model.roc_auc, 3)) } }
+                tr { td { (l.pick("PR AUC (average precision)", "PR AUC (Average Precision)")) } td.n { (fmt(&k.today.pr_auc, 3)) } td.n { (fmt(&k.recommended.pr_auc, 3)) } td.n { (fmt(&k.model.pr_auc, 3)) } }
+                tr { td { (l.pick("lift in the top tenth", "Lift im obersten Zehntel")) } td.n { (fmt(&k.today.top_tenth_lift, 2)) } td.n { (fmt(&k.recommended.top_tenth_lift, 2)) } td.n { (fmt(&k.model.top_tenth_lift, 2)) } }
+            }
+        }
+        p { (fitted) }
+        @if !folds.is_empty() {
+            h3 { (l.pick("Walk-forward: had the recommendation been adopted each quarter", "Walk-forward: wäre die Empfehlung jedes Quartal übernommen worden")) }
+            p { (match l {
+                Lang::En => format!("Each quarter's recommendation was made from the leads whose outcome was known before the quarter began ({} to {} leads), then measured on the quarter's leads. Each cell: today's config → the recommendation.", l.int(folds.iter().map(|f| f.fitted_leads).min().unwrap_or(0)), l.int(folds.iter().map(|f| f.fitted_leads).max().unwrap_or(0))),
+                Lang::De => format!("Die Empfehlung jedes Quartals entstand aus den Leads, deren Ergebnis vor Quartalsbeginn feststand ({} bis {} Leads), und wurde an den Leads des Quartals gemessen. Jede Zelle: heutige Konfiguration → Empfehlung.", l.int(folds.iter().map(|f| f.fitted_leads).min().unwrap_or(0)), l.int(folds.iter().map(|f| f.fitted_leads).max().unwrap_or(0))),
+            }) }
+            table {
+                thead { tr {
+                    th { (l.pick("quarter", "Quartal")) }
+                    th.n { (l.pick("leads (converted)", "Leads (konvertiert)")) }
+                    th.n { "ROC AUC" }
+                    th.n { "SQL" }
+                    th.n { (l.pick("hand-overs a month", "Übergaben pro Monat")) }
+                    th.n { "Precision" }
+                    th.n { "Recall" }
+                } }
+                tbody {
+                    @for f in &folds {
+                        tr {
+                            td { (f.period) }
+                            td.n { (l.int(f.leads)) " (" (l.int(f.converted)) ")" }
+                            @if let (Some(a), Some(b)) = (&f.today, &f.recommended) {
+                                td.n { (l.num(a.ranking.roc_auc.value.unwrap_or(f64::NAN), 3)) " → " (l.num(b.ranking.roc_auc.value.unwrap_or(f64::NAN), 3)) }
+                                td.n { (l.num(a.sql, 0)) " → " (l.num(b.sql, 0)) }
+                                td.n { (per_month(a.handovers_per_month)) " → " (per_month(b.handovers_per_month)) }
+                                td.n { (opt_pct(a.precision)) " → " (opt_pct(b.precision)) }
+                                td.n { (opt_pct(a.recall)) " → " (opt_pct(b.recall)) }
+                            } @else {
+                                td colspan="5" { (f.note.as_deref().unwrap_or("–")) }
+                            }
+                        }
+                    }
+                    @if let (Some(a), Some(b)) = (&r.walk.today, &r.walk.recommended) {
+                        tr {
+                            td { b { (l.pick("all quarters", "alle Quartale")) } }
+                            td.n {}
+                            td.n { b { (l.num(a.roc_auc.unwrap_or(f64::NAN), 3)) " → " (l.num(b.roc_auc.unwrap_or(f64::NAN), 3)) } }
+                            td.n {}
+                            td.n { (per_month(a.handovers_per_month)) " → " (per_month(b.handovers_per_month)) }
+                            td.n { (opt_pct(a.precision)) " → " (opt_pct(b.precision)) }
+                            td.n { (opt_pct(a.recall)) " → " (opt_pct(b.recall)) }
+                        }
+                    }
+                }
+            }
+            (figure(l, images, "chart-walk.png", l.pick("For each quarter, the recommendation made from the leads whose outcomes were known before it began (orange), against today's config (blue).", "Je Quartal die Empfehlung aus den Leads, deren Ergebnis vor Quartalsbeginn bekannt war (orange), gegenüber der heutigen Konfiguration (blau).")))
+        }
     }
 }
 
@@ -321,14 +482,19 @@ fn answer_weights(l: Lang, d: &Data) -> String {
         (Lang::De, 1) => "1 Regel behält mangels Belegen ihre Punkte.".to_string(),
         (Lang::De, k) => format!("{} Regeln behalten mangels Belegen ihre Punkte.", l.int(k)),
     };
-    match l {
-        Lang::En => format!(
-            "{moved} of {all} rules should change; every {pdo} points double a lead's odds of converting. Largest changes: {biggest}. {kept}"
-        ),
-        Lang::De => format!(
-            "{moved} von {all} Regeln sollten sich ändern; je {pdo} Punkte verdoppeln die Chance eines Leads zu konvertieren. Größte Änderungen: {biggest}. {kept}"
-        ),
-    }
+    let first = d
+        .review
+        .as_ref()
+        .map_or(String::new(), |r| ranking_sentence(l, r));
+    first
+        + &match l {
+            Lang::En => format!(
+                "{moved} of {all} rules should change; every {pdo} points double a lead's odds of converting. Largest changes: {biggest}. {kept}"
+            ),
+            Lang::De => format!(
+                "{moved} von {all} Regeln sollten sich ändern; je {pdo} Punkte verdoppeln die Chance eines Leads zu konvertieren. Größte Änderungen: {biggest}. {kept}"
+            ),
+        }
 }
 
 fn why(l: Lang, r: &RuleRow) -> String {
@@ -611,7 +777,7 @@ fn stability_table(l: Lang, d: &Data) -> Markup {
                         td.n { (r.drift.q.map_or("–".into(), |q| if q < 0.001 { format!("< {}", l.num(0.001, 3)) } else { l.num(q, 3) })) }
                         td { (match r.drift.kind {
                             Some(DriftKind::StoppedFiring) => l.pick("stopped firing", "löst nicht mehr aus").to_string(),
-                            Some(DriftKind::SignChanged) => l.pick("the effect changed sign", "die Wirkung hat das Vorzeichen gewechselt").to_string(),
+                            Some(DriftKind::SignChanged) => l.pick("the effect reversed", "die Wirkung hat sich umgekehrt").to_string(),
                             _ if weakened(r) => l.pick("the effect weakened", "die Wirkung hat nachgelassen").to_string(),
                             _ => l.pick("the effect grew", "die Wirkung hat zugenommen").to_string(),
                         })
@@ -811,8 +977,8 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                         }
                     }
                     p { (match l {
-                        Lang::En => format!("Recommended thresholds: MQL {} (now {}), SQL {} (now {}). The SQL threshold was chosen on the training period for the objective {}; the MQL threshold keeps today's share of leads reaching MQL.", l.num(d.thresholds.recommended_mql, 0), l.num(d.thresholds.current_mql, 0), l.num(d.thresholds.recommended_sql, 0), l.num(d.thresholds.current_sql, 0), d.thresholds.objective),
-                        Lang::De => format!("Empfohlene Schwellen: MQL {} (jetzt {}), SQL {} (jetzt {}). Die SQL-Schwelle wurde im Trainingszeitraum für das Ziel {} gewählt; die MQL-Schwelle hält den heutigen Anteil der Leads, die MQL erreichen.", l.num(d.thresholds.recommended_mql, 0), l.num(d.thresholds.current_mql, 0), l.num(d.thresholds.recommended_sql, 0), l.num(d.thresholds.current_sql, 0), d.thresholds.objective),
+                        Lang::En => format!("Recommended thresholds: MQL {} (now {}), SQL {} (now {}), chosen for the objective {} on the leads the written points were fitted on; the MQL threshold keeps today's ratio of MQL to SQL hand-overs.{}", l.num(d.thresholds.recommended_mql, 0), l.num(d.thresholds.current_mql, 0), l.num(d.thresholds.recommended_sql, 0), l.num(d.thresholds.current_sql, 0), d.thresholds.objective, d.review.as_ref().filter(|r| !r.deployed.same_as_validated).map_or(String::new(), |r| format!(" The row \"SQL, recommended points\" is the same procedure run on the training period only (SQL {}), measured on the test period it never saw.", l.num(r.validated_sql, 0)))),
+                        Lang::De => format!("Empfohlene Schwellen: MQL {} (jetzt {}), SQL {} (jetzt {}), für das Ziel {} auf den Leads gewählt, auf denen die geschriebenen Punkte geschätzt wurden; die MQL-Schwelle hält das heutige Verhältnis von MQL- zu SQL-Übergaben.{}", l.num(d.thresholds.recommended_mql, 0), l.num(d.thresholds.current_mql, 0), l.num(d.thresholds.recommended_sql, 0), l.num(d.thresholds.current_sql, 0), d.thresholds.objective, d.review.as_ref().filter(|r| !r.deployed.same_as_validated).map_or(String::new(), |r| format!(" Die Zeile „SQL, empfohlene Punkte“ ist dasselbe Verfahren nur auf dem Trainingszeitraum (SQL {}), gemessen im Testzeitraum, den es nicht kannte.", l.num(r.validated_sql, 0)))),
                     }) }
                     (probability_section(l, d))
                     (figure(l, images, "chart-sweep.png", l.pick("Raising the threshold trades recall and volume for precision. The dashed line marks each config's SQL threshold.", "Eine höhere Schwelle tauscht Recall und Menge gegen Precision. Die gestrichelte Linie markiert die SQL-Schwelle der jeweiligen Konfiguration.")))
@@ -821,6 +987,9 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                 section id="q4" {
                     h2 { "4. " (questions[3]) }
                     p { (answers[3]) }
+                    @if let Some(r) = &d.review {
+                        (walk_section(l, r, images))
+                    }
                     (figure(l, images, "chart-points.png", l.pick("Current (blue) and recommended (orange) points per rule.", "Aktuelle (blau) und empfohlene (orange) Punkte pro Regel.")))
                     table {
                         thead { tr {
@@ -850,7 +1019,7 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                     h3 { (l.pick("How long behaviour points should count", "Wie lange Verhaltenspunkte zählen sollten")) }
                     (decay_text(l, d))
                     @if d.decay.iter().any(|c| c.rule == "*") {
-                        (figure(l, images, "chart-decay.png", l.pick("Each setting's out-of-time log-loss at the snapshot, the hand-over and 90 and 180 days after creation (training period, time-ordered folds). Settings in days. Blue: today's setting; orange: the recommended one; pale: not replayable with negative points.", "Out-of-Time-Log-Loss jeder Einstellung zum Stichtag, bei Übergabe sowie 90 und 180 Tage nach Anlage (Trainingszeitraum, zeitlich geordnete Folds). Einstellungen in Tagen, HWZ: Halbwertszeit. Blau: heutige Einstellung; orange: empfohlene; blass: mit negativen Punkten nicht nachspielbar.")))
+                        (figure(l, images, "chart-decay.png", l.pick("Each setting's out-of-time log-loss at the snapshot, the hand-over and 90 and 180 days after creation (training period, time-ordered folds). Settings in days. Blue: today's setting; orange: the recommended one. A half-life shrinks negative points toward 0 too.", "Out-of-Time-Log-Loss jeder Einstellung zum Stichtag, bei Übergabe sowie 90 und 180 Tage nach Anlage (Trainingszeitraum, zeitlich geordnete Folds). Einstellungen in Tagen, HWZ: Halbwertszeit. Blau: heutige Einstellung; orange: empfohlene. Eine Halbwertszeit lässt auch negative Punkte gegen 0 abklingen.")))
                     }
                     p { (match l {
                         Lang::En => format!("The recommended config is recommended-scoring.toml in this run folder (your config's layout and comments, new points). Rounding to whole points moves a lead's score by at most {} points.", l.num(d.weights.rounding_max, 2)),

@@ -58,7 +58,25 @@ pub struct Data {
     /// What a score means as a probability (absent in runs of earlier versions).
     #[serde(default)]
     pub probability: Option<Probability>,
+    /// The recommendation's ranking on the test period and its walk-forward (absent in runs
+    /// of earlier versions).
+    #[serde(default)]
+    pub review: Option<Review>,
     pub provenance: Provenance,
+}
+
+/// How good the recommendation is out of time.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Review {
+    /// Test period: today's points, the validated points, the fitted model.
+    pub ranking: crate::recommend::ranking::Compared,
+    pub walk: crate::recommend::walk::WalkForward,
+    /// Hand-overs per month or recall moving by more than a third.
+    pub shift: Vec<crate::recommend::Shift>,
+    /// The validated config's (training period only) thresholds.
+    pub validated_mql: f64,
+    pub validated_sql: f64,
+    pub deployed: crate::recommend::Deployed,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -218,7 +218,7 @@ Rule stability: {} of {} rules changed their effect between training and test (B
     for f in &flagged {
         let what = match f.drift.kind {
             Some(DriftKind::StoppedFiring) => "stopped firing",
-            Some(DriftKind::SignChanged) => "sign changed",
+            Some(DriftKind::SignChanged) => "reversed",
             _ => match (f.training.log_odds, f.test.log_odds) {
                 (Some(a), Some(b)) if b.abs() < a.abs() => "effect weakened",
                 _ => "effect grew",
@@ -373,9 +373,26 @@ pub fn calibrate_brief(
         worst_text(&worst)
     )?;
     let (c, n) = (&rec.current, &rec.recommended);
+    write!(out, "3. ")?;
+    for x in &rec.shift {
+        let (a, b) = if x.figure == "recall" {
+            (pct(Some(x.today)), pct(Some(x.recommended)))
+        } else {
+            (fixed(Some(x.today), 0), fixed(Some(x.recommended), 0))
+        };
+        let what = if x.figure == "recall" {
+            "Recall changes"
+        } else {
+            "Hand-overs a month change"
+        };
+        write!(
+            out,
+            "{what} by more than a third: {a} today, {b} recommended. "
+        )?;
+    }
     writeln!(
         out,
-        "3. SQL {} today: precision {}, recall {}, {} hand-overs a month; recommended SQL {}: {}, {}, {} a month (test period).",
+        "SQL {} today: precision {}, recall {}, {} hand-overs a month; recommended SQL {}: {}, {}, {} a month (test period).",
         crate::format::points(c.threshold),
         pct(c.precision.value),
         pct(c.recall.value),
@@ -399,9 +416,25 @@ pub fn calibrate_brief(
         Some(g) => format!("decay kept ({})", g.current),
         None => "decay not compared".into(),
     };
+    let k = &rec.ranking;
+    let walk = match (&rec.walk.today, &rec.walk.recommended) {
+        (Some(a), Some(b)) => format!(
+            "; walk-forward over {} quarters: {} against {}",
+            rec.walk
+                .folds
+                .iter()
+                .filter(|f| f.recommended.is_some())
+                .count(),
+            fixed(b.roc_auc, 3),
+            fixed(a.roc_auc, 3)
+        ),
+        _ => String::new(),
+    };
     writeln!(
         out,
-        "4. {changed} of {} rules change (changes.md); {decay}.",
+        "4. Recommended points rank the test period with ROC AUC {} against {} today{walk}. {changed} of {} rules change (changes.md); {decay}.",
+        k.recommended.roc_auc.show(|v| fixed(v, 3)),
+        k.today.roc_auc.show(|v| fixed(v, 3)),
         w.implicit.len() + w.explicit.len()
     )?;
     drift_line(out, m)?;

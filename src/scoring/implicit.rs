@@ -334,23 +334,10 @@ fn cap(rule: &ImplicitRule, total: f64) -> f64 {
     }
 }
 
-/// Reject models whose running score can rise between events in a way the replay does not
-/// solve: negative points under a half-life decay rise continuously towards 0.
-pub fn check_replayable(model: &ScoringModel) -> Result<()> {
-    for r in &model.implicit {
-        let negative = match &r.points {
-            Points::Each(p) => *p < 0.0,
-            Points::Progressive(v) => v.iter().any(|p| *p < 0.0),
-        };
-        if negative && matches!(r.decay, Decay::HalfLife { .. }) {
-            return Err(Error::Usage(format!(
-                "{}: line {}: rule `{}`: the hand-over replay does not support negative points with a half-life yet (use window_days or no_decay for this rule)",
-                model.path.display(),
-                r.line,
-                r.name
-            )));
-        }
-    }
+/// Every model can be replayed: negative points under a half-life rise towards 0 between
+/// events, and the sweep follows them ([`Replay`]'s rising gaps). Kept as the one place a
+/// model the replay cannot follow would be refused.
+pub fn check_replayable(_model: &ScoringModel) -> Result<()> {
     Ok(())
 }
 
@@ -537,10 +524,15 @@ impl<'m> Replay<'m> {
         if open == 0 {
             return found;
         }
-        self.sweep(events, explicit, created, until, |c, score| {
+        self.sweep(events, explicit, created, until, |c, score, gap| {
             for (k, thr) in thresholds.iter().enumerate() {
                 if found[k].is_none() && score >= *thr {
-                    found[k] = Some(c);
+                    // Reached between events (negative points rising towards 0): the first
+                    // moment, to the minute.
+                    found[k] = Some(match gap {
+                        Some(g) => g.first_reaching(*thr, c),
+                        None => c,
+                    });
                     open -= 1;
                 }
             }
@@ -563,7 +555,7 @@ impl<'m> Replay<'m> {
         if self.ceiling(events, explicit, until) < floor {
             return (all, early);
         }
-        self.sweep(events, explicit, created, until, |c, score| {
+        self.sweep(events, explicit, created, until, |c, score, _| {
             all = all.max(score);
             if c <= before {
                 early = early.max(score);
@@ -575,14 +567,17 @@ impl<'m> Replay<'m> {
 
     /// Visit every moment at or before `until` at which the lead's running total score can
     /// change (creation, each event, just after each window expiry), in time order, with the
-    /// score then; stop when `visit` returns false.
+    /// score then; stop when `visit` returns false. Where a rule with negative points under a
+    /// half-life rises towards 0 between two such moments, the gap is also visited at
+    /// [`PROBES`] after its start and just before its end, each with the [`Gap`] that gives the
+    /// score at any moment inside it.
     fn sweep(
         &mut self,
         events: LeadEvents<'_>,
         explicit: f64,
         created: i64,
         until: i64,
-        mut visit: impl FnMut(i64, f64) -> bool,
+        mut visit: impl FnMut(i64, f64, Option<&Gap>) -> bool,
     ) {
         if created > until {
             return;
@@ -649,10 +644,107 @@ impl<'m> Replay<'m> {
                 self.points[r] = cap(rule, raw);
             }
             let score = explicit + self.points.iter().sum::<f64>();
-            if !visit(c, score) {
+            if !visit(c, score, None) {
                 break;
             }
+            // Negative half-life points rise between here and the next moment.
+            let rising =
+                (0..rules.len()).any(|r| self.half_life[r].is_some() && self.points[r] < 0.0);
+            if !rising {
+                continue;
+            }
+            let end = self.candidates.get(ci + 1).map_or(until, |&n| n - 1);
+            if end <= c {
+                continue;
+            }
+            let mut gap = Gap {
+                start: c,
+                constant: explicit,
+                decaying: Vec::new(),
+            };
+            for (r, rule) in rules.iter().enumerate() {
+                match self.half_life[r] {
+                    Some(h) => gap.decaying.push((self.value[r], self.tau[r], h, rule.cap)),
+                    None => gap.constant += self.points[r],
+                }
+            }
+            let mut last = c;
+            for t in PROBES
+                .iter()
+                .map(|d| c + d)
+                .filter(|&t| t < end)
+                .chain(std::iter::once(end))
+            {
+                gap.start = last;
+                if !visit(t, gap.at(t), Some(&gap)) {
+                    return;
+                }
+                last = t;
+            }
         }
+    }
+}
+
+/// Offsets after an event at which a rising gap is looked at (1 hour to 2 years, then just
+/// before the next event): the running score between two events is a sum of decaying terms,
+/// so it is followed at these moments and a crossing is then found to the minute.
+const PROBES: [i64; 12] = [
+    HOUR,
+    6 * HOUR,
+    24 * HOUR,
+    3 * 24 * HOUR,
+    7 * 24 * HOUR,
+    14 * 24 * HOUR,
+    30 * 24 * HOUR,
+    60 * 24 * HOUR,
+    90 * 24 * HOUR,
+    180 * 24 * HOUR,
+    365 * 24 * HOUR,
+    730 * 24 * HOUR,
+];
+const HOUR: i64 = 3_600_000_000;
+
+/// The running score between two events when some half-life points are negative: a constant
+/// (profile, windows, no-decay rules) plus each half-life rule's value decaying from its last
+/// event, capped. `start` is the last moment looked at before the current one.
+struct Gap {
+    start: i64,
+    constant: f64,
+    /// (value just after the rule's last event, that event's time, half-life in µs, cap).
+    decaying: Vec<(f64, i64, f64, Option<f64>)>,
+}
+
+impl Gap {
+    fn at(&self, t: i64) -> f64 {
+        self.constant
+            + self
+                .decaying
+                .iter()
+                .map(|&(v, tau, h, cap)| {
+                    let raw = v * 0.5f64.powf((t - tau) as f64 / h);
+                    match cap {
+                        Some(c) if c > 0.0 => raw.min(c),
+                        Some(c) => raw.max(c),
+                        None => raw,
+                    }
+                })
+                .sum::<f64>()
+    }
+
+    /// The first moment in (`start`, `t`] at which the score reaches `thr` (it does at `t`),
+    /// to the minute, by bisection.
+    fn first_reaching(&self, thr: f64, t: i64) -> i64 {
+        const MINUTE: i64 = 60_000_000;
+        let (mut lo, mut hi) = (self.start, t);
+        while hi - lo > MINUTE {
+            let mid = lo + (hi - lo) / 2;
+            if self.at(mid) >= thr {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        hi
     }
 }
 
@@ -676,10 +768,9 @@ mod tests {
             let cap = cap
                 .map(|c| format!("cap = {}\n", c * p.signum()))
                 .unwrap_or_default();
-            // Negative points under a half-life are rejected by the replay: use a window.
-            let decay = match (decay % 3, *p < 0) {
-                (0, _) => "no_decay = true".to_string(),
-                (1, _) | (2, true) => format!("window_days = {}", 3 + r * 4),
+            let decay = match decay % 3 {
+                0 => "no_decay = true".to_string(),
+                1 => format!("window_days = {}", 3 + r * 4),
                 _ => format!("half_life_days = {}", 5 + r * 3),
             };
             text.push_str(&format!(
@@ -722,6 +813,58 @@ mod tests {
         explicit + implicit
     }
 
+    #[test]
+    fn negative_points_under_a_half_life_rise_to_a_threshold_between_events() {
+        // Profile 50; at T0 a demo request (+30, no decay) and an unsubscribe (-40, half-life
+        // 30 days): 40 at T0, then 80 - 40 x 0.5^(d / 30). 55 is reached at
+        // d = 30 log2(1.6) = 20.34 days, 60 at d = 30 days; 80 is approached, never reached.
+        let m = ScoringModel::parse(
+            "[thresholds]\nmql = 50\nsql = 60\n[[implicit]]\nname = \"demo\"\nevent_type = \"e0\"\npoints = 30\nno_decay = true\n[[implicit]]\nname = \"unsub\"\nevent_type = \"e1\"\npoints = -40\nhalf_life_days = 30\n",
+            Path::new("hand.toml"),
+        )
+        .unwrap();
+        let me = matched(&[(0, 0), (0, 1)], 2);
+        let day = 24.0 * HOUR as f64;
+        let got = me
+            .first_crossings(
+                &m,
+                &[50.0],
+                &[T0 - HOUR],
+                T0 + 800 * 24 * HOUR,
+                &[55.0, 60.0, 80.0],
+                &Counter::none(),
+            )
+            .unwrap()
+            .remove(0);
+        let mql = T0 + (30.0 * 1.6f64.log2() * day) as i64;
+        let sql = T0 + (30.0 * day) as i64;
+        let minute = 60_000_000;
+        assert!(
+            got[0].is_some_and(|t| t >= mql && t - mql <= minute),
+            "{got:?} vs {mql}"
+        );
+        assert!(
+            got[1].is_some_and(|t| t >= sql && t - sql <= minute),
+            "{got:?} vs {sql}"
+        );
+        assert_eq!(got[2], None);
+        // The peak up to 40 days is the score then (rising all the way).
+        let peak = me
+            .max_scores_of(
+                &m,
+                &[0],
+                &[50.0],
+                &[T0 - HOUR],
+                &[(T0 + 40 * 24 * HOUR, T0)],
+                f64::NEG_INFINITY,
+            )
+            .unwrap()[0];
+        let want = 80.0 - 40.0 * 0.5f64.powf(40.0 / 30.0);
+        assert!((peak.0 - want).abs() < 1e-6, "{peak:?} vs {want}");
+        // Up to T0: the profile alone, at creation.
+        assert_eq!(peak.1, 50.0);
+    }
+
     proptest! {
         // Seeded, and failures are printed rather than saved, so runs are repeatable.
         #![proptest_config(ProptestConfig {
@@ -758,19 +901,41 @@ mod tests {
                     }
                 }
             }
+            // Negative points under a half-life rise between events: look every hour too.
+            let rising = m.implicit.iter().any(|r| {
+                matches!(r.decay, Decay::HalfLife { .. })
+                    && match &r.points {
+                        Points::Each(p) => *p < 0.0,
+                        Points::Progressive(v) => v.iter().any(|p| *p < 0.0),
+                    }
+            });
+            if rising {
+                moments.extend((0..24 * 72).map(|h| T0 - 48 * HOUR + h * HOUR));
+            }
             moments.retain(|&c| c >= created && c <= until);
             moments.sort_unstable();
             moments.dedup();
+            let score = |c: i64| score_at(&m, me.lead(0), explicit as f64, c);
             let want: Vec<Option<i64>> = thresholds
                 .iter()
-                .map(|thr| {
-                    moments
-                        .iter()
-                        .copied()
-                        .find(|&c| score_at(&m, me.lead(0), explicit as f64, c) >= *thr)
-                })
+                .map(|thr| moments.iter().copied().find(|&c| score(c) >= *thr))
                 .collect();
-            prop_assert_eq!(got, want);
+            if !rising {
+                prop_assert_eq!(got, want);
+            } else {
+                // The replay's moment reaches the threshold, no moment looked at before it
+                // does, and it is never later than the hourly look finds.
+                for (k, thr) in thresholds.iter().enumerate() {
+                    match (got[k], want[k]) {
+                        (Some(g), w) => {
+                            prop_assert!(score(g) >= thr - 1e-9, "{g}: {} < {thr}", score(g));
+                            prop_assert!(moments.iter().filter(|&&c| c < g - 60_000_000).all(|&c| score(c) < *thr));
+                            prop_assert!(w.is_none_or(|w| g <= w), "{g} after {w:?}");
+                        }
+                        (None, w) => prop_assert!(w.is_none(), "missed a crossing at {w:?}"),
+                    }
+                }
+            }
         }
 
         /// Adding an event of a rule whose points are all positive never lowers the score at

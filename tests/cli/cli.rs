@@ -22,7 +22,7 @@ fn bad_option_values_are_usage_errors_naming_the_allowed_values() {
         (&["report", "reports/x", "--lang", "fr"][..], "en, de"),
         (
             &["calibrate", "--objective", "auc"][..],
-            "expected f1, precision:0.3",
+            "expected volume, f1, precision:0.3",
         ),
         (
             &["segments", "--threshold", "hot"][..],

@@ -84,12 +84,13 @@ fn compare_tells_an_adopted_recommendation_from_one_that_was_not() {
         };
         assert_eq!(status, expected, "{rule}");
     }
-    // Same data, adopted config: the new run measures exactly what the old back-test promised.
+    // Same data, adopted config: the old back-test promised what the procedure, fitted on the
+    // training period, gave on the test period; the written points were refitted on every
+    // mature lead, so the new run measures them within the promise's intervals, not to the digit.
     let p = c["promised_vs_measured"].as_array().unwrap();
     assert_eq!(p.len(), 3);
     for row in p {
-        assert_eq!(row["promised"], row["measured"], "{row:#}");
-        assert_eq!(row["verdict"], "within_intervals");
+        assert_eq!(row["verdict"], "within_intervals", "{row:#}");
     }
     assert_eq!(c["windows_overlap"], true);
     assert!(c["missing"].as_array().unwrap().is_empty(), "{c:#}");

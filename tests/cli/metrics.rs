@@ -44,6 +44,12 @@ fn metrics_equal_scikit_learn_and_scipy() {
             &format!("{name} AP"),
         );
         close(m::ks(&y, s, &o), &e["ks"], 1e-9, &format!("{name} KS"));
+        close(
+            m::top_tenth_lift::<f64>(&y, s, &o, None),
+            &e["top_tenth_lift"],
+            1e-9,
+            &format!("{name} lift in the top tenth"),
+        );
     }
     let p = &cols[2];
     close(m::brier(&y, p), &exp["prob"]["brier"], 1e-9, "Brier");
@@ -211,4 +217,56 @@ fn linfa_majority_class_flip_is_undone() {
         assert!((w[j] + wi[j]).abs() < 1e-6, "{w} vs {wi}");
     }
     assert!((b + bi).abs() < 1e-6);
+}
+
+#[test]
+fn the_recency_weighted_refit_equals_scikit_learns_sample_weight_fit() {
+    // The walk-forward's and the deployed weights' fit: each row's loss weighted by recency,
+    // the penalty scaled by the summed weight; coefficients per raw unit.
+    let (_, cols) = numeric_csv("metrics/design.csv");
+    let exp = &expected_metrics()["weighted_logistic"];
+    let y: Vec<bool> = cols[0].iter().map(|v| *v == 1.0).collect();
+    let n = y.len();
+    let mut x = ndarray::Array2::<f64>::zeros((n, cols.len() - 1));
+    for (j, c) in cols[1..].iter().enumerate() {
+        for i in 0..n {
+            x[[i, j]] = c[i];
+        }
+    }
+    let half = exp["half_life_rows"].as_f64().unwrap();
+    let w: Vec<f64> = (0..n)
+        .map(|i| 0.5f64.powf((n - 1 - i) as f64 / half))
+        .collect();
+    let params = leadcal::model::LogisticParams {
+        search_tolerance: 1e-9,
+        ..Default::default()
+    };
+    let fit = leadcal::model::refit(
+        x.view(),
+        &y,
+        Some(&w),
+        exp["penalty"].as_f64().unwrap(),
+        n,
+        &params,
+    )
+    .unwrap();
+    close(
+        Some(fit.raw_intercept),
+        &exp["raw_intercept"],
+        1e-5,
+        "intercept",
+    );
+    for (j, b) in fit.raw_coef.iter().enumerate() {
+        close(
+            Some(*b),
+            &exp["raw_coef"][j],
+            1e-5,
+            &format!("coefficient {j}"),
+        );
+    }
+    // Unit weights are the unweighted fit.
+    let ones = vec![1.0; n];
+    let a = leadcal::model::refit(x.view(), &y, Some(&ones), 2e-3, n, &params).unwrap();
+    let b = leadcal::model::refit(x.view(), &y, None, 2e-3, n, &params).unwrap();
+    assert_eq!(a.raw_coef, b.raw_coef);
 }

@@ -148,7 +148,7 @@ fn report_escapes_strings_from_the_data() {
     assert!(!html.contains("onerror=\""), "an attribute got through");
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(html.contains("x&quot; onerror=&quot;alert(2)"));
-    browser_check(&out.join("report.html"), 11);
+    browser_check(&out.join("report.html"), 12);
 }
 
 #[test]
@@ -177,6 +177,6 @@ fn a_run_of_an_earlier_version_renders_and_says_which_analyses_it_lacks() {
         "{html}"
     );
     assert!(html.contains("No decay comparison in this run"));
-    // The two charts without data are left out of the page; the other nine load.
-    browser_check(&out.join("report.html"), 9);
+    // The two charts without data are left out of the page; the other ten load.
+    browser_check(&out.join("report.html"), 10);
 }

@@ -265,4 +265,25 @@ fn a_short_window_is_recommended_where_only_recent_visits_matter_and_the_back_te
     assert!(rec["recommended"]["handovers"].as_u64().unwrap() > 0);
     let changes = std::fs::read_to_string(run.join("changes.md")).unwrap();
     assert!(changes.contains("365-day window →"), "{changes}");
+    // The written points were refitted on the visits the short window counts: a recent visit
+    // is worth more than a visit of the last year was.
+    assert_eq!(
+        rec["deployed"]["refitted_under_decay"], true,
+        "{}",
+        rec["deployed"]
+    );
+    assert!(
+        changes.contains("recounted under the chosen decay"),
+        "{changes}"
+    );
+    let visit = &rec["weights"]["implicit"][0];
+    assert_eq!(visit["rule"], "visit");
+    let (written, training_only) = (
+        visit["recommended"].as_f64().unwrap(),
+        rec["validated"]["points"][0].as_f64().unwrap(),
+    );
+    assert!(
+        written > training_only,
+        "visit: {written} against {training_only} under the old window"
+    );
 }
