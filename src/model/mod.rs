@@ -706,9 +706,8 @@ impl FittedLogistic {
 /// A refit at a penalty chosen before (per row, as [`FittedLogistic::penalty`]), each row's
 /// loss weighted by `weights` (recency; 1 for every row when `None`): the walk-forward's and
 /// the deployed weights' fit. It fits the case-control sample of at most `max_rows` rows
-/// ([`LogisticParams::fit`]'s sample, the same seed), standardised by the whole matrix, with
-/// the penalty scaled by the sample's summed weight; the intercept is corrected for the
-/// sampling. Errors as [`LogisticParams::fit`]'s checks: one class, a non-finite feature.
+/// ([`LogisticParams::fit`]'s sample, the same seed), standardised by that sample, with the
+/// penalty scaled by the sample's summed weight; the intercept is corrected for the sampling. Errors as [`LogisticParams::fit`]'s checks: one class, a non-finite feature.
 pub fn refit(
     x: ArrayView2<f64>,
     y: &[bool],

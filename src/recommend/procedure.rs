@@ -61,15 +61,8 @@ pub fn explicit_points(
     t: &FeatureTable,
     model: &ScoringModel,
 ) -> Result<Vec<f64>> {
-    let all: Vec<f64> = with_explicit_points(leads.clone().lazy(), model)
-        .select([col("explicit_score")])
-        .collect()
-        .and_then(|d| d.column("explicit_score").and_then(|c| c.f64().cloned()))
-        .map_err(Error::polars("recommended explicit points"))?
-        .iter()
-        .map(|v| v.unwrap_or(0.0))
-        .collect();
-    Ok(t.lead_rows.iter().map(|&r| all[r as usize]).collect())
+    let all: Vec<usize> = (0..t.y.len()).collect();
+    explicit_points_of(leads, t, model, &all)
 }
 
 /// [`explicit_points`] for `rows` only (every other row gets 0): a fold's search and evaluated

@@ -165,6 +165,10 @@ fn fitted_on(r: &Recommended) -> String {
     )
 }
 
+fn month(v: Option<f64>) -> String {
+    v.map_or("-".into(), |v| format!("{v:.0}"))
+}
+
 /// The walk-forward table.
 fn walk_forward(s: &mut String, r: &Recommended) {
     let w = &r.walk;
@@ -185,10 +189,8 @@ fn walk_forward(s: &mut String, r: &Recommended) {
                 auc(b.ranking.roc_auc.value),
                 points(a.sql),
                 points(b.sql),
-                a.handovers_per_month
-                    .map_or("-".into(), |v| format!("{v:.0}")),
-                b.handovers_per_month
-                    .map_or("-".into(), |v| format!("{v:.0}")),
+                month(a.handovers_per_month),
+                month(b.handovers_per_month),
                 pct(a.precision),
                 pct(b.precision),
                 pct(a.recall),
@@ -209,10 +211,8 @@ fn walk_forward(s: &mut String, r: &Recommended) {
             "| all quarters | | | {} → {} | | {} → {} | {} → {} | {} → {} |\n",
             auc(a.roc_auc),
             auc(b.roc_auc),
-            a.handovers_per_month
-                .map_or("-".into(), |v| format!("{v:.0}")),
-            b.handovers_per_month
-                .map_or("-".into(), |v| format!("{v:.0}")),
+            month(a.handovers_per_month),
+            month(b.handovers_per_month),
             pct(a.precision),
             pct(b.precision),
             pct(a.recall),

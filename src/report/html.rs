@@ -295,25 +295,21 @@ fn answer_threshold(l: Lang, d: &Data) -> String {
 fn ranking_sentence(l: Lang, r: &super::Review) -> String {
     let k = &r.ranking;
     let auc = |e: &Estimate| est(l, e, 3);
+    let quarters = r
+        .walk
+        .folds
+        .iter()
+        .filter(|f| f.recommended.is_some())
+        .count();
     let walk = match (&r.walk.today, &r.walk.recommended) {
         (Some(a), Some(b)) => match l {
             Lang::En => format!(
-                " Quarter by quarter, had the recommendation been made before each of the last {} quarters, it would have ranked with a mean ROC AUC of {} against {} for today's points.",
-                r.walk
-                    .folds
-                    .iter()
-                    .filter(|f| f.recommended.is_some())
-                    .count(),
+                " Quarter by quarter, had the recommendation been made before each of the last {quarters} quarters, it would have ranked with a mean ROC AUC of {} against {} for today's points.",
                 l.num(b.roc_auc.unwrap_or(f64::NAN), 3),
                 l.num(a.roc_auc.unwrap_or(f64::NAN), 3)
             ),
             Lang::De => format!(
-                " Quartal für Quartal, jeweils vor den letzten {} Quartalen erstellt, hätte die Empfehlung im Mittel eine ROC AUC von {} erreicht, gegenüber {} mit den heutigen Punkten.",
-                r.walk
-                    .folds
-                    .iter()
-                    .filter(|f| f.recommended.is_some())
-                    .count(),
+                " Quartal für Quartal, jeweils vor den letzten {quarters} Quartalen erstellt, hätte die Empfehlung im Mittel eine ROC AUC von {} erreicht, gegenüber {} mit den heutigen Punkten.",
                 l.num(b.roc_auc.unwrap_or(f64::NAN), 3),
                 l.num(a.roc_auc.unwrap_or(f64::NAN), 3)
             ),

@@ -334,18 +334,34 @@ fn recommendation_of(args: &[&str], dir: &Path) -> (serde_json::Value, String, S
     (r, changes, run.stdout())
 }
 
-fn points_of(r: &serde_json::Value, name: &str) -> (f64, f64) {
-    let c = r["weights"]["implicit"]
+/// Every rule's recommendation, behaviour rules first (recommendation.json's order).
+fn rules_of(r: &serde_json::Value) -> Vec<&serde_json::Value> {
+    r["weights"]["implicit"]
         .as_array()
         .unwrap()
         .iter()
         .chain(r["weights"]["explicit"].as_array().unwrap())
+        .collect()
+}
+
+fn points_of(r: &serde_json::Value, name: &str) -> (f64, f64) {
+    let c = rules_of(r)
+        .into_iter()
         .find(|c| c["rule"] == name)
         .unwrap_or_else(|| panic!("no rule {name}"));
     (
         c["current"].as_f64().unwrap(),
         c["recommended"].as_f64().unwrap(),
     )
+}
+
+/// A demo world of 40,000 leads in `dir/world`, with `args` (seed, drift).
+fn demo_world(dir: &Path, args: &[&str]) -> std::path::PathBuf {
+    let w = dir.join("world");
+    let mut all = vec!["demo", "--out", w.to_str().unwrap(), "--leads", "40000"];
+    all.extend_from_slice(args);
+    leadcal(&all).code(0);
+    w
 }
 
 /// The walk-forward's pooled ROC AUC: (today, recommended), over at least 3 quarters.
@@ -445,17 +461,7 @@ fn webinar_attended_gained_points_after_its_drift_and_the_report_never_said_the_
 fn a_planted_drift_in_a_held_out_world_loses_its_points_and_the_walk_forward_is_not_worse() {
     // Another seed and size than the demo: the planted webinar drift must take points away.
     let d = tempfile::tempdir().unwrap();
-    let w = d.path().join("world");
-    leadcal(&[
-        "demo",
-        "--out",
-        w.to_str().unwrap(),
-        "--leads",
-        "40000",
-        "--seed",
-        "7",
-    ])
-    .code(0);
+    let w = demo_world(d.path(), &["--seed", "7"]);
     let dir = d.path().join("run");
     let (r, _, _) = recommendation_of(&["--since", "2023-01", "--data", w.to_str().unwrap()], &dir);
     let (now, rec) = points_of(&r, "webinar_attended");
@@ -473,19 +479,7 @@ fn without_drift_the_written_weights_are_the_training_only_weights_within_roundi
     // recent effect, and refitting on every mature lead moves no rule by more than the two
     // roundings (one point).
     let d = tempfile::tempdir().unwrap();
-    let w = d.path().join("world");
-    leadcal(&[
-        "demo",
-        "--out",
-        w.to_str().unwrap(),
-        "--leads",
-        "40000",
-        "--seed",
-        "3",
-        "--drift",
-        "none",
-    ])
-    .code(0);
+    let w = demo_world(d.path(), &["--seed", "3", "--drift", "none"]);
     let dir = d.path().join("run");
     let (r, _, _) = recommendation_of(&["--since", "2023-01", "--data", w.to_str().unwrap()], &dir);
     assert!(
@@ -494,11 +488,8 @@ fn without_drift_the_written_weights_are_the_training_only_weights_within_roundi
         r["walk_forward"]["half_lives"]
     );
     assert_eq!(r["walk_forward"]["recent_effect"], serde_json::json!([]));
-    let written: Vec<f64> = r["weights"]["implicit"]
-        .as_array()
-        .unwrap()
+    let written: Vec<f64> = rules_of(&r)
         .iter()
-        .chain(r["weights"]["explicit"].as_array().unwrap())
         .map(|c| c["recommended"].as_f64().unwrap())
         .collect();
     let validated: Vec<f64> = r["validated"]["points"]
