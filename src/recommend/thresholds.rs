@@ -200,7 +200,8 @@ pub const VOLUME_TOLERANCE: f64 = 0.1;
 
 /// The candidate `objective` picks, and whether it meets it. When none does: the best F1 for
 /// precision and recall targets, the highest threshold for a capacity, the nearest volume for
-/// today's volume. `today_per_month` is today's config's hand-overs per month on the same leads.
+/// today's volume (the best F1 when today's config hands over nobody). `today_per_month` is
+/// today's config's hand-overs per month on the same leads.
 pub fn choose(
     objective: Objective,
     candidates: &[Candidate],
@@ -217,6 +218,12 @@ pub fn choose(
         best
     };
     let best_f1 = || pick(&|c| c.f1.is_some(), &|c, b| c.f1 > b.f1);
+    let last = candidates.len() - 1;
+    if objective == Objective::Volume && today_per_month <= 0.0 {
+        // Today's config hands over nobody: there is no volume to keep; the best F1 instead,
+        // reported as not met.
+        return (best_f1().unwrap_or(last), false);
+    }
     if objective == Objective::Volume {
         // The nearest volume; between two as near, the higher threshold.
         let gap = |c: &Candidate| (c.handovers_per_month - today_per_month).abs();
@@ -243,7 +250,6 @@ pub fn choose(
             c.handovers > b.handovers
         }),
     };
-    let last = candidates.len() - 1;
     match found {
         Some(k) => (k, true),
         None => match objective {
@@ -367,6 +373,10 @@ mod tests {
         assert_eq!(choose(Objective::Volume, &c, 126.0), (2, true));
         // Today 90: 60 and 130 are both far; the nearest (60, gap 30) is used, not met.
         assert_eq!(choose(Objective::Volume, &c, 90.0), (3, false));
+        // Today's config hands over nobody (a template's first points): the best F1, not met.
+        let mut f = c.clone();
+        f[1].f1 = Some(0.3);
+        assert_eq!(choose(Objective::Volume, &f, 0.0), (1, false));
         let grid: Vec<f64> = c.iter().map(|c| c.threshold).collect();
         // Today's MQL hands over 2.3 times as many leads as SQL: 1,300 x 2.3 = 2,990 -> 3,000.
         assert_eq!(mql(&grid, &c, 2, 2.3), 10.0);

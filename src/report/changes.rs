@@ -296,7 +296,13 @@ pub fn changes_md(r: &Recommended, old_mql: f64, old_sql: f64) -> String {
         points(r.sql),
         points(r.validated.sql),
         r.objective.describe(),
-        if r.objective_met { "" } else { " **not reachable; nearest threshold used**" },
+        match (r.objective_met, r.objective) {
+            (true, _) => "",
+            (false, crate::recommend::Objective::Volume) if r.validated.today_per_month <= 0.0 => {
+                " **today's config hands over no lead: the best F1 is used instead**"
+            }
+            (false, _) => " **not reachable; nearest threshold used**",
+        },
         points(old_mql),
         points(r.mql),
         points(r.validated.mql)

@@ -240,8 +240,14 @@ fn answer_threshold(l: Lang, d: &Data) -> String {
             .value
             .map_or("–".into(), |v| l.num(v, 0))
     };
+    let nobody = t.objective == "volume" && c.handovers == 0;
     let miss = if t.objective_met {
         ""
+    } else if nobody {
+        l.pick(
+            " Today's config hands over no lead, so there is no volume to keep: the threshold with the best F1 is used.",
+            " Die heutige Konfiguration übergibt keinen Lead, es gibt also keine Menge zu halten: Die Schwelle mit dem besten F1 wird verwendet.",
+        )
     } else {
         l.pick(
             " The objective cannot be reached on the training period; the nearest threshold is used.",
