@@ -139,7 +139,7 @@ fn sql_on_real_engines_equals_leadcal_at_every_snapshot() {
                 compared += 1;
             }
         }
-        assert_eq!(compared, 17);
+        assert_eq!(compared, 18);
         eprintln!(
             "{engine}: calibrate --features equals calibrate on the raw events ({compared} files)"
         );
