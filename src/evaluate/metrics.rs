@@ -146,22 +146,40 @@ pub fn top_tenth_lift<W: Weight>(
     Some((caught / want) / (total_pos / total))
 }
 
-/// [`roc_auc`], [`average_precision`] and [`top_tenth_lift`] in two passes along `order`
-/// instead of five (the bootstrap computes them for every resample); each equals its own
-/// function's value.
-pub fn ranking_figures<W: Weight>(
-    y: &[bool],
-    scores: &[f64],
-    order: &[usize],
-    w: Option<&[W]>,
-) -> [Option<f64>; 3] {
-    let wt = |i: usize| w.map_or(1.0, |w| w[i].get());
+/// Leads sorted once by descending score for [`ranking_figures`]: outcomes in that order and
+/// where each group of tied scores ends, so a resample reads only its weights.
+pub struct Ranked {
+    order: Vec<usize>,
+    y: Vec<bool>,
+    /// One past the last position of each tie group.
+    ends: Vec<usize>,
+}
+
+impl Ranked {
+    pub fn new(y: &[bool], scores: &[f64]) -> Ranked {
+        let order = order_desc(scores);
+        let ys = order.iter().map(|&i| y[i]).collect();
+        let mut ends = Vec::new();
+        for k in 1..=order.len() {
+            if k == order.len() || scores[order[k]] != scores[order[k - 1]] {
+                ends.push(k);
+            }
+        }
+        Ranked { order, y: ys, ends }
+    }
+}
+
+/// [`roc_auc`], [`average_precision`] and [`top_tenth_lift`] in two passes over the sorted
+/// leads instead of five over the scores (the bootstrap computes them for every resample); each
+/// equals its own function's value.
+pub fn ranking_figures<W: Weight>(r: &Ranked, w: Option<&[W]>) -> [Option<f64>; 3] {
+    let wt = |k: usize| w.map_or(1.0, |w| w[r.order[k]].get());
     let (mut total_pos, mut total_neg) = (0.0, 0.0);
-    for &i in order {
-        if y[i] {
-            total_pos += wt(i);
+    for (k, &y) in r.y.iter().enumerate() {
+        if y {
+            total_pos += wt(k);
         } else {
-            total_neg += wt(i);
+            total_neg += wt(k);
         }
     }
     let total = total_pos + total_neg;
@@ -170,15 +188,13 @@ pub fn ranking_figures<W: Weight>(
     let (mut tp, mut fp, mut ap, mut last_recall) = (0.0, 0.0, 0.0, 0.0);
     let (mut taken, mut caught) = (0.0, 0.0);
     let mut k = 0;
-    while k < order.len() {
-        let s = scores[order[k]];
+    for &end in &r.ends {
         let (mut gp, mut gn) = (0.0, 0.0);
-        while k < order.len() && scores[order[k]] == s {
-            let i = order[k];
-            if y[i] {
-                gp += wt(i);
+        while k < end {
+            if r.y[k] {
+                gp += wt(k);
             } else {
-                gn += wt(i);
+                gn += wt(k);
             }
             k += 1;
         }

@@ -302,7 +302,9 @@ pub fn recommend(
             set_decay(&mut w.model);
             let months =
                 evaluate::months_between(p.since, t.created.last().copied().unwrap_or(p.since));
-            let explicit = procedure::explicit_points(p.leads, t, &w.model)?;
+            // Its thresholds replay only the searched leads: their explicit points suffice.
+            let searched = SearchSample::at_most(deployed_leads, SEARCH_LEADS / 2).rows;
+            let explicit = procedure::explicit_points_of(p.leads, t, &w.model, &searched)?;
             Some(procedure::thresholds_for(
                 &c,
                 w,

@@ -35,9 +35,8 @@ pub struct Compared {
 /// The ranking quality of `scores` for outcomes `y`, with intervals from `draws` (one weight
 /// per lead, in the same order). Without draws the intervals are left out.
 pub fn ranking(y: &[bool], scores: &[f64], draws: &[Draw]) -> Ranking {
-    let order = m::order_desc(scores);
-    let [roc_auc, pr_auc, top_tenth_lift] =
-        estimates(draws, |w| m::ranking_figures(y, scores, &order, w));
+    let ranked = m::Ranked::new(y, scores);
+    let [roc_auc, pr_auc, top_tenth_lift] = estimates(draws, |w| m::ranking_figures(&ranked, w));
     Ranking {
         roc_auc,
         pr_auc,
@@ -103,8 +102,9 @@ mod tests {
         let y: Vec<bool> = (0..500).map(|i| (i * 13) % 7 == 0).collect();
         let w: Vec<u8> = (0..500).map(|i| ((i * 11) % 4) as u8).collect();
         let o = m::order_desc(&s);
+        let ranked = m::Ranked::new(&y, &s);
         for w in [None, Some(&w[..])] {
-            let [a, p, l] = m::ranking_figures(&y, &s, &o, w);
+            let [a, p, l] = m::ranking_figures(&ranked, w);
             assert_eq!(a, m::roc_auc(&y, &s, &o, w));
             assert_eq!(p, m::average_precision(&y, &s, &o, w));
             let (l0, l1) = (l.unwrap(), m::top_tenth_lift(&y, &s, &o, w).unwrap());
