@@ -322,6 +322,15 @@ fn ranking_sentence(l: Lang, r: &super::Review) -> String {
         },
         _ => String::new(),
     };
+    // Fewer quarters than the back-test wants: the figure stands on less, and says so.
+    let walk = if quarters < 3 && !walk.is_empty() {
+        walk + l.pick(
+            " Only these quarters had enough mature leads before them; the back-test wants three.",
+            " Nur diese Quartale hatten davor genug auswertbare Leads; der Rücktest sieht drei vor.",
+        )
+    } else {
+        walk
+    };
     match l {
         Lang::En => format!(
             "On the test period, which the fit never saw, the recommended points rank leads with a ROC AUC of {} against {} for today's points (fitted model {}).{walk} ",

@@ -418,16 +418,25 @@ pub fn calibrate_brief(
     };
     let k = &rec.ranking;
     let walk = match (&rec.walk.today, &rec.walk.recommended) {
-        (Some(a), Some(b)) => format!(
-            "; walk-forward over {} quarters: {} against {}",
-            rec.walk
+        (Some(a), Some(b)) => {
+            let n = rec
+                .walk
                 .folds
                 .iter()
                 .filter(|f| f.recommended.is_some())
-                .count(),
-            fixed(b.roc_auc, 3),
-            fixed(a.roc_auc, 3)
-        ),
+                .count();
+            format!(
+                "; walk-forward over {n} quarter{}{}: {} against {}",
+                if n == 1 { "" } else { "s" },
+                if n < 3 {
+                    " only (the back-test wants 3; the others had too few mature leads before them)"
+                } else {
+                    ""
+                },
+                fixed(b.roc_auc, 3),
+                fixed(a.roc_auc, 3)
+            )
+        }
         _ => String::new(),
     };
     writeln!(
