@@ -295,10 +295,15 @@ pub fn finish(
     header.push('\n');
     let config_path = dir.join("recommended-scoring.toml");
     let pr = &rec.probability;
+    // The written points' own map when they were refitted on every mature lead.
+    let (written_map, leads_read) = match &pr.written {
+        Some(m) => (m, "mature leads"),
+        None => (&pr.recommended, "training period"),
+    };
     let note = |points: f64| {
-        pr.recommended.at(points).map(|st| {
+        written_map.at(points).map(|st| {
             format!(
-                "at {} points about {} [{}, {}] of leads convert within {} days (training period, leadcal)",
+                "at {} points about {} [{}, {}] of leads convert within {} days ({leads_read}, leadcal)",
                 crate::format::points(points),
                 crate::format::pct(Some(st.p)),
                 crate::format::pct(Some(st.ci[0])),

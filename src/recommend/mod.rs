@@ -305,20 +305,31 @@ pub fn recommend(
             // Its thresholds replay only the searched leads: their explicit points suffice.
             let searched = SearchSample::at_most(deployed_leads, SEARCH_LEADS / 2).rows;
             let explicit = procedure::explicit_points_of(p.leads, t, &w.model, &searched)?;
-            Some(procedure::thresholds_for(
-                &c,
-                w,
-                explicit,
-                &procedure::Leads {
-                    n: deployed_leads,
-                    replay_end: p.data_end,
-                    search_leads: SEARCH_LEADS / 2,
-                    months,
-                },
-                None,
-            )?)
+            // What the written thresholds mean: the written points' map on those leads.
+            let s = procedure::at_snapshot(t, &w.model, &explicit, &searched);
+            let y: Vec<bool> = searched.iter().map(|&i| t.y[i]).collect();
+            let map = probability::score_map((&s, &y), (&[], &[]), MIN_STEP_LEADS);
+            Some((
+                map,
+                procedure::thresholds_for(
+                    &c,
+                    w,
+                    explicit,
+                    &procedure::Leads {
+                        n: deployed_leads,
+                        replay_end: p.data_end,
+                        search_leads: SEARCH_LEADS / 2,
+                        months,
+                    },
+                    None,
+                )?,
+            ))
         }
         None => None,
+    };
+    let (written_map, d) = match d {
+        Some((m, d)) => (Some(m), Some(d)),
+        None => (None, None),
     };
     drop(_s);
     let _s = crate::timing::Stage::start("recommend: back-test");
@@ -344,6 +355,7 @@ pub fn recommend(
         horizon_days: p.horizon_days,
         live: map(&t.live_score),
         recommended: map(&scores),
+        written: written_map,
         live_bands: probability::band_rates(
             &p.live
                 .bands

@@ -54,7 +54,13 @@ pub struct Probability {
     /// Converting means reaching the target within this many days after the snapshot.
     pub horizon_days: i64,
     pub live: ScoreMap,
+    /// The validated points' map (fitted on the training period), checked on the test period.
     pub recommended: ScoreMap,
+    /// The written points' map, on the mature leads their thresholds were searched on (all of
+    /// them, or every k-th): what the written thresholds mean. No test period checks it
+    /// (those leads were fitted on). `None` when the written points are the validated ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub written: Option<ScoreMap>,
     /// The live config's bands, each as one step (its training leads' rate).
     pub live_bands: Vec<BandRate>,
 }

@@ -15,13 +15,15 @@
 //! 0.5^(a / half-life)) is refitted on them at the main fit's penalty and scored by the
 //! quarter's log-loss. A fold's own recommendation uses the half-life the folds before it chose
 //! (none for the first), so every fold's figures are out of time, the half-life included; the
-//! deployed weights use the one all folds choose. A half-life replaces "none" only when its
-//! log-loss gain over the pooled quarters' leads is at least [`Settings::margin_se`] standard
-//! errors.
+//! deployed weights use the one all folds choose. Walking from none to ever shorter
+//! half-lives, one replaces the current choice only when its log-loss gain over the pooled
+//! quarters' leads is at least [`Settings::margin_se`] standard errors and
+//! [`Settings::margin_share`] of the log-loss.
 //!
-//! Cost: the refits use a case-control sample of at most [`Settings::fit_rows`] leads, and the
-//! threshold search replays at most [`Settings::search_leads`]; `benches/` holds what that
-//! changes against the full sizes. Guarantees: deterministic (seeded samples, fixed-order sums);
+//! Cost: the refits use a case-control sample of at most [`Settings::fit_rows`] leads, each
+//! row weighted back to the leads it stands for (so a refit estimates the fit on every lead,
+//! as the main fit does), and the threshold search replays at most [`Settings::search_leads`];
+//! `benches/WALK-SAMPLE.md` holds what that changes against the full sizes. Guarantees: deterministic (seeded samples, fixed-order sums);
 //! a quarter whose mature leads hold too few converters is listed with the reason, not skipped
 //! silently.
 
@@ -49,8 +51,11 @@ pub struct Settings {
     pub deployed_fit_rows: usize,
     /// Most leads a fold's threshold search replays.
     pub search_leads: usize,
-    /// Standard errors of log-loss gain a half-life needs to replace "none".
+    /// Standard errors of log-loss gain a half-life needs to replace the longer choice.
     pub margin_se: f64,
+    /// Share of the longer choice's log-loss that gain must also reach (decay's practical
+    /// margin): smaller gains were within what the refit sample moves.
+    pub margin_share: f64,
 }
 
 impl Default for Settings {
@@ -58,10 +63,11 @@ impl Default for Settings {
         Settings {
             half_lives: vec![None, Some(365.0), Some(180.0), Some(90.0)],
             min_folds: 3,
-            fit_rows: 30_000,
-            deployed_fit_rows: 60_000,
+            fit_rows: 60_000,
+            deployed_fit_rows: 120_000,
             search_leads: 20_000,
             margin_se: 2.0,
+            margin_share: super::decay::MARGIN_SHARE,
         }
     }
 }
@@ -201,28 +207,37 @@ fn losses(y: &[bool], p: &[f64]) -> Vec<f64> {
         .collect()
 }
 
-/// The candidate whose per-lead loss gain over candidate 0 is largest among those at least
-/// `margin` standard errors above 0; candidate 0 when none is. `per_candidate[k]` holds the
-/// same leads' losses for candidate `k`.
-fn pick(per_candidate: &[Vec<f64>], margin: f64) -> (usize, Vec<(f64, f64)>) {
-    let base = &per_candidate[0];
-    let n = base.len() as f64;
+/// Walks the candidates in order (none first, then ever shorter half-lives: ever fewer
+/// effective leads): a candidate replaces the current choice only when its per-lead loss gain
+/// over that choice is at least `margin` standard errors and `share` of its log-loss, so a
+/// half-life that merely ties a longer one, or gains too little to matter, is not taken (the
+/// refit sample's noise would otherwise decide). Returns the choice and every candidate's gain
+/// over candidate 0 with its standard error.
+/// `per_candidate[k]` holds the same leads' losses for candidate `k`.
+fn pick(per_candidate: &[Vec<f64>], margin: f64, share: f64) -> (usize, Vec<(f64, f64)>) {
+    let paired = |a: &[f64], b: &[f64]| -> (f64, f64) {
+        if a.is_empty() {
+            return (0.0, 0.0);
+        }
+        let n = a.len() as f64;
+        let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
+        let mean = d.iter().sum::<f64>() / n;
+        let var = d.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+        (mean, (var / n).sqrt())
+    };
     let gains: Vec<(f64, f64)> = per_candidate
         .iter()
-        .map(|l| {
-            if base.is_empty() {
-                return (0.0, 0.0);
-            }
-            let d: Vec<f64> = base.iter().zip(l).map(|(a, b)| a - b).collect();
-            let mean = d.iter().sum::<f64>() / n;
-            let var = d.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-            (mean, (var / n).sqrt())
-        })
+        .map(|l| paired(&per_candidate[0], l))
         .collect();
-    let best = (1..gains.len())
-        .filter(|&k| gains[k].0 > 0.0 && gains[k].0 >= margin * gains[k].1)
-        .max_by(|&a, &b| gains[a].0.total_cmp(&gains[b].0).then(b.cmp(&a)))
-        .unwrap_or(0);
+    let mut best = 0;
+    for k in 1..per_candidate.len() {
+        let current = &per_candidate[best];
+        let (gain, se) = paired(current, &per_candidate[k]);
+        let loss = current.iter().sum::<f64>() / current.len().max(1) as f64;
+        if gain > 0.0 && gain >= margin * se && gain >= share * loss {
+            best = k;
+        }
+    }
     (best, gains)
 }
 
@@ -354,7 +369,7 @@ pub fn run(w: &Inputs<'_>, s: &Settings) -> Result<WalkForward> {
                     .collect()
             })
             .collect();
-        let (k, gains) = pick(&per, s.margin_se);
+        let (k, gains) = pick(&per, s.margin_se, s.margin_share);
         (k, gains, per)
     };
     let with_fits: Vec<usize> = (0..plan.len())
@@ -576,10 +591,32 @@ mod tests {
         let noisy: Vec<f64> = (0..100)
             .map(|i| if i % 2 == 0 { 0.45 } else { 0.549 })
             .collect();
-        assert_eq!(pick(&[base.clone(), noisy.clone()], 2.0).0, 0);
-        assert_eq!(pick(&[base.clone(), noisy, better], 2.0).0, 2);
+        assert_eq!(pick(&[base.clone(), noisy.clone()], 2.0, 0.001).0, 0);
+        assert_eq!(
+            pick(&[base.clone(), noisy, better.clone()], 2.0, 0.001).0,
+            2
+        );
+        // A steady gain below the practical margin (0.1% of 0.5 is 0.0005) keeps none.
+        let slight: Vec<f64> = base.iter().map(|v| v - 0.0004).collect();
+        assert_eq!(pick(&[base.clone(), slight], 2.0, 0.001).0, 0);
         // The first quarter has no earlier quarters: none.
-        assert_eq!(pick(&[vec![], vec![]], 2.0).0, 0);
+        assert_eq!(pick(&[vec![], vec![]], 2.0, 0.001).0, 0);
+    }
+
+    #[test]
+    fn a_shorter_half_life_that_ties_a_longer_one_is_not_taken() {
+        // 365 days gains 0.01 a lead over none; 180 days 0.0105 but in noise against 365.
+        let none = vec![0.5; 200];
+        let long: Vec<f64> = none.iter().map(|v| v - 0.01).collect();
+        let short: Vec<f64> = (0..200)
+            .map(|i| long[i] + if i % 2 == 0 { -0.051 } else { 0.05 })
+            .collect();
+        let (k, gains) = pick(&[none, long, short], 2.0, 0.001);
+        assert!(
+            gains[2].0 > gains[1].0,
+            "the shorter one gains more over none"
+        );
+        assert_eq!(k, 1);
     }
 
     #[test]

@@ -219,7 +219,7 @@ fn walk_forward(s: &mut String, r: &Recommended) {
             pct(b.recall),
         ));
     }
-    s.push_str("\nRecency half-life of the written weights, by the quarters' out-of-time log-loss (a half-life replaces \"none\" only when it gains at least 2 standard errors):\n\n| half-life | log-loss | gain over none |\n|---|---|---|\n");
+    s.push_str("\nRecency half-life of the written weights, by the quarters' out-of-time log-loss (from none to ever shorter half-lives, one replaces the current choice only when it gains at least 2 standard errors and 0.1% of the log-loss over it):\n\n| half-life | log-loss | gain over none |\n|---|---|---|\n");
     for h in &w.half_lives {
         s.push_str(&format!(
             "| {} | {} | {:.5} ± {:.5}{} |\n",

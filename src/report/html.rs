@@ -309,6 +309,17 @@ fn ranking_sentence(l: Lang, r: &super::Review) -> String {
         .count();
     let walk = match (&r.walk.today, &r.walk.recommended) {
         (Some(a), Some(b)) => match l {
+            // One quarter has no mean and no "each of": its own figure, said as one.
+            Lang::En if quarters == 1 => format!(
+                " Had the recommendation been made before the last quarter, it would have ranked that quarter with a ROC AUC of {} against {} for today's points.",
+                l.num(b.roc_auc.unwrap_or(f64::NAN), 3),
+                l.num(a.roc_auc.unwrap_or(f64::NAN), 3)
+            ),
+            Lang::De if quarters == 1 => format!(
+                " Vor dem letzten Quartal erstellt, hätte die Empfehlung dieses Quartal mit einer ROC AUC von {} geordnet, gegenüber {} mit den heutigen Punkten.",
+                l.num(b.roc_auc.unwrap_or(f64::NAN), 3),
+                l.num(a.roc_auc.unwrap_or(f64::NAN), 3)
+            ),
             Lang::En => format!(
                 " Quarter by quarter, had the recommendation been made before each of the last {quarters} quarters, it would have ranked with a mean ROC AUC of {} against {} for today's points.",
                 l.num(b.roc_auc.unwrap_or(f64::NAN), 3),
@@ -320,13 +331,18 @@ fn ranking_sentence(l: Lang, r: &super::Review) -> String {
                 l.num(a.roc_auc.unwrap_or(f64::NAN), 3)
             ),
         },
-        _ => String::new(),
+        _ => l
+            .pick(
+                " No quarter-by-quarter back-test: no quarter had enough mature leads before it (the back-test wants three).",
+                " Kein Rücktest Quartal für Quartal: kein Quartal hatte davor genug auswertbare Leads (der Rücktest sieht drei vor).",
+            )
+            .to_string(),
     };
     // Fewer quarters than the back-test wants: the figure stands on less, and says so.
-    let walk = if quarters < 3 && !walk.is_empty() {
+    let walk = if (1..3).contains(&quarters) {
         walk + l.pick(
-            " Only these quarters had enough mature leads before them; the back-test wants three.",
-            " Nur diese Quartale hatten davor genug auswertbare Leads; der Rücktest sieht drei vor.",
+            " Only the quarters shown had enough mature leads before them; the back-test wants three.",
+            " Nur die gezeigten Quartale hatten davor genug auswertbare Leads; der Rücktest sieht drei vor.",
         )
     } else {
         walk
@@ -727,15 +743,26 @@ fn probability_section(l: Lang, d: &Data) -> Markup {
         map.at(points).map_or("–".to_string(), |s| chance(l, s))
     };
     let h = l.int(p.horizon_days.max(0) as u64);
+    // The written thresholds are read on the written points' own map.
+    let written = p.written.as_ref().unwrap_or(&p.recommended);
+    let whose = match (l, p.written.is_some()) {
+        (Lang::En, true) => {
+            " For the recommended points, which were refitted on every mature lead, the figures are those leads' conversion; no later period checks them, so the check below is of the points fitted on the training period only."
+        }
+        (Lang::De, true) => {
+            " Für die empfohlenen Punkte, die auf allen reifen Leads neu angepasst wurden, ist es die Konversion dieser Leads; kein späterer Zeitraum prüft sie, daher prüft die Tabelle unten die nur auf dem Trainingszeitraum angepassten Punkte."
+        }
+        _ => "",
+    };
     html! {
         h3 { (l.pick("What a score means", "Was ein Score bedeutet")) }
         p { (match l {
-            Lang::En => format!("With today's points, a lead at the SQL threshold ({} points) converts within {h} days with a probability of about {}; at the MQL threshold ({} points) about {}. With the recommended points: at SQL {} about {}; at MQL {} about {}. Each figure is the conversion of the training leads with about that score (isotonic fit, steps of at least 30 leads), with its 95% interval.",
+            Lang::En => format!("With today's points, a lead at the SQL threshold ({} points) converts within {h} days with a probability of about {}; at the MQL threshold ({} points) about {}. With the recommended points: at SQL {} about {}; at MQL {} about {}. Each figure is the conversion of the training leads with about that score (isotonic fit, steps of at least 30 leads), with its 95% interval.{whose}",
                 l.num(th.current_sql, 0), at(&p.live, th.current_sql), l.num(th.current_mql, 0), at(&p.live, th.current_mql),
-                l.num(th.recommended_sql, 0), at(&p.recommended, th.recommended_sql), l.num(th.recommended_mql, 0), at(&p.recommended, th.recommended_mql)),
-            Lang::De => format!("Mit den heutigen Punkten konvertiert ein Lead an der SQL-Schwelle ({} Punkte) innerhalb von {h} Tagen mit einer Wahrscheinlichkeit von etwa {}; an der MQL-Schwelle ({} Punkte) etwa {}. Mit den empfohlenen Punkten: bei SQL {} etwa {}; bei MQL {} etwa {}. Jede Zahl ist die Konversion der Trainings-Leads mit etwa diesem Score (isotone Anpassung, Stufen von mindestens 30 Leads), mit ihrem 95-%-Intervall.",
+                l.num(th.recommended_sql, 0), at(written, th.recommended_sql), l.num(th.recommended_mql, 0), at(written, th.recommended_mql)),
+            Lang::De => format!("Mit den heutigen Punkten konvertiert ein Lead an der SQL-Schwelle ({} Punkte) innerhalb von {h} Tagen mit einer Wahrscheinlichkeit von etwa {}; an der MQL-Schwelle ({} Punkte) etwa {}. Mit den empfohlenen Punkten: bei SQL {} etwa {}; bei MQL {} etwa {}. Jede Zahl ist die Konversion der Trainings-Leads mit etwa diesem Score (isotone Anpassung, Stufen von mindestens 30 Leads), mit ihrem 95-%-Intervall.{whose}",
                 l.num(th.current_sql, 0), at(&p.live, th.current_sql), l.num(th.current_mql, 0), at(&p.live, th.current_mql),
-                l.num(th.recommended_sql, 0), at(&p.recommended, th.recommended_sql), l.num(th.recommended_mql, 0), at(&p.recommended, th.recommended_mql)),
+                l.num(th.recommended_sql, 0), at(written, th.recommended_sql), l.num(th.recommended_mql, 0), at(written, th.recommended_mql)),
         }) }
         @if !p.live_bands.is_empty() {
             table {
@@ -755,7 +782,11 @@ fn probability_section(l: Lang, d: &Data) -> Markup {
         p.sub { (l.pick("Each step of the map fitted on the training period beside what the test period's leads with those scores did. Where the test interval holds the training figure, the map is calibrated.", "Jede Stufe der im Trainingszeitraum angepassten Zuordnung neben dem, was die Leads des Testzeitraums mit diesen Scores taten. Wo das Testintervall die Trainingszahl enthält, ist die Zuordnung kalibriert.")) }
         h3 { (l.pick("Today's points", "Heutige Punkte")) }
         (reliability(l, &p.live.steps))
-        h3 { (l.pick("Recommended points", "Empfohlene Punkte")) }
+        h3 { (if p.written.is_some() {
+            l.pick("Recommended points, fitted on the training period only", "Empfohlene Punkte, nur auf dem Trainingszeitraum angepasst")
+        } else {
+            l.pick("Recommended points", "Empfohlene Punkte")
+        }) }
         (reliability(l, &p.recommended.steps))
     }
 }

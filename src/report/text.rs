@@ -437,7 +437,9 @@ pub fn calibrate_brief(
                 fixed(a.roc_auc, 3)
             )
         }
-        _ => String::new(),
+        // Said, not left out: the reader would otherwise take the test period for the whole story.
+        _ => "; no walk-forward (no quarter had enough mature leads before it; the back-test wants 3)"
+            .into(),
     };
     writeln!(
         out,

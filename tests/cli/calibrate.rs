@@ -311,14 +311,33 @@ fn scores_map_to_probabilities_that_rise_and_go_beside_the_thresholds() {
             assert!(lo <= f(s, "p") && f(s, "p") <= hi);
         }
     }
-    // The recommended config says what its thresholds mean, above each.
+    // The written config says what its own thresholds mean, above each: from the written
+    // points' map (refitted on every mature lead), not the training-only points' map, whose
+    // scores differ (the probability map once read the training-only points at the written
+    // thresholds).
+    let written = p["written"].as_array().expect("the demo's written points were refitted");
+    let leads: u64 = written.iter().map(|s| s["leads"].as_u64().unwrap()).sum();
+    assert_eq!(leads, rec["deployed"]["leads"].as_u64().unwrap());
+    assert!(written.iter().all(|s| s["test_leads"].as_u64() == Some(0)));
     let text = std::fs::read_to_string(dir.join("recommended-scoring.toml")).unwrap();
-    let sql = rec["sql"].as_f64().unwrap();
-    let line = format!("# at {sql} points about ");
-    assert!(text.contains(&line), "{text}");
-    assert!(text.contains(&format!(
-        "convert within 180 days (training period, leadcal)\nsql = {sql}"
-    )));
+    for key in ["mql", "sql"] {
+        let at = rec[key].as_f64().unwrap();
+        let step = written
+            .iter()
+            .find(|s| {
+                s["score_from"].as_f64().is_none_or(|a| at >= a)
+                    && s["score_below"].as_f64().is_none_or(|b| at < b)
+            })
+            .unwrap();
+        let pct = |v: &serde_json::Value| format!("{:.1}%", 100.0 * v.as_f64().unwrap());
+        let line = format!(
+            "# at {at} points about {} [{}, {}] of leads convert within 180 days (mature leads, leadcal)\n{key} = {at}",
+            pct(&step["p"]),
+            pct(&step["ci"][0]),
+            pct(&step["ci"][1])
+        );
+        assert!(text.contains(&line), "{line}\n{text}");
+    }
 }
 
 /// The recommendation of `dir`'s run: recommendation.json, changes.md and the quiet summary.
