@@ -116,6 +116,7 @@ pub fn report_data(
         review: Some(report::Review {
             ranking: rec.ranking.clone(),
             walk: rec.walk.clone(),
+            verdict: Some(rec.verdict),
             shift: rec.shift.clone(),
             validated_mql: rec.validated.mql,
             validated_sql: rec.validated.sql,

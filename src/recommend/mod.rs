@@ -82,6 +82,7 @@ pub struct Recommended {
     /// Test-period ranking: today's points, the validated points, the fitted model.
     pub ranking: ranking::Compared,
     pub walk: walk::WalkForward,
+    pub verdict: Verdict,
     /// Hand-overs per month or recall moving by more than a third (test period).
     pub shift: Vec<Shift>,
 }
@@ -104,6 +105,7 @@ pub struct Recommendation<'a> {
     pub deployed: &'a Deployed,
     pub ranking: &'a ranking::Compared,
     pub walk_forward: &'a walk::WalkForward,
+    pub verdict: Verdict,
     pub shift: &'a [Shift],
     pub inputs: &'a [InputHash],
 }
@@ -134,6 +136,7 @@ impl Recommended {
             deployed: &self.deployed,
             ranking: &self.ranking,
             walk_forward: &self.walk,
+            verdict: self.verdict,
             shift: &self.shift,
             inputs,
         }
@@ -204,6 +207,40 @@ pub struct Validated {
     pub points: Vec<f64>,
     /// Today's SQL hand-overs per month on the training period.
     pub today_per_month: f64,
+}
+
+/// Whether the recommended points are shown better than today's out of time, by ROC AUC on the
+/// test period and, when it ran, pooled over the walk-forward's quarters (point estimates).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Better on the test period and not worse in the walk-forward.
+    Better,
+    /// Better on one and worse on the other: not shown better.
+    WorseOnTheTestPeriod,
+    WorseInTheWalkForward,
+    /// Worse on the test period and in the walk-forward (or no walk-forward ran): keep today's.
+    Worse,
+}
+
+impl Verdict {
+    pub fn of(ranking: &ranking::Compared, walk: &walk::WalkForward) -> Verdict {
+        let below = |a: Option<f64>, b: Option<f64>| matches!((a, b), (Some(r), Some(t)) if r < t);
+        let test = below(
+            ranking.recommended.roc_auc.value,
+            ranking.today.roc_auc.value,
+        );
+        let walked = match (&walk.recommended, &walk.today) {
+            (Some(r), Some(t)) => Some(below(r.roc_auc, t.roc_auc)),
+            _ => None,
+        };
+        match (test, walked) {
+            (false, None | Some(false)) => Verdict::Better,
+            (true, None | Some(true)) => Verdict::Worse,
+            (true, Some(false)) => Verdict::WorseOnTheTestPeriod,
+            (false, Some(true)) => Verdict::WorseInTheWalkForward,
+        }
+    }
 }
 
 /// A change the meeting must hear first: hand-overs per month or recall moving by more than a
@@ -416,8 +453,75 @@ pub fn recommend(
         probability,
         validated: validated_summary,
         deployed,
+        verdict: Verdict::of(&ranking, &walk),
         ranking,
         walk,
         shift,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evaluate::Estimate;
+
+    fn compared(today: f64, recommended: f64) -> ranking::Compared {
+        let e = |v: Option<f64>| Estimate {
+            value: v,
+            low: None,
+            high: None,
+        };
+        let r = |v: f64| ranking::Ranking {
+            roc_auc: e(Some(v)),
+            pr_auc: e(None),
+            top_tenth_lift: e(None),
+        };
+        ranking::Compared {
+            leads: 100,
+            converted: 10,
+            today: r(today),
+            recommended: r(recommended),
+            model: r(recommended),
+        }
+    }
+
+    fn walked(today: Option<f64>, recommended: Option<f64>) -> walk::WalkForward {
+        let p = |v: f64| walk::Pooled {
+            roc_auc: Some(v),
+            pr_auc: None,
+            top_tenth_lift: None,
+            handovers_per_month: None,
+            precision: None,
+            recall: None,
+        };
+        walk::WalkForward {
+            folds: Vec::new(),
+            half_lives: Vec::new(),
+            chosen_half_life_days: None,
+            today: today.map(p),
+            recommended: recommended.map(p),
+            fit_rows: 0,
+            search_leads: 0,
+            recent_effect: Vec::new(),
+        }
+    }
+
+    /// The summary once said which rules "should change" when the recommended points ranked
+    /// worse than today's on the test period and in the walk-forward.
+    #[test]
+    fn recommended_points_that_rank_worse_are_not_called_a_recommendation() {
+        let v = |t, r, wt, wr| Verdict::of(&compared(t, r), &walked(wt, wr));
+        assert_eq!(v(0.60, 0.67, Some(0.60), Some(0.65)), Verdict::Better);
+        assert_eq!(v(0.60, 0.67, None, None), Verdict::Better);
+        assert_eq!(v(0.69, 0.64, Some(0.72), Some(0.65)), Verdict::Worse);
+        assert_eq!(v(0.69, 0.64, None, None), Verdict::Worse);
+        assert_eq!(
+            v(0.694, 0.687, Some(0.637), Some(0.672)),
+            Verdict::WorseOnTheTestPeriod
+        );
+        assert_eq!(
+            v(0.60, 0.67, Some(0.65), Some(0.60)),
+            Verdict::WorseInTheWalkForward
+        );
+    }
 }

@@ -6,7 +6,7 @@
 use crate::evaluate::Estimate;
 use crate::format::{pct, points, thousands};
 use crate::recommend::ranking::Ranking;
-use crate::recommend::{Flag, Recommended};
+use crate::recommend::{Flag, Recommended, Verdict};
 
 fn interval_pct(e: &Estimate) -> String {
     e.show(pct)
@@ -92,6 +92,12 @@ fn lead(s: &mut String, r: &Recommended) {
         est(&k.today.roc_auc, auc),
         est(&k.model.roc_auc, auc),
     ));
+    match r.verdict {
+        Verdict::Better => {}
+        Verdict::Worse => s.push_str("**They rank worse than today's points out of time: keep today's points.** The changes below are what the fit would do; nothing shows them better.\n\n"),
+        Verdict::WorseOnTheTestPeriod => s.push_str("**Not shown better: they rank worse than today's points on the test period and better in the walk-forward.** Check the quarters below before adopting them.\n\n"),
+        Verdict::WorseInTheWalkForward => s.push_str("**Not shown better: they rank better than today's points on the test period and worse in the walk-forward.** Check the quarters below before adopting them.\n\n"),
+    }
     for x in &r.shift {
         let (what, a, b) = match x.figure.as_str() {
             "recall" => ("Recall", pct(Some(x.today)), pct(Some(x.recommended))),

@@ -513,13 +513,46 @@ fn answer_weights(l: Lang, d: &Data) -> String {
         .review
         .as_ref()
         .map_or(String::new(), |r| ranking_sentence(l, r));
-    first
+    // Points not shown better than today's out of time are not a recommendation: said first,
+    // and the changes are what the fit would do, not what should be done.
+    use crate::recommend::Verdict;
+    let verdict = d.review.as_ref().and_then(|r| r.verdict);
+    let keep = match (l, verdict) {
+        (Lang::En, Some(Verdict::Worse)) => {
+            "The recommended points rank worse than today's out of time: keep today's points; nothing here shows the new ones better. "
+        }
+        (Lang::De, Some(Verdict::Worse)) => {
+            "Die empfohlenen Punkte ordnen außerhalb der Trainingsdaten schlechter als die heutigen: Behalten Sie die heutigen Punkte; nichts hier zeigt die neuen besser. "
+        }
+        (Lang::En, Some(Verdict::WorseOnTheTestPeriod)) => {
+            "The recommended points are not shown better: they rank worse than today's on the test period and better in the walk-forward. Adopt them only after checking the quarters below. "
+        }
+        (Lang::De, Some(Verdict::WorseOnTheTestPeriod)) => {
+            "Die empfohlenen Punkte sind nicht nachweislich besser: Im Testzeitraum ordnen sie schlechter als die heutigen, im Rücktest Quartal für Quartal besser. Übernehmen Sie sie erst nach Prüfung der Quartale unten. "
+        }
+        (Lang::En, Some(Verdict::WorseInTheWalkForward)) => {
+            "The recommended points are not shown better: they rank better than today's on the test period and worse in the walk-forward. Adopt them only after checking the quarters below. "
+        }
+        (Lang::De, Some(Verdict::WorseInTheWalkForward)) => {
+            "Die empfohlenen Punkte sind nicht nachweislich besser: Im Testzeitraum ordnen sie besser als die heutigen, im Rücktest Quartal für Quartal schlechter. Übernehmen Sie sie erst nach Prüfung der Quartale unten. "
+        }
+        _ => "",
+    };
+    let shown = keep.is_empty();
+    let verb = match (l, shown) {
+        (Lang::En, false) => "would change",
+        (Lang::En, true) => "should change",
+        (Lang::De, false) => "würden sich ändern",
+        (Lang::De, true) => "sollten sich ändern",
+    };
+    keep.to_string()
+        + &first
         + &match l {
             Lang::En => format!(
-                "{moved} of {all} rules should change; every {pdo} points double a lead's odds of converting. Largest changes: {biggest}. {kept}"
+                "{moved} of {all} rules {verb}; every {pdo} points double a lead's odds of converting. Largest changes: {biggest}. {kept}"
             ),
             Lang::De => format!(
-                "{moved} von {all} Regeln sollten sich ändern; je {pdo} Punkte verdoppeln die Chance eines Leads zu konvertieren. Größte Änderungen: {biggest}. {kept}"
+                "{moved} von {all} Regeln {verb}; je {pdo} Punkte verdoppeln die Chance eines Leads zu konvertieren. Größte Änderungen: {biggest}. {kept}"
             ),
         }
 }

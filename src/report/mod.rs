@@ -71,6 +71,10 @@ pub struct Review {
     /// Test period: today's points, the validated points, the fitted model.
     pub ranking: crate::recommend::ranking::Compared,
     pub walk: crate::recommend::walk::WalkForward,
+    /// Whether the recommended points are shown better out of time (`None` in runs saved
+    /// before it was kept).
+    #[serde(default)]
+    pub verdict: Option<crate::recommend::Verdict>,
     /// Hand-overs per month or recall moving by more than a third.
     pub shift: Vec<crate::recommend::Shift>,
     /// The validated config's (training period only) thresholds.

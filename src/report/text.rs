@@ -441,9 +441,17 @@ pub fn calibrate_brief(
         _ => "; no walk-forward (no quarter had enough mature leads before it; the back-test wants 3)"
             .into(),
     };
+    use crate::recommend::Verdict;
+    let keep = match rec.verdict {
+        Verdict::Better => "",
+        Verdict::Worse => " They rank worse than today's out of time: keep today's points.",
+        Verdict::WorseOnTheTestPeriod | Verdict::WorseInTheWalkForward => {
+            " Not shown better: the test period and the walk-forward disagree."
+        }
+    };
     writeln!(
         out,
-        "4. Recommended points rank the test period with ROC AUC {} against {} today{walk}. {changed} of {} rules change (changes.md); {decay}.",
+        "4. Recommended points rank the test period with ROC AUC {} against {} today{walk}.{keep} {changed} of {} rules change (changes.md); {decay}.",
         k.recommended.roc_auc.show(|v| fixed(v, 3)),
         k.today.roc_auc.show(|v| fixed(v, 3)),
         w.implicit.len() + w.explicit.len()

@@ -315,7 +315,9 @@ fn scores_map_to_probabilities_that_rise_and_go_beside_the_thresholds() {
     // points' map (refitted on every mature lead), not the training-only points' map, whose
     // scores differ (the probability map once read the training-only points at the written
     // thresholds).
-    let written = p["written"].as_array().expect("the demo's written points were refitted");
+    let written = p["written"]
+        .as_array()
+        .expect("the demo's written points were refitted");
     let leads: u64 = written.iter().map(|s| s["leads"].as_u64().unwrap()).sum();
     assert_eq!(leads, rec["deployed"]["leads"].as_u64().unwrap());
     assert!(written.iter().all(|s| s["test_leads"].as_u64() == Some(0)));
