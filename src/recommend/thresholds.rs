@@ -259,9 +259,15 @@ pub fn choose(
     }
 }
 
+/// The lowest MQL threshold: a lead with no evidence either way scores 0, and a marketer does
+/// not qualify a lead on that (the ratio rule alone gave MQL −30 on a 1M-lead world whose
+/// points include large negative ones).
+pub const MQL_FLOOR: f64 = 1.0;
+
 /// MQL: the candidate below SQL (`chosen`) whose hand-overs stand to the recommended SQL's
 /// as today's MQL hand-overs stand to today's SQL hand-overs (`ratio_now`, at least 1): marketing
-/// keeps passing on as many MQLs per SQL as today; at most SQL − 1.
+/// keeps passing on as many MQLs per SQL as today; at least [`MQL_FLOOR`], at most SQL − 1
+/// (which wins when SQL itself is at or below the floor).
 pub fn mql(grid: &[f64], candidates: &[Candidate], chosen: usize, ratio_now: f64) -> f64 {
     let sql = grid[chosen];
     let want = candidates[chosen].handovers as f64 * ratio_now;
@@ -269,7 +275,11 @@ pub fn mql(grid: &[f64], candidates: &[Candidate], chosen: usize, ratio_now: f64
         let d = |k: usize| (candidates[k].handovers as f64 - want).abs();
         d(x).total_cmp(&d(y))
     });
-    mql_k.map(|k| grid[k]).unwrap_or(sql - 1.0).min(sql - 1.0)
+    mql_k
+        .map(|k| grid[k])
+        .unwrap_or(sql - 1.0)
+        .max(MQL_FLOOR)
+        .min(sql - 1.0)
 }
 
 /// Bands that start at a threshold follow it; others keep the share of training leads' live
@@ -383,6 +393,22 @@ mod tests {
         assert_eq!(mql(&grid, &c, 2, 1.5), 20.0);
         // Nothing below the lowest candidate: SQL - 1.
         assert_eq!(mql(&grid, &c, 0, 2.0), 9.0);
+    }
+
+    /// The ratio rule put MQL at −30 points on a world with large negative points: every lead
+    /// with no evidence either way (score 0) would have been a marketing-qualified lead.
+    #[test]
+    fn the_mql_threshold_never_falls_to_a_lead_with_no_evidence() {
+        let c: Vec<Candidate> = [(-30.0, 900.0), (-10.0, 600.0), (5.0, 300.0), (20.0, 200.0)]
+            .map(|(t, v)| candidate(t, v))
+            .to_vec();
+        let grid: Vec<f64> = c.iter().map(|c| c.threshold).collect();
+        // 200 x 4.5 = 900: the ratio alone picks -30.
+        assert_eq!(mql(&grid, &c, 3, 4.5), 1.0);
+        assert_eq!(mql(&grid, &c, 3, 1.5), 5.0);
+        // SQL 1 leaves no room above the floor: SQL - 1.
+        let low = [candidate(-5.0, 400.0), candidate(1.0, 200.0)];
+        assert_eq!(mql(&[-5.0, 1.0], &low, 1, 2.0), 0.0);
     }
 
     #[test]

@@ -297,7 +297,7 @@ pub fn changes_md(r: &Recommended, old_mql: f64, old_sql: f64) -> String {
         ));
     }
     s.push_str(&format!(
-        "| SQL threshold | {} → {} | {} | objective: {}{} |\n| MQL threshold | {} → {} | {} | keeps today's ratio of MQL to SQL hand-overs (marketing passes on as many MQLs per SQL as today) |\n",
+        "| SQL threshold | {} → {} | {} | objective: {}{} |\n| MQL threshold | {} → {} | {} | keeps today's ratio of MQL to SQL hand-overs (marketing passes on as many MQLs per SQL as today), never below 1 point (a lead with no evidence either way scores 0) |\n",
         points(old_sql),
         points(r.sql),
         points(r.validated.sql),
