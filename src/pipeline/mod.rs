@@ -242,6 +242,38 @@ pub fn prepare(o: &Options) -> Result<Prepared> {
     })
 }
 
+/// A training period whose mature leads all share one outcome cannot be fitted: said with the
+/// counts and where the converters are, before any fit (the fit's own error named neither; the
+/// real Olist export's 18 converters were all created in the test period).
+fn check_training_outcomes(p: &Prepared) -> Result<()> {
+    let t = &p.table;
+    let n = t.n_train;
+    let k = t.y[..n].iter().filter(|&&v| v).count();
+    if k > 0 && k < n {
+        return Ok(());
+    }
+    let head = format!(
+        "the training period (leads created from {} until the test period starts on {}) holds {} mature leads of which {} converted; a model needs both converters and non-converters",
+        timeparse::display_micros(p.since),
+        timeparse::display_micros(p.test_from),
+        n,
+        k
+    );
+    let hint = if k == n && n > 0 {
+        "every one of them reached the target: check --target (a stage every lead reaches says nothing)".to_string()
+    } else {
+        match t.y.iter().position(|&v| v) {
+            Some(i) => format!(
+                "the first mature lead that converted was created on {}, in the test period ({} converted there): move the test period later with --test-from, or check --target, --snapshot-days and --horizon-days (`leadcal validate` counts the leads each leaves)",
+                timeparse::display_micros(t.created[i]),
+                t.y[n..].iter().filter(|&&v| v).count()
+            ),
+            None => "no mature lead converted within the horizon: check --target, --snapshot-days and --horizon-days (`leadcal validate` counts the leads each leaves)".to_string(),
+        }
+    };
+    Err(Error::Usage(format!("{head}; {hint}")))
+}
+
 /// Load, label, build features, fit and evaluate.
 pub fn analyse(o: &Options) -> Result<Analysis> {
     analyse_with(o, |_| ()).map(|(an, ())| an)
@@ -258,6 +290,7 @@ pub fn analyse_with<T: Send>(
     let prepared = prepare(o)?;
     crate::output::checkpoint("prepared");
     let n_train = prepared.table.n_train;
+    check_training_outcomes(&prepared)?;
     let boot = Bootstrap::default();
     let stability_settings = evaluate::stability::Settings::default();
     let (fitted, (side_out, (draws, stability))) = rayon::join(
