@@ -1,8 +1,10 @@
 //! Shared statistics: interval estimates and hypothesis tests, each with scipy's definition.
 //!
-//! Inputs: counts. Outputs: intervals and p-values. Guarantees: no function panics on zero
-//! counts; each is checked against scipy (`tests/fixtures/segments/`, `tests/fixtures/metrics/`,
-//! with the scripts that made the expected values beside them). Used by evaluate and segments.
+//! Inputs: counts (per-row losses for paired gains). Outputs: intervals, p-values and paired
+//! gains. Guarantees: no function panics on zero counts; each test is checked against scipy
+//! (`tests/fixtures/segments/`, `tests/fixtures/metrics/`, with the scripts that made the
+//! expected values beside them). Used by evaluate, segments and
+//! recommend (paired log-loss gains).
 
 use statrs::distribution::{ChiSquared, ContinuousCDF, Discrete, Hypergeometric, Normal};
 
@@ -157,6 +159,19 @@ pub fn binomial_test(k: u64, n: u64, p0: f64) -> f64 {
         let normal = Normal::standard();
         (2.0 * normal.sf(z)).min(1.0)
     }
+}
+
+/// Mean and standard error of the paired differences `a[i] − b[i]` (b's per-row gain over a,
+/// for losses); `None` when the lengths differ or fewer than two rows pair up.
+pub fn paired_gain(a: &[f64], b: &[f64]) -> Option<(f64, f64)> {
+    if a.len() != b.len() || a.len() < 2 {
+        return None;
+    }
+    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
+    let n = d.len() as f64;
+    let m = d.iter().sum::<f64>() / n;
+    let v = d.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0);
+    Some((m, (v / n).sqrt()))
 }
 
 /// Benjamini–Hochberg q-values, in the order of `p`.

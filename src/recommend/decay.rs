@@ -370,14 +370,7 @@ pub fn evidence(
 
 /// Mean and standard error of `a − b` per row (b's gain over a).
 fn paired(a: &Scored, b: &Scored) -> Option<(f64, f64)> {
-    if a.losses.len() != b.losses.len() || a.losses.len() < 2 {
-        return None;
-    }
-    let d: Vec<f64> = a.losses.iter().zip(&b.losses).map(|(x, y)| x - y).collect();
-    let n = d.len() as f64;
-    let m = d.iter().sum::<f64>() / n;
-    let v = d.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0);
-    Some((m, (v / n).sqrt()))
+    crate::stats::paired_gain(&a.losses, &b.losses)
 }
 
 /// The best eligible candidate if it beats `base` by the margin, else `base`.

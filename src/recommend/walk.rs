@@ -23,9 +23,10 @@
 //! Cost: the refits use a case-control sample of at most [`Settings::fit_rows`] leads, each
 //! row weighted back to the leads it stands for (so a refit estimates the fit on every lead,
 //! as the main fit does), and the threshold search replays at most [`Settings::search_leads`];
-//! `benches/WALK-SAMPLE.md` holds what that changes against the full sizes. Guarantees: deterministic (seeded samples, fixed-order sums);
-//! a quarter whose mature leads hold too few converters is listed with the reason, not skipped
-//! silently.
+//! `benches/WALK-SAMPLE.md` holds what that changes against the full sizes.
+//!
+//! Guarantees: deterministic (seeded samples, fixed-order sums); a quarter whose mature leads
+//! hold too few converters is listed with the reason, not skipped silently.
 
 use chrono::NaiveDate;
 use rayon::prelude::*;
@@ -215,16 +216,8 @@ fn losses(y: &[bool], p: &[f64]) -> Vec<f64> {
 /// over candidate 0 with its standard error.
 /// `per_candidate[k]` holds the same leads' losses for candidate `k`.
 fn pick(per_candidate: &[Vec<f64>], margin: f64, share: f64) -> (usize, Vec<(f64, f64)>) {
-    let paired = |a: &[f64], b: &[f64]| -> (f64, f64) {
-        if a.is_empty() {
-            return (0.0, 0.0);
-        }
-        let n = a.len() as f64;
-        let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
-        let mean = d.iter().sum::<f64>() / n;
-        let var = d.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-        (mean, (var / n).sqrt())
-    };
+    // Fewer than two leads pair up (the first quarter has no quarters before it): no gain.
+    let paired = |a: &[f64], b: &[f64]| crate::stats::paired_gain(a, b).unwrap_or((0.0, 0.0));
     let gains: Vec<(f64, f64)> = per_candidate
         .iter()
         .map(|l| paired(&per_candidate[0], l))
