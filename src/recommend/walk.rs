@@ -66,7 +66,7 @@ impl Default for Settings {
             min_folds: 3,
             fit_rows: 60_000,
             deployed_fit_rows: 120_000,
-            search_leads: 20_000,
+            search_leads: 100_000,
             margin_se: 2.0,
             margin_share: super::decay::MARGIN_SHARE,
         }

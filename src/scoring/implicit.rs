@@ -440,8 +440,10 @@ struct Replay<'m> {
     /// Events of the rule seen so far, and (window rules) those expired.
     seen: Vec<usize>,
     expired: Vec<usize>,
-    /// Per window rule: position of the next event not yet expired.
-    lo: Vec<usize>,
+    /// Window rules' expiry moments (just after an event leaves its window) and their rule.
+    expiries: Vec<(i64, usize)>,
+    /// Rules whose events do not decay by a half-life (changed only by an event or expiry).
+    stepwise: u64,
     /// Half-life rules: value just after the last event, and that event's time.
     value: Vec<f64>,
     tau: Vec<i64>,
@@ -472,7 +474,12 @@ impl<'m> Replay<'m> {
             candidates: Vec::new(),
             seen: vec![0; n],
             expired: vec![0; n],
-            lo: vec![0; n],
+            expiries: Vec::new(),
+            stepwise: rules
+                .iter()
+                .enumerate()
+                .filter(|(r, rule)| *r < 64 && !matches!(rule.decay, Decay::HalfLife { .. }))
+                .fold(0u64, |m, (r, _)| m | (1u64 << r)),
             value: vec![0.0; n],
             tau: vec![0; n],
             points: vec![0.0; n],
@@ -583,39 +590,52 @@ impl<'m> Replay<'m> {
             return;
         }
         let rules = self.rules;
+        // Without half-life rules the score moves only when a rule's count does, so an event
+        // no rule matches is no moment to look at (a half-life's gap probes restart at every
+        // event, so there every event stays one).
+        let smooth = self.half_life.iter().any(Option::is_some);
+        let tagged = match rules.len() {
+            n if n >= 64 => u64::MAX,
+            n => (1u64 << n) - 1,
+        };
         self.candidates.clear();
+        self.expiries.clear();
         self.candidates.push(created);
         for (t, m) in events.iter() {
-            self.candidates.push(t);
-            for (r, w) in self.window.iter().enumerate() {
-                if let Some(w) = w
-                    && m & (1u64 << r) != 0
-                {
+            if smooth || m & tagged != 0 {
+                self.candidates.push(t);
+            }
+            let mut bits = m & tagged;
+            while bits != 0 {
+                let r = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                if let Some(w) = self.window[r] {
                     self.candidates.push(t + w + 1);
+                    self.expiries.push((t + w + 1, r));
                 }
             }
         }
         self.candidates.retain(|&c| c >= created && c <= until);
         self.candidates.sort_unstable();
         self.candidates.dedup();
+        self.expiries.sort_unstable();
         self.seen.iter_mut().for_each(|v| *v = 0);
         self.expired.iter_mut().for_each(|v| *v = 0);
-        self.lo.iter_mut().for_each(|v| *v = 0);
         self.value.iter_mut().for_each(|v| *v = 0.0);
         self.points.iter_mut().for_each(|v| *v = 0.0);
-        let mut next = 0usize;
+        let (mut next, mut gone) = (0usize, 0usize);
+        // Rules whose points must be recomputed at this moment: all at the first.
+        let mut dirty = u64::MAX;
         for ci in 0..self.candidates.len() {
             let c = self.candidates[ci];
             // Events at or before c.
             while next < events.len() && events.time(next) <= c {
                 let (t, m) = (events.time(next), events.tag(next));
-                let mut bits = m;
+                let mut bits = m & tagged;
+                dirty |= bits;
                 while bits != 0 {
                     let r = bits.trailing_zeros() as usize;
                     bits &= bits - 1;
-                    if r >= rules.len() {
-                        continue;
-                    }
                     self.seen[r] += 1;
                     if let Some(h) = self.half_life[r] {
                         self.value[r] = self.value[r] * 0.5f64.powf((t - self.tau[r]) as f64 / h)
@@ -625,31 +645,33 @@ impl<'m> Replay<'m> {
                 }
                 next += 1;
             }
+            // Window events older than the window at c (event time < c − window).
+            while gone < self.expiries.len() && self.expiries[gone].0 <= c {
+                let r = self.expiries[gone].1;
+                self.expired[r] += 1;
+                dirty |= 1u64 << r;
+                gone += 1;
+            }
             for (r, rule) in rules.iter().enumerate() {
+                let step = r < 64 && self.stepwise & (1u64 << r) != 0;
+                if step && dirty & (1u64 << r) == 0 {
+                    continue;
+                }
                 let raw = if let Some(h) = self.half_life[r] {
                     self.value[r] * 0.5f64.powf((c - self.tau[r]) as f64 / h)
-                } else if let Some(w) = self.window[r] {
-                    let start = c - w;
-                    let bit = 1u64 << r;
-                    while self.lo[r] < next && events.time(self.lo[r]) < start {
-                        if events.tag(self.lo[r]) & bit != 0 {
-                            self.expired[r] += 1;
-                        }
-                        self.lo[r] += 1;
-                    }
-                    prog_sum(&rule.points, self.seen[r] - self.expired[r])
                 } else {
-                    prog_sum(&rule.points, self.seen[r])
+                    prog_sum(&rule.points, self.seen[r] - self.expired[r])
                 };
                 self.points[r] = cap(rule, raw);
             }
+            dirty = 0;
             let score = explicit + self.points.iter().sum::<f64>();
             if !visit(c, score, None) {
                 break;
             }
             // Negative half-life points rise between here and the next moment.
-            let rising =
-                (0..rules.len()).any(|r| self.half_life[r].is_some() && self.points[r] < 0.0);
+            let rising = smooth
+                && (0..rules.len()).any(|r| self.half_life[r].is_some() && self.points[r] < 0.0);
             if !rising {
                 continue;
             }
@@ -792,11 +814,15 @@ mod tests {
         )
     }
 
-    /// Events as (day offset in hours, rule) pairs, sorted into the matched representation.
+    /// Events as (day offset in hours, rule) pairs, sorted into the matched representation;
+    /// rule 7 stands for an event no rule matches (the sweep skips it without half-lives).
     fn matched(events: &[(i64, usize)], n_rules: usize) -> MatchedEvents {
         let mut ev: Vec<(i64, u64)> = events
             .iter()
-            .map(|(h, r)| (T0 + h * 3_600_000_000, 1u64 << (r % n_rules)))
+            .map(|&(h, r)| {
+                let tag = if r == 7 { 0 } else { 1u64 << (r % n_rules) };
+                (T0 + h * 3_600_000_000, tag)
+            })
             .collect();
         ev.sort_unstable();
         MatchedEvents {
@@ -936,6 +962,46 @@ mod tests {
                     }
                 }
             }
+        }
+
+        /// The peak scores the threshold search reads are the highest score at any moment the
+        /// score can change, up to each limit (models without half-lives, whose score is a
+        /// step function of those moments).
+        #[test]
+        fn peak_scores_are_the_highest_score_at_every_change_point(
+            spec in rules(),
+            events in prop::collection::vec((0i64..24 * 60, 0usize..8), 0..40),
+            explicit in -10i32..40,
+            created_h in -48i64..48,
+            limits_h in (0i64..24 * 70, 0i64..24 * 70),
+        ) {
+            let spec: Vec<_> = spec.into_iter().map(|(p, c, d, g)| (p, c, d % 2, g)).collect();
+            let m = model(&spec);
+            let me = matched(&events, spec.len());
+            let created = T0 + created_h * 3_600_000_000;
+            let (a, b) = (T0 + limits_h.0 * HOUR, T0 + limits_h.1 * HOUR);
+            let (until, before) = (a.max(b), a.min(b));
+            let got = me
+                .max_scores_of(&m, &[0], &[explicit as f64], &[created], &[(until, before)], f64::NEG_INFINITY)
+                .unwrap()[0];
+            let mut moments = vec![created];
+            for (t, bits) in me.lead(0).iter() {
+                moments.push(t);
+                for (r, rule) in m.implicit.iter().enumerate() {
+                    if let Decay::Window { days } = rule.decay && bits & (1 << r) != 0 {
+                        moments.push(t + (days * DAY) as i64 + 1);
+                    }
+                }
+            }
+            moments.retain(|&c| c >= created);
+            let peak = |limit: i64| {
+                moments
+                    .iter()
+                    .filter(|&&c| c <= limit)
+                    .map(|&c| score_at(&m, me.lead(0), explicit as f64, c))
+                    .fold(f64::NEG_INFINITY, f64::max)
+            };
+            prop_assert_eq!(got, (peak(until), peak(before)));
         }
 
         /// Adding an event of a rule whose points are all positive never lowers the score at
