@@ -321,7 +321,9 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
                 n as u64,
                 "leads",
             );
-            let (_, p) = m.contributions_at(model, |i| snapshot[i]);
+            // Columns count a 0-point rule's fires ([`ScoringModel::counting`]); the live
+            // score below leaves those rules out, as the live model does.
+            let (_, p) = m.contributions_at(&model.counting(), |i| snapshot[i]);
             let c = m.first_crossings(
                 model,
                 &explicit,
@@ -346,8 +348,28 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
                 .collect(),
         ),
     };
+    let counted = model.counting();
+    let scored: Vec<bool> = model
+        .implicit
+        .iter()
+        .zip(&counted.implicit)
+        .map(|(a, b)| a.points == b.points)
+        .collect();
     let live_score: Vec<f64> = (0..n)
-        .map(|i| explicit[i] + points[i * n_rules..(i + 1) * n_rules].iter().sum::<f64>())
+        .map(|i| {
+            let row = &points[i * n_rules..(i + 1) * n_rules];
+            match scored.iter().all(|s| *s) {
+                true => explicit[i] + row.iter().sum::<f64>(),
+                false => {
+                    explicit[i]
+                        + row
+                            .iter()
+                            .zip(&scored)
+                            .map(|(p, s)| if *s { *p } else { 0.0 })
+                            .sum::<f64>()
+                }
+            }
+        })
         .collect();
     drop(_s);
     let _s = crate::timing::Stage::start("features: layout");
@@ -525,7 +547,10 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
             }
         }
         if hit {
-            scale_score[i] = explicit[i] + (0..units.len()).map(|k| row[k] * units[k]).sum::<f64>();
+            scale_score[i] = explicit[i]
+                + (0..units.len())
+                    .map(|k| if scored[k] { row[k] * units[k] } else { 0.0 })
+                    .sum::<f64>();
         }
     }
     let capped: Vec<CappedRule> = model
@@ -594,7 +619,7 @@ pub struct CappedRule {
 pub fn rules_under(t: &mut FeatureTable, model: &ScoringModel) -> usize {
     let Some(m) = &t.matched else { return 0 };
     let n_rules = model.implicit.len();
-    let (_, points) = m.contributions_at(model, |i| t.snapshot[i]);
+    let (_, points) = m.contributions_at(&model.counting(), |i| t.snapshot[i]);
     let cols: Vec<(usize, usize, f64)> = t
         .sources
         .iter()

@@ -28,8 +28,15 @@ pub struct Args {
     /// What the SQL threshold should achieve: volume (today's hand-overs per month, ranked by
     /// the new points), f1, precision:P (most recall with at least precision P), recall:R (most
     /// precision with at least recall R) or capacity:N/month (at most N hand-overs per month).
+    /// When the live model gives every lead the same score (init's template as written, or
+    /// rules that match nothing), calibrate recommends a first model instead, and volume means
+    /// share:0.1 (the top tenth of leads handed over).
     #[arg(long, default_value = "volume")]
     pub objective: Objective,
+    /// A first model's scale: points that double a lead's odds of converting. A model with
+    /// live points keeps the live scale.
+    #[arg(long, default_value_t = 20.0, value_parser = pdo)]
+    pub pdo: f64,
     /// Run folder; default reports/<first day>_<last day> of the window.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -41,6 +48,15 @@ pub struct Args {
     pub lang: LangArg,
 }
 
+fn pdo(s: &str) -> std::result::Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if (1.0..=1000.0).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "`{s}`: expected points that double the odds, 1 to 1000 (default 20)"
+        )),
+    }
+}
+
 /// `quiet`: a few lines instead of the full tables (see `--quiet`).
 pub fn run(a: Args, quiet: bool) -> Result<()> {
     let _t = crate::timing::Stage::start("calibrate command");
@@ -48,6 +64,7 @@ pub fn run(a: Args, quiet: bool) -> Result<()> {
     let settings = Settings {
         objective: a.objective,
         lang: a.lang.into(),
+        pdo: a.pdo,
     };
     // What this run reads: --force never replaces a folder that holds one of them.
     let inputs: Vec<&std::path::Path> = [

@@ -131,10 +131,15 @@ pub fn run(a: Args) -> Result<()> {
     .map_err(Error::Stdout)?;
     writeln!(
         out,
-        "  - type your live points and thresholds into {}, then `leadcal calibrate --data {} --model {}`",
+        "  - type your live points and thresholds into {}, then `leadcal calibrate --data {} --model {}`: that calibrates your live model",
         template_path.display(),
         a.dir.display(),
         template_path.display()
+    )
+    .map_err(Error::Stdout)?;
+    writeln!(
+        out,
+        "  - no live scoring yet? Run the same command with the template unchanged (every rule at 0 points): calibrate then recommends a first model from the data (at most 30 rules, every 20 points double the odds; --pdo changes the scale)"
     )
     .map_err(Error::Stdout)?;
     Ok(())

@@ -7,6 +7,7 @@
 //! report.html. Guarantees: the recommended config loads back as a model before it is written;
 //! the live config is only read.
 
+use polars::prelude::IntoLazy;
 use std::path::{Path, PathBuf};
 
 use super::report_data::{day, report_data};
@@ -23,6 +24,8 @@ use crate::segments::{self, SegmentSpec, Threshold};
 pub struct Settings {
     pub objective: Objective,
     pub lang: Lang,
+    /// A first model's points to double the odds.
+    pub pdo: f64,
 }
 
 /// What a calibrate run computed.
@@ -131,6 +134,61 @@ fn drifted(an: &Analysis) -> Vec<recommend::walk::Recent> {
         .collect()
 }
 
+fn context<'a>(
+    an: &'a Analysis,
+    objective: Objective,
+    horizon_days: i64,
+    first_pdo: Option<f64>,
+) -> recommend::procedure::Context<'a> {
+    recommend::procedure::Context {
+        leads: &an.ds.leads,
+        live: &an.model,
+        table: &an.table,
+        objective,
+        support: Support::default(),
+        horizon_days,
+        first_pdo,
+    }
+}
+
+/// Whether the live model gives every training lead the same score: then there is nothing to
+/// calibrate, and calibrate recommends a first model.
+pub fn is_first_model(an: &Analysis) -> bool {
+    let s = &an.table.scale_score[..an.table.n_train];
+    s.first().is_some_and(|a| s.iter().all(|b| b == a))
+}
+
+/// The live model's rules no lead in the window matches (renamed event types, another system's
+/// values): named in a first model's warning.
+pub fn unmatched_rules(an: &Analysis) -> Vec<String> {
+    use crate::features::Source;
+    let t = &an.table;
+    let fired = |j: usize| (0..t.y.len()).any(|i| t.x[[i, j]] != 0.0);
+    let mut out: Vec<String> = Vec::new();
+    for (j, s) in t.sources.iter().enumerate() {
+        if let Source::Rule { rule, .. } = s
+            && !fired(j)
+        {
+            out.push(an.model.implicit[*rule].name.clone());
+        }
+    }
+    let hits = crate::scoring::explicit::explicit_hits(an.ds.leads.clone().lazy(), &an.model)
+        .collect()
+        .ok();
+    if let Some(h) = hits {
+        for (r, c) in an.model.explicit.iter().zip(h.columns()) {
+            let none = c
+                .bool()
+                .map(|b| !b.iter().any(|v| v == Some(true)))
+                .unwrap_or(false);
+            if none {
+                out.push(r.name.clone());
+            }
+        }
+    }
+    out
+}
+
 /// What the walk-forward and the deployed refit read from the analysis.
 fn walk_inputs<'a>(
     an: &'a Analysis,
@@ -138,16 +196,10 @@ fn walk_inputs<'a>(
     objective: Objective,
     horizon_days: i64,
     drifted: Vec<recommend::walk::Recent>,
+    first_pdo: Option<f64>,
 ) -> recommend::walk::Inputs<'a> {
     recommend::walk::Inputs {
-        context: recommend::procedure::Context {
-            leads: &an.ds.leads,
-            live: &an.model,
-            table: &an.table,
-            objective,
-            support: Support::default(),
-            horizon_days,
-        },
+        context: context(an, objective, horizon_days, first_pdo),
         params,
         penalty: an.metrics.model.fitted.penalty,
         since: an.since,
@@ -170,16 +222,39 @@ pub fn finish(
     let _w = crate::timing::Stage::start("recommend");
     let _s = crate::timing::Stage::start("recommend: weights");
     let support = Support::default();
-    let weights = recommend::weights(
-        &an.model,
-        &an.table,
-        &an.metrics.model.fitted.coefficients(),
-        support,
-        an.table.n_train,
-    );
+    // No live score to calibrate: a first model, its rules selected, on the stated scale.
+    let first_pdo = is_first_model(&an).then_some(s.pdo);
+    let unmatched = first_pdo.map(|_| unmatched_rules(&an)).unwrap_or_default();
+    let objective = match (first_pdo, s.objective) {
+        (Some(_), Objective::Volume) => Objective::Share(recommend::thresholds::FIRST_MODEL_SHARE),
+        (_, o) => o,
+    };
+    let (weights, selection) = match first_pdo {
+        Some(pdo) => {
+            let h = o.label.horizon_days;
+            match recommend::procedure::first_model(
+                &context(&an, objective, h, first_pdo),
+                pdo,
+                an.table.n_train,
+            )? {
+                Some((w, sel)) => (Some(w), Some(sel)),
+                None => (None, None),
+            }
+        }
+        None => (
+            recommend::weights(
+                &an.model,
+                &an.table,
+                &an.metrics.model.fitted.coefficients(),
+                support,
+                an.table.n_train,
+            ),
+            None,
+        ),
+    };
     drop(_s);
     let mut weights = weights.ok_or_else(|| {
-        Error::Usage("points cannot be scaled: the live score (or the fitted model) gives every training lead the same value; check that the live model's rules match this data (attribute values and event types)".into())
+        Error::Usage("points cannot be scaled: the fitted model gives every training lead the same value; check that the live model's rules match this data (attribute values and event types)".into())
     })?;
     let Beside {
         segments: seg,
@@ -196,7 +271,7 @@ pub fn finish(
     let drifted = drifted(&an);
     let h = o.label.horizon_days;
     let walk = recommend::walk::run(
-        &walk_inputs(&an, &params, s.objective, h, drifted.clone()),
+        &walk_inputs(&an, &params, objective, h, drifted.clone(), first_pdo),
         &settings,
     )?;
     // Under another decay a rule's fires count differently: its column is recomputed before
@@ -208,13 +283,28 @@ pub fn finish(
     }
     let refeatured = under_decay.implicit != an.model.implicit
         && crate::features::rules_under(&mut an.table, &under_decay) > 0;
-    let deployed_coef = recommend::walk::deploy(
-        &walk_inputs(&an, &params, s.objective, h, drifted),
-        &settings,
-        &walk,
-    )?;
-    let deployed = deployed_coef
-        .and_then(|c| recommend::weights(&an.model, &an.table, &c, support, an.table.y.len()));
+    let mut selection = selection;
+    let deployed = match first_pdo {
+        // A first model's written points: its rules selected on every mature lead (what
+        // changes.md then lists).
+        Some(pdo) => match recommend::procedure::first_model(
+            &context(&an, objective, h, first_pdo),
+            pdo,
+            an.table.y.len(),
+        )? {
+            Some((w, sel)) => {
+                selection = Some(sel);
+                Some(w)
+            }
+            None => None,
+        },
+        None => recommend::walk::deploy(
+            &walk_inputs(&an, &params, objective, h, drifted, first_pdo),
+            &settings,
+            &walk,
+        )?
+        .and_then(|c| recommend::weights(&an.model, &an.table, &c, support, an.table.y.len())),
+    };
     // Nothing after the weights reads the design matrix (4.5 GB at 10M leads): free it.
     an.table.x = ndarray::Array2::zeros((0, 0));
     let current = an
@@ -232,7 +322,7 @@ pub fn finish(
         walk,
         decay,
         refeatured,
-        s.objective,
+        objective,
         &recommend::Inputs {
             leads: &an.ds.leads,
             live: &an.model,
@@ -246,9 +336,29 @@ pub fn finish(
             draws: &an.test.draws,
             prob: &an.prob,
             current: &current,
+            first_pdo,
         },
         current_sweep,
     )?;
+    let mut rec = rec;
+    if let (Some(pdo), Some(sel)) = (first_pdo, &selection) {
+        rec.first_model = Some(recommend::FirstModel {
+            pdo,
+            considered: sel.considered,
+            selected: sel
+                .taken
+                .iter()
+                .map(|t| recommend::SelectedRule {
+                    feature: an.table.names[t.column].clone(),
+                    gain: t.gain,
+                    gain_se: t.gain_se,
+                })
+                .collect(),
+            check_leads: sel.check_leads,
+            unmatched,
+            all_zero: an.model.all_zero(),
+        });
+    }
     drop(_w);
     step.say("writing the run folder");
     let original = std::fs::read_to_string(&an.model_path)
@@ -258,13 +368,13 @@ pub fn finish(
     let mut header = format!(
         "# Recommended by leadcal {} (`leadcal calibrate --objective {}`).\n# Data window: leads created {} .. {}; snapshot {} days, horizon {} days, target `{}`.\n# Objective: {}. SQL {} (was {}), MQL {} (was {}). Every {:.1} points double a lead's odds of converting (PDO).\n# Changes and their reasons: changes.md beside this file.\n",
         env!("CARGO_PKG_VERSION"),
-        s.objective,
+        objective,
         day(an.since),
         day(an.data_end),
         w.snapshot_days,
         w.horizon_days,
         w.target,
-        s.objective.describe(),
+        objective.describe(),
         rec.sql,
         old_sql,
         rec.mql,

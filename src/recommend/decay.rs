@@ -206,7 +206,7 @@ fn values(t: &FeatureTable, live: &ScoringModel, cands: &[Decay], r: &Rows) -> V
     cands
         .iter()
         .map(|&d| {
-            let mut model = live.clone();
+            let mut model = live.counting();
             model.implicit.iter_mut().for_each(|rule| rule.decay = d);
             let mut v = m.points_at_pairs(&model, &r.pairs);
             let n = units.len().max(1);

@@ -15,6 +15,7 @@ pub mod decay;
 pub mod probability;
 pub mod procedure;
 pub mod ranking;
+pub mod select;
 pub mod thresholds;
 pub mod walk;
 pub mod weights;
@@ -24,7 +25,10 @@ use serde::{Deserialize, Serialize};
 
 pub use config::{write_config, write_config_with_notes};
 pub use thresholds::{Candidate, Objective};
-pub use weights::{Flag, RuleChange, Scaling, Suggestion, Support, Weights, pdo_factor, weights};
+pub use weights::{
+    First, Flag, RuleChange, Scaling, Suggestion, Support, Weights, pdo_factor, rule_columns,
+    weights, weights_for,
+};
 
 use crate::error::Result;
 use crate::evaluate::{self, ThresholdMetrics};
@@ -54,6 +58,8 @@ pub struct Inputs<'a> {
     pub prob: &'a [f64],
     /// The current config's SQL metrics on the test period.
     pub current: &'a ThresholdMetrics,
+    /// A first model's PDO (see [`procedure::Context::first_pdo`]).
+    pub first_pdo: Option<f64>,
 }
 
 /// The recommendation: weights with their thresholds and what they would have done.
@@ -85,6 +91,34 @@ pub struct Recommended {
     pub verdict: Verdict,
     /// Hand-overs per month or recall moving by more than a third (test period).
     pub shift: Vec<Shift>,
+    /// Set when there was no live score: the recommendation is a first model.
+    pub first_model: Option<FirstModel>,
+}
+
+/// A first model: why, on what scale, and the rules it selected with their evidence.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FirstModel {
+    /// Points that double a lead's odds of converting.
+    pub pdo: f64,
+    /// Rules (columns) that had enough support to be considered.
+    pub considered: usize,
+    /// The selected rules in the order they were taken, with the out-of-time log-loss each
+    /// gained per check lead and its standard error.
+    pub selected: Vec<SelectedRule>,
+    /// Leads of the training period's last quarter the gains were measured on.
+    pub check_leads: usize,
+    /// The live model's rules no lead matched.
+    pub unmatched: Vec<String>,
+    /// Whether every point of the live model was 0 (init's template).
+    pub all_zero: bool,
+}
+
+/// One rule a first model selected.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SelectedRule {
+    pub feature: String,
+    pub gain: f64,
+    pub gain_se: f64,
 }
 
 /// `recommendation.json`.
@@ -107,6 +141,8 @@ pub struct Recommendation<'a> {
     pub walk_forward: &'a walk::WalkForward,
     pub verdict: Verdict,
     pub shift: &'a [Shift],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_model: Option<&'a FirstModel>,
     pub inputs: &'a [InputHash],
 }
 
@@ -138,6 +174,7 @@ impl Recommended {
             walk_forward: &self.walk,
             verdict: self.verdict,
             shift: &self.shift,
+            first_model: self.first_model.as_ref(),
             inputs,
         }
     }
@@ -303,6 +340,7 @@ pub fn recommend(
         objective,
         support: Support::default(),
         horizon_days: p.horizon_days,
+        first_pdo: p.first_pdo,
     };
     let _s = crate::timing::Stage::start("recommend: threshold sweeps");
     // The decay was chosen once (from the training period's evidence); the deployed config
@@ -457,6 +495,7 @@ pub fn recommend(
         ranking,
         walk,
         shift,
+        first_model: None,
     })
 }
 

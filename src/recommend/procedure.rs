@@ -12,8 +12,9 @@
 
 use polars::prelude::*;
 
+use super::select;
 use super::thresholds::{self, Candidate, Objective, SearchSample};
-use super::weights::{Support, Weights};
+use super::weights::{First, Support, Weights, rule_columns, weights_for};
 use crate::error::{Error, Result};
 use crate::features::FeatureTable;
 use crate::scoring::config::ScoringModel;
@@ -27,6 +28,33 @@ pub struct Context<'a> {
     pub objective: Objective,
     pub support: Support,
     pub horizon_days: i64,
+    /// A first model's points to double the odds: there is no live score (it gives every lead
+    /// the same value), so the rules are selected and put on this scale.
+    pub first_pdo: Option<f64>,
+}
+
+/// A first model's points on the table's first `n` rows: its rules selected
+/// ([`select::select`]) and put on the stated scale. `None` as [`weights_for`].
+pub fn first_model(
+    c: &Context<'_>,
+    pdo: f64,
+    n: usize,
+) -> Result<Option<(Weights, select::Selection)>> {
+    let t = c.table;
+    let cols = rule_columns(c.live, t, n, c.support);
+    let sel = select::select(t, n, &cols, &select::Settings::default())?;
+    let w = weights_for(
+        c.live,
+        t,
+        &sel.coefficients,
+        c.support,
+        n,
+        Some(First {
+            pdo,
+            selection: &sel,
+        }),
+    );
+    Ok(w.map(|w| (w, sel)))
 }
 
 /// The leads a config's thresholds are chosen on: the table's first `n` rows (the ones its
@@ -183,9 +211,14 @@ pub fn thresholds_for(
     let ratio = if sql_now > 0.0 {
         (mql_now / sql_now).max(1.0)
     } else {
-        1.0
+        thresholds::MQL_PER_SQL_WITHOUT_TODAY
     };
-    let (chosen, met) = thresholds::choose(c.objective, &candidates, today_per_month);
+    // A share of the leads is a volume: that share of the searched leads a month.
+    let target = match c.objective {
+        Objective::Share(p) if sample_months > 0.0 => p * search.rows.len() as f64 / sample_months,
+        _ => today_per_month,
+    };
+    let (chosen, met) = thresholds::choose(c.objective, &candidates, target);
     let sql = grid[chosen];
     let mql = thresholds::mql(&grid, &candidates, chosen, ratio);
     weights.model.mql = mql;

@@ -31,13 +31,25 @@ pub enum Objective {
     Recall(f64),
     /// The most hand-overs within this many per month.
     CapacityPerMonth(f64),
+    /// This share of the leads handed over as SQL: a first model's default, when there is no
+    /// volume of today to keep.
+    Share(f64),
 }
+
+/// A first model's SQL share when the objective is left at its default.
+pub const FIRST_MODEL_SHARE: f64 = 0.1;
+
+/// MQL hand-overs per SQL hand-over when today's config hands over nobody (a first model):
+/// marketing passes on two and a half times as many leads as reach sales.
+pub const MQL_PER_SQL_WITHOUT_TODAY: f64 = 2.5;
 
 impl FromStr for Objective {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         let bad = || {
-            format!("`{s}`: expected volume, f1, precision:0.3, recall:0.7 or capacity:400/month")
+            format!(
+                "`{s}`: expected volume, f1, precision:0.3, recall:0.7, capacity:400/month or share:0.1"
+            )
         };
         let share = |v: &str| -> Result<f64, String> {
             let x: f64 = v.trim().parse().map_err(|_| bad())?;
@@ -52,6 +64,7 @@ impl FromStr for Objective {
             None if s == "volume" => Ok(Objective::Volume),
             Some(("precision", v)) => Ok(Objective::Precision(share(v)?)),
             Some(("recall", v)) => Ok(Objective::Recall(share(v)?)),
+            Some(("share", v)) => Ok(Objective::Share(share(v)?)),
             Some(("capacity", v)) => {
                 let n: f64 = v
                     .trim()
@@ -78,6 +91,7 @@ impl fmt::Display for Objective {
             Objective::Precision(p) => write!(f, "precision:{p}"),
             Objective::Recall(r) => write!(f, "recall:{r}"),
             Objective::CapacityPerMonth(n) => write!(f, "capacity:{n}/month"),
+            Objective::Share(p) => write!(f, "share:{p}"),
         }
     }
 }
@@ -105,6 +119,9 @@ impl Objective {
             }
             Objective::CapacityPerMonth(n) => {
                 format!("the most hand-overs within {n} a month (sales capacity)")
+            }
+            Objective::Share(p) => {
+                format!("the top {:.0}% of leads handed over to sales", p * 100.0)
             }
         }
     }
@@ -224,7 +241,7 @@ pub fn choose(
         // reported as not met.
         return (best_f1().unwrap_or(last), false);
     }
-    if objective == Objective::Volume {
+    if matches!(objective, Objective::Volume | Objective::Share(_)) {
         // The nearest volume; between two as near, the higher threshold.
         let gap = |c: &Candidate| (c.handovers_per_month - today_per_month).abs();
         let k = (0..candidates.len())
@@ -238,7 +255,7 @@ pub fn choose(
         return (k, met);
     }
     let found = match objective {
-        Objective::Volume => None,
+        Objective::Volume | Objective::Share(_) => None,
         Objective::F1 => best_f1(),
         Objective::Precision(p) => pick(&|c| c.precision.is_some_and(|v| v >= p), &|c, b| {
             c.recall > b.recall

@@ -430,7 +430,11 @@ pub fn run(w: &Inputs<'_>, s: &Settings) -> Result<WalkForward> {
         );
         fold.today = Some(figures(today_rank, c.live.mql, c.live.sql, &today));
         let tw = crate::timing::Stage::start("recommend: walk-forward: weights");
-        let wts = super::weights::weights(c.live, t, coef, c.support, *m);
+        let wts = match c.first_pdo {
+            // A first model's procedure selects its rules on the fold's mature leads.
+            Some(pdo) => procedure::first_model(c, pdo, *m)?.map(|(w, _)| w),
+            None => super::weights::weights(c.live, t, coef, c.support, *m),
+        };
         drop(tw);
         let _tt = crate::timing::Stage::start("recommend: walk-forward: thresholds");
         let proposal = match wts {

@@ -19,6 +19,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::select::Selection;
 use crate::features::{FeatureTable, Source};
 use crate::model::Coefficients;
 use crate::scoring::config::{Condition, Points, ScoringModel};
@@ -131,6 +132,84 @@ fn unit_of(p: &Points) -> f64 {
     }
 }
 
+/// A first model: no live score to take the scale from, points on a stated PDO, and only the
+/// selected columns earn points (0 at the lead with none of them).
+#[derive(Debug, Clone, Copy)]
+pub struct First<'a> {
+    pub pdo: f64,
+    pub selection: &'a Selection,
+}
+
+/// The design matrix's columns each live rule reads, in the order of `live.explicit` (an
+/// implicit rule's column is its [`Source::Rule`]).
+fn explicit_columns(live: &ScoringModel, t: &FeatureTable) -> Vec<Vec<usize>> {
+    let level = |attr: &str, value: &str| {
+        t.sources.iter().position(|s| {
+            matches!(s, Source::Level { attribute, value: v } if attribute == attr && v == value)
+        })
+    };
+    live.explicit
+        .iter()
+        .map(|r| match &r.condition {
+            Condition::OneOf(values) => values.iter().filter_map(|v| level(&r.attribute, v)).collect(),
+            Condition::Range { min, below } => t
+                .sources
+                .iter()
+                .position(|s| matches!(s, Source::Range { attribute, min: a, below: b } if attribute == &r.attribute && a == min && b == below))
+                .into_iter()
+                .collect(),
+            Condition::Missing => level(&r.attribute, "(missing)").into_iter().collect(),
+        })
+        .collect()
+}
+
+/// The columns a first model may give points: each a rule of `live` reads (an implicit rule,
+/// or an explicit rule's one value or range) with enough support on the first `n` rows. Rare
+/// values stay pooled with the others at 0 points.
+pub fn rule_columns(
+    live: &ScoringModel,
+    t: &FeatureTable,
+    n: usize,
+    support: Support,
+) -> Vec<usize> {
+    let y = &t.y[..n];
+    let base_rate = y.iter().filter(|&&v| v).count() as f64 / n.max(1) as f64;
+    let count = |j: usize| {
+        (0..n).fold((0u64, 0u64), |(a, b), i| {
+            if t.x[[i, j]] != 0.0 {
+                (a + 1, b + u64::from(y[i]))
+            } else {
+                (a, b)
+            }
+        })
+    };
+    let ok = |j: usize| {
+        let (leads, conv) = count(j);
+        !(leads < support.min_leads
+            || (conv < support.min_converters
+                && (leads as f64 * base_rate) < support.min_converters as f64))
+    };
+    let mut cols: Vec<usize> = t
+        .sources
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| matches!(s, Source::Rule { .. }))
+        .map(|(j, _)| j)
+        .collect();
+    // An explicit rule of one column: a rule over several values gets one number for all of
+    // them, which a per-column selection cannot give.
+    cols.extend(
+        explicit_columns(live, t)
+            .into_iter()
+            .filter(|c| c.len() == 1)
+            .map(|c| c[0]),
+    );
+    cols.sort_unstable();
+    cols.dedup();
+    cols.retain(|&j| ok(j));
+    cols
+}
+
 /// Recommend points for every rule from `fit`, the coefficients fitted on the table's first `n`
 /// rows (support and the points' scale are measured on those rows). `None` when the model's
 /// scores do not vary.
@@ -141,6 +220,18 @@ pub fn weights(
     support: Support,
     n: usize,
 ) -> Option<Weights> {
+    weights_for(live, t, fit, support, n, None)
+}
+
+/// [`weights`], or a first model's when `first` is given.
+pub fn weights_for(
+    live: &ScoringModel,
+    t: &FeatureTable,
+    fit: &Coefficients,
+    support: Support,
+    n: usize,
+    first: Option<First<'_>>,
+) -> Option<Weights> {
     let x = t.x.slice_axis(ndarray::Axis(0), ndarray::Slice::from(..n));
     let logit: Vec<f64> = (0..n)
         .into_par_iter()
@@ -150,7 +241,21 @@ pub fn weights(
         })
         .collect();
     // The scale is measured on the capped counts: one extreme lead cannot stretch it.
-    let scaling = pdo_factor(&t.scale_score[..n], &logit)?;
+    let scaling = match first {
+        // A stated scale: `pdo` points double the odds.
+        Some(f) => {
+            let m = logit.iter().sum::<f64>() / n.max(1) as f64;
+            let sd = (logit.iter().map(|v| (v - m).powi(2)).sum::<f64>() / n.max(1) as f64).sqrt();
+            (f.pdo > 0.0 && f.pdo.is_finite()).then(|| Scaling {
+                factor: f.pdo / std::f64::consts::LN_2,
+                pdo: f.pdo,
+                live_sd: 0.0,
+                model_sd: sd,
+            })?
+        }
+        None => pdo_factor(&t.scale_score[..n], &logit)?,
+    };
+    let unselected = |j: usize| first.is_some_and(|f| !f.selection.has(j));
     let f = scaling.factor;
     let y = &t.y[..n];
     let base_rate = y.iter().filter(|&&v| v).count() as f64 / n.max(1) as f64;
@@ -227,6 +332,10 @@ pub fn weights(
                 "fired for {leads} leads ({conv} converted); at least {} leads and {} converters (or {} expected) needed to change it; points kept",
                 support.min_leads, support.min_converters, support.min_converters
             );
+        } else if unselected(j) {
+            change.exact = Some(0.0);
+            change.coefficient = None;
+            change.reason = NOT_SELECTED.into();
         } else {
             // `+ 0.0` turns a rounded -0.0 into 0.0: no signed zero reaches an output.
             let new_unit = exact.round() + 0.0;
@@ -250,32 +359,20 @@ pub fn weights(
         implicit.push(change);
     }
     // Explicit rules: attribute values against each attribute's baseline.
-    let level = |attr: &str, value: &str| {
-        t.sources.iter().position(|s| {
-            matches!(s, Source::Level { attribute, value: v } if attribute == attr && v == value)
-        })
-    };
     let mut explicit = Vec::new();
     let mut covered = vec![false; t.sources.len()];
-    let mut item_cols: Vec<Vec<usize>> = Vec::new();
-    for r in &live.explicit {
-        let cols: Vec<usize> = match &r.condition {
-            Condition::OneOf(values) => values.iter().filter_map(|v| level(&r.attribute, v)).collect(),
-            Condition::Range { min, below } => t
-                .sources
-                .iter()
-                .position(|s| matches!(s, Source::Range { attribute, min: a, below: b } if attribute == &r.attribute && a == min && b == below))
-                .into_iter()
-                .collect(),
-            Condition::Missing => level(&r.attribute, "(missing)").into_iter().collect(),
-        };
-        for &c in &cols {
+    let item_cols = explicit_columns(live, t);
+    for cols in &item_cols {
+        for &c in cols {
             covered[c] = true;
         }
-        item_cols.push(cols);
     }
     let counts: Vec<(u64, u64)> = (0..t.sources.len()).map(support_of).collect();
     let baseline = |attr: &str| -> f64 {
+        // A first model's values are measured against the values it gives no points.
+        if first.is_some() {
+            return 0.0;
+        }
         let (mut s, mut w) = (0.0, 0.0);
         for (j, src) in t.sources.iter().enumerate() {
             if let Source::Level { attribute, .. } = src
@@ -314,6 +411,9 @@ pub fn weights(
                 "{leads} leads ({conv} converted) have this value; at least {} leads and {} converters (or {} expected) needed to change it; points kept",
                 support.min_leads, support.min_converters, support.min_converters
             );
+        } else if cols.iter().all(|&c| unselected(c)) {
+            change.exact = Some(0.0);
+            change.reason = NOT_SELECTED.into();
         } else {
             let beta_item = cols
                 .iter()
@@ -389,6 +489,9 @@ pub fn weights(
         rounding_mean: if n > 0 { sum / n as f64 } else { 0.0 },
     })
 }
+
+/// Why a first model gives a rule with enough support 0 points.
+pub const NOT_SELECTED: &str = "within its noise: adding it did not improve the out-of-time likelihood of the rules chosen before it; 0 points";
 
 fn reason(beta: f64, flags: &[Flag], pdo: f64, what: &str) -> String {
     let odds = beta.exp();

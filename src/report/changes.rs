@@ -133,8 +133,68 @@ fn lead(s: &mut String, r: &Recommended) {
 }
 
 /// Which leads the written weights were fitted on.
+/// The opening of a first model's changes.md: why there was nothing to compare against, the
+/// scale, the rules selected with their evidence, and the live rules no lead matched.
+pub fn first_model_text(f: &crate::recommend::FirstModel) -> String {
+    let why = if f.all_zero {
+        "every rule of the live model is at 0 points (init's template as written)"
+    } else {
+        "the live model gives every lead the same score"
+    };
+    let mut s = format!(
+        "**This is a first model.** There was no live score to compare against: {why}. The points below are a first scoring model proposed from the data: every {:.0} points double a lead's odds of converting (`--pdo`), and 0 points is a lead with none of the selected attributes and no selected behaviour.
+
+",
+        f.pdo
+    );
+    s.push_str(&format!(
+        "The written rules were chosen one at a time on the leads they were fitted on: each step took the rule that most improved the log-loss on those leads' last quarter by creation ({} leads, never fitted while choosing), among {} rules with enough leads and converters; a rule whose effect stayed within two standard errors of 0 gets 0 points. Rare values stay pooled with the others at 0 points.
+
+",
+        thousands(f.check_leads as u64),
+        f.considered
+    ));
+    if !f.selected.is_empty() {
+        s.push_str(
+            "| step | rule | out-of-time log-loss gain per lead |
+|---|---|---|
+",
+        );
+        for (k, x) in f.selected.iter().enumerate() {
+            s.push_str(&format!(
+                "| {} | `{}` | {:.5} ± {:.5} |
+",
+                k + 1,
+                x.feature.trim_start_matches("rule:").replace('|', "\\|"),
+                x.gain,
+                x.gain_se
+            ));
+        }
+        s.push('\n');
+    }
+    if !f.unmatched.is_empty() {
+        s.push_str(&format!(
+            "**Warning: {} rule(s) of the live model match no lead in this data:** {}. Check their event types and attribute values against the export (a renamed event type or another system's values); they get 0 points.\n\n",
+            f.unmatched.len(),
+            f.unmatched
+                .iter()
+                .map(|r| format!("`{}`", r.replace('|', "\\|")))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    s
+}
+
 fn fitted_on(r: &Recommended) -> String {
     let d = &r.deployed;
+    if r.first_model.is_some() && !d.same_as_validated {
+        return format!(
+            "The written points: rules selected and fitted the same way on all {} mature leads ({} converted), the test period included, every lead weighted alike. Their thresholds were chosen on the same leads; figures on those leads would be in-sample, so the test-period figures here are those of the same procedure on the training period only (column \"training period only\"), and the walk-forward below shows the procedure quarter by quarter.\n\n",
+            thousands(d.leads),
+            thousands(d.converted)
+        );
+    }
     if d.same_as_validated {
         return "The points below were fitted on the training period.\n\n".into();
     }
@@ -247,6 +307,9 @@ fn walk_forward(s: &mut String, r: &Recommended) {
 pub fn changes_md(r: &Recommended, old_mql: f64, old_sql: f64) -> String {
     let w = &r.weights;
     let mut s = String::from("# Recommended changes\n\n");
+    if let Some(f) = &r.first_model {
+        s.push_str(&first_model_text(f));
+    }
     lead(&mut s, r);
     s.push_str(&format!(
         "Scaling: points = {:.2} × log-odds; every {:.1} points double the odds of converting (PDO). Rounding to whole points moves a lead's score by at most {:.2} points (mean {:.2}).\n\n",

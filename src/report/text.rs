@@ -364,6 +364,27 @@ pub fn calibrate_brief(
         thousands(m.split.test_leads),
         &m.split.test_from[..10.min(m.split.test_from.len())]
     )?;
+    if let Some(f) = &rec.first_model {
+        writeln!(
+            out,
+            "First model: there was no live score to compare against ({}); {} rule(s) selected by out-of-time likelihood, every {:.0} points double the odds (changes.md).",
+            if f.all_zero {
+                "every rule is at 0 points"
+            } else {
+                "the live model gives every lead the same score"
+            },
+            f.selected.len(),
+            f.pdo
+        )?;
+        if !f.unmatched.is_empty() {
+            writeln!(
+                out,
+                "Warning: {} rule(s) of the live model match no lead in this data: {}.",
+                f.unmatched.len(),
+                f.unmatched.join(", ")
+            )?;
+        }
+    }
     write!(out, "1. ")?;
     ranking_line(out, m)?;
     let worst = worst_groups(seg, 3);

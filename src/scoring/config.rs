@@ -328,6 +328,35 @@ impl ScoringModel {
         Ok(())
     }
 
+    /// Whether every point of the model is 0 (init's template as written).
+    pub fn all_zero(&self) -> bool {
+        let zero = |p: &Points| match p {
+            Points::Each(v) => *v == 0.0,
+            Points::Progressive(v) => v.iter().all(|x| *x == 0.0),
+        };
+        self.implicit.iter().all(|r| zero(&r.points))
+            && self.explicit.iter().all(|r| r.points == 0.0)
+    }
+
+    /// The model whose implicit points count fires: a rule at 0 points gets 1 point a fire
+    /// (and no cap), every other rule is unchanged. The feature columns read it, so a rule the
+    /// live model gives nothing is still measured (its column would otherwise be all zeros,
+    /// and a first model could never give it points).
+    pub fn counting(&self) -> ScoringModel {
+        let mut m = self.clone();
+        for r in &mut m.implicit {
+            let zero = match &r.points {
+                Points::Each(v) => *v == 0.0,
+                Points::Progressive(v) => v.iter().all(|x| *x == 0.0),
+            };
+            if zero {
+                r.points = Points::Each(1.0);
+                r.cap = None;
+            }
+        }
+        m
+    }
+
     /// The band a score falls in.
     pub fn band(&self, score: f64) -> &str {
         self.bands

@@ -15,6 +15,7 @@ mod dataset_toml;
 mod demo;
 mod evaluate;
 mod exports;
+mod first_model;
 mod fuzz;
 mod init;
 mod layering;

@@ -1,0 +1,175 @@
+//! A first model: calibrate with no live score to compare against (init's all-zero template, a
+//! dataset without events, a model whose rules match nothing).
+
+use super::*;
+
+/// The demo's files `files` copied into a fresh folder, with `leadcal init` run there.
+fn demo_with_template(files: &[&str]) -> tempfile::TempDir {
+    let demo = root().join("notebooks-data/demo");
+    let d = tempfile::tempdir().unwrap();
+    for f in files {
+        std::fs::copy(demo.join(f), d.path().join(f)).unwrap();
+    }
+    leadcal_in(d.path(), &["init", "."])
+        .code(0)
+        .stdout_has("recommends a first model");
+    d
+}
+
+fn calibrate_template(d: &Path) -> serde_json::Value {
+    leadcal_in(
+        d,
+        &[
+            "calibrate",
+            "--data",
+            ".",
+            "--model",
+            "scoring-template.toml",
+            "--since",
+            "2023-01",
+            "--out",
+            "run",
+            "-q",
+        ],
+    )
+    .code(0)
+    .stdout_has("First model: there was no live score to compare against");
+    serde_json::from_str(&std::fs::read_to_string(d.join("run/recommendation.json")).unwrap())
+        .unwrap()
+}
+
+/// Rules of the written config with points other than 0.
+fn nonzero_rules(run: &Path) -> usize {
+    let text = std::fs::read_to_string(run.join("recommended-scoring.toml")).unwrap();
+    let m = leadcal::scoring::config::ScoringModel::parse(&text, Path::new("x.toml")).unwrap();
+    m.implicit
+        .iter()
+        .filter(|r| match &r.points {
+            leadcal::scoring::config::Points::Each(p) => *p != 0.0,
+            leadcal::scoring::config::Points::Progressive(v) => v.iter().any(|p| *p != 0.0),
+        })
+        .count()
+        + m.explicit.iter().filter(|r| r.points != 0.0).count()
+}
+
+#[test]
+fn inits_all_zero_template_gets_a_first_model_that_ranks_like_the_fitted_model() {
+    let d = demo_with_template(&["leads.parquet", "events.parquet", "outcomes.parquet"]);
+    let r = calibrate_template(d.path());
+    let k = &r["ranking"];
+    let (rec, model) = (
+        k["recommended"]["roc_auc"]["value"].as_f64().unwrap(),
+        k["model"]["roc_auc"]["value"].as_f64().unwrap(),
+    );
+    assert!(
+        (rec - model).abs() <= 0.02,
+        "first model's test-period ROC AUC {rec} against the fitted model's {model}"
+    );
+    let f = &r["first_model"];
+    assert_eq!(f["all_zero"], true);
+    assert_eq!(f["pdo"], 20.0);
+    let selected = f["selected"].as_array().unwrap();
+    assert!(!selected.is_empty() && selected.len() <= 30, "{f}");
+    let written = nonzero_rules(&d.path().join("run"));
+    assert!(written > 0 && written <= 30, "{written} rules with points");
+    // Negative points are allowed (ignored offers, unsubscribes, students).
+    let changes = std::fs::read_to_string(d.path().join("run/changes.md")).unwrap();
+    assert!(
+        changes.starts_with("# Recommended changes\n\n**This is a first model.**"),
+        "{changes}"
+    );
+    assert!(changes.contains("→ -"), "no negative points:\n{changes}");
+    // The default objective is a stated share of leads, since there is no volume to keep.
+    assert_eq!(r["objective"]["kind"], "share");
+    // A different scale is a different first model, with every point scaled by it.
+    leadcal_in(
+        d.path(),
+        &[
+            "calibrate",
+            "--data",
+            ".",
+            "--model",
+            "scoring-template.toml",
+            "--since",
+            "2023-01",
+            "--out",
+            "run40",
+            "--pdo",
+            "40",
+            "-q",
+        ],
+    )
+    .code(0);
+    let r40: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(d.path().join("run40/recommendation.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(r40["weights"]["scaling"]["pdo"], 40.0);
+    leadcal_in(d.path(), &["calibrate", "--data", ".", "--pdo", "0", "-q"])
+        .code(2)
+        .stderr_has("points that double the odds");
+}
+
+#[test]
+fn a_leads_and_outcomes_only_dataset_gets_a_profile_only_first_model() {
+    let d = demo_with_template(&["leads.parquet", "outcomes.parquet"]);
+    let r = calibrate_template(d.path());
+    let w = &r["weights"];
+    assert!(
+        w["implicit"].as_array().unwrap().is_empty(),
+        "no behaviour rules"
+    );
+    let changed = w["explicit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["recommended"].as_f64() != Some(0.0))
+        .count();
+    assert!(
+        changed > 0,
+        "a profile-only first model gives some values points"
+    );
+    assert!(
+        r["ranking"]["recommended"]["roc_auc"]["value"]
+            .as_f64()
+            .unwrap()
+            > 0.6
+    );
+}
+
+#[test]
+fn a_model_whose_rules_match_nothing_gets_a_first_model_that_names_them() {
+    // A live model whose only rules match no lead (a hostile value, too): every score is 0.
+    let d = demo_with_template(&["leads.parquet", "events.parquet", "outcomes.parquet"]);
+    let template = std::fs::read_to_string(d.path().join("scoring-template.toml")).unwrap();
+    let model = format!(
+        "{template}\n[[explicit]]\nattribute = \"region\"\nvalues = [{{ equals = \"<script>alert(1)</script>\", points = 5 }}]\n\n[[implicit]]\nevent_type = \"webinar_atended\"\npoints = 10\n"
+    );
+    std::fs::write(d.path().join("live.toml"), model).unwrap();
+    let run = leadcal_in(
+        d.path(),
+        &[
+            "calibrate",
+            "--data",
+            ".",
+            "--model",
+            "live.toml",
+            "--since",
+            "2023-01",
+            "--out",
+            "run",
+            "-q",
+        ],
+    );
+    run.code(0)
+        .stdout_has("First model: there was no live score to compare against (the live model gives every lead the same score)")
+        .stdout_has("Warning: 2 rule(s) of the live model match no lead in this data")
+        .stdout_has("webinar_atended");
+    let changes = std::fs::read_to_string(d.path().join("run/changes.md")).unwrap();
+    assert!(
+        changes.contains(
+            "match no lead in this data:** `webinar_atended`, `region = <script>alert(1)</script>`"
+        ),
+        "{changes}"
+    );
+}
