@@ -113,6 +113,7 @@ pub fn report_data(
             recommended: rec.recommended.clone(),
             current_mql_metrics: m.test.thresholds.iter().find(|x| x.stage == "mql").cloned(),
         },
+        first_model: rec.first_model.clone(),
         review: Some(report::Review {
             ranking: rec.ranking.clone(),
             walk: rec.walk.clone(),

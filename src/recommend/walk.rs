@@ -514,8 +514,14 @@ pub fn run(w: &Inputs<'_>, s: &Settings) -> Result<WalkForward> {
     let months: f64 = with_figures
         .iter()
         .filter_map(|f| {
-            let h = f.today.as_ref()?;
-            Some(h.handovers as f64 / h.handovers_per_month.filter(|v| *v > 0.0)?)
+            // The quarter's months, from a config that handed over someone (today's first;
+            // a first model's today hands over nobody).
+            [&f.today, &f.recommended]
+                .into_iter()
+                .flatten()
+                .find_map(|h| {
+                    Some(h.handovers as f64 / h.handovers_per_month.filter(|v| *v > 0.0)?)
+                })
         })
         .sum();
     let today = pooled(

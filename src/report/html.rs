@@ -132,7 +132,42 @@ fn period_text(l: Lang, d: &Data) -> String {
 }
 
 /// Question 1 in one paragraph.
+/// Question 1 for a first model: there is no live score, so the recommended points alone.
+fn answer_ranking_first(l: Lang, d: &Data, f: &crate::recommend::FirstModel) -> String {
+    let why = match (l, f.all_zero) {
+        (Lang::En, true) => "every rule of the live model was at 0 points",
+        (Lang::En, false) => "the live model gave every lead the same score",
+        (Lang::De, true) => "alle Regeln des Live-Modells standen auf 0 Punkten",
+        (Lang::De, false) => "das Live-Modell gab jedem Lead denselben Score",
+    };
+    let Some(r) = &d.review else {
+        return String::new();
+    };
+    let k = &r.ranking;
+    let pairs = l.pct(k.recommended.roc_auc.value.unwrap_or(0.5), 0);
+    let (rec, model) = (
+        est(l, &k.recommended.roc_auc, 3),
+        est(l, &k.model.roc_auc, 3),
+    );
+    let lift = k
+        .recommended
+        .top_tenth_lift
+        .value
+        .map_or("–".into(), |v| l.num(v, 1));
+    match l {
+        Lang::En => format!(
+            "This is a first model: there was no live score to compare against ({why}). The points leadcal proposes rank the test period's leads, which their fit never saw, with a ROC AUC of {rec}: a converter outscores a non-converter in {pairs} of pairs (0.5 is chance). The top-scored tenth converts at {lift}× the average. A logistic model on every column reaches {model}."
+        ),
+        Lang::De => format!(
+            "Dies ist ein erstes Modell: Es gab keinen Live-Score zum Vergleich ({why}). Die von leadcal vorgeschlagenen Punkte ordnen die Leads des Testzeitraums, die ihre Schätzung nicht kannte, mit einer ROC AUC von {rec}: Ein Lead, der gekauft hat, liegt in {pairs} der Paare vor einem, der nicht gekauft hat (0,5 ist Zufall). Das bestbewertete Zehntel schließt {lift}-mal so oft ab wie der Durchschnitt. Ein logistisches Modell auf allen Spalten erreicht {model}."
+        ),
+    }
+}
+
 fn answer_ranking(l: Lang, d: &Data) -> String {
+    if let Some(f) = &d.first_model {
+        return answer_ranking_first(l, d, f);
+    }
     let t = &d.test;
     let live = t.live.roc_auc.value.unwrap_or(0.5);
     let model = t.model.roc_auc.value.unwrap_or(0.5);
@@ -175,6 +210,15 @@ fn answer_ranking(l: Lang, d: &Data) -> String {
 
 /// Question 2 in one paragraph.
 fn answer_segments(l: Lang, d: &Data) -> String {
+    if d.first_model.is_some() && d.segments.handovers == 0 {
+        // No live score handed anyone over: there is no hand-over to look into yet.
+        return l
+            .pick(
+                "No live score handed leads over, so there are no high-scoring non-buyers to look into yet. The next review, with the first model live, answers this; what marks the leads that did buy is below.",
+                "Ohne Live-Score wurden keine Leads übergeben; hoch bewertete Nichtkäufer gibt es daher noch nicht. Das beantwortet das nächste Review, wenn das erste Modell live ist; was die Käufer auszeichnet, steht unten.",
+            )
+            .to_string();
+    }
     let s = &d.segments;
     let worst: Vec<String> = s
         .worst
@@ -232,7 +276,43 @@ fn answer_segments(l: Lang, d: &Data) -> String {
 }
 
 /// Question 3 in one paragraph.
+/// Question 3 for a first model: its own hand-over, no threshold of today's.
+fn answer_threshold_first(l: Lang, d: &Data) -> String {
+    let t = &d.thresholds;
+    let r = &t.recommended;
+    let per_month = r
+        .handovers_per_month
+        .value
+        .map_or("–".into(), |v| l.num(v, 0));
+    let (sql, mql, prec, rec) = (
+        l.num(t.recommended_sql, 0),
+        l.num(t.recommended_mql, 0),
+        l.pct_opt(r.precision.value, 1),
+        l.pct_opt(r.recall.value, 1),
+    );
+    let (vsql, objective) = (l.num(r.threshold, 0), &t.objective);
+    let miss = if t.objective_met {
+        ""
+    } else {
+        l.pick(
+            " The whole-point thresholds cannot hit the objective exactly; the nearest is used.",
+            " Die ganzzahligen Schwellen treffen das Ziel nicht genau; die nächstliegende wird verwendet.",
+        )
+    };
+    match l {
+        Lang::En => format!(
+            "There is no threshold of today's to keep: the first model's SQL threshold is {sql} points and MQL {mql} (objective {objective}; MQL passes on 2.5 times as many leads as SQL). On the test period the same procedure on the training period only (SQL {vsql}) handed over {per_month} leads a month; {prec} of them converted after the hand-over, and they were {rec} of all converters.{miss}"
+        ),
+        Lang::De => format!(
+            "Es gibt keine heutige Schwelle zu halten: Die SQL-Schwelle des ersten Modells liegt bei {sql} Punkten, MQL bei {mql} (Ziel {objective}; MQL gibt zweieinhalbmal so viele Leads weiter wie SQL). Im Testzeitraum übergab dasselbe Verfahren nur auf dem Trainingszeitraum (SQL {vsql}) {per_month} Leads pro Monat; {prec} davon schlossen nach der Übergabe ab, und sie waren {rec} aller Abschlüsse.{miss}"
+        ),
+    }
+}
+
 fn answer_threshold(l: Lang, d: &Data) -> String {
+    if d.first_model.is_some() {
+        return answer_threshold_first(l, d);
+    }
     let t = &d.thresholds;
     let (c, r) = (&t.current, &t.recommended);
     let hpm = |m: &ThresholdMetrics| {
@@ -298,7 +378,8 @@ fn answer_threshold(l: Lang, d: &Data) -> String {
 }
 
 /// The ranking sentence that opens the answer to question 4.
-fn ranking_sentence(l: Lang, r: &super::Review) -> String {
+/// `first`: a first model, with no points of today's to compare against.
+fn ranking_sentence(l: Lang, r: &super::Review, first: bool) -> String {
     let k = &r.ranking;
     let auc = |e: &Estimate| est(l, e, 3);
     let quarters = r
@@ -347,6 +428,19 @@ fn ranking_sentence(l: Lang, r: &super::Review) -> String {
     } else {
         walk
     };
+    if first {
+        let b = r.walk.recommended.as_ref().and_then(|b| b.roc_auc);
+        return match l {
+            Lang::En => format!(
+                "Quarter by quarter, had the first model been made before each of the last {quarters} quarters, it would have ranked them with a mean ROC AUC of {}. ",
+                l.num(b.unwrap_or(f64::NAN), 3)
+            ),
+            Lang::De => format!(
+                "Quartal für Quartal, jeweils vor den letzten {quarters} Quartalen erstellt, hätte das erste Modell sie im Mittel mit einer ROC AUC von {} geordnet. ",
+                l.num(b.unwrap_or(f64::NAN), 3)
+            ),
+        };
+    }
     match l {
         Lang::En => format!(
             "On the test period, which the fit never saw, the recommended points rank leads with a ROC AUC of {} against {} for today's points (fitted model {}).{walk} ",
@@ -364,7 +458,8 @@ fn ranking_sentence(l: Lang, r: &super::Review) -> String {
 }
 
 /// The walk-forward table and chart, and what the written points were fitted on.
-fn walk_section(l: Lang, r: &super::Review, images: &[(&str, Vec<u8>)]) -> Markup {
+/// `first`: a first model (no points of today's: their columns are left out).
+fn walk_section(l: Lang, r: &super::Review, images: &[(&str, Vec<u8>)], first: bool) -> Markup {
     let k = &r.ranking;
     let fmt = |e: &Estimate, dp: usize| est(l, e, dp);
     let folds: Vec<&crate::recommend::walk::Fold> = r.walk.folds.iter().collect();
@@ -384,6 +479,17 @@ fn walk_section(l: Lang, r: &super::Review, images: &[(&str, Vec<u8>)]) -> Marku
             if r.walk.recent_effect.is_empty() { String::new() } else { format!("; Regeln, deren Wirkung sich verschoben hat, erhalten ihre Wirkung seit der Verschiebung: {}", r.walk.recent_effect.iter().map(|x| format!("{} (seit {})", x.rule, x.period)).collect::<Vec<_>>().join(", ")) }
         ),
     };
+    let fitted = match (first, l) {
+        (true, Lang::En) => format!(
+            "The written points: rules selected and fitted the same way on all {} mature leads, the test period included, every lead weighted alike. Figures of those points on those leads would be in-sample; the test-period figures are those of the same procedure on the training period only, and the back-test below repeats it quarter by quarter.",
+            l.int(r.deployed.leads)
+        ),
+        (true, Lang::De) => format!(
+            "Die geschriebenen Punkte: Regeln auf dieselbe Weise auf allen {} auswertbaren Leads gewählt und geschätzt, den Testzeitraum eingeschlossen, alle Leads gleich gewichtet. Zahlen dieser Punkte auf diesen Leads wären zu optimistisch; die Zahlen des Testzeitraums stammen vom selben Verfahren nur auf dem Trainingszeitraum, und der Rücktest unten wiederholt es Quartal für Quartal.",
+            l.int(r.deployed.leads)
+        ),
+        _ => fitted,
+    };
     let fitted = if r.deployed.refitted_under_decay {
         fitted
             + l.pick(
@@ -399,18 +505,64 @@ fn walk_section(l: Lang, r: &super::Review, images: &[(&str, Vec<u8>)]) -> Marku
         table {
             thead { tr {
                 th { (l.pick("test period", "Testzeitraum")) }
-                th.n { (l.pick("today's points", "heutige Punkte")) }
+                @if !first { th.n { (l.pick("today's points", "heutige Punkte")) } }
                 th.n { (l.pick("recommended points", "empfohlene Punkte")) }
                 th.n { (l.pick("fitted model", "Modell")) }
             } }
             tbody {
-                tr { td { "ROC AUC" } td.n { (fmt(&k.today.roc_auc, 3)) } td.n { (fmt(&k.recommended.roc_auc, 3)) } td.n { (fmt(&k.model.roc_auc, 3)) } }
-                tr { td { (l.pick("PR AUC (average precision)", "PR AUC (Average Precision)")) } td.n { (fmt(&k.today.pr_auc, 3)) } td.n { (fmt(&k.recommended.pr_auc, 3)) } td.n { (fmt(&k.model.pr_auc, 3)) } }
-                tr { td { (l.pick("lift in the top tenth", "Lift im obersten Zehntel")) } td.n { (fmt(&k.today.top_tenth_lift, 2)) } td.n { (fmt(&k.recommended.top_tenth_lift, 2)) } td.n { (fmt(&k.model.top_tenth_lift, 2)) } }
+                tr { td { "ROC AUC" } @if !first { td.n { (fmt(&k.today.roc_auc, 3)) } } td.n { (fmt(&k.recommended.roc_auc, 3)) } td.n { (fmt(&k.model.roc_auc, 3)) } }
+                tr { td { (l.pick("PR AUC (average precision)", "PR AUC (Average Precision)")) } @if !first { td.n { (fmt(&k.today.pr_auc, 3)) } } td.n { (fmt(&k.recommended.pr_auc, 3)) } td.n { (fmt(&k.model.pr_auc, 3)) } }
+                tr { td { (l.pick("lift in the top tenth", "Lift im obersten Zehntel")) } @if !first { td.n { (fmt(&k.today.top_tenth_lift, 2)) } } td.n { (fmt(&k.recommended.top_tenth_lift, 2)) } td.n { (fmt(&k.model.top_tenth_lift, 2)) } }
             }
         }
         p { (fitted) }
-        @if !folds.is_empty() {
+        @if !folds.is_empty() && first {
+            h3 { (l.pick("Back-test: had the first model been made before each quarter", "Rücktest: wäre das erste Modell vor jedem Quartal erstellt worden")) }
+            p { (match l {
+                Lang::En => format!("Each quarter's first model was made from the leads whose outcome was known before the quarter began ({} to {} leads), then measured on the quarter's leads.", l.int(folds.iter().map(|f| f.fitted_leads).min().unwrap_or(0)), l.int(folds.iter().map(|f| f.fitted_leads).max().unwrap_or(0))),
+                Lang::De => format!("Das erste Modell jedes Quartals entstand aus den Leads, deren Ergebnis vor Quartalsbeginn feststand ({} bis {} Leads), und wurde an den Leads des Quartals gemessen.", l.int(folds.iter().map(|f| f.fitted_leads).min().unwrap_or(0)), l.int(folds.iter().map(|f| f.fitted_leads).max().unwrap_or(0))),
+            }) }
+            table {
+                thead { tr {
+                    th { (l.pick("quarter", "Quartal")) }
+                    th.n { (l.pick("leads (converted)", "Leads (mit Abschluss)")) }
+                    th.n { "ROC AUC" }
+                    th.n { "SQL" }
+                    th.n { (l.pick("hand-overs a month", "Übergaben pro Monat")) }
+                    th.n { (l.pick("precision", "Abschlussquote")) }
+                    th.n { (l.pick("recall", "erfasste Abschlüsse")) }
+                } }
+                tbody {
+                    @for f in &folds {
+                        tr {
+                            td { (f.period) }
+                            td.n { (l.int(f.leads)) " (" (l.int(f.converted)) ")" }
+                            @if let Some(b) = &f.recommended {
+                                td.n { (l.num(b.ranking.roc_auc.value.unwrap_or(f64::NAN), 3)) }
+                                td.n { (l.num(b.sql, 0)) }
+                                td.n { (per_month(b.handovers_per_month)) }
+                                td.n { (opt_pct(b.precision)) }
+                                td.n { (opt_pct(b.recall)) }
+                            } @else {
+                                td colspan="5" { (f.note.as_deref().unwrap_or("–")) }
+                            }
+                        }
+                    }
+                    @if let Some(b) = &r.walk.recommended {
+                        tr {
+                            td { b { (l.pick("all quarters", "alle Quartale")) } }
+                            td.n {}
+                            td.n { b { (l.num(b.roc_auc.unwrap_or(f64::NAN), 3)) } }
+                            td.n {}
+                            td.n { (per_month(b.handovers_per_month)) }
+                            td.n { (opt_pct(b.precision)) }
+                            td.n { (opt_pct(b.recall)) }
+                        }
+                    }
+                }
+            }
+        }
+        @if !folds.is_empty() && !first {
             h3 { (l.pick("Walk-forward: had the recommendation been adopted each quarter", "Walk-forward: wäre die Empfehlung jedes Quartal übernommen worden")) }
             p { (match l {
                 Lang::En => format!("Each quarter's recommendation was made from the leads whose outcome was known before the quarter began ({} to {} leads), then measured on the quarter's leads. Each cell: today's config → the recommendation.", l.int(folds.iter().map(|f| f.fitted_leads).min().unwrap_or(0)), l.int(folds.iter().map(|f| f.fitted_leads).max().unwrap_or(0))),
@@ -461,7 +613,49 @@ fn walk_section(l: Lang, r: &super::Review, images: &[(&str, Vec<u8>)]) -> Marku
 }
 
 /// Question 4 in one paragraph.
+/// Question 4 for a first model: which rules earn points, and why only those.
+fn answer_weights_first(l: Lang, d: &Data, f: &crate::recommend::FirstModel) -> String {
+    let w = &d.weights;
+    let with: Vec<&RuleRow> = w.rules.iter().filter(|r| r.recommended != 0.0).collect();
+    let (n, all, pdo) = (
+        l.int(with.len() as u64),
+        l.int(w.rules.len() as u64),
+        l.num(f.pdo, 0),
+    );
+    let unmatched = if f.unmatched.is_empty() {
+        String::new()
+    } else {
+        match l {
+            Lang::En => format!(
+                " Warning: {} rule(s) of the live model match no lead in this data: {}.",
+                f.unmatched.len(),
+                f.unmatched.join(", ")
+            ),
+            Lang::De => format!(
+                " Achtung: {} Regel(n) des Live-Modells treffen in diesen Daten keinen Lead: {}.",
+                f.unmatched.len(),
+                f.unmatched.join(", ")
+            ),
+        }
+    };
+    let ranking = d
+        .review
+        .as_ref()
+        .map_or(String::new(), |r| ranking_sentence(l, r, true));
+    match l {
+        Lang::En => format!(
+            "{ranking}{n} of {all} rules get points, taken one at a time while each improved the prediction of leads the fit had not seen; the others stay at 0 (within their noise, or too rare). Every {pdo} points double a lead's odds of converting; 0 points is a lead with none of the selected attributes or behaviour; negative points mark what lowers the chance.{unmatched}"
+        ),
+        Lang::De => format!(
+            "{ranking}{n} von {all} Regeln erhalten Punkte, eine nach der anderen aufgenommen, solange jede die Vorhersage für Leads verbesserte, die die Schätzung nicht kannte; die übrigen bleiben bei 0 (im Rauschen oder zu selten). Je {pdo} Punkte verdoppeln die Chancen eines Leads auf einen Abschluss; 0 Punkte hat ein Lead ohne eines der gewählten Merkmale oder Verhalten; negative Punkte markieren, was die Aussicht senkt.{unmatched}"
+        ),
+    }
+}
+
 fn answer_weights(l: Lang, d: &Data) -> String {
+    if let Some(f) = &d.first_model {
+        return answer_weights_first(l, d, f);
+    }
     let w = &d.weights;
     let mut moved: Vec<&RuleRow> = w.rules.iter().filter(|r| changed(r)).collect();
     moved.sort_by(|a, b| {
@@ -512,7 +706,7 @@ fn answer_weights(l: Lang, d: &Data) -> String {
     let first = d
         .review
         .as_ref()
-        .map_or(String::new(), |r| ranking_sentence(l, r));
+        .map_or(String::new(), |r| ranking_sentence(l, r, false));
     // Points not shown better than today's out of time are not a recommendation: said first,
     // and the changes are what the fit would do, not what should be done.
     use crate::recommend::Verdict;
@@ -787,17 +981,24 @@ fn probability_section(l: Lang, d: &Data) -> Markup {
         }
         _ => "",
     };
+    let first = d.first_model.is_some();
     html! {
         h3 { (l.pick("What a score means", "Was ein Score bedeutet")) }
-        p { (match l {
+        @if first { p { (match l {
+            Lang::En => format!("With the first model's points, a lead at the SQL threshold ({} points) converts within {h} days with a probability of about {}; at the MQL threshold ({} points) about {}. Each figure is the conversion of the leads with about that score (isotonic fit, steps of at least 30 leads), with its 95% interval.{whose}",
+                l.num(th.recommended_sql, 0), at(written, th.recommended_sql), l.num(th.recommended_mql, 0), at(written, th.recommended_mql)),
+            Lang::De => format!("Mit den Punkten des ersten Modells schließt ein Lead an der SQL-Schwelle ({} Punkte) innerhalb von {h} Tagen mit einer Wahrscheinlichkeit von etwa {} ab; an der MQL-Schwelle ({} Punkte) mit etwa {}. Jede Zahl ist die Abschlussquote der Leads mit etwa diesem Score (schrittweise angepasst, Stufen von mindestens 30 Leads), mit ihrem 95-%-Intervall.{whose}",
+                l.num(th.recommended_sql, 0), at(written, th.recommended_sql), l.num(th.recommended_mql, 0), at(written, th.recommended_mql)),
+        }) } }
+        @if !first { p { (match l {
             Lang::En => format!("With today's points, a lead at the SQL threshold ({} points) converts within {h} days with a probability of about {}; at the MQL threshold ({} points) about {}. With the recommended points: at SQL {} about {}; at MQL {} about {}. Each figure is the conversion of the training leads with about that score (isotonic fit, steps of at least 30 leads), with its 95% interval.{whose}",
                 l.num(th.current_sql, 0), at(&p.live, th.current_sql), l.num(th.current_mql, 0), at(&p.live, th.current_mql),
                 l.num(th.recommended_sql, 0), at(written, th.recommended_sql), l.num(th.recommended_mql, 0), at(written, th.recommended_mql)),
             Lang::De => format!("Mit den heutigen Punkten konvertiert ein Lead an der SQL-Schwelle ({} Punkte) innerhalb von {h} Tagen mit einer Wahrscheinlichkeit von etwa {}; an der MQL-Schwelle ({} Punkte) etwa {}. Mit den empfohlenen Punkten: bei SQL {} etwa {}; bei MQL {} etwa {}. Jede Zahl ist die Konversion der Trainings-Leads mit etwa diesem Score (isotone Anpassung, Stufen von mindestens 30 Leads), mit ihrem 95-%-Intervall.{whose}",
                 l.num(th.current_sql, 0), at(&p.live, th.current_sql), l.num(th.current_mql, 0), at(&p.live, th.current_mql),
                 l.num(th.recommended_sql, 0), at(written, th.recommended_sql), l.num(th.recommended_mql, 0), at(written, th.recommended_mql)),
-        }) }
-        @if !p.live_bands.is_empty() {
+        }) } }
+        @if !p.live_bands.is_empty() && !first {
             table {
                 thead { tr {
                     th { (l.pick("band (today's points)", "Band (heutige Punkte)")) }
@@ -813,8 +1014,10 @@ fn probability_section(l: Lang, d: &Data) -> Markup {
         }
         h3 { (l.pick("Is the map right? Its check on the test period", "Stimmt die Zuordnung? Ihre Prüfung im Testzeitraum")) }
         p.sub { (l.pick("Each step of the map fitted on the training period beside what the test period's leads with those scores did. Where the test interval holds the training figure, the map is calibrated.", "Jede Stufe der im Trainingszeitraum angepassten Zuordnung neben dem, was die Leads des Testzeitraums mit diesen Scores taten. Wo das Testintervall die Trainingszahl enthält, ist die Zuordnung kalibriert.")) }
-        h3 { (l.pick("Today's points", "Heutige Punkte")) }
-        (reliability(l, &p.live.steps))
+        @if !first {
+            h3 { (l.pick("Today's points", "Heutige Punkte")) }
+            (reliability(l, &p.live.steps))
+        }
         h3 { (if p.written.is_some() {
             l.pick("Recommended points, fitted on the training period only", "Empfohlene Punkte, nur auf dem Trainingszeitraum angepasst")
         } else {
@@ -930,6 +1133,10 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
         answer_weights(l, d),
     ];
     let excluded_total: u64 = q.tables.iter().map(|r| r.rows - r.used.min(r.rows)).sum();
+    // A first model has no live score: its questions are answered for the recommended points
+    // alone, without columns of today's (all 0) figures.
+    let first = d.first_model.is_some();
+    let first_ranking = d.review.as_ref().filter(|_| first).map(|r| &r.ranking);
     let markup = html! {
         (DOCTYPE)
         html lang=(l.code()) {
@@ -954,6 +1161,21 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                 section id="q1" {
                     h2 { "1. " (questions[0]) }
                     p { (answers[0]) }
+                    @if let Some(k) = first_ranking {
+                        table {
+                            thead { tr {
+                                th { (l.pick("test period", "Testzeitraum")) }
+                                th.n { (l.pick("first model's points", "Punkte des ersten Modells")) }
+                                th.n { (l.pick("fitted model", "Modell")) }
+                            } }
+                            tbody {
+                                tr { td { "ROC AUC" } td.n { (est(l, &k.recommended.roc_auc, 3)) } td.n { (est(l, &k.model.roc_auc, 3)) } }
+                                tr { td { (l.pick("PR AUC (average precision)", "PR AUC (Average Precision)")) } td.n { (est(l, &k.recommended.pr_auc, 3)) } td.n { (est(l, &k.model.pr_auc, 3)) } }
+                                tr { td { (l.pick("lift in the top tenth", "Lift im obersten Zehntel")) } td.n { (est(l, &k.recommended.top_tenth_lift, 2)) } td.n { (est(l, &k.model.top_tenth_lift, 2)) } }
+                            }
+                        }
+                    }
+                    @if !first {
                     table {
                         thead { tr {
                             th { (l.pick("test set", "Testzeitraum")) }
@@ -977,6 +1199,7 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                     (figure(l, images, "chart-roc-pr.png", l.pick("Further up and to the left is better (ROC); further up is better (precision–recall).", "Weiter oben links ist besser (ROC); weiter oben ist besser (Precision–Recall).")))
                     (figure(l, images, "chart-gains.png", l.pick("How many of all converters are among the top x% of leads.", "Wie viele aller Konvertierten unter den obersten x % der Leads sind.")))
                     (figure(l, images, "chart-trend.png", l.pick("Per period. The model's AUC before the test period is in-sample. PSI compares each period's live scores with the whole training period's (none for a period under 30 evaluable leads); above 0.25 the score distribution has shifted strongly.", "Pro Zeitraum. Die AUC des Modells vor dem Testzeitraum ist in-sample. Der PSI vergleicht die Live-Scores jedes Zeitraums mit denen des ganzen Trainingszeitraums (keiner für Zeiträume unter 30 auswertbaren Leads); über 0,25 hat sich die Score-Verteilung stark verschoben.")))
+                    }
                     h3 { (l.pick("Per period", "Pro Zeitraum")) }
                     table {
                         thead { tr {
@@ -984,10 +1207,12 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                             th.n { (l.pick("leads", "Leads")) }
                             th.n { (l.pick("immature", "unreif")) }
                             th.n { (l.pick("converted", "konvertiert")) }
-                            th.n { (l.pick("live AUC", "Live-AUC")) }
+                            @if !first { th.n { (l.pick("live AUC", "Live-AUC")) } }
                             th.n { (l.pick("model AUC", "Modell-AUC")) }
-                            th.n { (l.pick("precision at SQL", "Precision bei SQL")) }
-                            th.n { "PSI" }
+                            @if !first {
+                                th.n { (l.pick("precision at SQL", "Precision bei SQL")) }
+                                th.n { "PSI" }
+                            }
                         } }
                         tbody { @for p in &d.periods {
                             tr {
@@ -995,10 +1220,12 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                                 td.n { (l.int(p.leads)) }
                                 td.n { (l.int(p.immature)) }
                                 td.n { (l.pct_opt(p.rate, 1)) }
-                                td.n { (p.live_auc.map_or("–".into(), |v| l.num(v, 3))) }
+                                @if !first { td.n { (p.live_auc.map_or("–".into(), |v| l.num(v, 3))) } }
                                 td.n { (p.model_auc.map_or("–".into(), |v| l.num(v, 3))) }
-                                td.n { (l.pct_opt(p.sql_precision, 1)) }
-                                td.n { (p.psi.map_or("–".into(), |v| l.num(v, 3))) }
+                                @if !first {
+                                    td.n { (l.pct_opt(p.sql_precision, 1)) }
+                                    td.n { (p.psi.map_or("–".into(), |v| l.num(v, 3))) }
+                                }
                             }
                         } }
                     }
@@ -1014,7 +1241,7 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                 section id="q2" {
                     h2 { "2. " (questions[1]) }
                     p { (answers[1]) }
-                    (figure(l, images, "chart-segments.png", l.pick("Hand-over groups that convert significantly worse than all hand-overs (Benjamini–Hochberg, 5%); pairs that add nothing to their single values are left out.", "Übergabegruppen, die signifikant schlechter konvertieren als alle Übergaben (Benjamini–Hochberg, 5 %); Paare ohne Mehrwert gegenüber ihren Einzelwerten sind ausgelassen.")))
+                    @if !first { (figure(l, images, "chart-segments.png", l.pick("Hand-over groups that convert significantly worse than all hand-overs (Benjamini–Hochberg, 5%); pairs that add nothing to their single values are left out.", "Übergabegruppen, die signifikant schlechter konvertieren als alle Übergaben (Benjamini–Hochberg, 5 %); Paare ohne Mehrwert gegenüber ihren Einzelwerten sind ausgelassen."))) }
                     @if !d.segments.worst.is_empty() {
                         h3 { (l.pick("Hand-overs that convert worst", "Übergaben mit der schlechtesten Konversion")) }
                         (segment_table(l, &d.segments.worst))
@@ -1023,11 +1250,11 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                         h3 { (l.pick("What marks the leads that did buy (all evaluable leads)", "Was die Leads auszeichnet, die gekauft haben (alle auswertbaren Leads)")) }
                         (segment_table(l, &d.segments.converter_marks))
                     }
-                    (figure(l, images, "chart-matrix.png", l.pick("Conversion by quartile of profile points (fit) and behaviour points (engagement) at the snapshot; cells with too few leads are not shown.", "Konversion nach Quartil der Profilpunkte (Fit) und Verhaltenspunkte (Engagement) zum Stichtag; Zellen mit zu wenigen Leads werden nicht gezeigt.")))
-                    p { (match l {
+                    @if !first { (figure(l, images, "chart-matrix.png", l.pick("Conversion by quartile of profile points (fit) and behaviour points (engagement) at the snapshot; cells with too few leads are not shown.", "Konversion nach Quartil der Profilpunkte (Fit) und Verhaltenspunkte (Engagement) zum Stichtag; Zellen mit zu wenigen Leads werden nicht gezeigt."))) }
+                    @if !first { p { (match l {
                         Lang::En => format!("{} accounts had two or more hand-overs and no conversion (listed in segments.csv, not in this report).", l.int(d.segments.accounts_without_conversion)),
                         Lang::De => format!("{} Accounts hatten zwei oder mehr Übergaben und keine Konversion (aufgeführt in segments.csv, nicht in diesem Bericht).", l.int(d.segments.accounts_without_conversion)),
-                    }) }
+                    }) } }
                 }
 
                 section id="q3" {
@@ -1044,43 +1271,51 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                             th.n { (l.pick("median days to win", "Median Tage bis Abschluss")) }
                         } }
                         tbody {
-                            @if let Some(m) = &d.thresholds.current_mql_metrics {
-                                (threshold_row(l, l.pick("MQL, current points", "MQL, aktuelle Punkte"), m))
+                            @if !first {
+                                @if let Some(m) = &d.thresholds.current_mql_metrics {
+                                    (threshold_row(l, l.pick("MQL, current points", "MQL, aktuelle Punkte"), m))
+                                }
+                                (threshold_row(l, l.pick("SQL, current points", "SQL, aktuelle Punkte"), &d.thresholds.current))
                             }
-                            (threshold_row(l, l.pick("SQL, current points", "SQL, aktuelle Punkte"), &d.thresholds.current))
                             (threshold_row(l, l.pick("SQL, recommended points", "SQL, empfohlene Punkte"), &d.thresholds.recommended))
                         }
                     }
-                    p { (match l {
+                    @if !first { p { (match l {
                         Lang::En => format!("Recommended thresholds: MQL {} (now {}), SQL {} (now {}), chosen for the objective {} on the leads the written points were fitted on; the MQL threshold keeps today's ratio of MQL to SQL hand-overs, never below 1 point.{}", l.num(d.thresholds.recommended_mql, 0), l.num(d.thresholds.current_mql, 0), l.num(d.thresholds.recommended_sql, 0), l.num(d.thresholds.current_sql, 0), d.thresholds.objective, d.review.as_ref().filter(|r| !r.deployed.same_as_validated).map_or(String::new(), |r| format!(" The row \"SQL, recommended points\" is the same procedure run on the training period only (SQL {}), measured on the test period it never saw.", l.num(r.validated_sql, 0)))),
                         Lang::De => format!("Empfohlene Schwellen: MQL {} (jetzt {}), SQL {} (jetzt {}), für das Ziel {} auf den Leads gewählt, auf denen die geschriebenen Punkte geschätzt wurden; die MQL-Schwelle hält das heutige Verhältnis von MQL- zu SQL-Übergaben, nie unter 1 Punkt.{}", l.num(d.thresholds.recommended_mql, 0), l.num(d.thresholds.current_mql, 0), l.num(d.thresholds.recommended_sql, 0), l.num(d.thresholds.current_sql, 0), d.thresholds.objective, d.review.as_ref().filter(|r| !r.deployed.same_as_validated).map_or(String::new(), |r| format!(" Die Zeile „SQL, empfohlene Punkte“ ist dasselbe Verfahren nur auf dem Trainingszeitraum (SQL {}), gemessen im Testzeitraum, den es nicht kannte.", l.num(r.validated_sql, 0)))),
-                    }) }
+                    }) } }
                     (probability_section(l, d))
-                    (figure(l, images, "chart-sweep.png", l.pick("Raising the threshold trades recall and volume for precision. The dashed line marks each config's SQL threshold.", "Eine höhere Schwelle tauscht Recall und Menge gegen Precision. Die gestrichelte Linie markiert die SQL-Schwelle der jeweiligen Konfiguration.")))
+                    @if !first { (figure(l, images, "chart-sweep.png", l.pick("Raising the threshold trades recall and volume for precision. The dashed line marks each config's SQL threshold.", "Eine höhere Schwelle tauscht Recall und Menge gegen Precision. Die gestrichelte Linie markiert die SQL-Schwelle der jeweiligen Konfiguration."))) }
                 }
 
                 section id="q4" {
                     h2 { "4. " (questions[3]) }
                     p { (answers[3]) }
                     @if let Some(r) = &d.review {
-                        (walk_section(l, r, images))
+                        (walk_section(l, r, images, d.first_model.is_some()))
                     }
-                    (figure(l, images, "chart-points.png", l.pick("Current (blue) and recommended (orange) points per rule.", "Aktuelle (blau) und empfohlene (orange) Punkte pro Regel.")))
+                    @if !first { (figure(l, images, "chart-points.png", l.pick("Current (blue) and recommended (orange) points per rule.", "Aktuelle (blau) und empfohlene (orange) Punkte pro Regel."))) }
                     table {
                         thead { tr {
                             th { (l.pick("rule", "Regel")) }
-                            th.n { (l.pick("current", "aktuell")) }
+                            @if !first { th.n { (l.pick("current", "aktuell")) } }
                             th.n { (l.pick("recommended", "empfohlen")) }
                             th { (l.pick("why", "Begründung")) }
                         } }
-                        tbody { @for r in &d.weights.rules {
+                        tbody { @for r in d.weights.rules.iter().filter(|r| !first || r.recommended != 0.0) {
                             tr {
                                 td { (r.rule) @if r.kind == "implicit" { " " span.sub { (l.pick("(per fire)", "(je Auslösung)")) } } }
-                                td.n { (l.num(r.current, 0)) }
+                                @if !first { td.n { (l.num(r.current, 0)) } }
                                 td.n { @if changed(r) { b { (l.num(r.recommended, 0)) } } @else { (l.num(r.recommended, 0)) } }
                                 td { @if r.flags.contains(&Flag::SignContradicts) { span.flag { "! " } } (why(l, r)) }
                             }
                         } }
+                    }
+                    @if first {
+                        p.sub { (match l {
+                            Lang::En => format!("The other {} rules get 0 points: their effect stayed within its noise, or too few leads had them. changes.md gives each rule's reason.", l.int(d.weights.rules.iter().filter(|r| r.recommended == 0.0).count() as u64)),
+                            Lang::De => format!("Die übrigen {} Regeln erhalten 0 Punkte: Ihre Wirkung blieb im Rauschen, oder zu wenige Leads hatten sie. changes.md nennt den Grund je Regel.", l.int(d.weights.rules.iter().filter(|r| r.recommended == 0.0).count() as u64)),
+                        }) }
                     }
                     @if !d.weights.suggestions.is_empty() {
                         h3 { (l.pick("Values the live model gives no points but the data would", "Werte ohne Punkte im Live-Modell, denen die Daten Punkte geben würden")) }

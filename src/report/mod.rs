@@ -63,6 +63,9 @@ pub struct Data {
     #[serde(default)]
     pub review: Option<Review>,
     pub provenance: Provenance,
+    /// Set when there was no live score: the report answers for the first model alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_model: Option<crate::recommend::FirstModel>,
 }
 
 /// How good the recommendation is out of time.

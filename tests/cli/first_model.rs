@@ -79,6 +79,20 @@ fn inits_all_zero_template_gets_a_first_model_that_ranks_like_the_fitted_model()
         "{changes}"
     );
     assert!(changes.contains("→ -"), "no negative points:\n{changes}");
+    // The report answers for the first model alone: no columns of today's all-zero figures.
+    let html = std::fs::read_to_string(d.path().join("run/report.html")).unwrap();
+    assert!(html.contains("This is a first model: there was no live score to compare against"));
+    for gone in [
+        "SQL, current points",
+        "today&#39;s points",
+        "today's points",
+        "live AUC",
+    ] {
+        assert!(
+            !html.contains(gone),
+            "the first model's report shows {gone:?}"
+        );
+    }
     // The default objective is a stated share of leads, since there is no volume to keep.
     assert_eq!(r["objective"]["kind"], "share");
     // A different scale is a different first model, with every point scaled by it.
