@@ -501,6 +501,10 @@ fn walk_section(l: Lang, r: &super::Review, images: &[(&str, Vec<u8>)], first: b
     };
     let opt_pct = |v: Option<f64>| l.pct_opt(v, 1);
     let per_month = |v: Option<f64>| v.map_or("–".into(), |v| l.num(v, 0));
+    // A cell: today's figure → the recommendation's; a first model's alone.
+    let pair = |a: String, b: String| if first { b } else { format!("{a} → {b}") };
+    let fitted_min = folds.iter().map(|f| f.fitted_leads).min().unwrap_or(0);
+    let fitted_max = folds.iter().map(|f| f.fitted_leads).max().unwrap_or(0);
     html! {
         table {
             thead { tr {
@@ -516,67 +520,26 @@ fn walk_section(l: Lang, r: &super::Review, images: &[(&str, Vec<u8>)], first: b
             }
         }
         p { (fitted) }
-        @if !folds.is_empty() && first {
-            h3 { (l.pick("Back-test: had the first model been made before each quarter", "Rücktest: wäre das erste Modell vor jedem Quartal erstellt worden")) }
-            p { (match l {
-                Lang::En => format!("Each quarter's first model was made from the leads whose outcome was known before the quarter began ({} to {} leads), then measured on the quarter's leads.", l.int(folds.iter().map(|f| f.fitted_leads).min().unwrap_or(0)), l.int(folds.iter().map(|f| f.fitted_leads).max().unwrap_or(0))),
-                Lang::De => format!("Das erste Modell jedes Quartals entstand aus den Leads, deren Ergebnis vor Quartalsbeginn feststand ({} bis {} Leads), und wurde an den Leads des Quartals gemessen.", l.int(folds.iter().map(|f| f.fitted_leads).min().unwrap_or(0)), l.int(folds.iter().map(|f| f.fitted_leads).max().unwrap_or(0))),
+        @if !folds.is_empty() {
+            h3 { (match (first, l) {
+                (true, _) => l.pick("Back-test: had the first model been made before each quarter", "Rücktest: wäre das erste Modell vor jedem Quartal erstellt worden"),
+                (false, _) => l.pick("Walk-forward: had the recommendation been adopted each quarter", "Walk-forward: wäre die Empfehlung jedes Quartal übernommen worden"),
+            }) }
+            p { (match (first, l) {
+                (true, Lang::En) => format!("Each quarter's first model was made from the leads whose outcome was known before the quarter began ({} to {} leads), then measured on the quarter's leads.", l.int(fitted_min), l.int(fitted_max)),
+                (true, Lang::De) => format!("Das erste Modell jedes Quartals entstand aus den Leads, deren Ergebnis vor Quartalsbeginn feststand ({} bis {} Leads), und wurde an den Leads des Quartals gemessen.", l.int(fitted_min), l.int(fitted_max)),
+                (false, Lang::En) => format!("Each quarter's recommendation was made from the leads whose outcome was known before the quarter began ({} to {} leads), then measured on the quarter's leads. Each cell: today's config → the recommendation.", l.int(fitted_min), l.int(fitted_max)),
+                (false, Lang::De) => format!("Die Empfehlung jedes Quartals entstand aus den Leads, deren Ergebnis vor Quartalsbeginn feststand ({} bis {} Leads), und wurde an den Leads des Quartals gemessen. Jede Zelle: heutige Konfiguration → Empfehlung.", l.int(fitted_min), l.int(fitted_max)),
             }) }
             table {
                 thead { tr {
                     th { (l.pick("quarter", "Quartal")) }
-                    th.n { (l.pick("leads (converted)", "Leads (mit Abschluss)")) }
+                    th.n { (if first { l.pick("leads (converted)", "Leads (mit Abschluss)") } else { l.pick("leads (converted)", "Leads (konvertiert)") }) }
                     th.n { "ROC AUC" }
                     th.n { "SQL" }
                     th.n { (l.pick("hand-overs a month", "Übergaben pro Monat")) }
-                    th.n { (l.pick("precision", "Abschlussquote")) }
-                    th.n { (l.pick("recall", "erfasste Abschlüsse")) }
-                } }
-                tbody {
-                    @for f in &folds {
-                        tr {
-                            td { (f.period) }
-                            td.n { (l.int(f.leads)) " (" (l.int(f.converted)) ")" }
-                            @if let Some(b) = &f.recommended {
-                                td.n { (l.num(b.ranking.roc_auc.value.unwrap_or(f64::NAN), 3)) }
-                                td.n { (l.num(b.sql, 0)) }
-                                td.n { (per_month(b.handovers_per_month)) }
-                                td.n { (opt_pct(b.precision)) }
-                                td.n { (opt_pct(b.recall)) }
-                            } @else {
-                                td colspan="5" { (f.note.as_deref().unwrap_or("–")) }
-                            }
-                        }
-                    }
-                    @if let Some(b) = &r.walk.recommended {
-                        tr {
-                            td { b { (l.pick("all quarters", "alle Quartale")) } }
-                            td.n {}
-                            td.n { b { (l.num(b.roc_auc.unwrap_or(f64::NAN), 3)) } }
-                            td.n {}
-                            td.n { (per_month(b.handovers_per_month)) }
-                            td.n { (opt_pct(b.precision)) }
-                            td.n { (opt_pct(b.recall)) }
-                        }
-                    }
-                }
-            }
-        }
-        @if !folds.is_empty() && !first {
-            h3 { (l.pick("Walk-forward: had the recommendation been adopted each quarter", "Walk-forward: wäre die Empfehlung jedes Quartal übernommen worden")) }
-            p { (match l {
-                Lang::En => format!("Each quarter's recommendation was made from the leads whose outcome was known before the quarter began ({} to {} leads), then measured on the quarter's leads. Each cell: today's config → the recommendation.", l.int(folds.iter().map(|f| f.fitted_leads).min().unwrap_or(0)), l.int(folds.iter().map(|f| f.fitted_leads).max().unwrap_or(0))),
-                Lang::De => format!("Die Empfehlung jedes Quartals entstand aus den Leads, deren Ergebnis vor Quartalsbeginn feststand ({} bis {} Leads), und wurde an den Leads des Quartals gemessen. Jede Zelle: heutige Konfiguration → Empfehlung.", l.int(folds.iter().map(|f| f.fitted_leads).min().unwrap_or(0)), l.int(folds.iter().map(|f| f.fitted_leads).max().unwrap_or(0))),
-            }) }
-            table {
-                thead { tr {
-                    th { (l.pick("quarter", "Quartal")) }
-                    th.n { (l.pick("leads (converted)", "Leads (konvertiert)")) }
-                    th.n { "ROC AUC" }
-                    th.n { "SQL" }
-                    th.n { (l.pick("hand-overs a month", "Übergaben pro Monat")) }
-                    th.n { "Precision" }
-                    th.n { "Recall" }
+                    th.n { (if first { l.pick("precision", "Abschlussquote") } else { "Precision" }) }
+                    th.n { (if first { l.pick("recall", "erfasste Abschlüsse") } else { "Recall" }) }
                 } }
                 tbody {
                     @for f in &folds {
@@ -584,11 +547,11 @@ fn walk_section(l: Lang, r: &super::Review, images: &[(&str, Vec<u8>)], first: b
                             td { (f.period) }
                             td.n { (l.int(f.leads)) " (" (l.int(f.converted)) ")" }
                             @if let (Some(a), Some(b)) = (&f.today, &f.recommended) {
-                                td.n { (l.num(a.ranking.roc_auc.value.unwrap_or(f64::NAN), 3)) " → " (l.num(b.ranking.roc_auc.value.unwrap_or(f64::NAN), 3)) }
-                                td.n { (l.num(a.sql, 0)) " → " (l.num(b.sql, 0)) }
-                                td.n { (per_month(a.handovers_per_month)) " → " (per_month(b.handovers_per_month)) }
-                                td.n { (opt_pct(a.precision)) " → " (opt_pct(b.precision)) }
-                                td.n { (opt_pct(a.recall)) " → " (opt_pct(b.recall)) }
+                                td.n { (pair(l.num(a.ranking.roc_auc.value.unwrap_or(f64::NAN), 3), l.num(b.ranking.roc_auc.value.unwrap_or(f64::NAN), 3))) }
+                                td.n { (pair(l.num(a.sql, 0), l.num(b.sql, 0))) }
+                                td.n { (pair(per_month(a.handovers_per_month), per_month(b.handovers_per_month))) }
+                                td.n { (pair(opt_pct(a.precision), opt_pct(b.precision))) }
+                                td.n { (pair(opt_pct(a.recall), opt_pct(b.recall))) }
                             } @else {
                                 td colspan="5" { (f.note.as_deref().unwrap_or("–")) }
                             }
@@ -598,16 +561,19 @@ fn walk_section(l: Lang, r: &super::Review, images: &[(&str, Vec<u8>)], first: b
                         tr {
                             td { b { (l.pick("all quarters", "alle Quartale")) } }
                             td.n {}
-                            td.n { b { (l.num(a.roc_auc.unwrap_or(f64::NAN), 3)) " → " (l.num(b.roc_auc.unwrap_or(f64::NAN), 3)) } }
+                            td.n { b { (pair(l.num(a.roc_auc.unwrap_or(f64::NAN), 3), l.num(b.roc_auc.unwrap_or(f64::NAN), 3))) } }
                             td.n {}
-                            td.n { (per_month(a.handovers_per_month)) " → " (per_month(b.handovers_per_month)) }
-                            td.n { (opt_pct(a.precision)) " → " (opt_pct(b.precision)) }
-                            td.n { (opt_pct(a.recall)) " → " (opt_pct(b.recall)) }
+                            td.n { (pair(per_month(a.handovers_per_month), per_month(b.handovers_per_month))) }
+                            td.n { (pair(opt_pct(a.precision), opt_pct(b.precision))) }
+                            td.n { (pair(opt_pct(a.recall), opt_pct(b.recall))) }
                         }
                     }
                 }
             }
+            // Today's line is a first model's constant score: only a real config's chart.
+            @if !first {
             (figure(l, images, "chart-walk.png", l.pick("For each quarter, the recommendation made from the leads whose outcomes were known before it began (orange), against today's config (blue).", "Je Quartal die Empfehlung aus den Leads, deren Ergebnis vor Quartalsbeginn bekannt war (orange), gegenüber der heutigen Konfiguration (blau).")))
+            }
         }
     }
 }

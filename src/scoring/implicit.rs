@@ -814,6 +814,23 @@ mod tests {
         )
     }
 
+    /// Creation, every event and every window expiry of the matched lead: each moment its
+    /// running score can change at (besides a half-life's rise between events).
+    fn change_points(m: &ScoringModel, me: &MatchedEvents, created: i64) -> Vec<i64> {
+        let mut moments = vec![created];
+        for (t, bits) in me.lead(0).iter() {
+            moments.push(t);
+            for (r, rule) in m.implicit.iter().enumerate() {
+                if let Decay::Window { days } = rule.decay
+                    && bits & (1 << r) != 0
+                {
+                    moments.push(t + (days * DAY) as i64 + 1);
+                }
+            }
+        }
+        moments
+    }
+
     /// Events as (day offset in hours, rule) pairs, sorted into the matched representation;
     /// rule 7 stands for an event no rule matches (the sweep skips it without half-lives).
     fn matched(events: &[(i64, usize)], n_rules: usize) -> MatchedEvents {
@@ -918,15 +935,7 @@ mod tests {
                 .first_crossings(&m, &[explicit as f64], &[created], until, &thresholds, &Counter::none())
                 .unwrap()
                 .remove(0);
-            let mut moments = vec![created];
-            for (t, bits) in me.lead(0).iter() {
-                moments.push(t);
-                for (r, rule) in m.implicit.iter().enumerate() {
-                    if let Decay::Window { days } = rule.decay && bits & (1 << r) != 0 {
-                        moments.push(t + (days * DAY) as i64 + 1);
-                    }
-                }
-            }
+            let mut moments = change_points(&m, &me, created);
             // Negative points under a half-life rise between events: look every hour too.
             let rising = m.implicit.iter().any(|r| {
                 matches!(r.decay, Decay::HalfLife { .. })
@@ -984,15 +993,7 @@ mod tests {
             let got = me
                 .max_scores_of(&m, &[0], &[explicit as f64], &[created], &[(until, before)], f64::NEG_INFINITY)
                 .unwrap()[0];
-            let mut moments = vec![created];
-            for (t, bits) in me.lead(0).iter() {
-                moments.push(t);
-                for (r, rule) in m.implicit.iter().enumerate() {
-                    if let Decay::Window { days } = rule.decay && bits & (1 << r) != 0 {
-                        moments.push(t + (days * DAY) as i64 + 1);
-                    }
-                }
-            }
+            let mut moments = change_points(&m, &me, created);
             moments.retain(|&c| c >= created);
             let peak = |limit: i64| {
                 moments

@@ -16,25 +16,25 @@ fn demo_with_template(files: &[&str]) -> tempfile::TempDir {
     d
 }
 
-fn calibrate_template(d: &Path) -> serde_json::Value {
-    leadcal_in(
-        d,
-        &[
-            "calibrate",
-            "--data",
-            ".",
-            "--model",
-            "scoring-template.toml",
-            "--since",
-            "2023-01",
-            "--out",
-            "run",
-            "-q",
-        ],
-    )
-    .code(0)
-    .stdout_has("First model: there was no live score to compare against");
-    serde_json::from_str(&std::fs::read_to_string(d.join("run/recommendation.json")).unwrap())
+/// `calibrate` with init's template unchanged into `d/out`, and its recommendation.json.
+fn calibrate_template(d: &Path, out: &str, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![
+        "calibrate",
+        "--data",
+        ".",
+        "--model",
+        "scoring-template.toml",
+        "--since",
+        "2023-01",
+        "--out",
+        out,
+        "-q",
+    ];
+    args.extend(extra);
+    leadcal_in(d, &args)
+        .code(0)
+        .stdout_has("First model: there was no live score to compare against");
+    serde_json::from_str(&std::fs::read_to_string(d.join(out).join("recommendation.json")).unwrap())
         .unwrap()
 }
 
@@ -55,7 +55,7 @@ fn nonzero_rules(run: &Path) -> usize {
 #[test]
 fn inits_all_zero_template_gets_a_first_model_that_ranks_like_the_fitted_model() {
     let d = demo_with_template(&["leads.parquet", "events.parquet", "outcomes.parquet"]);
-    let r = calibrate_template(d.path());
+    let r = calibrate_template(d.path(), "run", &[]);
     let k = &r["ranking"];
     let (rec, model) = (
         k["recommended"]["roc_auc"]["value"].as_f64().unwrap(),
@@ -96,28 +96,7 @@ fn inits_all_zero_template_gets_a_first_model_that_ranks_like_the_fitted_model()
     // The default objective is a stated share of leads, since there is no volume to keep.
     assert_eq!(r["objective"]["kind"], "share");
     // A different scale is a different first model, with every point scaled by it.
-    leadcal_in(
-        d.path(),
-        &[
-            "calibrate",
-            "--data",
-            ".",
-            "--model",
-            "scoring-template.toml",
-            "--since",
-            "2023-01",
-            "--out",
-            "run40",
-            "--pdo",
-            "40",
-            "-q",
-        ],
-    )
-    .code(0);
-    let r40: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(d.path().join("run40/recommendation.json")).unwrap(),
-    )
-    .unwrap();
+    let r40 = calibrate_template(d.path(), "run40", &["--pdo", "40"]);
     assert_eq!(r40["weights"]["scaling"]["pdo"], 40.0);
     leadcal_in(d.path(), &["calibrate", "--data", ".", "--pdo", "0", "-q"])
         .code(2)
@@ -127,7 +106,7 @@ fn inits_all_zero_template_gets_a_first_model_that_ranks_like_the_fitted_model()
 #[test]
 fn a_leads_and_outcomes_only_dataset_gets_a_profile_only_first_model() {
     let d = demo_with_template(&["leads.parquet", "outcomes.parquet"]);
-    let r = calibrate_template(d.path());
+    let r = calibrate_template(d.path(), "run", &[]);
     let w = &r["weights"];
     assert!(
         w["implicit"].as_array().unwrap().is_empty(),
