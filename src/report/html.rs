@@ -430,6 +430,14 @@ fn ranking_sentence(l: Lang, r: &super::Review, first: bool) -> String {
     };
     if first {
         let b = r.walk.recommended.as_ref().and_then(|b| b.roc_auc);
+        if quarters == 0 || b.is_none() {
+            return l
+                .pick(
+                    "No quarter-by-quarter back-test: no quarter had enough mature leads before it (the back-test wants three). ",
+                    "Kein Rücktest Quartal für Quartal: Kein Quartal hatte davor genug auswertbare Leads (der Rücktest sieht drei vor). ",
+                )
+                .to_string();
+        }
         return match l {
             Lang::En => format!(
                 "Quarter by quarter, had the first model been made before each of the last {quarters} quarters, it would have ranked them with a mean ROC AUC of {}. ",

@@ -385,6 +385,9 @@ pub fn calibrate_brief(
             )?;
         }
     }
+    if rec.first_model.is_some() {
+        return first_model_brief(out, m, rec, dir);
+    }
     write!(out, "1. ")?;
     ranking_line(out, m)?;
     let worst = worst_groups(seg, 3);
@@ -475,6 +478,66 @@ pub fn calibrate_brief(
         "4. Recommended points rank the test period with ROC AUC {} against {} today{walk}.{keep} {changed} of {} rules change (changes.md); {decay}.",
         k.recommended.roc_auc.show(|v| fixed(v, 3)),
         k.today.roc_auc.show(|v| fixed(v, 3)),
+        w.implicit.len() + w.explicit.len()
+    )?;
+    drift_line(out, m)?;
+    writeln!(out, "Report: {}", dir.join("report.html").display())
+}
+
+/// Questions 1, 3 and 4 of a first model, answered for its points alone (there is no live
+/// score; question 2 has no hand-overs to look into yet).
+fn first_model_brief(
+    out: &mut impl Write,
+    m: &Metrics,
+    rec: &crate::recommend::Recommended,
+    dir: &std::path::Path,
+) -> std::io::Result<()> {
+    let k = &rec.ranking;
+    writeln!(
+        out,
+        "1. Ranking on the test set (ROC AUC): the first model's points {}, fitted model {}.",
+        k.recommended.roc_auc.show(|v| fixed(v, 3)),
+        k.model.roc_auc.show(|v| fixed(v, 3)),
+    )?;
+    writeln!(
+        out,
+        "2. No live score handed leads over: no hand-overs to look into yet."
+    )?;
+    let n = &rec.recommended;
+    writeln!(
+        out,
+        "3. SQL {}, MQL {} ({}); the same procedure on the training period only (SQL {}) handed over {} a month in the test period: precision {}, recall {}.",
+        crate::format::points(rec.sql),
+        crate::format::points(rec.mql),
+        rec.objective.describe(),
+        crate::format::points(n.threshold),
+        fixed(n.handovers_per_month.value, 0),
+        pct(n.precision.value),
+        pct(n.recall.value),
+    )?;
+    let w = &rec.weights;
+    let with = w
+        .implicit
+        .iter()
+        .chain(&w.explicit)
+        .filter(|c| c.recommended != 0.0)
+        .count();
+    let walk = match &rec.walk.recommended {
+        Some(b) => format!(
+            "; made before each of the last {} quarters, it ranked them with a mean ROC AUC of {}",
+            rec.walk
+                .folds
+                .iter()
+                .filter(|f| f.recommended.is_some())
+                .count(),
+            fixed(b.roc_auc, 3)
+        ),
+        None => "; no quarter-by-quarter back-test (no quarter had enough mature leads before it)"
+            .into(),
+    };
+    writeln!(
+        out,
+        "4. {with} of {} rules get points (changes.md){walk}.",
         w.implicit.len() + w.explicit.len()
     )?;
     drift_line(out, m)?;
