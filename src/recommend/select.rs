@@ -77,6 +77,8 @@ pub struct Selection {
     pub check_leads: usize,
     /// Columns that could be taken.
     pub considered: usize,
+    /// Columns taken, then dropped: their estimate on every row was within its noise.
+    pub noisy: Vec<usize>,
     #[serde(skip)]
     pub coefficients: Coefficients,
 }
@@ -229,6 +231,7 @@ pub fn select(
     let noisy: Vec<usize> = (0..cols.len())
         .filter(|&k| fit.coef[k].abs() < s.noise_z * fit.se(k))
         .collect();
+    let dropped: Vec<usize> = noisy.iter().map(|&k| cols[k]).collect();
     if !noisy.is_empty() {
         let keep: Vec<usize> = (0..cols.len()).filter(|k| !noisy.contains(k)).collect();
         let mut start = vec![fit.intercept];
@@ -245,6 +248,7 @@ pub fn select(
         taken,
         check_leads: check_rows.len(),
         considered: candidates.len(),
+        noisy: dropped,
         coefficients: Coefficients {
             raw_coef,
             raw_intercept: fit.intercept,

@@ -256,6 +256,11 @@ pub fn weights_for(
         None => pdo_factor(&t.scale_score[..n], &logit)?,
     };
     let unselected = |j: usize| first.is_some_and(|f| !f.selection.has(j));
+    // Why a first model gives a supported column 0 points.
+    let zero_reason = |j: usize| match first {
+        Some(f) if f.selection.noisy.contains(&j) => WITHIN_NOISE,
+        _ => NOT_SELECTED,
+    };
     let f = scaling.factor;
     let y = &t.y[..n];
     let base_rate = y.iter().filter(|&&v| v).count() as f64 / n.max(1) as f64;
@@ -335,7 +340,7 @@ pub fn weights_for(
         } else if unselected(j) {
             change.exact = Some(0.0);
             change.coefficient = None;
-            change.reason = NOT_SELECTED.into();
+            change.reason = zero_reason(j).into();
         } else {
             // `+ 0.0` turns a rounded -0.0 into 0.0: no signed zero reaches an output.
             let new_unit = exact.round() + 0.0;
@@ -413,7 +418,7 @@ pub fn weights_for(
             );
         } else if cols.iter().all(|&c| unselected(c)) {
             change.exact = Some(0.0);
-            change.reason = NOT_SELECTED.into();
+            change.reason = zero_reason(cols[0]).into();
         } else {
             let beta_item = cols
                 .iter()
@@ -490,8 +495,12 @@ pub fn weights_for(
     })
 }
 
-/// Why a first model gives a rule with enough support 0 points.
-pub const NOT_SELECTED: &str = "within its noise: adding it did not improve the out-of-time likelihood of the rules chosen before it; 0 points";
+/// Why a first model gives a rule with enough support 0 points: never taken.
+pub const NOT_SELECTED: &str =
+    "adding it did not improve the out-of-time likelihood of the rules chosen before it; 0 points";
+
+/// Why a first model gives a rule with enough support 0 points: taken, then within its noise.
+pub const WITHIN_NOISE: &str = "improved the out-of-time likelihood when taken, but its effect on every lead stayed within two standard errors of 0; 0 points";
 
 fn reason(beta: f64, flags: &[Flag], pdo: f64, what: &str) -> String {
     let odds = beta.exp();

@@ -330,7 +330,8 @@ pub fn changes_md(r: &Recommended, old_mql: f64, old_sql: f64) -> String {
     };
     let mut unchanged = 0;
     for (k, c) in w.implicit.iter().chain(&w.explicit).enumerate() {
-        if c.current == c.recommended && c.flags.is_empty() {
+        // A first model lists its rules at 0 points, with their reasons, below the table.
+        if c.current == c.recommended && (c.flags.is_empty() || r.first_model.is_some()) {
             unchanged += 1;
             continue;
         }
@@ -376,7 +377,24 @@ pub fn changes_md(r: &Recommended, old_mql: f64, old_sql: f64) -> String {
         points(r.mql),
         points(r.validated.mql)
     ));
-    if unchanged > 0 {
+    if unchanged > 0 && r.first_model.is_some() {
+        // A first model's rules at 0 points, each with why: the reader asks about every one.
+        s.push_str(&format!("\n{unchanged} rule(s) get 0 points:\n\n"));
+        for c in w.implicit.iter().chain(&w.explicit) {
+            if c.current == c.recommended {
+                s.push_str(&format!(
+                    "- `{}`{}: {}\n",
+                    c.rule.replace('|', "\\|"),
+                    if c.kind == "implicit" {
+                        " per fire"
+                    } else {
+                        ""
+                    },
+                    c.reason
+                ));
+            }
+        }
+    } else if unchanged > 0 {
         s.push_str(&format!("\n{unchanged} rule(s) unchanged.\n"));
     }
     if !w.suggestions.is_empty() {
