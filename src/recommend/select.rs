@@ -105,17 +105,21 @@ fn losses(
 ) -> Vec<f64> {
     rows.iter()
         .map(|&r| {
-            let row = &x[r * width..(r + 1) * width];
-            let eta = fit.intercept
-                + cols
-                    .iter()
-                    .zip(&fit.coef)
-                    .map(|(&c, b)| row[c] * b)
-                    .sum::<f64>();
+            let eta = logit(fit, &x[r * width..(r + 1) * width], cols);
             // log(1 + e^eta) − y·eta, stable on both sides.
             eta.max(0.0) + (-eta.abs()).exp().ln_1p() - if y[r] { eta } else { 0.0 }
         })
         .collect()
+}
+
+/// A fit on the columns `cols` of a full design row: its log-odds.
+fn logit(fit: &newton::NewtonFit, row: &[f64], cols: &[usize]) -> f64 {
+    fit.intercept
+        + cols
+            .iter()
+            .zip(&fit.coef)
+            .map(|(&c, b)| row[c] * b)
+            .sum::<f64>()
 }
 
 /// Choose the first model's columns among `candidates` on the table's first `n` rows.
@@ -166,12 +170,7 @@ pub fn select(
         let mut info = vec![0.0; rest.len()];
         for &r in &fit_rows {
             let row = &x[r * width..(r + 1) * width];
-            let eta = current.intercept
-                + cols
-                    .iter()
-                    .zip(&current.coef)
-                    .map(|(&c, b)| row[c] * b)
-                    .sum::<f64>();
+            let eta = logit(&current, row, &cols);
             let p = sigmoid(eta);
             let resid = f64::from(u8::from(y[r])) - p;
             let w = p * (1.0 - p);

@@ -43,6 +43,53 @@ impl Default for Support {
     }
 }
 
+impl Support {
+    /// Too little support: fewer than `min_leads` leads, or fewer than `min_converters`
+    /// converters where not even that many were expected at `base_rate`.
+    pub fn thin(&self, leads: u64, converters: u64, base_rate: f64) -> bool {
+        leads < self.min_leads
+            || (converters < self.min_converters
+                && (leads as f64 * base_rate) < self.min_converters as f64)
+    }
+}
+
+/// Leads and converters with a non-zero value in each column over the table's first `n` rows:
+/// every column in one parallel pass over the rows (the matrix is stored by row).
+pub fn column_support(t: &FeatureTable, n: usize) -> Vec<(u64, u64)> {
+    const ROWS: usize = 4096;
+    let x = t.x.slice_axis(ndarray::Axis(0), ndarray::Slice::from(..n));
+    let y = &t.y[..n];
+    (0..n.div_ceil(ROWS))
+        .into_par_iter()
+        .map(|c| {
+            let block = x.slice_axis(
+                ndarray::Axis(0),
+                ndarray::Slice::from(c * ROWS..((c + 1) * ROWS).min(n)),
+            );
+            let mut a = vec![(0u64, 0u64); block.ncols()];
+            for (r, row) in block.rows().into_iter().enumerate() {
+                let converted = u64::from(y[c * ROWS + r]);
+                for (a, v) in a.iter_mut().zip(row) {
+                    if *v != 0.0 {
+                        a.0 += 1;
+                        a.1 += converted;
+                    }
+                }
+            }
+            a
+        })
+        .reduce(
+            || vec![(0u64, 0u64); x.ncols()],
+            |mut a, b| {
+                for (a, b) in a.iter_mut().zip(b) {
+                    a.0 += b.0;
+                    a.1 += b.1;
+                }
+                a
+            },
+        )
+}
+
 /// Why a rule's recommendation is what it is.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -174,21 +221,8 @@ pub fn rule_columns(
 ) -> Vec<usize> {
     let y = &t.y[..n];
     let base_rate = y.iter().filter(|&&v| v).count() as f64 / n.max(1) as f64;
-    let count = |j: usize| {
-        (0..n).fold((0u64, 0u64), |(a, b), i| {
-            if t.x[[i, j]] != 0.0 {
-                (a + 1, b + u64::from(y[i]))
-            } else {
-                (a, b)
-            }
-        })
-    };
-    let ok = |j: usize| {
-        let (leads, conv) = count(j);
-        !(leads < support.min_leads
-            || (conv < support.min_converters
-                && (leads as f64 * base_rate) < support.min_converters as f64))
-    };
+    let counts = column_support(t, n);
+    let ok = |j: usize| !support.thin(counts[j].0, counts[j].1, base_rate);
     let mut cols: Vec<usize> = t
         .sources
         .iter()
@@ -264,43 +298,8 @@ pub fn weights_for(
     let f = scaling.factor;
     let y = &t.y[..n];
     let base_rate = y.iter().filter(|&&v| v).count() as f64 / n.max(1) as f64;
-    let thin = |leads: u64, conv: u64| {
-        leads < support.min_leads
-            || (conv < support.min_converters
-                && (leads as f64 * base_rate) < support.min_converters as f64)
-    };
-    // Leads and converters with a non-zero feature, every column in one pass over the rows
-    // (the matrix is stored by row).
-    const ROWS: usize = 4096;
-    let counts: Vec<(u64, u64)> = (0..n.div_ceil(ROWS))
-        .into_par_iter()
-        .map(|c| {
-            let block = x.slice_axis(
-                ndarray::Axis(0),
-                ndarray::Slice::from(c * ROWS..((c + 1) * ROWS).min(n)),
-            );
-            let mut a = vec![(0u64, 0u64); block.ncols()];
-            for (r, row) in block.rows().into_iter().enumerate() {
-                let converted = u64::from(y[c * ROWS + r]);
-                for (a, v) in a.iter_mut().zip(row) {
-                    if *v != 0.0 {
-                        a.0 += 1;
-                        a.1 += converted;
-                    }
-                }
-            }
-            a
-        })
-        .reduce(
-            || vec![(0u64, 0u64); x.ncols()],
-            |mut a, b| {
-                for (a, b) in a.iter_mut().zip(b) {
-                    a.0 += b.0;
-                    a.1 += b.1;
-                }
-                a
-            },
-        );
+    let thin = |leads: u64, conv: u64| support.thin(leads, conv, base_rate);
+    let counts = column_support(t, n);
     let support_of = |j: usize| counts[j];
     let mut model = live.clone();
     // Per changed feature: (column, exact points per unit, rounded points per unit).
