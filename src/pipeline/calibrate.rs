@@ -253,6 +253,14 @@ pub fn finish(
         ),
     };
     drop(_s);
+    if first_pdo.is_some() && weights.is_none() {
+        return Err(Error::Usage(format!(
+            "no first model: the live model gives every lead the same score, and no rule of it improves the prediction of later leads over the base rate ({} rules with enough leads and converters tried on the training period's {} leads); a config with every rule at 0 would hand over everyone. Check that the template's attributes and event types carry information about `{}`, or widen the window with --since",
+            recommend::rule_columns(&an.model, &an.table, an.table.n_train, support).len(),
+            an.table.n_train,
+            an.metrics.window.target
+        )));
+    }
     let mut weights = weights.ok_or_else(|| {
         Error::Usage("points cannot be scaled: the fitted model gives every training lead the same value; check that the live model's rules match this data (attribute values and event types)".into())
     })?;

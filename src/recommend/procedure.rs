@@ -34,7 +34,8 @@ pub struct Context<'a> {
 }
 
 /// A first model's points on the table's first `n` rows: its rules selected
-/// ([`select::select`]) and put on the stated scale. `None` as [`weights_for`].
+/// ([`select::select`]) and put on the stated scale. `None` when no rule improves the
+/// out-of-time likelihood (there is nothing to score leads by), or as [`weights_for`].
 pub fn first_model(
     c: &Context<'_>,
     pdo: f64,
@@ -43,6 +44,10 @@ pub fn first_model(
     let t = c.table;
     let cols = rule_columns(c.live, t, n, c.support);
     let sel = select::select(t, n, &cols, &select::Settings::default())?;
+    // No rule predicts: every lead would score 0 and a threshold would hand over everyone.
+    if sel.taken.is_empty() {
+        return Ok(None);
+    }
     let w = weights_for(
         c.live,
         t,
