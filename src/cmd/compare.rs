@@ -65,6 +65,14 @@ pub fn run(a: Args) -> Result<()> {
         c.drift.len()
     )
     .map_err(Error::Stdout)?;
+    if c.first_review {
+        writeln!(
+            out,
+            "First review: {} recommended a first model (no live score then); its promise is set against what the live score measures now.",
+            c.old.name
+        )
+        .map_err(Error::Stdout)?;
+    }
     for m in &c.missing {
         writeln!(out, "not compared: {m}").map_err(Error::Stdout)?;
     }

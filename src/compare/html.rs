@@ -5,7 +5,7 @@
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use super::{Adoption, Comparison, Figure, Presence, Verdict};
+use super::{Adoption, Comparison, Figure, Presence, RuleAdoption, Verdict};
 use crate::report::Lang;
 
 fn fig(l: Lang, f: &Figure, pct: bool) -> String {
@@ -41,6 +41,7 @@ fn figure_name(l: Lang, f: &str) -> &'static str {
             "live score ROC AUC (test period)",
             "Live-Score ROC-AUC (Testzeitraum)",
         ),
+        "roc_auc" => l.pick("ROC AUC (test period)", "ROC-AUC (Testzeitraum)"),
         "recommended_roc_auc" => l.pick(
             "recommended points' ROC AUC (test period)",
             "ROC-AUC der empfohlenen Punkte (Testzeitraum)",
@@ -66,8 +67,17 @@ fn adoption(l: Lang, a: Adoption) -> &'static str {
     }
 }
 
+/// Precision and recall are shares; the rest are numbers.
+fn is_share(figure: &str) -> bool {
+    figure.ends_with("precision") || figure.ends_with("recall")
+}
+
 fn opt_num(l: Lang, v: Option<f64>) -> String {
     v.map_or("–".into(), |v| l.num(v, 0))
+}
+
+fn all_zero(a: &RuleAdoption) -> bool {
+    [a.old_current, a.old_recommended, a.new_current] == [Some(0.0); 3]
 }
 
 /// The whole page.
@@ -83,6 +93,8 @@ pub fn page(c: &Comparison, l: Lang) -> String {
                 && a.old_current != a.old_recommended
         })
         .count();
+    // A first model leaves most rules at 0: rows of three zeros say nothing.
+    let zero_rows = c.adoption.iter().filter(|a| all_zero(a)).count();
     let markup: Markup = html! {
         (DOCTYPE)
         html lang=(l.code()) {
@@ -96,6 +108,10 @@ pub fn page(c: &Comparison, l: Lang) -> String {
                 h1 { (title) }
                 p.sub { (c.old.name) " → " (c.new.name) }
                 section.summary {
+                    @if c.first_review { p { (match l {
+                        Lang::En => "The earlier run recommended a first model: there was no live score then. So this is the first review of the model it recommended. Its quality then cannot be compared; what the earlier back-test promised for it is set against what the live score measures now.",
+                        Lang::De => "Der frühere Lauf empfahl ein erstes Modell: Damals gab es keinen Live-Score. Dies ist also das erste Review des damals empfohlenen Modells. Seine Qualität damals lässt sich nicht vergleichen; dem, was der frühere Backtest für das Modell versprach, steht gegenüber, was der Live-Score jetzt misst.",
+                    }) } }
                     p { (match l {
                         Lang::En => format!("Of the {rules_recommended} changes the earlier review recommended, {} were adopted, {} partly and {} not.", count(Adoption::Adopted), count(Adoption::PartlyAdopted), count(Adoption::NotAdopted)),
                         Lang::De => format!("Von den {rules_recommended} Änderungen, die das frühere Review empfahl, wurden {} übernommen, {} teilweise und {} nicht.", count(Adoption::Adopted), count(Adoption::PartlyAdopted), count(Adoption::NotAdopted)),
@@ -120,30 +136,48 @@ pub fn page(c: &Comparison, l: Lang) -> String {
                     (Lang::De, None) => "Ob sich die Zeitfenster überlappen, ist nicht bekannt.",
                 }) }
                 h2 { (l.pick("Live-score quality then and now", "Qualität des Live-Scores damals und heute")) }
+                @if c.old.first_model || c.new.first_model { p { (l.pick(
+                    "A run that recommended a first model had no live score, so only the recommended points' ranking is compared here.",
+                    "Ein Lauf, der ein erstes Modell empfahl, hatte keinen Live-Score; verglichen wird hier nur die Rangfolge der empfohlenen Punkte.",
+                )) } }
                 table {
                     thead { tr { th {} th.n { (l.pick("earlier [95%]", "früher [95 %]")) } th.n { (l.pick("now [95%]", "jetzt [95 %]")) } th { (l.pick("difference", "Unterschied")) } } }
                     tbody { @for q in &c.quality {
-                        tr { td { (figure_name(l, &q.figure)) } td.n { (fig(l, &q.old, q.figure.ends_with("precision") || q.figure.ends_with("recall"))) } td.n { (fig(l, &q.new, q.figure.ends_with("precision") || q.figure.ends_with("recall"))) } td { (verdict(l, q.verdict)) } }
+                        tr { td { (figure_name(l, &q.figure)) } td.n { (fig(l, &q.old, is_share(&q.figure))) } td.n { (fig(l, &q.new, is_share(&q.figure))) } td { (verdict(l, q.verdict)) } }
                     } }
                 }
                 h2 { (l.pick("What was adopted", "Was übernommen wurde")) }
                 table {
                     thead { tr { th { (l.pick("rule", "Regel")) } th.n { (l.pick("points then", "Punkte damals")) } th.n { (l.pick("recommended then", "damals empfohlen")) } th.n { (l.pick("points now", "Punkte jetzt")) } th { "" } } }
-                    tbody { @for a in &c.adoption {
+                    tbody { @for a in c.adoption.iter().filter(|a| !all_zero(a)) {
                         tr { td { (a.rule) } td.n { (opt_num(l, a.old_current)) } td.n { (opt_num(l, a.old_recommended)) } td.n { (opt_num(l, a.new_current)) } td { (adoption(l, a.status)) } }
                     } }
                 }
+                @if zero_rows > 0 { p.sub { (match l {
+                    Lang::En => format!("{} rules at 0 points then, recommended and now are not listed.", l.int(zero_rows as u64)),
+                    Lang::De => format!("{} Regeln mit 0 Punkten damals, empfohlen und jetzt sind nicht aufgeführt.", l.int(zero_rows as u64)),
+                }) } }
                 @if !c.promised_vs_measured.is_empty() {
                     h3 { (l.pick("Did the adopted changes deliver what the back-test promised?", "Haben die übernommenen Änderungen gehalten, was der Backtest versprach?")) }
                     table {
                         thead { tr { th {} th.n { (l.pick("promised (earlier back-test) [95%]", "versprochen (früherer Backtest) [95 %]")) } th.n { (l.pick("measured now [95%]", "jetzt gemessen [95 %]")) } th { (l.pick("difference", "Unterschied")) } } }
                         tbody { @for p in &c.promised_vs_measured {
-                            tr { td { (figure_name(l, &p.figure)) } td.n { (fig(l, &p.promised, !p.figure.ends_with("month"))) } td.n { (fig(l, &p.measured, !p.figure.ends_with("month"))) } td { (verdict(l, p.verdict)) } }
+                            tr { td { (figure_name(l, &p.figure)) } td.n { (fig(l, &p.promised, is_share(&p.figure))) } td.n { (fig(l, &p.measured, is_share(&p.figure))) } td { (verdict(l, p.verdict)) } }
                         } }
                     }
+                    @if c.measured_overlaps_fit == Some(true) { p { (match l {
+                        Lang::En => "The new run's test period begins before the earlier run's data ended: the points the earlier run wrote were fitted on part of the leads they are measured on now. \"Measured now\" is partly in-sample and flatters them; a run on leads created after the earlier run's data end measures them fairly.",
+                        Lang::De => "Der Testzeitraum des neuen Laufs beginnt vor dem Datenende des früheren Laufs: Die damals geschriebenen Punkte wurden an einem Teil der Leads angepasst, an denen sie jetzt gemessen werden. „Jetzt gemessen“ ist daher teilweise in-sample und fällt zu günstig aus; fair misst erst ein Lauf auf Leads, die nach dem Datenende des früheren Laufs angelegt wurden.",
+                    }) } }
                 }
                 h2 { (l.pick("Segments of hand-overs that convert worst", "Übergabe-Segmente mit der schlechtesten Konversion")) }
-                table {
+                @if c.old.first_model && !c.new.first_model { p { (l.pick(
+                    "The earlier run handed no leads over (a first model), so every group flagged now is flagged for the first time.",
+                    "Der frühere Lauf übergab keine Leads (ein erstes Modell); jede jetzt auffällige Gruppe ist daher zum ersten Mal auffällig.",
+                )) } }
+                @if c.segments.is_empty() {
+                    p { (l.pick("None in either run.", "In keinem der beiden Läufe.")) }
+                } @else { table {
                     thead { tr { th { (l.pick("group", "Gruppe")) } th.n { (l.pick("converted then", "damals konvertiert")) } th.n { (l.pick("converted now", "jetzt konvertiert")) } th { "" } } }
                     tbody { @for s in &c.segments {
                         tr { td { (s.group) } td.n { (s.old_rate.map_or("–".into(), |v| l.pct(v, 1))) } td.n { (s.new_rate.map_or("–".into(), |v| l.pct(v, 1))) } td { (match s.status {
@@ -152,7 +186,7 @@ pub fn page(c: &Comparison, l: Lang) -> String {
                             Presence::NewlyFlagged => l.pick("newly flagged", "neu auffällig"),
                         }) } }
                     } }
-                }
+                } }
                 h2 { (l.pick("Rules whose drift status changed", "Regeln mit geändertem Drift-Befund")) }
                 @if c.drift.is_empty() {
                     p { (l.pick("None.", "Keine.")) }

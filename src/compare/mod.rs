@@ -123,6 +123,9 @@ pub struct RunSummary {
     pub converted: Option<u64>,
     pub test_leads: Option<u64>,
     pub test_converted: Option<u64>,
+    /// The run recommended a first model: its live score was the same for every lead (init's
+    /// all-zero template, or rules that matched nothing), so it had no live figures.
+    pub first_model: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -241,6 +244,13 @@ pub struct Comparison {
     pub new: RunSummary,
     /// Whether the two runs' lead windows overlap, and the shared part.
     pub windows_overlap: Option<bool>,
+    /// The old run was a first model and the new one has a live score: the first review of the
+    /// model it recommended. There is no live quality "then"; the promise is what counts.
+    pub first_review: bool,
+    /// The new run's test period begins on or before the old run's last lead: the points the old
+    /// run wrote were fitted on part of the leads they are now measured on, so "measured" is
+    /// partly in-sample and flatters them.
+    pub measured_overlaps_fit: Option<bool>,
     pub quality: Vec<QualityRow>,
     pub adoption: Vec<RuleAdoption>,
     /// Filled when at least one change was adopted (fully or partly).
@@ -279,6 +289,7 @@ fn summary(r: &Run) -> RunSummary {
         converted: at(m, &["labels", "converted"]).and_then(Value::as_u64),
         test_leads: at(m, &["split", "test_leads"]).and_then(Value::as_u64),
         test_converted: at(m, &["split", "test_converted"]).and_then(Value::as_u64),
+        first_model: at(&r.recommendation, &["first_model"]).is_some(),
     }
 }
 
@@ -341,6 +352,23 @@ pub fn compare(old_dir: &Path, new_dir: &Path) -> Result<Comparison> {
         (Some(a0), Some(a1), Some(b0), Some(b1)) => Some(a0 <= b1 && b0 <= a1),
         _ => None,
     };
+    // A first model's run had a constant live score: its ROC AUC of 0.5 and its empty hand-over
+    // are not a quality "then" that the next run improved on, so they are not compared.
+    let first_review = so.first_model && !sn.first_model;
+    let no_live = match (so.first_model, sn.first_model) {
+        (true, true) => Some("neither run had a live score: both recommended a first model"),
+        (true, false) => Some(
+            "the old run recommended a first model and had no live score: this is the first review of a live model",
+        ),
+        (false, true) => Some(
+            "the new run recommended a first model and has no live score (every rule at 0 points, or rules that match nothing)",
+        ),
+        (false, false) => None,
+    };
+    let measured_overlaps_fit = match (&so.until, &sn.test_from) {
+        (Some(until), Some(from)) => Some(from <= until),
+        _ => None,
+    };
     // Live-score quality on each run's own test period.
     let mut quality = Vec::new();
     let pairs: [(&str, Option<&Value>, Option<&Value>); 5] = [
@@ -371,6 +399,9 @@ pub fn compare(old_dir: &Path, new_dir: &Path) -> Result<Comparison> {
         ),
     ];
     for (name, a, b) in pairs {
+        if name != "recommended_roc_auc" && no_live.is_some() {
+            continue;
+        }
         match (a, b) {
             (Some(a), Some(b)) => {
                 let (oa, nb) = (figure(a), figure(b));
@@ -393,11 +424,17 @@ pub fn compare(old_dir: &Path, new_dir: &Path) -> Result<Comparison> {
             )),
         }
     }
+    if let Some(why) = no_live {
+        missing.push(format!("live-score quality then and now: {why}"));
+    }
     // What was adopted: the old run's recommendation against the new run's current config.
     let mut adoption = Vec::new();
-    match rules(&old.recommendation, "old")
-        .and_then(|o| Ok((o, rules(&new.recommendation, "new")?)))
-    {
+    let rules_of_both = if sn.first_model {
+        Err("the new run's config gives every lead the same score: nothing of the old recommendation is live".to_string())
+    } else {
+        rules(&old.recommendation, "old").and_then(|o| Ok((o, rules(&new.recommendation, "new")?)))
+    };
+    match rules_of_both {
         Ok((o, n)) => {
             for (kind, name, cur, rec) in &o {
                 let now = n.iter().find(|r| &r.0 == kind && &r.1 == name).map(|r| r.2);
@@ -455,6 +492,22 @@ pub fn compare(old_dir: &Path, new_dir: &Path) -> Result<Comparison> {
         .iter()
         .any(|a| matches!(a.status, Adoption::Adopted | Adoption::PartlyAdopted));
     if adopted {
+        // Ranking first: the old run's out-of-time ROC AUC for its recommended points against
+        // the new run's live ROC AUC, each on its own test period.
+        if let (Some(a), Some(b)) = (
+            at(&old.recommendation, &["ranking", "recommended", "roc_auc"]),
+            at(&new.metrics, &["test", "live", "roc_auc"]),
+        ) {
+            let (pa, mb) = (figure(a), figure(b));
+            let (verdict, z) = verdict(&pa, &mb);
+            promised_vs_measured.push(PromiseRow {
+                figure: "roc_auc".into(),
+                promised: pa,
+                measured: mb,
+                verdict,
+                z,
+            });
+        }
         let promised = at(&old.recommendation, &["recommended"]);
         let measured = sql_metrics(&new.metrics);
         match (promised, measured) {
@@ -558,6 +611,8 @@ pub fn compare(old_dir: &Path, new_dir: &Path) -> Result<Comparison> {
         old: so,
         new: sn,
         windows_overlap,
+        first_review,
+        measured_overlaps_fit,
         quality,
         adoption,
         promised_vs_measured,

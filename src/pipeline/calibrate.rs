@@ -350,6 +350,8 @@ pub fn finish(
     )?;
     let mut rec = rec;
     if let (Some(pdo), Some(sel)) = (first_pdo, &selection) {
+        let pr = &rec.probability;
+        let average = pr.written.as_ref().unwrap_or(&pr.recommended).average();
         rec.first_model = Some(recommend::FirstModel {
             pdo,
             considered: sel.considered,
@@ -365,6 +367,8 @@ pub fn finish(
             check_leads: sel.check_leads,
             unmatched,
             all_zero: an.model.all_zero(),
+            average_rate: average.map(|a| a.0),
+            average_from: average.and_then(|a| a.1),
         });
     }
     drop(_w);

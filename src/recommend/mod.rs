@@ -111,6 +111,14 @@ pub struct FirstModel {
     pub unmatched: Vec<String>,
     /// Whether every point of the live model was 0 (init's template).
     pub all_zero: bool,
+    /// The written points' leads' conversion rate, and the lowest score from which their
+    /// probability map reaches it. 0 points is a lead with none of the selected rules: the
+    /// template's schema has no constant that could move the average lead's odds to 0 without
+    /// giving points to every value, so where they sit is stated instead.
+    #[serde(default)]
+    pub average_rate: Option<f64>,
+    #[serde(default)]
+    pub average_from: Option<f64>,
 }
 
 /// One rule a first model selected.

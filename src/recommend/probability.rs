@@ -46,6 +46,22 @@ impl ScoreMap {
             s.score_from.is_none_or(|a| score >= a) && s.score_below.is_none_or(|b| score < b)
         })
     }
+
+    /// The map's leads' overall conversion rate, and the lowest score from which the map's
+    /// rate reaches it (the steps rise with the score, so this is where the average lead's
+    /// odds sit on the scale). `None` without leads or converters.
+    pub fn average(&self) -> Option<(f64, Option<f64>)> {
+        let (n, k) = self
+            .steps
+            .iter()
+            .fold((0u64, 0u64), |(n, k), s| (n + s.leads, k + s.converters));
+        if n == 0 || k == 0 {
+            return None;
+        }
+        let rate = k as f64 / n as f64;
+        let from = self.steps.iter().find(|s| s.p >= rate)?.score_from;
+        Some((rate, from))
+    }
 }
 
 /// Both configs' maps (`recommendation.json`'s `probability`).
@@ -254,6 +270,31 @@ pub fn score_map(train: (&[f64], &[bool]), test: (&[f64], &[bool]), min_leads: u
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_average_lead_sits_where_the_rising_map_reaches_the_overall_rate() {
+        let step = |from: Option<f64>, below: Option<f64>, leads: u64, converters: u64| Step {
+            score_from: from,
+            score_below: below,
+            p: converters as f64 / leads as f64,
+            ci: [0.0, 1.0],
+            leads,
+            converters,
+            test_leads: 0,
+            test_rate: None,
+            test_ci: None,
+        };
+        // 60 of 600 convert (10%): the first step at or above 10% begins at 5 points.
+        let map = ScoreMap {
+            steps: vec![
+                step(None, Some(-20.0), 200, 4),
+                step(Some(-20.0), Some(5.0), 200, 16),
+                step(Some(5.0), None, 200, 40),
+            ],
+        };
+        assert_eq!(map.average(), Some((0.1, Some(5.0))));
+        assert_eq!(ScoreMap::default().average(), None);
+    }
 
     #[test]
     fn isotonic_equals_scikit_learn_on_the_fixture() {

@@ -142,10 +142,17 @@ pub fn first_model_text(f: &crate::recommend::FirstModel) -> String {
         "the live model gives every lead the same score"
     };
     let mut s = format!(
-        "**This is a first model.** There was no live score to compare against: {why}. The points below are a first scoring model proposed from the data: every {:.0} points double a lead's odds of converting (`--pdo`), and 0 points is a lead with none of the selected attributes and no selected behaviour.
+        "**This is a first model.** There was no live score to compare against: {why}. The points below are a first scoring model proposed from the data: every {:.0} points double a lead's odds of converting (`--pdo`), and 0 points is a lead with none of the selected attributes and no selected behaviour.{}
 
 ",
-        f.pdo
+        f.pdo,
+        match (f.average_rate, f.average_from) {
+            (Some(r), Some(from)) => format!(
+                " The leads converted at {:.1}% on average; from about {from:.0} points a lead converts at least that often.",
+                100.0 * r
+            ),
+            _ => String::new(),
+        }
     );
     s.push_str(&format!(
         "The written rules were chosen one at a time on the leads they were fitted on: each step took the rule that most improved the log-loss on those leads' last quarter by creation ({} leads, never fitted while choosing), among {} rules with enough leads and converters; a rule whose effect stayed within two standard errors of 0 gets 0 points. Rare values stay pooled with the others at 0 points.

@@ -936,7 +936,14 @@ fn short(text: &str, max: usize) -> String {
 }
 
 pub fn points(d: &Data, l: Lang, path: &Path) -> Result<()> {
-    let rows = &d.weights.rules;
+    // A first model: only its rules with points, with no "current" bar of zeros.
+    let first = d.first_model.is_some();
+    let rows: Vec<_> = d
+        .weights
+        .rules
+        .iter()
+        .filter(|r| !first || r.recommended != 0.0)
+        .collect();
     let lo = rows
         .iter()
         .map(|r| r.current.min(r.recommended))
@@ -951,10 +958,17 @@ pub fn points(d: &Data, l: Lang, path: &Path) -> Result<()> {
     draw(path, |root| {
         let mut c = ChartBuilder::on(root)
             .caption(
-                l.pick(
-                    "Points per rule: current (blue) and recommended (orange)",
-                    "Punkte pro Regel: aktuell (blau) und empfohlen (orange)",
-                ),
+                if first {
+                    l.pick(
+                        "Points per rule of the first model",
+                        "Punkte pro Regel des ersten Modells",
+                    )
+                } else {
+                    l.pick(
+                        "Points per rule: current (blue) and recommended (orange)",
+                        "Punkte pro Regel: aktuell (blau) und empfohlen (orange)",
+                    )
+                },
                 title(),
             )
             .margin(20)
@@ -977,7 +991,12 @@ pub fn points(d: &Data, l: Lang, path: &Path) -> Result<()> {
             .map_err(s)?;
         for (i, r) in rows.iter().enumerate() {
             let y = k - 1.0 - i as f64;
-            for (v, color, off) in [(r.current, LIVE, 0.5), (r.recommended, MODEL, 0.1)] {
+            let bars: &[(f64, RGBColor, f64)] = if first {
+                &[(r.recommended, MODEL, 0.3)]
+            } else {
+                &[(r.current, LIVE, 0.5), (r.recommended, MODEL, 0.1)]
+            };
+            for &(v, color, off) in bars {
                 c.draw_series(std::iter::once(Rectangle::new(
                     [(0.0, y + off), (v, y + off + 0.38)],
                     color.filled(),
@@ -1348,10 +1367,28 @@ pub const CHARTS: [(&str, Draw); 12] = [
     ("chart-walk.png", walk),
 ];
 
-/// Draw every chart into `dir`; returns each chart's name and file.
+/// The charts of the live score against the fitted model. A first model's live score is the
+/// same for every lead, so its run folder gets none of them: a flat line or an empty hand-over
+/// drawn beside the recommendation would look like a finding.
+const LIVE_SCORE: [&str; 9] = [
+    "chart-distribution.png",
+    "chart-calibration.png",
+    "chart-roc-pr.png",
+    "chart-gains.png",
+    "chart-trend.png",
+    "chart-segments.png",
+    "chart-matrix.png",
+    "chart-sweep.png",
+    "chart-walk.png",
+];
+
+/// Draw every chart that applies into `dir`; returns each chart's name and file.
 pub fn all(d: &Data, l: Lang, dir: &Path) -> Result<Vec<(&'static str, PathBuf)>> {
     let mut out = Vec::new();
     for (name, f) in CHARTS {
+        if d.first_model.is_some() && LIVE_SCORE.contains(&name) {
+            continue;
+        }
         let p = dir.join(name);
         f(d, l, &p)?;
         out.push((name, p));

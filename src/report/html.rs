@@ -578,15 +578,12 @@ fn walk_section(l: Lang, r: &super::Review, images: &[(&str, Vec<u8>)], first: b
                     }
                 }
             }
-            // Today's line is a first model's constant score: only a real config's chart.
-            @if !first {
+            // A first model's run has no chart-walk.png: today's line would be its constant score.
             (figure(l, images, "chart-walk.png", l.pick("For each quarter, the recommendation made from the leads whose outcomes were known before it began (orange), against today's config (blue).", "Je Quartal die Empfehlung aus den Leads, deren Ergebnis vor Quartalsbeginn bekannt war (orange), gegenüber der heutigen Konfiguration (blau).")))
-            }
         }
     }
 }
 
-/// Question 4 in one paragraph.
 /// Question 4 for a first model: which rules earn points, and why only those.
 fn answer_weights_first(l: Lang, d: &Data, f: &crate::recommend::FirstModel) -> String {
     let w = &d.weights;
@@ -626,6 +623,7 @@ fn answer_weights_first(l: Lang, d: &Data, f: &crate::recommend::FirstModel) -> 
     }
 }
 
+/// Question 4 in one paragraph.
 fn answer_weights(l: Lang, d: &Data) -> String {
     if let Some(f) = &d.first_model {
         return answer_weights_first(l, d, f);
@@ -956,13 +954,31 @@ fn probability_section(l: Lang, d: &Data) -> Markup {
         _ => "",
     };
     let first = d.first_model.is_some();
+    // Where the average lead's odds sit on a first model's scale.
+    let average = |f: &crate::recommend::FirstModel| match (f.average_rate, f.average_from) {
+        (Some(r), Some(from)) => match l {
+            Lang::En => format!(
+                " The leads converted at {} on average; from about {} points a lead converts at least that often.",
+                l.pct(r, 1),
+                l.num(from, 0)
+            ),
+            Lang::De => format!(
+                " Im Durchschnitt schlossen {} der Leads ab; ab etwa {} Punkten schließt ein Lead mindestens so oft ab.",
+                l.pct(r, 1),
+                l.num(from, 0)
+            ),
+        },
+        _ => String::new(),
+    };
     html! {
         h3 { (l.pick("What a score means", "Was ein Score bedeutet")) }
-        @if first { p { (match l {
-            Lang::En => format!("With the first model's points, a lead at the SQL threshold ({} points) converts within {h} days with a probability of about {}; at the MQL threshold ({} points) about {}. Each figure is the conversion of the leads with about that score (isotonic fit, steps of at least 30 leads), with its 95% interval.{whose}",
-                l.num(th.recommended_sql, 0), at(written, th.recommended_sql), l.num(th.recommended_mql, 0), at(written, th.recommended_mql)),
-            Lang::De => format!("Mit den Punkten des ersten Modells schließt ein Lead an der SQL-Schwelle ({} Punkte) innerhalb von {h} Tagen mit einer Wahrscheinlichkeit von etwa {} ab; an der MQL-Schwelle ({} Punkte) mit etwa {}. Jede Zahl ist die Abschlussquote der Leads mit etwa diesem Score (schrittweise angepasst, Stufen von mindestens 30 Leads), mit ihrem 95-%-Intervall.{whose}",
-                l.num(th.recommended_sql, 0), at(written, th.recommended_sql), l.num(th.recommended_mql, 0), at(written, th.recommended_mql)),
+        @if let Some(f) = &d.first_model { p { (match l {
+            Lang::En => format!("With the first model's points, a lead at the SQL threshold ({} points) converts within {h} days with a probability of about {}; at the MQL threshold ({} points) about {}. A lead with none of the selected rules scores 0 points (about {}).{} Each figure is the conversion of the leads with about that score (isotonic fit, steps of at least 30 leads), with its 95% interval.{whose}",
+                l.num(th.recommended_sql, 0), at(written, th.recommended_sql), l.num(th.recommended_mql, 0), at(written, th.recommended_mql),
+                at(written, 0.0), average(f)),
+            Lang::De => format!("Mit den Punkten des ersten Modells schließt ein Lead an der SQL-Schwelle ({} Punkte) innerhalb von {h} Tagen mit einer Wahrscheinlichkeit von etwa {} ab; an der MQL-Schwelle ({} Punkte) mit etwa {}. Ein Lead ohne eine der ausgewählten Regeln hat 0 Punkte (etwa {}).{} Jede Zahl ist die Abschlussquote der Leads mit etwa diesem Score (schrittweise angepasst, Stufen von mindestens 30 Leads), mit ihrem 95-%-Intervall.{whose}",
+                l.num(th.recommended_sql, 0), at(written, th.recommended_sql), l.num(th.recommended_mql, 0), at(written, th.recommended_mql),
+                at(written, 0.0), average(f)),
         }) } }
         @if !first { p { (match l {
             Lang::En => format!("With today's points, a lead at the SQL threshold ({} points) converts within {h} days with a probability of about {}; at the MQL threshold ({} points) about {}. With the recommended points: at SQL {} about {}; at MQL {} about {}. Each figure is the conversion of the training leads with about that score (isotonic fit, steps of at least 30 leads), with its 95% interval.{whose}",
@@ -1215,7 +1231,7 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                 section id="q2" {
                     h2 { "2. " (questions[1]) }
                     p { (answers[1]) }
-                    @if !first { (figure(l, images, "chart-segments.png", l.pick("Hand-over groups that convert significantly worse than all hand-overs (Benjamini–Hochberg, 5%); pairs that add nothing to their single values are left out.", "Übergabegruppen, die signifikant schlechter konvertieren als alle Übergaben (Benjamini–Hochberg, 5 %); Paare ohne Mehrwert gegenüber ihren Einzelwerten sind ausgelassen."))) }
+                    (figure(l, images, "chart-segments.png", l.pick("Hand-over groups that convert significantly worse than all hand-overs (Benjamini–Hochberg, 5%); pairs that add nothing to their single values are left out.", "Übergabegruppen, die signifikant schlechter konvertieren als alle Übergaben (Benjamini–Hochberg, 5 %); Paare ohne Mehrwert gegenüber ihren Einzelwerten sind ausgelassen.")))
                     @if !d.segments.worst.is_empty() {
                         h3 { (l.pick("Hand-overs that convert worst", "Übergaben mit der schlechtesten Konversion")) }
                         (segment_table(l, &d.segments.worst))
@@ -1224,7 +1240,7 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                         h3 { (l.pick("What marks the leads that did buy (all evaluable leads)", "Was die Leads auszeichnet, die gekauft haben (alle auswertbaren Leads)")) }
                         (segment_table(l, &d.segments.converter_marks))
                     }
-                    @if !first { (figure(l, images, "chart-matrix.png", l.pick("Conversion by quartile of profile points (fit) and behaviour points (engagement) at the snapshot; cells with too few leads are not shown.", "Konversion nach Quartil der Profilpunkte (Fit) und Verhaltenspunkte (Engagement) zum Stichtag; Zellen mit zu wenigen Leads werden nicht gezeigt."))) }
+                    (figure(l, images, "chart-matrix.png", l.pick("Conversion by quartile of profile points (fit) and behaviour points (engagement) at the snapshot; cells with too few leads are not shown.", "Konversion nach Quartil der Profilpunkte (Fit) und Verhaltenspunkte (Engagement) zum Stichtag; Zellen mit zu wenigen Leads werden nicht gezeigt.")))
                     @if !first { p { (match l {
                         Lang::En => format!("{} accounts had two or more hand-overs and no conversion (listed in segments.csv, not in this report).", l.int(d.segments.accounts_without_conversion)),
                         Lang::De => format!("{} Accounts hatten zwei oder mehr Übergaben und keine Konversion (aufgeführt in segments.csv, nicht in diesem Bericht).", l.int(d.segments.accounts_without_conversion)),
@@ -1259,7 +1275,7 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                         Lang::De => format!("Empfohlene Schwellen: MQL {} (jetzt {}), SQL {} (jetzt {}), für das Ziel {} auf den Leads gewählt, auf denen die geschriebenen Punkte geschätzt wurden; die MQL-Schwelle hält das heutige Verhältnis von MQL- zu SQL-Übergaben, nie unter 1 Punkt.{}", l.num(d.thresholds.recommended_mql, 0), l.num(d.thresholds.current_mql, 0), l.num(d.thresholds.recommended_sql, 0), l.num(d.thresholds.current_sql, 0), d.thresholds.objective, d.review.as_ref().filter(|r| !r.deployed.same_as_validated).map_or(String::new(), |r| format!(" Die Zeile „SQL, empfohlene Punkte“ ist dasselbe Verfahren nur auf dem Trainingszeitraum (SQL {}), gemessen im Testzeitraum, den es nicht kannte.", l.num(r.validated_sql, 0)))),
                     }) } }
                     (probability_section(l, d))
-                    @if !first { (figure(l, images, "chart-sweep.png", l.pick("Raising the threshold trades recall and volume for precision. The dashed line marks each config's SQL threshold.", "Eine höhere Schwelle tauscht Recall und Menge gegen Precision. Die gestrichelte Linie markiert die SQL-Schwelle der jeweiligen Konfiguration."))) }
+                    (figure(l, images, "chart-sweep.png", l.pick("Raising the threshold trades recall and volume for precision. The dashed line marks each config's SQL threshold.", "Eine höhere Schwelle tauscht Recall und Menge gegen Precision. Die gestrichelte Linie markiert die SQL-Schwelle der jeweiligen Konfiguration.")))
                 }
 
                 section id="q4" {
@@ -1268,7 +1284,7 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                     @if let Some(r) = &d.review {
                         (walk_section(l, r, images, d.first_model.is_some()))
                     }
-                    @if !first { (figure(l, images, "chart-points.png", l.pick("Current (blue) and recommended (orange) points per rule.", "Aktuelle (blau) und empfohlene (orange) Punkte pro Regel."))) }
+                    (figure(l, images, "chart-points.png", if first { l.pick("The first model's points per rule, for the rules that get points.", "Punkte des ersten Modells pro Regel, für die Regeln mit Punkten.") } else { l.pick("Current (blue) and recommended (orange) points per rule.", "Aktuelle (blau) und empfohlene (orange) Punkte pro Regel.") }))
                     table {
                         thead { tr {
                             th { (l.pick("rule", "Regel")) }

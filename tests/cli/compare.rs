@@ -88,7 +88,9 @@ fn compare_tells_an_adopted_recommendation_from_one_that_was_not() {
     // training period, gave on the test period; the written points were refitted on every
     // mature lead, so the new run measures them within the promise's intervals, not to the digit.
     let p = c["promised_vs_measured"].as_array().unwrap();
-    assert_eq!(p.len(), 3);
+    assert_eq!(p.len(), 4);
+    assert_eq!(p[0]["figure"], "roc_auc");
+    assert_eq!(c["first_review"], false);
     for row in p {
         assert_eq!(row["verdict"], "within_intervals", "{row:#}");
     }

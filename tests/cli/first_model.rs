@@ -79,6 +79,24 @@ fn inits_all_zero_template_gets_a_first_model_that_ranks_like_the_fitted_model()
         "{changes}"
     );
     assert!(changes.contains("→ -"), "no negative points:\n{changes}");
+    // 0 points is a lead with none of the selected rules; where the average lead's odds sit is
+    // stated, read off the written points' probability map.
+    let average = r["first_model"]["average_rate"].as_f64().unwrap();
+    assert!((average - 655.0 / 6960.0).abs() < 0.02, "{average}");
+    assert!(r["first_model"]["average_from"].is_number());
+    assert!(changes.contains("on average; from about"), "{changes}");
+    // Charts of the live score against the model are not drawn for a constant live score; the
+    // first model's own points are.
+    let run = d.path().join("run");
+    for gone in [
+        "chart-distribution.png",
+        "chart-roc-pr.png",
+        "chart-sweep.png",
+        "chart-walk.png",
+    ] {
+        assert!(!run.join(gone).exists(), "{gone} drawn for a first model");
+    }
+    assert!(run.join("chart-points.png").exists());
     // The report answers for the first model alone: no columns of today's all-zero figures.
     let html = std::fs::read_to_string(d.path().join("run/report.html")).unwrap();
     assert!(html.contains("This is a first model: there was no live score to compare against"));
@@ -165,4 +183,96 @@ fn a_model_whose_rules_match_nothing_gets_a_first_model_that_names_them() {
         ),
         "{changes}"
     );
+}
+
+#[test]
+fn the_run_after_a_first_model_is_compared_as_its_first_review() {
+    // q1 recommends a first model; the team adopts it, and q3 calibrates it as the live model.
+    let d = demo_with_template(&["leads.parquet", "outcomes.parquet"]);
+    calibrate_template(d.path(), "q1", &[]);
+    leadcal_in(
+        d.path(),
+        &[
+            "calibrate",
+            "--data",
+            ".",
+            "--model",
+            "q1/recommended-scoring.toml",
+            "--since",
+            "2023-01",
+            "--out",
+            "q3",
+            "-q",
+        ],
+    )
+    .code(0);
+    let run = leadcal_in(d.path(), &["compare", "q1", "q3", "--out", "c"]);
+    run.code(0)
+        .stdout_has("First review: q1 recommended a first model");
+    let c: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.path().join("c/compare.json")).unwrap())
+            .unwrap();
+    assert_eq!(c["first_review"], true);
+    assert_eq!(c["old"]["first_model"], true);
+    // No live quality "then": q1's constant score (ROC AUC 0.5, nobody handed over) is not a
+    // baseline the adopted model beat.
+    let quality: Vec<&str> = c["quality"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["figure"].as_str().unwrap())
+        .collect();
+    assert_eq!(quality, ["recommended_roc_auc"]);
+    assert!(
+        c["missing"][0].as_str().unwrap().contains("first review"),
+        "{c:#}"
+    );
+    // Every rule the first model gave points is adopted; the promise is set against the live
+    // score, ranking first. q3's test period lies inside q1's data: said, since it flatters.
+    assert!(
+        c["adoption"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["status"] == "adopted")
+    );
+    assert!(
+        c["adoption"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| matches!(a["status"].as_str(), Some("adopted" | "unchanged"))),
+        "{c:#}"
+    );
+    let promised: Vec<&str> = c["promised_vs_measured"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["figure"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        promised,
+        [
+            "roc_auc",
+            "sql_precision",
+            "sql_recall",
+            "sql_handovers_per_month"
+        ]
+    );
+    assert_eq!(c["measured_overlaps_fit"], true);
+    let html = std::fs::read_to_string(d.path().join("c/compare.html")).unwrap();
+    assert!(html.contains("this is the first review of the model it recommended"));
+    assert!(html.contains("partly in-sample"));
+    // The other way round, the new run is the first model: nothing of q3's recommendation is
+    // live, so nothing is called adopted or not adopted.
+    let c2 = leadcal_in(d.path(), &["compare", "q3", "q1", "--out", "c2"]);
+    c2.code(0).stdout_has(
+        "not compared: what was adopted: the new run's config gives every lead the same score",
+    );
+    let c2: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.path().join("c2/compare.json")).unwrap())
+            .unwrap();
+    assert_eq!(c2["first_review"], false);
+    assert!(c2["adoption"].as_array().unwrap().is_empty());
+    assert!(c2["promised_vs_measured"].as_array().unwrap().is_empty());
 }
