@@ -101,9 +101,10 @@ pub fn run(a: Args, quiet: bool) -> Result<()> {
         )
         .map_err(Error::Stdout);
     }
-    crate::report::text::metrics(&mut out, &done.analysis.metrics).map_err(Error::Stdout)?;
+    let live = done.recommended.first_model.is_none();
+    crate::report::text::metrics(&mut out, &done.analysis.metrics, live).map_err(Error::Stdout)?;
     writeln!(out).map_err(Error::Stdout)?;
-    crate::report::text::segments(&mut out, &done.segments, false).map_err(Error::Stdout)?;
+    crate::report::text::segments(&mut out, &done.segments, false, live).map_err(Error::Stdout)?;
     write!(out, "\n{}", done.changes).map_err(Error::Stdout)?;
     writeln!(out, "\nwrote {}", dir.display()).map_err(Error::Stdout)?;
     Ok(())

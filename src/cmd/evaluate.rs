@@ -39,7 +39,7 @@ pub fn run(a: Args, quiet: bool) -> Result<()> {
         return crate::report::text::metrics_brief(&mut out, &an.metrics, &path)
             .map_err(Error::Stdout);
     }
-    crate::report::text::metrics(&mut out, &an.metrics).map_err(Error::Stdout)?;
+    crate::report::text::metrics(&mut out, &an.metrics, true).map_err(Error::Stdout)?;
     writeln!(out, "\nwrote {}", path.display()).map_err(Error::Stdout)?;
     Ok(())
 }

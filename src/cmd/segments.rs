@@ -67,7 +67,8 @@ pub fn run(a: Args, quiet: bool) -> Result<()> {
     if quiet {
         return crate::report::text::segments_brief(&mut out, &report, &dir).map_err(Error::Stdout);
     }
-    crate::report::text::segments(&mut out, &report, a.show_redundant).map_err(Error::Stdout)?;
+    crate::report::text::segments(&mut out, &report, a.show_redundant, true)
+        .map_err(Error::Stdout)?;
     writeln!(out, "\nwrote {}", dir.display()).map_err(Error::Stdout)?;
     Ok(())
 }

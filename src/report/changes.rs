@@ -84,6 +84,9 @@ fn lift(v: Option<f64>) -> String {
 /// What the meeting hears first: the ranking on the test period, and any large shift.
 fn lead(s: &mut String, r: &Recommended) {
     let k = &r.ranking;
+    if r.first_model.is_some() {
+        return first_model_lead(s, r);
+    }
     s.push_str(&format!(
         "On the test period ({} leads, {} converted, never seen by the fit), the recommended points rank leads with ROC AUC {} against {} for today's points (fitted model: {}).\n\n",
         thousands(k.leads),
@@ -133,6 +136,34 @@ fn lead(s: &mut String, r: &Recommended) {
 }
 
 /// Which leads the written weights were fitted on.
+/// A first model's ranking on the test period, for its points alone: today's constant score has
+/// no ranking to set it against, and no hand-over to shift from.
+fn first_model_lead(s: &mut String, r: &Recommended) {
+    let k = &r.ranking;
+    s.push_str(&format!(
+        "On the test period ({} leads, {} converted, never seen by the fit), the first model's points (made on the training period only) rank leads with ROC AUC {} (fitted model: {}).\n\n| test period | first model's points | fitted model |\n|---|---|---|\n",
+        thousands(k.leads),
+        thousands(k.converted),
+        est(&k.recommended.roc_auc, auc),
+        est(&k.model.roc_auc, auc),
+    ));
+    type Pick = fn(&Ranking) -> &Estimate;
+    type Show = fn(Option<f64>) -> String;
+    let rows: [(&str, Pick, Show); 3] = [
+        ("ROC AUC", |x| &x.roc_auc, auc),
+        ("PR AUC (average precision)", |x| &x.pr_auc, auc),
+        ("lift in the top tenth", |x| &x.top_tenth_lift, lift),
+    ];
+    for (name, f, g) in rows {
+        s.push_str(&format!(
+            "| {name} | {} | {} |\n",
+            est(f(&k.recommended), g),
+            est(f(&k.model), g)
+        ));
+    }
+    s.push('\n');
+}
+
 /// The opening of a first model's changes.md: why there was nothing to compare against, the
 /// scale, the rules selected with their evidence, and the live rules no lead matched.
 pub fn first_model_text(f: &crate::recommend::FirstModel) -> String {
@@ -248,26 +279,27 @@ fn walk_forward(s: &mut String, r: &Recommended) {
     if w.folds.is_empty() {
         return;
     }
-    s.push_str("\n## Walk-forward: had the recommendation been adopted each quarter\n\nFor each quarter, the procedure ran on the leads whose outcomes had matured before it began (points, thresholds for the objective), and its config is measured on the quarter's leads beside today's config.\n\n");
-    s.push_str("| quarter | mature leads fitted | leads (converted) | ROC AUC today → recommended | SQL | hand-overs a month | precision | recall |\n|---|---|---|---|---|---|---|---|\n");
+    // A first model's "today" is a constant score: its cells show the first model alone.
+    let first = r.first_model.is_some();
+    let pair = |a: String, b: String| if first { b } else { format!("{a} → {b}") };
+    s.push_str(if first {
+        "\n## Walk-forward: had the first model been made before each quarter\n\nFor each quarter, the procedure ran on the leads whose outcomes had matured before it began (rules selected, points, thresholds for the objective), and its config is measured on the quarter's leads.\n\n| quarter | mature leads fitted | leads (converted) | ROC AUC | SQL | hand-overs a month | precision | recall |\n|---|---|---|---|---|---|---|---|\n"
+    } else {
+        "\n## Walk-forward: had the recommendation been adopted each quarter\n\nFor each quarter, the procedure ran on the leads whose outcomes had matured before it began (points, thresholds for the objective), and its config is measured on the quarter's leads beside today's config.\n\n| quarter | mature leads fitted | leads (converted) | ROC AUC today → recommended | SQL | hand-overs a month | precision | recall |\n|---|---|---|---|---|---|---|---|\n"
+    });
     for f in &w.folds {
         match (&f.today, &f.recommended) {
             (Some(a), Some(b)) => s.push_str(&format!(
-                "| {} | {} | {} ({}) | {} → {} | {} → {} | {} → {} | {} → {} | {} → {} |\n",
+                "| {} | {} | {} ({}) | {} | {} | {} | {} | {} |\n",
                 f.period,
                 thousands(f.fitted_leads),
                 thousands(f.leads),
                 thousands(f.converted),
-                auc(a.ranking.roc_auc.value),
-                auc(b.ranking.roc_auc.value),
-                points(a.sql),
-                points(b.sql),
-                month(a.handovers_per_month),
-                month(b.handovers_per_month),
-                pct(a.precision),
-                pct(b.precision),
-                pct(a.recall),
-                pct(b.recall),
+                pair(auc(a.ranking.roc_auc.value), auc(b.ranking.roc_auc.value)),
+                pair(points(a.sql), points(b.sql)),
+                pair(month(a.handovers_per_month), month(b.handovers_per_month)),
+                pair(pct(a.precision), pct(b.precision)),
+                pair(pct(a.recall), pct(b.recall)),
             )),
             _ => s.push_str(&format!(
                 "| {} | {} | {} ({}) | {} | | | | |\n",
@@ -281,15 +313,11 @@ fn walk_forward(s: &mut String, r: &Recommended) {
     }
     if let (Some(a), Some(b)) = (&w.today, &w.recommended) {
         s.push_str(&format!(
-            "| all quarters | | | {} → {} | | {} → {} | {} → {} | {} → {} |\n",
-            auc(a.roc_auc),
-            auc(b.roc_auc),
-            month(a.handovers_per_month),
-            month(b.handovers_per_month),
-            pct(a.precision),
-            pct(b.precision),
-            pct(a.recall),
-            pct(b.recall),
+            "| all quarters | | | {} | | {} | {} | {} |\n",
+            pair(auc(a.roc_auc), auc(b.roc_auc)),
+            pair(month(a.handovers_per_month), month(b.handovers_per_month)),
+            pair(pct(a.precision), pct(b.precision)),
+            pair(pct(a.recall), pct(b.recall)),
         ));
     }
     s.push_str("\nRecency half-life of the written weights, by the quarters' out-of-time log-loss (from none to ever shorter half-lives, one replaces the current choice only when it gains at least 2 standard errors and 0.1% of the log-loss over it):\n\n| half-life | log-loss | gain over none |\n|---|---|---|\n");
@@ -323,9 +351,20 @@ pub fn changes_md(r: &Recommended, old_mql: f64, old_sql: f64) -> String {
         w.scaling.factor, w.scaling.pdo, w.rounding_max, w.rounding_mean
     ));
     s.push_str(&fitted_on(r));
-    s.push_str(
-        "| rule | current → recommended | training period only | why |\n|---|---|---|---|\n",
-    );
+    // A first model's "current" is 0 everywhere: its table shows the points alone.
+    let first = r.first_model.is_some();
+    s.push_str(if first {
+        "| rule | points | training period only | why |\n|---|---|---|---|\n"
+    } else {
+        "| rule | current → recommended | training period only | why |\n|---|---|---|---|\n"
+    });
+    let change = |from: f64, to: f64| {
+        if first {
+            points(to)
+        } else {
+            format!("{} → {}", points(from), points(to))
+        }
+    };
     let flag = |f: &[Flag]| {
         f.iter()
             .map(|f| match f {
@@ -356,11 +395,10 @@ pub fn changes_md(r: &Recommended, old_mql: f64, old_sql: f64) -> String {
             })
             .unwrap_or_default();
         s.push_str(&format!(
-            "| `{}` {} | {} → {} | {} | {}{}{} |\n",
+            "| `{}` {} | {} | {} | {}{}{} |\n",
             c.rule.replace('|', "\\|"),
             what,
-            points(c.current),
-            points(c.recommended),
+            change(c.current, c.recommended),
             r.validated.points.get(k).map_or("-".into(), |v| points(*v)),
             c.reason.replace('|', "\\|"),
             recent,
@@ -368,9 +406,8 @@ pub fn changes_md(r: &Recommended, old_mql: f64, old_sql: f64) -> String {
         ));
     }
     s.push_str(&format!(
-        "| SQL threshold | {} → {} | {} | objective: {}{} |\n| MQL threshold | {} → {} | {} | keeps today's ratio of MQL to SQL hand-overs (marketing passes on as many MQLs per SQL as today), never below 1 point (a lead with no evidence either way scores 0) |\n",
-        points(old_sql),
-        points(r.sql),
+        "| SQL threshold | {} | {} | objective: {}{} |\n| MQL threshold | {} | {} | {}, never below 1 point (a lead with no evidence either way scores 0) |\n",
+        change(old_sql, r.sql),
         points(r.validated.sql),
         r.objective.describe(),
         match (r.objective_met, r.objective) {
@@ -380,9 +417,16 @@ pub fn changes_md(r: &Recommended, old_mql: f64, old_sql: f64) -> String {
             }
             (false, _) => " **not reachable; nearest threshold used**",
         },
-        points(old_mql),
-        points(r.mql),
-        points(r.validated.mql)
+        change(old_mql, r.mql),
+        points(r.validated.mql),
+        if first {
+            format!(
+                "passes on about {} times as many leads as SQL (today hands over nobody, so there is no ratio to keep)",
+                crate::recommend::thresholds::MQL_PER_SQL_WITHOUT_TODAY
+            )
+        } else {
+            "keeps today's ratio of MQL to SQL hand-overs (marketing passes on as many MQLs per SQL as today)".to_string()
+        }
     ));
     if unchanged > 0 && r.first_model.is_some() {
         // A first model's rules at 0 points, each with why: the reader asks about every one.
@@ -419,6 +463,19 @@ pub fn changes_md(r: &Recommended, old_mql: f64, old_sql: f64) -> String {
     decay(&mut s, r);
     walk_forward(&mut s, r);
     let (c, n) = (&r.current, &r.recommended);
+    if first {
+        // Today's constant score hands over nobody: the first model's back-test stands alone.
+        s.push_str(&format!(
+            "\n## Back-test on the test period (hand-over replay)\n\nThe procedure fitted on the training period only (the column \"training period only\" above), replayed on the test period it never saw.\n\n| | first model (SQL {}) |\n|---|---|\n| hand-overs | {} |\n| hand-overs per month | {} |\n| precision | {} |\n| recall | {} |\n| median days to win | {} |\n",
+            points(n.threshold),
+            thousands(n.handovers),
+            per_month(&n.handovers_per_month),
+            interval_pct(&n.precision),
+            interval_pct(&n.recall),
+            n.median_days_to_win.map_or("-".into(), |d| format!("{d:.0}")),
+        ));
+        return s;
+    }
     s.push_str(&format!(
         "\n## Back-test on the test period (hand-over replay)\n\nThe procedure fitted on the training period only (the column \"training period only\" above), replayed on the test period it never saw.\n\n| | current (SQL {}) | recommended (SQL {}) |\n|---|---|---|\n| hand-overs | {} | {} |\n| hand-overs per month | {} | {} |\n| precision | {} | {} |\n| recall | {} | {} |\n| median days to win | {} | {} |\n",
         points(c.threshold),

@@ -21,7 +21,10 @@ fn leads_end(w: &crate::evaluate::summary::Window) -> &str {
 }
 
 /// The console summary of `metrics.json`.
-pub fn metrics(out: &mut impl Write, m: &Metrics) -> std::io::Result<()> {
+/// The evaluation in text. `live` is false for a first model: its live score is the same for
+/// every lead, so the live columns (ROC AUC 0.5, nobody handed over, one band) are left out
+/// rather than printed as findings.
+pub fn metrics(out: &mut impl Write, m: &Metrics, live: bool) -> std::io::Result<()> {
     let l = &m.labels;
     writeln!(
         out,
@@ -75,6 +78,9 @@ pub fn metrics(out: &mut impl Write, m: &Metrics) -> std::io::Result<()> {
         thousands(s.test_converted)
     )?;
     let t = &m.test;
+    if !live {
+        return first_model_metrics(out, m);
+    }
     writeln!(
         out,
         "\nOut of time (test set)        live score               model"
@@ -176,6 +182,45 @@ pub fn metrics(out: &mut impl Write, m: &Metrics) -> std::io::Result<()> {
         &b.created_before[..10.min(b.created_before.len())],
         b.min_leads
     )?;
+    model_tail(out, m)
+}
+
+/// A first model's evaluation: the fitted model out of time and per period, without the
+/// constant live score's columns.
+fn first_model_metrics(out: &mut impl Write, m: &Metrics) -> std::io::Result<()> {
+    let t = &m.test;
+    writeln!(
+        out,
+        "\nNo live score (every lead scores the same): the live columns are left out.\nOut of time (test set), fitted model: ROC AUC {}, PR AUC {}, KS {}, Brier {}, log-loss {}",
+        t.model.roc_auc.show(|v| fixed(v, 3)),
+        fixed(t.model.pr_auc, 3),
+        fixed(t.model.ks, 3),
+        fixed(t.model.brier, 4),
+        fixed(t.model.log_loss, 4)
+    )?;
+    writeln!(
+        out,
+        "\nPer period     leads  immature  evaluable  conv.rate  model AUC"
+    )?;
+    for p in &m.periods {
+        writeln!(
+            out,
+            "  {:<9} {:>8} {:>9} {:>10} {:>10} {:>9}{}",
+            p.period,
+            thousands(p.leads),
+            thousands(p.immature),
+            thousands(p.evaluable),
+            pct(p.rate),
+            fixed(p.model_auc, 3),
+            if p.in_sample { "*" } else { "" },
+        )?;
+    }
+    writeln!(out, "  (* the model was fitted on this period: in-sample.)")?;
+    model_tail(out, m)
+}
+
+/// Rule stability and the fitted model's strongest features.
+fn model_tail(out: &mut impl Write, m: &Metrics) -> std::io::Result<()> {
     stability(out, m)?;
     let mut coefs: Vec<(f64, &String)> = m
         .model
@@ -581,9 +626,45 @@ fn table(out: &mut impl Write, groups: &[&Group], top: usize) -> std::io::Result
 }
 
 /// The console summary of `segments.json`.
-pub fn segments(out: &mut impl Write, r: &Report, show_redundant: bool) -> std::io::Result<()> {
+fn converter_marks(
+    out: &mut impl Write,
+    r: &Report,
+    good: &[Group],
+    before: &str,
+) -> std::io::Result<()> {
+    let cm = &r.segments.converter_marks;
+    writeln!(
+        out,
+        "{before}Values that mark converters, over all {} evaluated leads ({} converted; ranked by the lower bound of lift):",
+        thousands(cm.population),
+        pct1(cm.rate)
+    )?;
+    table(out, &good.iter().collect::<Vec<_>>(), 10)
+}
+
+/// The segment analysis in text. `live` is false for a first model: nobody was handed over, so
+/// only the values that mark converters are shown.
+pub fn segments(
+    out: &mut impl Write,
+    r: &Report,
+    show_redundant: bool,
+    live: bool,
+) -> std::io::Result<()> {
     let s = &r.segments;
     let nc = &s.non_converting;
+    let pick = |gs: &[Group], worse: bool| -> Vec<Group> {
+        gs.iter()
+            .filter(|g| {
+                (show_redundant || !g.redundant)
+                    && g.significant
+                    && (if worse { g.lift < 1.0 } else { g.lift > 1.0 })
+            })
+            .cloned()
+            .collect()
+    };
+    if !live {
+        return converter_marks(out, r, &pick(&s.converter_marks.groups, false), "");
+    }
     writeln!(
         out,
         "Hand-overs at {} ({}): {} leads, {} converted ({}). Groups under {} leads are not shown ({} suppressed).",
@@ -599,16 +680,6 @@ pub fn segments(out: &mut impl Write, r: &Report, show_redundant: bool) -> std::
         out,
         "\nHand-overs that convert worst (ranked by the upper bound of lift; q = Benjamini–Hochberg):"
     )?;
-    let pick = |gs: &[Group], worse: bool| -> Vec<Group> {
-        gs.iter()
-            .filter(|g| {
-                (show_redundant || !g.redundant)
-                    && g.significant
-                    && (if worse { g.lift < 1.0 } else { g.lift > 1.0 })
-            })
-            .cloned()
-            .collect()
-    };
     let bad = pick(&nc.groups, true);
     table(out, &bad.iter().collect::<Vec<_>>(), 15)?;
     if bad.is_empty() {
@@ -617,15 +688,7 @@ pub fn segments(out: &mut impl Write, r: &Report, show_redundant: bool) -> std::
             "  (no group converts significantly worse than all hand-overs)"
         )?;
     }
-    let cm = &s.converter_marks;
-    writeln!(
-        out,
-        "\nValues that mark converters, over all {} evaluated leads ({} converted; ranked by the lower bound of lift):",
-        thousands(cm.population),
-        pct1(cm.rate)
-    )?;
-    let good = pick(&cm.groups, false);
-    table(out, &good.iter().collect::<Vec<_>>(), 10)?;
+    converter_marks(out, r, &pick(&s.converter_marks.groups, false), "\n")?;
     writeln!(
         out,
         "\nFit × engagement (explicit × implicit score quartiles at the snapshot): leads, conversion"

@@ -78,7 +78,24 @@ fn inits_all_zero_template_gets_a_first_model_that_ranks_like_the_fitted_model()
         changes.starts_with("# Recommended changes\n\n**This is a first model.**"),
         "{changes}"
     );
-    assert!(changes.contains("→ -"), "no negative points:\n{changes}");
+    let negative = ["implicit", "explicit"]
+        .iter()
+        .flat_map(|k| r["weights"][k].as_array().unwrap())
+        .any(|c| c["recommended"].as_f64().unwrap() < 0.0);
+    assert!(negative, "no negative points:\n{changes}");
+    // No "current → recommended" of zeros, no back-test column of a config that hands over
+    // nobody, no MQL reason that keeps a ratio today does not have.
+    for gone in [
+        "| rule | current → recommended | training",
+        "today's points",
+        "| current (SQL",
+        "keeps today's ratio",
+    ] {
+        assert!(
+            !changes.contains(gone),
+            "changes.md has {gone:?}:\n{changes}"
+        );
+    }
     // 0 points is a lead with none of the selected rules; where the average lead's odds sit is
     // stated, read off the written points' probability map.
     let average = r["first_model"]["average_rate"].as_f64().unwrap();
@@ -125,6 +142,37 @@ fn inits_all_zero_template_gets_a_first_model_that_ranks_like_the_fitted_model()
 fn a_leads_and_outcomes_only_dataset_gets_a_profile_only_first_model() {
     let d = demo_with_template(&["leads.parquet", "outcomes.parquet"]);
     let r = calibrate_template(d.path(), "run", &[]);
+    // The full console output leaves out the constant live score's columns and hand-overs.
+    let verbose = leadcal_in(
+        d.path(),
+        &[
+            "calibrate",
+            "--data",
+            ".",
+            "--model",
+            "scoring-template.toml",
+            "--since",
+            "2023-01",
+            "--out",
+            "verbose",
+        ],
+    );
+    verbose
+        .code(0)
+        .stdout_has("No live score (every lead scores the same): the live columns are left out.")
+        .stdout_has("Values that mark converters");
+    for gone in [
+        "live score               model",
+        "Hand-overs at SQL",
+        "Conversion by band",
+        "live AUC",
+    ] {
+        assert!(
+            !verbose.stdout().contains(gone),
+            "{gone:?} in:\n{}",
+            verbose.stdout()
+        );
+    }
     let w = &r["weights"];
     assert!(
         w["implicit"].as_array().unwrap().is_empty(),
