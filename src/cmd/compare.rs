@@ -55,27 +55,44 @@ pub fn run(a: Args) -> Result<()> {
         .iter()
         .filter(|r| r.status == crate::compare::Adoption::Adopted)
         .count();
-    writeln!(
-        out,
-        "{} → {}: {} recommended changes adopted; {} segments compared; {} drift verdicts changed.",
-        c.old.name,
-        c.new.name,
-        adopted,
-        c.segments.len(),
-        c.drift.len()
-    )
-    .map_err(Error::Stdout)?;
+    let (old, new) = (&c.old.name, &c.new.name);
+    let (segments, drift) = (c.segments.len(), c.drift.len());
+    let summary = match lang {
+        Lang::En => format!(
+            "{old} → {new}: {adopted} recommended changes adopted; {segments} segments compared; {drift} drift verdicts changed."
+        ),
+        Lang::De => format!(
+            "{old} → {new}: {adopted} empfohlene Änderungen übernommen; {segments} Segmente verglichen; {drift} Drift-Befunde geändert."
+        ),
+    };
+    writeln!(out, "{summary}").map_err(Error::Stdout)?;
     if c.first_review {
+        let line = match lang {
+            Lang::En => format!(
+                "First review: {old} recommended a first model (no live score then); its promise is set against what the live score measures now."
+            ),
+            Lang::De => format!(
+                "Erstes Review: {old} empfahl ein erstes Modell (damals kein Live-Score); sein Versprechen wird dem gegenübergestellt, was der Live-Score jetzt misst."
+            ),
+        };
+        writeln!(out, "{line}").map_err(Error::Stdout)?;
+    }
+    // What could not be compared is said in English (the reasons name files and keys); the
+    // page and compare.json keep the same text.
+    for m in &c.missing {
         writeln!(
             out,
-            "First review: {} recommended a first model (no live score then); its promise is set against what the live score measures now.",
-            c.old.name
+            "{} {m}",
+            lang.pick("not compared:", "nicht verglichen:")
         )
         .map_err(Error::Stdout)?;
     }
-    for m in &c.missing {
-        writeln!(out, "not compared: {m}").map_err(Error::Stdout)?;
-    }
-    writeln!(out, "wrote {}", dir.display()).map_err(Error::Stdout)?;
+    writeln!(
+        out,
+        "{} {}",
+        lang.pick("wrote", "geschrieben:"),
+        dir.display()
+    )
+    .map_err(Error::Stdout)?;
     Ok(())
 }

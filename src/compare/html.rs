@@ -72,6 +72,20 @@ fn is_share(figure: &str) -> bool {
     figure.ends_with("precision") || figure.ends_with("recall")
 }
 
+/// A run's day (ISO in compare.json) in the language's form; a dash when unknown.
+fn day(l: Lang, iso: &Option<String>) -> String {
+    iso.as_deref().map_or("–".to_string(), |d| l.date(d))
+}
+
+/// A rule as the page names it: the thresholds in the language, ranges written for readers.
+fn rule_name(l: Lang, rule: &str) -> String {
+    match rule {
+        "MQL threshold" => l.pick("MQL threshold", "MQL-Schwelle").into(),
+        "SQL threshold" => l.pick("SQL threshold", "SQL-Schwelle").into(),
+        _ => l.ranges(rule),
+    }
+}
+
 fn opt_num(l: Lang, v: Option<f64>) -> String {
     v.map_or("–".into(), |v| l.num(v, 0))
 }
@@ -121,9 +135,9 @@ pub fn page(c: &Comparison, l: Lang) -> String {
                 table {
                     thead { tr { th {} th { (l.pick("earlier", "früher")) } th { (l.pick("now", "jetzt")) } } }
                     tbody {
-                        tr { td { (l.pick("leads created", "Leads angelegt")) } td { (c.old.since.clone().unwrap_or_default()) " – " (c.old.until.clone().unwrap_or_default()) } td { (c.new.since.clone().unwrap_or_default()) " – " (c.new.until.clone().unwrap_or_default()) } }
+                        tr { td { (l.pick("leads created", "Leads angelegt")) } td { (day(l, &c.old.since)) " – " (day(l, &c.old.until)) } td { (day(l, &c.new.since)) " – " (day(l, &c.new.until)) } }
                         tr { td { (l.pick("evaluated leads (converted)", "ausgewertete Leads (konvertiert)")) } td { (opt_num(l, c.old.evaluable.map(|v| v as f64))) " (" (opt_num(l, c.old.converted.map(|v| v as f64))) ")" } td { (opt_num(l, c.new.evaluable.map(|v| v as f64))) " (" (opt_num(l, c.new.converted.map(|v| v as f64))) ")" } }
-                        tr { td { (l.pick("test period from (leads, converted)", "Testzeitraum ab (Leads, konvertiert)")) } td { (c.old.test_from.clone().unwrap_or_default()) " (" (opt_num(l, c.old.test_leads.map(|v| v as f64))) ", " (opt_num(l, c.old.test_converted.map(|v| v as f64))) ")" } td { (c.new.test_from.clone().unwrap_or_default()) " (" (opt_num(l, c.new.test_leads.map(|v| v as f64))) ", " (opt_num(l, c.new.test_converted.map(|v| v as f64))) ")" } }
+                        tr { td { (l.pick("test period from (leads, converted)", "Testzeitraum ab (Leads, konvertiert)")) } td { (day(l, &c.old.test_from)) " (" (opt_num(l, c.old.test_leads.map(|v| v as f64))) ", " (opt_num(l, c.old.test_converted.map(|v| v as f64))) ")" } td { (day(l, &c.new.test_from)) " (" (opt_num(l, c.new.test_leads.map(|v| v as f64))) ", " (opt_num(l, c.new.test_converted.map(|v| v as f64))) ")" } }
                         tr { td { "leadcal" } td { (c.old.version.clone().unwrap_or_else(|| "–".into())) } td { (c.new.version.clone().unwrap_or_else(|| "–".into())) } }
                     }
                 }
@@ -150,7 +164,7 @@ pub fn page(c: &Comparison, l: Lang) -> String {
                 table {
                     thead { tr { th { (l.pick("rule", "Regel")) } th.n { (l.pick("points then", "Punkte damals")) } th.n { (l.pick("recommended then", "damals empfohlen")) } th.n { (l.pick("points now", "Punkte jetzt")) } th { "" } } }
                     tbody { @for a in c.adoption.iter().filter(|a| !all_zero(a)) {
-                        tr { td { (a.rule) } td.n { (opt_num(l, a.old_current)) } td.n { (opt_num(l, a.old_recommended)) } td.n { (opt_num(l, a.new_current)) } td { (adoption(l, a.status)) } }
+                        tr { td { (rule_name(l, &a.rule)) } td.n { (opt_num(l, a.old_current)) } td.n { (opt_num(l, a.old_recommended)) } td.n { (opt_num(l, a.new_current)) } td { (adoption(l, a.status)) } }
                     } }
                 }
                 @if zero_rows > 0 { p.sub { (match l {
@@ -180,7 +194,7 @@ pub fn page(c: &Comparison, l: Lang) -> String {
                 } @else { table {
                     thead { tr { th { (l.pick("group", "Gruppe")) } th.n { (l.pick("converted then", "damals konvertiert")) } th.n { (l.pick("converted now", "jetzt konvertiert")) } th { "" } } }
                     tbody { @for s in &c.segments {
-                        tr { td { (s.group) } td.n { (s.old_rate.map_or("–".into(), |v| l.pct(v, 1))) } td.n { (s.new_rate.map_or("–".into(), |v| l.pct(v, 1))) } td { (match s.status {
+                        tr { td { (l.ranges(&s.group)) } td.n { (s.old_rate.map_or("–".into(), |v| l.pct(v, 1))) } td.n { (s.new_rate.map_or("–".into(), |v| l.pct(v, 1))) } td { (match s.status {
                             Presence::StillFlagged => l.pick("still flagged", "weiterhin auffällig"),
                             Presence::NoLongerFlagged => l.pick("no longer flagged", "nicht mehr auffällig"),
                             Presence::NewlyFlagged => l.pick("newly flagged", "neu auffällig"),
@@ -194,7 +208,7 @@ pub fn page(c: &Comparison, l: Lang) -> String {
                     table {
                         thead { tr { th { (l.pick("rule", "Regel")) } th { (l.pick("drift then", "Drift damals")) } th { (l.pick("drift now", "Drift jetzt")) } } }
                         tbody { @for d in &c.drift {
-                            tr { td { (d.rule) } td { (if d.old_detected { l.pick("yes", "ja") } else { l.pick("no", "nein") }) } td { (if d.new_detected { format!("{} ({})", l.pick("yes, since", "ja, seit"), d.new_since.clone().unwrap_or_default()) } else { l.pick("no", "nein").to_string() }) } }
+                            tr { td { (l.ranges(&d.rule)) } td { (if d.old_detected { l.pick("yes", "ja") } else { l.pick("no", "nein") }) } td { (if d.new_detected { format!("{} {}", l.pick("yes, since", "ja, seit"), d.new_since.as_deref().map_or("–".to_string(), |p| l.period(p))) } else { l.pick("no", "nein").to_string() }) } }
                         } }
                     }
                 }

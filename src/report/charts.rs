@@ -607,14 +607,8 @@ pub fn trend(d: &Data, l: Lang, path: &Path) -> Result<()> {
     let period_label = |x: &f64| {
         let k = x.round();
         if (x - k).abs() < 1e-6 && k >= 0.0 && (k as usize) < p.len() {
-            // 2024-Q3 -> '24 Q3, 2024-07 -> '24-07: short enough for three panels.
-            let name = &p[k as usize].period;
-            match name.get(..5) {
-                Some(y) if y.ends_with('-') && name.len() > 5 => {
-                    format!("'{} {}", &name[2..4], &name[5..])
-                }
-                _ => name.clone(),
-            }
+            // Q3 '24 / Q3/24: short enough for three panels.
+            l.period_short(&p[k as usize].period)
         } else {
             String::new()
         }
@@ -797,7 +791,7 @@ pub fn segments(d: &Data, l: Lang, path: &Path) -> Result<()> {
             let name = g
                 .values
                 .iter()
-                .map(|(a, v)| format!("{a}={v}"))
+                .map(|(a, v)| format!("{a} = {}", l.ranges(v)))
                 .collect::<Vec<_>>()
                 .join(" & ");
             c.draw_series(std::iter::once(Text::new(
@@ -1005,7 +999,7 @@ pub fn points(d: &Data, l: Lang, path: &Path) -> Result<()> {
             }
             let (px, py) = c.backend_coord(&(lo, y + 0.5));
             root.draw(&Text::new(
-                short(&r.rule, 38),
+                short(&l.ranges(&r.rule), 38),
                 (px - 10, py),
                 TextStyle::from(("sans-serif", 20).into_font())
                     .pos(Pos::new(HPos::Right, VPos::Center)),
@@ -1081,9 +1075,9 @@ pub fn stability(d: &Data, l: Lang, path: &Path) -> Result<()> {
             let hi = pts.iter().map(|p| p.3).fold(0.5f64, f64::max);
             let pad = (hi - lo) * 0.08;
             let name = if r.drift.detected {
-                format!("{} ({})", r.rule, l.pick("drift", "Drift"))
+                format!("{} ({})", l.ranges(&r.rule), l.pick("drift", "Drift"))
             } else {
-                r.rule.clone()
+                l.ranges(&r.rule)
             };
             let mut c = ChartBuilder::on(area)
                 .caption(name, ("sans-serif", 24).into_font())
@@ -1092,7 +1086,11 @@ pub fn stability(d: &Data, l: Lang, path: &Path) -> Result<()> {
                 .y_label_area_size(70)
                 .build_cartesian_2d(-0.5f64..n - 0.5, (lo - pad)..(hi + pad))
                 .map_err(s)?;
-            let labels: Vec<String> = r.periods.iter().map(|p| p.period.clone()).collect();
+            let labels: Vec<String> = r
+                .periods
+                .iter()
+                .map(|p| l.period_short(&p.period))
+                .collect();
             c.configure_mesh()
                 .disable_x_mesh()
                 .x_labels(labels.len().min(6))
@@ -1170,7 +1168,7 @@ pub fn walk(d: &Data, l: Lang, path: &Path) -> Result<()> {
         let name = |x: &f64| {
             let k = x.round();
             if (x - k).abs() < 1e-6 && k >= 0.0 && (k as usize) < folds.len() {
-                folds[k as usize].period.clone()
+                l.period(&folds[k as usize].period)
             } else {
                 String::new()
             }

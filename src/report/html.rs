@@ -76,10 +76,10 @@ fn plus_minus(l: Lang, e: &Estimate) -> String {
     }
 }
 
-fn group_name(g: &SegmentRow) -> String {
+fn group_name(l: Lang, g: &SegmentRow) -> String {
     g.values
         .iter()
-        .map(|(a, v)| format!("{a} = {v}"))
+        .map(|(a, v)| format!("{a} = {}", l.ranges(v)))
         .collect::<Vec<_>>()
         .join(" & ")
 }
@@ -227,7 +227,7 @@ fn answer_segments(l: Lang, d: &Data) -> String {
         .map(|g| {
             format!(
                 "{} ({} {}, {} {})",
-                group_name(g),
+                group_name(l, g),
                 l.int(g.leads),
                 l.pick("hand-overs", "Übergaben"),
                 l.pct(g.rate, 1),
@@ -478,13 +478,13 @@ fn walk_section(l: Lang, r: &super::Review, images: &[(&str, Vec<u8>)], first: b
             "The written points were refitted on all {} mature leads, the test period included ({}){}. Figures of those points on those leads would be in-sample; the test-period figures are those of the same procedure on the training period only, and the walk-forward shows the procedure quarter by quarter.",
             l.int(r.deployed.leads),
             h.map_or("every lead weighted alike: no recency half-life beat that out of time".to_string(), |h| format!("recent leads weighted more, half-life {} days, chosen by the walk-forward's out-of-time log-loss", l.num(h, 0))),
-            if r.walk.recent_effect.is_empty() { String::new() } else { format!("; rules whose effect drifted get their effect since the drift: {}", r.walk.recent_effect.iter().map(|x| format!("{} (since {})", x.rule, x.period)).collect::<Vec<_>>().join(", ")) }
+            if r.walk.recent_effect.is_empty() { String::new() } else { format!("; rules whose effect drifted get their effect since the drift: {}", r.walk.recent_effect.iter().map(|x| format!("{} (since {})", l.ranges(&x.rule), l.period(&x.period))).collect::<Vec<_>>().join(", ")) }
         ),
         (Lang::De, false, h) => format!(
             "Die geschriebenen Punkte wurden auf allen {} auswertbaren Leads neu geschätzt, den Testzeitraum eingeschlossen ({}){}. Zahlen dieser Punkte auf diesen Leads wären in-sample; die Zahlen des Testzeitraums stammen vom selben Verfahren nur auf dem Trainingszeitraum, und der Walk-forward zeigt das Verfahren Quartal für Quartal.",
             l.int(r.deployed.leads),
             h.map_or("alle Leads gleich gewichtet: keine Halbwertszeit schnitt in den späteren Quartalen besser ab".to_string(), |h| format!("jüngere Leads stärker gewichtet, Halbwertszeit {} Tage, gewählt nach dem Out-of-Time-Log-Loss des Walk-forward", l.num(h, 0))),
-            if r.walk.recent_effect.is_empty() { String::new() } else { format!("; Regeln, deren Wirkung sich verschoben hat, erhalten ihre Wirkung seit der Verschiebung: {}", r.walk.recent_effect.iter().map(|x| format!("{} (seit {})", x.rule, x.period)).collect::<Vec<_>>().join(", ")) }
+            if r.walk.recent_effect.is_empty() { String::new() } else { format!("; Regeln, deren Wirkung sich verschoben hat, erhalten ihre Wirkung seit der Verschiebung: {}", r.walk.recent_effect.iter().map(|x| format!("{} (seit {})", l.ranges(&x.rule), l.period(&x.period))).collect::<Vec<_>>().join(", ")) }
         ),
     };
     let fitted = match (first, l) {
@@ -552,7 +552,7 @@ fn walk_section(l: Lang, r: &super::Review, images: &[(&str, Vec<u8>)], first: b
                 tbody {
                     @for f in &folds {
                         tr {
-                            td { (f.period) }
+                            td { (l.period(&f.period)) }
                             td.n { (l.int(f.leads)) " (" (l.int(f.converted)) ")" }
                             @if let (Some(a), Some(b)) = (&f.today, &f.recommended) {
                                 td.n { (pair(l.num(a.ranking.roc_auc.value.unwrap_or(f64::NAN), 3), l.num(b.ranking.roc_auc.value.unwrap_or(f64::NAN), 3))) }
@@ -805,7 +805,7 @@ fn segment_table(l: Lang, rows: &[SegmentRow]) -> Markup {
             tbody {
                 @for g in rows {
                     tr {
-                        td { (group_name(g)) }
+                        td { (group_name(l, g)) }
                         td.n { (l.int(g.leads)) }
                         td.n { (l.int(g.converted)) }
                         td.n { (l.pct(g.rate, 1)) " " (l.interval(&l.pct(g.rate_low, 1), &l.pct(g.rate_high, 1))) }
@@ -877,8 +877,8 @@ fn stability_text(l: Lang, d: &Data) -> Markup {
         p { (match (l, flagged.is_empty()) {
             (Lang::En, true) => format!("No rule's effect changed between the training periods and the test period beyond what chance explains ({tested} rules tested, Benjamini–Hochberg at 5%)."),
             (Lang::De, true) => format!("Bei keiner Regel hat sich die Wirkung zwischen Trainings- und Testzeitraum stärker verändert, als der Zufall erklärt ({tested} Regeln getestet, Benjamini–Hochberg bei 5 %)."),
-            (Lang::En, false) => format!("{} of {tested} rules changed their effect between the training periods and the test period (Benjamini–Hochberg at 5%): {}.", flagged.len(), flagged.iter().map(|r| format!("{} (since {})", r.rule, r.drift.since.as_deref().unwrap_or("?"))).collect::<Vec<_>>().join(", ")),
-            (Lang::De, false) => format!("{} von {tested} Regeln {} ihre Wirkung zwischen Trainings- und Testzeitraum verändert (Benjamini–Hochberg bei 5 %): {}.", flagged.len(), if flagged.len() == 1 { "hat" } else { "haben" }, flagged.iter().map(|r| format!("{} (seit {})", r.rule, r.drift.since.as_deref().unwrap_or("?"))).collect::<Vec<_>>().join(", ")),
+            (Lang::En, false) => format!("{} of {tested} rules changed their effect between the training periods and the test period (Benjamini–Hochberg at 5%): {}.", flagged.len(), flagged.iter().map(|r| format!("{} (since {})", l.ranges(&r.rule), r.drift.since.as_deref().map_or("?".to_string(), |p| l.period(p)))).collect::<Vec<_>>().join(", ")),
+            (Lang::De, false) => format!("{} von {tested} Regeln {} ihre Wirkung zwischen Trainings- und Testzeitraum verändert (Benjamini–Hochberg bei 5 %): {}.", flagged.len(), if flagged.len() == 1 { "hat" } else { "haben" }, flagged.iter().map(|r| format!("{} (seit {})", l.ranges(&r.rule), r.drift.since.as_deref().map_or("?".to_string(), |p| l.period(p)))).collect::<Vec<_>>().join(", ")),
         }) }
         @if !never.is_empty() {
             p { (l.pick("Rules that never fired in this window (a renamed form, a retired asset, or a value the data does not hold): ", "Regeln, die in diesem Zeitraum nie ausgelöst haben (umbenanntes Formular, entferntes Asset oder ein Wert, den die Daten nicht enthalten): ")) (never.join(", ")) }
@@ -1038,10 +1038,10 @@ fn stability_table(l: Lang, d: &Data) -> Markup {
                 } }
                 tbody { @for r in &flagged {
                     tr {
-                        td { (r.rule) }
+                        td { (l.ranges(&r.rule)) }
                         td.n { (effect(l, &r.training)) }
                         td.n { (effect(l, &r.test)) }
-                        td { (r.drift.since.as_deref().unwrap_or("–")) }
+                        td { (r.drift.since.as_deref().map_or("–".to_string(), |p| l.period(p))) }
                         td.n { (r.drift.q.map_or("–".into(), |q| if q < 0.001 { format!("< {}", l.num(0.001, 3)) } else { l.num(q, 3) })) }
                         td { (match r.drift.kind {
                             Some(DriftKind::StoppedFiring) => l.pick("stopped firing", "löst nicht mehr aus").to_string(),
@@ -1087,7 +1087,7 @@ fn decay_text(l: Lang, d: &Data) -> Markup {
                     th.n { (l.pick("log-loss gain [± se]", "Log-Loss-Gewinn [± SE]")) }
                 } }
                 tbody { @for c in &overrides {
-                    tr { td { (c.rule) } td { (l.decay(&c.current)) } td { b { (l.decay(&c.recommended)) } } td.n { (l.num(c.gain, 5)) " ± " (l.num(c.gain_se, 5)) } }
+                    tr { td { (l.ranges(&c.rule)) } td { (l.decay(&c.current)) } td { b { (l.decay(&c.recommended)) } } td.n { (l.num(c.gain, 5)) " ± " (l.num(c.gain_se, 5)) } }
                 } }
             }
         }
@@ -1206,7 +1206,7 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                         } }
                         tbody { @for p in &d.periods {
                             tr {
-                                td { (p.period) @if p.in_sample { " *" } }
+                                td { (l.period(&p.period)) @if p.in_sample { " *" } }
                                 td.n { (l.int(p.leads)) }
                                 td.n { (l.int(p.immature)) }
                                 td.n { (l.pct_opt(p.rate, 1)) }
@@ -1294,7 +1294,7 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                         } }
                         tbody { @for r in d.weights.rules.iter().filter(|r| !first || r.recommended != 0.0) {
                             tr {
-                                td { (r.rule) @if r.kind == "implicit" { " " span.sub { (l.pick("(per fire)", "(je Auslösung)")) } } }
+                                td { (l.ranges(&r.rule)) @if r.kind == "implicit" { " " span.sub { (l.pick("(per fire)", "(je Auslösung)")) } } }
                                 @if !first { td.n { (l.num(r.current, 0)) } }
                                 td.n { @if changed(r) { b { (l.num(r.recommended, 0)) } } @else { (l.num(r.recommended, 0)) } }
                                 td { @if r.flags.contains(&Flag::SignContradicts) { span.flag { "! " } } (why(l, r)) }
@@ -1312,7 +1312,7 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                         table {
                             thead { tr { th { (l.pick("value", "Wert")) } th.n { (l.pick("points", "Punkte")) } th.n { (l.pick("leads", "Leads")) } th.n { (l.pick("converted", "konvertiert")) } } }
                             tbody { @for g in &d.weights.suggestions {
-                                tr { td { (g.feature) } td.n { (l.num(g.points, 0)) } td.n { (l.int(g.leads)) } td.n { (l.int(g.converters)) } }
+                                tr { td { (l.ranges(&g.feature)) } td.n { (l.num(g.points, 0)) } td.n { (l.int(g.leads)) } td.n { (l.int(g.converters)) } }
                             } }
                         }
                     }

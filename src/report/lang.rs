@@ -163,6 +163,151 @@ impl Lang {
     }
 }
 
+/// One bound of a range as leadcal writes it: a number, or open (`inf`, `-inf`, nothing).
+/// `None` when the text is not a bound; the number comes with its decimals.
+fn bound(text: &str) -> Option<Option<(f64, usize)>> {
+    let t = text.trim();
+    if t.is_empty() || t == "inf" || t == "-inf" || t == "+inf" {
+        return Some(None);
+    }
+    if !t
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == '.' || c == '-')
+        || !t.chars().any(|c| c.is_ascii_digit())
+    {
+        return None;
+    }
+    let v: f64 = t.parse().ok()?;
+    let dp = t.split_once('.').map_or(0, |(_, f)| f.len().min(2));
+    Some(Some((v, dp)))
+}
+
+impl Lang {
+    /// A range in words: 59–133 and 345–121,676 (an en dash, grouped thousands), −83 to 8 when
+    /// a bound is negative (a dash beside a minus sign misreads), under 44 and 550 or more
+    /// when one side is open. `below` marks an exclusive upper bound.
+    pub fn range(self, lo: Option<(f64, usize)>, hi: Option<(f64, usize)>, below: bool) -> String {
+        let n = |(v, dp): (f64, usize)| self.num(v, dp);
+        match (lo, hi) {
+            (Some(a), Some(b)) if a.0 < 0.0 || b.0 < 0.0 => {
+                format!("{} {} {}", n(a), self.pick("to", "bis"), n(b))
+            }
+            (Some(a), Some(b)) => format!("{}–{}", n(a), n(b)),
+            (None, Some(b)) if below => format!("{} {}", self.pick("under", "unter"), n(b)),
+            (None, Some(b)) => format!("{} {}", self.pick("up to", "bis"), n(b)),
+            (Some(a), None) => match self {
+                Lang::En => format!("{} or more", n(a)),
+                Lang::De => format!("ab {}", n(a)),
+            },
+            (None, None) => self.pick("any value", "jeder Wert").into(),
+        }
+    }
+
+    /// A rule name, group or model feature with the ranges leadcal writes in its files
+    /// (`[59, 133]`, `[-inf, 2000)`, `44..100`, `..44`, `550..`) written for readers; the rest of
+    /// the text is kept as it is. The JSON files keep the raw form.
+    pub fn ranges(self, text: &str) -> String {
+        // Bracketed: [a, b] and [a, b).
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(i) = rest.find('[') {
+            out.push_str(&rest[..i]);
+            let tail = &rest[i + 1..];
+            let close = tail.find([']', ')']);
+            let parsed = close.and_then(|j| {
+                let (a, b) = tail[..j].split_once(',')?;
+                Some((bound(a)?, bound(b)?, tail.as_bytes()[j] == b')', j))
+            });
+            match parsed {
+                Some((a, b, below, j)) => {
+                    // "year_established in [-inf, 2000)" reads "year_established under 2,000".
+                    if out.ends_with(" in ") {
+                        out.truncate(out.len() - 3);
+                    }
+                    out.push_str(&self.range(a, b, below));
+                    rest = &tail[j + 1..];
+                }
+                None => {
+                    out.push('[');
+                    rest = tail;
+                }
+            }
+        }
+        out.push_str(rest);
+        // Dotted: a..b, ..b, a.. as a word of their own (min inclusive, upper bound exclusive).
+        out.split(' ')
+            .map(|word| {
+                let Some((a, b)) = word.split_once("..") else {
+                    return word.to_string();
+                };
+                match (bound(a), bound(b)) {
+                    (Some(x), Some(y)) if x.is_some() || y.is_some() => self.range(x, y, true),
+                    _ => word.to_string(),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// A period as leadcal labels it (`2024-Q3`, `2024-07`) in the language's one form:
+    /// Q3 2024 and Jul 2024 (en), Q3/2024 and 07/2024 (de). Anything else is kept.
+    pub fn period(self, raw: &str) -> String {
+        match period_parts(raw) {
+            Some((y, Part::Quarter(q))) => match self {
+                Lang::En => format!("Q{q} {y}"),
+                Lang::De => format!("Q{q}/{y}"),
+            },
+            Some((y, Part::Month(m))) => match self {
+                Lang::En => format!("{} {y}", MONTHS[m as usize - 1]),
+                Lang::De => format!("{m:02}/{y}"),
+            },
+            None => raw.to_string(),
+        }
+    }
+
+    /// The short form for chart axes: Q3 '24 and Jul '24 (en), Q3/24 and 07/24 (de).
+    pub fn period_short(self, raw: &str) -> String {
+        match period_parts(raw) {
+            Some((y, Part::Quarter(q))) => match self {
+                Lang::En => format!("Q{q} '{:02}", y % 100),
+                Lang::De => format!("Q{q}/{:02}", y % 100),
+            },
+            Some((y, Part::Month(m))) => match self {
+                Lang::En => format!("{} '{:02}", MONTHS[m as usize - 1], y % 100),
+                Lang::De => format!("{m:02}/{:02}", y % 100),
+            },
+            None => raw.to_string(),
+        }
+    }
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+enum Part {
+    Quarter(u32),
+    Month(u32),
+}
+
+/// `2024-Q3` → (2024, Q3); `2024-07` → (2024, July).
+fn period_parts(raw: &str) -> Option<(i32, Part)> {
+    let (y, rest) = raw.split_once('-')?;
+    if y.len() != 4 {
+        return None;
+    }
+    let y: i32 = y.parse().ok()?;
+    if let Some(q) = rest.strip_prefix('Q') {
+        let q: u32 = q.parse().ok()?;
+        return (1..=4).contains(&q).then_some((y, Part::Quarter(q)));
+    }
+    if rest.len() != 2 {
+        return None;
+    }
+    let m: u32 = rest.parse().ok()?;
+    (1..=12).contains(&m).then_some((y, Part::Month(m)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,6 +326,56 @@ mod tests {
         assert_eq!(Lang::En.num(f64::NAN, 2), "–");
         assert_eq!(Lang::En.interval("0.52", "0.63"), "[0.52, 0.63]");
         assert_eq!(Lang::De.interval("0,52", "0,63"), "[0,52; 0,63]");
+    }
+
+    #[test]
+    fn ranges_read_as_ranges_not_numbers() {
+        assert_eq!(
+            Lang::De.ranges("company_size = [59, 133]"),
+            "company_size = 59–133"
+        );
+        assert_eq!(Lang::De.ranges("[345, 121676]"), "345–121.676");
+        assert_eq!(Lang::En.ranges("[345, 121676]"), "345–121,676");
+        assert_eq!(Lang::De.ranges("[-83, 8]"), "−83 bis 8");
+        assert_eq!(
+            Lang::En.ranges("revenue=[2214.94, 3838.39]"),
+            "revenue=2,214.94–3,838.39"
+        );
+        assert_eq!(
+            Lang::En.ranges("year_established in [-inf, 2000)"),
+            "year_established under 2,000"
+        );
+        assert_eq!(
+            Lang::De.ranges("year_established in [2000, inf)"),
+            "year_established ab 2.000"
+        );
+        assert_eq!(
+            Lang::De.ranges("company_size 44..100"),
+            "company_size 44–100"
+        );
+        assert_eq!(
+            Lang::En.ranges("company_size ..44"),
+            "company_size under 44"
+        );
+        assert_eq!(Lang::De.ranges("company_size 550.."), "company_size ab 550");
+        // Text that only looks like it is kept.
+        assert_eq!(
+            Lang::En.ranges("region = [EU, US] and a..b …"),
+            "region = [EU, US] and a..b …"
+        );
+        assert_eq!(Lang::En.ranges("scores [0.52, 0.63"), "scores [0.52, 0.63");
+    }
+
+    #[test]
+    fn periods_are_written_one_way_per_language() {
+        assert_eq!(Lang::En.period("2024-Q3"), "Q3 2024");
+        assert_eq!(Lang::De.period("2024-Q3"), "Q3/2024");
+        assert_eq!(Lang::En.period("2024-07"), "Jul 2024");
+        assert_eq!(Lang::De.period("2024-07"), "07/2024");
+        assert_eq!(Lang::De.period_short("2024-Q3"), "Q3/24");
+        assert_eq!(Lang::En.period_short("2024-Q3"), "Q3 '24");
+        assert_eq!(Lang::De.period("2024-Q5"), "2024-Q5");
+        assert_eq!(Lang::De.period("all quarters"), "all quarters");
     }
 
     #[test]

@@ -30,7 +30,11 @@ fn compare(old: &Path, new: &Path, extra: &[&str]) -> (Run, Value) {
     let dir = run
         .stdout()
         .lines()
-        .find_map(|l| l.strip_prefix("wrote ").map(PathBuf::from))
+        .find_map(|l| {
+            l.strip_prefix("wrote ")
+                .or_else(|| l.strip_prefix("geschrieben: "))
+                .map(PathBuf::from)
+        })
         .unwrap_or_else(|| panic!("{}", run.describe()));
     let c =
         serde_json::from_str(&std::fs::read_to_string(dir.join("compare.json")).unwrap()).unwrap();
