@@ -31,16 +31,21 @@ pub struct Args {
     /// Output folder (must not exist); default NEW_RUN/compare-<old run's name>.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Replace --out when it is a comparison leadcal wrote (never a folder holding other files,
+    /// and never one of the two runs).
+    #[arg(long, requires = "out")]
+    pub force: bool,
 }
 
 pub fn run(a: Args) -> Result<()> {
     let lang = Lang::from(a.lang);
+    let inputs = [a.old_run.as_path(), a.new_run.as_path()];
     if let Some(out) = &a.out {
-        crate::output::replaceable(out, false, &[])?;
+        crate::output::replaceable(out, a.force, &inputs)?;
     }
     let c = crate::compare::compare(&a.old_run, &a.new_run)?;
     let staged = match a.out {
-        Some(out) => crate::output::Staged::exact(&out, false, &[])?,
+        Some(out) => crate::output::Staged::exact(&out, a.force, &inputs)?,
         None => crate::output::Staged::fresh(&a.new_run.join(format!("compare-{}", c.old.name)))?,
     };
     crate::output::write_json(&staged.path().join("compare.json"), &c)?;

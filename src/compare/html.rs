@@ -5,7 +5,7 @@
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use super::{Adoption, Comparison, Figure, Presence, RuleAdoption, Verdict};
+use super::{Adoption, Comparison, Figure, FitOverlap, Presence, RuleAdoption, Verdict};
 use crate::report::Lang;
 
 fn fig(l: Lang, f: &Figure, pct: bool) -> String {
@@ -126,10 +126,18 @@ pub fn page(c: &Comparison, l: Lang) -> String {
                         Lang::En => "The earlier run recommended a first model: there was no live score then. So this is the first review of the model it recommended. Its quality then cannot be compared; what the earlier back-test promised for it is set against what the live score measures now.",
                         Lang::De => "Der frühere Lauf empfahl ein erstes Modell: Damals gab es keinen Live-Score. Dies ist also das erste Review des damals empfohlenen Modells. Seine Qualität damals lässt sich nicht vergleichen; dem, was der frühere Backtest für das Modell versprach, steht gegenüber, was der Live-Score jetzt misst.",
                     }) } }
+                    @if c.new.first_model { p { (l.pick(
+                        "The new run recommended a first model: its config gives every lead the same score, so nothing of the earlier recommendation is live.",
+                        "Der neue Lauf empfahl ein erstes Modell: Seine Konfiguration gibt jedem Lead denselben Score; von der früheren Empfehlung ist also nichts in Betrieb.",
+                    )) } } @else if c.adoption.is_empty() { p { (l.pick(
+                        "What was adopted could not be compared; the end of the page says why.",
+                        "Was übernommen wurde, ließ sich nicht vergleichen; das Ende der Seite nennt den Grund.",
+                    )) } } @else {
                     p { (match l {
-                        Lang::En => format!("Of the {rules_recommended} changes the earlier review recommended, {} were adopted, {} partly and {} not.", count(Adoption::Adopted), count(Adoption::PartlyAdopted), count(Adoption::NotAdopted)),
-                        Lang::De => format!("Von den {rules_recommended} Änderungen, die das frühere Review empfahl, wurden {} übernommen, {} teilweise und {} nicht.", count(Adoption::Adopted), count(Adoption::PartlyAdopted), count(Adoption::NotAdopted)),
-                    }) }
+                            Lang::En => format!("Of the {rules_recommended} changes the earlier review recommended, {} were adopted, {} partly and {} not.", count(Adoption::Adopted), count(Adoption::PartlyAdopted), count(Adoption::NotAdopted)),
+                            Lang::De => format!("Von den {rules_recommended} Änderungen, die das frühere Review empfahl, wurden {} übernommen, {} teilweise und {} nicht.", count(Adoption::Adopted), count(Adoption::PartlyAdopted), count(Adoption::NotAdopted)),
+                        }) }
+                    }
                 }
                 h2 { (l.pick("The two runs", "Die beiden Läufe")) }
                 table {
@@ -179,10 +187,17 @@ pub fn page(c: &Comparison, l: Lang) -> String {
                             tr { td { (figure_name(l, &p.figure)) } td.n { (fig(l, &p.promised, is_share(&p.figure))) } td.n { (fig(l, &p.measured, is_share(&p.figure))) } td { (verdict(l, p.verdict)) } }
                         } }
                     }
-                    @if c.measured_overlaps_fit == Some(true) { p { (match l {
-                        Lang::En => "The new run's test period begins before the earlier run's data ended: the points the earlier run wrote were fitted on part of the leads they are measured on now. \"Measured now\" is partly in-sample and flatters them; a run on leads created after the earlier run's data end measures them fairly.",
-                        Lang::De => "Der Testzeitraum des neuen Laufs beginnt vor dem Datenende des früheren Laufs: Die damals geschriebenen Punkte wurden an einem Teil der Leads angepasst, an denen sie jetzt gemessen werden. „Jetzt gemessen“ ist daher teilweise in-sample und fällt zu günstig aus; fair misst erst ein Lauf auf Leads, die nach dem Datenende des früheren Laufs angelegt wurden.",
-                    }) } }
+                    @match c.measured_in_fit {
+                        Some(FitOverlap::Whole) => p { (match l {
+                            Lang::En => "The new run's whole test period lies inside the earlier run's data: the points the earlier run wrote were fitted on the very leads they are measured on now. \"Measured now\" is in-sample and flatters them; only a run on leads created after the earlier run's last lead measures them fairly.",
+                            Lang::De => "Der ganze Testzeitraum des neuen Laufs liegt in den Daten des früheren Laufs: Die damals geschriebenen Punkte wurden an genau den Leads angepasst, an denen sie jetzt gemessen werden. „Jetzt gemessen“ ist daher in-sample und fällt zu günstig aus; fair misst erst ein Lauf auf Leads, die nach dem letzten Lead des früheren Laufs angelegt wurden.",
+                        }) },
+                        Some(FitOverlap::Part) => p { (match l {
+                            Lang::En => "The new run's test period begins before the earlier run's last lead: the points the earlier run wrote were fitted on part of the leads they are measured on now. \"Measured now\" is partly in-sample and flatters them; a run on leads created after the earlier run's last lead measures them fairly.",
+                            Lang::De => "Der Testzeitraum des neuen Laufs beginnt vor dem letzten Lead des früheren Laufs: Die damals geschriebenen Punkte wurden an einem Teil der Leads angepasst, an denen sie jetzt gemessen werden. „Jetzt gemessen“ ist daher teilweise in-sample und fällt zu günstig aus; fair misst erst ein Lauf auf Leads, die nach dem letzten Lead des früheren Laufs angelegt wurden.",
+                        }) },
+                        _ => {}
+                    }
                 }
                 h2 { (l.pick("Segments of hand-overs that convert worst", "Übergabe-Segmente mit der schlechtesten Konversion")) }
                 @if c.old.first_model && !c.new.first_model { p { (l.pick(

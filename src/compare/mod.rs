@@ -23,6 +23,7 @@ struct Run {
     metrics: Option<Value>,
     recommendation: Option<Value>,
     report: Option<Value>,
+    first_model: bool,
 }
 
 fn read(dir: &Path, file: &str, missing: &mut Vec<String>, name: &str) -> Result<Option<Value>> {
@@ -44,7 +45,8 @@ impl Run {
                     .into(),
             });
         }
-        let run = Run {
+        let mut run = Run {
+            first_model: false,
             name: dir
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -59,6 +61,7 @@ impl Run {
                 message: "holds none of metrics.json, recommendation.json, report-data.json: not a run folder of `leadcal calibrate`".into(),
             });
         }
+        run.first_model = first_model(dir, &run.recommendation, &run.metrics)?;
         Ok(run)
     }
 }
@@ -236,6 +239,18 @@ pub struct DriftChange {
     pub new_since: Option<String>,
 }
 
+/// How much of the new run's test period the old run's written points were fitted on.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum FitOverlap {
+    /// The test period begins after the old run's last lead: measured fairly.
+    None,
+    /// It begins inside the old data and ends after it.
+    Part,
+    /// It lies wholly inside the old data.
+    Whole,
+}
+
 /// `compare.json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Comparison {
@@ -247,10 +262,10 @@ pub struct Comparison {
     /// The old run was a first model and the new one has a live score: the first review of the
     /// model it recommended. There is no live quality "then"; the promise is what counts.
     pub first_review: bool,
-    /// The new run's test period begins on or before the old run's last lead: the points the old
-    /// run wrote were fitted on part of the leads they are now measured on, so "measured" is
-    /// partly in-sample and flatters them.
-    pub measured_overlaps_fit: Option<bool>,
+    /// How much of the new run's test period lies within the leads the old run's written points
+    /// were fitted on (created up to its last lead): there, "measured" is in-sample and flatters
+    /// them.
+    pub measured_in_fit: Option<FitOverlap>,
     pub quality: Vec<QualityRow>,
     pub adoption: Vec<RuleAdoption>,
     /// Filled when at least one change was adopted (fully or partly).
@@ -283,14 +298,40 @@ fn summary(r: &Run) -> RunSummary {
             .and_then(Value::as_str)
             .map(String::from),
         since: text(at(m, &["window", "since"])),
-        until: text(at(m, &["window", "until"])),
+        // The last lead created (what "leads created" means); older runs saved only `until`.
+        until: text(
+            at(m, &["window", "last_created"])
+                .filter(|v| v.as_str().is_some_and(|s| !s.is_empty()))
+                .or_else(|| at(m, &["window", "until"])),
+        ),
         test_from: text(at(m, &["split", "test_from"])),
         evaluable: at(m, &["labels", "evaluable"]).and_then(Value::as_u64),
         converted: at(m, &["labels", "converted"]).and_then(Value::as_u64),
         test_leads: at(m, &["split", "test_leads"]).and_then(Value::as_u64),
         test_converted: at(m, &["split", "test_converted"]).and_then(Value::as_u64),
-        first_model: at(&r.recommendation, &["first_model"]).is_some(),
+        first_model: r.first_model,
     }
+}
+
+/// Whether a run recommended a first model: its recommendation.json says so, or its live score
+/// was the same for every test lead (ROC AUC 0.5 with no spread: a constant score), which holds
+/// for runs that did not write the key too. A `first_model` that is not an object is an error.
+fn first_model(dir: &Path, rec: &Option<Value>, metrics: &Option<Value>) -> Result<bool> {
+    let said = match at(rec, &["first_model"]) {
+        None | Some(Value::Null) => false,
+        Some(Value::Object(_)) => true,
+        Some(other) => {
+            return Err(Error::Input {
+                path: dir.join("recommendation.json"),
+                message: format!(
+                    "key `first_model`: expected an object (as calibrate writes it) or no key, found {other}"
+                ),
+            });
+        }
+    };
+    let auc = |k: &str| at(metrics, &["test", "live", "roc_auc", k]).and_then(Value::as_f64);
+    let constant = auc("value") == Some(0.5) && auc("low") == Some(0.5) && auc("high") == Some(0.5);
+    Ok(said || constant)
 }
 
 fn stage_metrics<'a>(m: &'a Option<Value>, stage: &str) -> Option<&'a Value> {
@@ -345,6 +386,14 @@ fn rules(
 /// Compare the runs in `old_dir` and `new_dir`.
 pub fn compare(old_dir: &Path, new_dir: &Path) -> Result<Comparison> {
     let mut missing = Vec::new();
+    if let (Ok(a), Ok(b)) = (old_dir.canonicalize(), new_dir.canonicalize())
+        && a == b
+    {
+        return Err(Error::Input {
+            path: new_dir.to_path_buf(),
+            message: "is the same run folder as the old run: compare needs two different runs (an earlier review and a later one)".into(),
+        });
+    }
     let old = Run::load(old_dir, "old", &mut missing)?;
     let new = Run::load(new_dir, "new", &mut missing)?;
     let (so, sn) = (summary(&old), summary(&new));
@@ -365,8 +414,14 @@ pub fn compare(old_dir: &Path, new_dir: &Path) -> Result<Comparison> {
         ),
         (false, false) => None,
     };
-    let measured_overlaps_fit = match (&so.until, &sn.test_from) {
-        (Some(until), Some(from)) => Some(from <= until),
+    let measured_in_fit = match (&so.until, &sn.test_from, &sn.until) {
+        (Some(fit_end), Some(from), Some(end)) => Some(if from > fit_end {
+            FitOverlap::None
+        } else if end <= fit_end {
+            FitOverlap::Whole
+        } else {
+            FitOverlap::Part
+        }),
         _ => None,
     };
     // Live-score quality on each run's own test period.
@@ -612,7 +667,7 @@ pub fn compare(old_dir: &Path, new_dir: &Path) -> Result<Comparison> {
         new: sn,
         windows_overlap,
         first_review,
-        measured_overlaps_fit,
+        measured_in_fit,
         quality,
         adoption,
         promised_vs_measured,

@@ -22,7 +22,7 @@ pub fn write_config_with_notes(
     threshold_notes: &[(&str, String)],
 ) -> Result<String, String> {
     use toml_edit::{DocumentMut, Item, Value};
-    let mut doc: DocumentMut = original
+    let mut doc: DocumentMut = without_leadcal_header(original)
         .parse()
         .map_err(|e| format!("the live config does not parse as TOML: {e}"))?;
     fn num(v: f64) -> Value {
@@ -100,11 +100,15 @@ pub fn write_config_with_notes(
         for (key, note) in threshold_notes {
             if let Some(mut k) = th.key_mut(key) {
                 let decor = k.leaf_decor_mut();
-                let before = decor
+                // An earlier run's note (a recommended config calibrated again) is replaced,
+                // never stacked above a threshold it no longer describes.
+                let before: String = decor
                     .prefix()
                     .and_then(|p| p.as_str())
                     .unwrap_or("")
-                    .to_string();
+                    .split_inclusive('\n')
+                    .filter(|l| !(l.starts_with("# at ") && l.trim_end().ends_with(", leadcal)")))
+                    .collect();
                 decor.set_prefix(format!("{before}# {note}\n"));
             }
         }
@@ -191,10 +195,65 @@ pub fn write_config_with_notes(
     Ok(out)
 }
 
+/// The config without the header an earlier `leadcal calibrate` wrote at its top (a
+/// recommended config calibrated again): the new header replaces it instead of stacking on it.
+fn without_leadcal_header(text: &str) -> &str {
+    if !text.starts_with("# Recommended by leadcal ") {
+        return text;
+    }
+    // The header is comment lines ending in one blank line.
+    match text.find("\n\n") {
+        Some(i) if text[..i].lines().all(|l| l.starts_with('#')) => &text[i + 2..],
+        _ => text,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::path::Path;
+
+    #[test]
+    fn a_recommended_config_calibrated_again_gets_one_header_and_fresh_notes() {
+        let model = ScoringModel::parse(LIVE, Path::new("live.toml")).unwrap();
+        let note = |v: &str| {
+            vec![(
+                "mql",
+                format!(
+                    "at {v} points about 9.0% [8.0%, 10.0%] of leads convert within 180 days (mature leads, leadcal)"
+                ),
+            )]
+        };
+        let once = write_config_with_notes(
+            LIVE,
+            &model,
+            "# Recommended by leadcal 0.1.0 (first).\n# more\n\n",
+            &note("18"),
+        )
+        .unwrap();
+        let twice = write_config_with_notes(
+            &once,
+            &model,
+            "# Recommended by leadcal 0.1.0 (second).\n\n",
+            &note("30"),
+        )
+        .unwrap();
+        assert_eq!(
+            twice.matches("# Recommended by leadcal").count(),
+            1,
+            "{twice}"
+        );
+        assert!(
+            twice.starts_with("# Recommended by leadcal 0.1.0 (second).\n\n# Our live model"),
+            "{twice}"
+        );
+        assert!(
+            !twice.contains("at 18 points") && twice.contains("at 30 points"),
+            "{twice}"
+        );
+        // The user's own comments stay.
+        assert!(twice.contains("# Our live model -- owner: marketing ops"));
+    }
 
     const LIVE: &str = r#"# Our live model -- owner: marketing ops
 [thresholds]

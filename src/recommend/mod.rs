@@ -469,7 +469,8 @@ pub fn recommend(
             Deployed {
                 leads: deployed_leads as u64,
                 converted: t.y.iter().filter(|&&v| v).count() as u64,
-                half_life_days: walk.chosen_half_life_days,
+                // A first model's selection weighs every lead alike.
+                half_life_days: walk.chosen_half_life_days.filter(|_| p.first_pdo.is_none()),
                 same_as_validated: false,
                 refitted_under_decay: refeatured,
             },

@@ -329,12 +329,18 @@ pub fn weights_for(
         };
         if leads == 0 {
             flags.push(Flag::NotExercised);
-            change.reason = "no training lead fired this rule; points kept".into();
+            change.reason = format!(
+                "no training lead fired this rule; {}",
+                kept(first.is_some())
+            );
         } else if thin(leads, conv) {
             flags.push(Flag::LowSupport);
             change.reason = format!(
-                "fired for {leads} leads ({conv} converted); at least {} leads and {} converters (or {} expected) needed to change it; points kept",
-                support.min_leads, support.min_converters, support.min_converters
+                "fired for {leads} leads ({conv} converted); at least {} leads and {} converters (or {} expected) needed to change it; {}",
+                support.min_leads,
+                support.min_converters,
+                support.min_converters,
+                kept(first.is_some())
             );
         } else if unselected(j) {
             change.exact = Some(0.0);
@@ -358,6 +364,18 @@ pub fn weights_for(
             };
             m.cap = r.cap.map(|c| (c * ratio).round()).filter(|c| *c != 0.0);
             applied.push((j, exact, new_unit));
+        }
+        // A first model's points are on its own scale: a rule it could not measure (never fired,
+        // too thin) gets 0, never the live model's points (those matched nothing here).
+        if first.is_some() && (leads == 0 || thin(leads, conv)) {
+            change.recommended = 0.0;
+            change.exact = Some(0.0);
+            let m = &mut model.implicit[*rule];
+            m.points = match &r.points {
+                Points::Each(_) => Points::Each(0.0),
+                Points::Progressive(v) => Points::Progressive(vec![0.0; v.len()]),
+            };
+            m.cap = None;
         }
         change.flags = flags;
         implicit.push(change);
@@ -407,13 +425,18 @@ pub fn weights_for(
         };
         if leads == 0 {
             change.flags.push(Flag::NotExercised);
-            change.reason =
-                "no training lead has this value (or it is pooled as rare); points kept".into();
+            change.reason = format!(
+                "no training lead has this value (or it is pooled as rare); {}",
+                kept(first.is_some())
+            );
         } else if thin(leads, conv) {
             change.flags.push(Flag::LowSupport);
             change.reason = format!(
-                "{leads} leads ({conv} converted) have this value; at least {} leads and {} converters (or {} expected) needed to change it; points kept",
-                support.min_leads, support.min_converters, support.min_converters
+                "{leads} leads ({conv} converted) have this value; at least {} leads and {} converters (or {} expected) needed to change it; {}",
+                support.min_leads,
+                support.min_converters,
+                support.min_converters,
+                kept(first.is_some())
             );
         } else if cols.iter().all(|&c| unselected(c)) {
             change.exact = Some(0.0);
@@ -443,12 +466,20 @@ pub fn weights_for(
                 applied.push((c, exact, new));
             }
         }
+        if first.is_some() && (leads == 0 || thin(leads, conv)) {
+            change.recommended = 0.0;
+            change.exact = Some(0.0);
+            model.explicit[k].points = 0.0;
+        }
         explicit.push(change);
     }
     // Values the live model gives nothing.
     let mut suggestions = Vec::new();
     for (j, src) in t.sources.iter().enumerate() {
+        // A first model's selection already weighed every column a rule reads; a value outside
+        // the rules would get points on a fit that did not select it.
         if let Source::Level { attribute, value } = src
+            && first.is_none()
             && !covered[j]
             && value != "(other)"
         {
@@ -492,6 +523,16 @@ pub fn weights_for(
         rounding_max: max,
         rounding_mean: if n > 0 { sum / n as f64 } else { 0.0 },
     })
+}
+
+/// What happens to a rule the data cannot measure: a live model keeps its points, a first
+/// model (whose points are on its own scale) gives it 0.
+fn kept(first: bool) -> &'static str {
+    if first {
+        "0 points in a first model"
+    } else {
+        "points kept"
+    }
 }
 
 /// Why a first model gives a rule with enough support 0 points: never taken.

@@ -320,6 +320,11 @@ fn walk_forward(s: &mut String, r: &Recommended) {
             pair(pct(a.recall), pct(b.recall)),
         ));
     }
+    // A first model's selection weighs every lead alike, and with no quarter measured there is
+    // no evidence to show: either way the half-life table would only be noise.
+    if first || w.recommended.is_none() {
+        return;
+    }
     s.push_str("\nRecency half-life of the written weights, by the quarters' out-of-time log-loss (from none to ever shorter half-lives, one replaces the current choice only when it gains at least 2 standard errors and 0.1% of the log-loss over it):\n\n| half-life | log-loss | gain over none |\n|---|---|---|\n");
     for h in &w.half_lives {
         s.push_str(&format!(
@@ -374,10 +379,21 @@ pub fn changes_md(r: &Recommended, old_mql: f64, old_sql: f64) -> String {
             })
             .collect::<String>()
     };
+    // A first model's table holds every rule with points in the written config or in the one
+    // made on the training period only (whose figures the back-test shows); the rest are listed
+    // below it with their reasons.
+    let all: Vec<_> = w.implicit.iter().chain(&w.explicit).collect();
+    let zero_in_both =
+        |k: usize| all[k].recommended == 0.0 && r.validated.points.get(k).is_none_or(|v| *v == 0.0);
     let mut unchanged = 0;
     for (k, c) in w.implicit.iter().chain(&w.explicit).enumerate() {
         // A first model lists its rules at 0 points, with their reasons, below the table.
-        if c.current == c.recommended && (c.flags.is_empty() || r.first_model.is_some()) {
+        let listed_below = if first {
+            zero_in_both(k)
+        } else {
+            c.current == c.recommended && c.flags.is_empty()
+        };
+        if listed_below {
             unchanged += 1;
             continue;
         }
@@ -431,8 +447,8 @@ pub fn changes_md(r: &Recommended, old_mql: f64, old_sql: f64) -> String {
     if unchanged > 0 && r.first_model.is_some() {
         // A first model's rules at 0 points, each with why: the reader asks about every one.
         s.push_str(&format!("\n{unchanged} rule(s) get 0 points:\n\n"));
-        for c in w.implicit.iter().chain(&w.explicit) {
-            if c.current == c.recommended {
+        for (k, c) in w.implicit.iter().chain(&w.explicit).enumerate() {
+            if zero_in_both(k) {
                 s.push_str(&format!(
                     "- `{}`{}: {}\n",
                     c.rule.replace('|', "\\|"),

@@ -102,6 +102,24 @@ fn inits_all_zero_template_gets_a_first_model_that_ranks_like_the_fitted_model()
     assert!((average - 655.0 / 6960.0).abs() < 0.02, "{average}");
     assert!(r["first_model"]["average_from"].is_number());
     assert!(changes.contains("on average; from about"), "{changes}");
+    // The back-test measures the first model made on the training period only: each rule it
+    // gave points is in the table beside the written points, even where those are 0.
+    let rules: Vec<&str> = ["implicit", "explicit"]
+        .iter()
+        .flat_map(|k| r["weights"][k].as_array().unwrap())
+        .map(|c| c["rule"].as_str().unwrap())
+        .collect();
+    for (rule, p) in rules
+        .iter()
+        .zip(r["validated"]["points"].as_array().unwrap())
+    {
+        if p.as_f64() != Some(0.0) {
+            assert!(
+                changes.contains(&format!("| `{rule}` ")),
+                "{rule} missing:\n{changes}"
+            );
+        }
+    }
     // Charts of the live score against the model are not drawn for a constant live score; the
     // first model's own points are.
     let run = d.path().join("run");
@@ -231,6 +249,26 @@ fn a_model_whose_rules_match_nothing_gets_a_first_model_that_names_them() {
         ),
         "{changes}"
     );
+    // Regression: the written config kept the unmatched rules' live points (10 and 5) while
+    // changes.md said they get 0. A first model's scale is its own: they are written as 0.
+    let text = std::fs::read_to_string(d.path().join("run/recommended-scoring.toml")).unwrap();
+    let m = leadcal::scoring::config::ScoringModel::parse(&text, Path::new("x.toml")).unwrap();
+    let webinar = m
+        .implicit
+        .iter()
+        .find(|r| r.event_type == "webinar_atended")
+        .unwrap();
+    assert_eq!(
+        webinar.points,
+        leadcal::scoring::config::Points::Each(0.0),
+        "{text}"
+    );
+    assert!(
+        m.explicit
+            .iter()
+            .all(|r| r.name != "region = <script>alert(1)</script>" || r.points == 0.0)
+    );
+    assert!(changes.contains("no training lead fired this rule; 0 points in a first model"));
 }
 
 #[test]
@@ -307,10 +345,11 @@ fn the_run_after_a_first_model_is_compared_as_its_first_review() {
             "sql_handovers_per_month"
         ]
     );
-    assert_eq!(c["measured_overlaps_fit"], true);
+    // q3 re-reads q1's data: its whole test period was fitted on.
+    assert_eq!(c["measured_in_fit"], "whole");
     let html = std::fs::read_to_string(d.path().join("c/compare.html")).unwrap();
     assert!(html.contains("this is the first review of the model it recommended"));
-    assert!(html.contains("partly in-sample"));
+    assert!(html.contains("is in-sample and flatters them"));
     // The other way round, the new run is the first model: nothing of q3's recommendation is
     // live, so nothing is called adopted or not adopted.
     let c2 = leadcal_in(d.path(), &["compare", "q3", "q1", "--out", "c2"]);
@@ -323,4 +362,34 @@ fn the_run_after_a_first_model_is_compared_as_its_first_review() {
     assert_eq!(c2["first_review"], false);
     assert!(c2["adoption"].as_array().unwrap().is_empty());
     assert!(c2["promised_vs_measured"].as_array().unwrap().is_empty());
+    let html2 = std::fs::read_to_string(d.path().join("c2/compare.html")).unwrap();
+    assert!(html2.contains("nothing of the earlier recommendation is live"));
+    assert!(!html2.contains("Of the 0 changes"));
+    // A first model is told by its constant live score too, when the key is gone; a key of
+    // another type is an error naming the file, never a guess.
+    let rec = d.path().join("q1/recommendation.json");
+    let saved = std::fs::read_to_string(&rec).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&saved).unwrap();
+    v.as_object_mut().unwrap().remove("first_model");
+    std::fs::write(&rec, serde_json::to_string(&v).unwrap()).unwrap();
+    leadcal_in(d.path(), &["compare", "q1", "q3", "--out", "c3"])
+        .code(0)
+        .stdout_has("First review: q1 recommended a first model");
+    v["first_model"] = serde_json::json!("yes");
+    std::fs::write(&rec, serde_json::to_string(&v).unwrap()).unwrap();
+    leadcal_in(d.path(), &["compare", "q1", "q3", "--out", "c4"])
+        .code(2)
+        .stderr_has("recommendation.json")
+        .stderr_has("key `first_model`: expected an object");
+    assert!(!d.path().join("c4").exists());
+    std::fs::write(&rec, saved).unwrap();
+    // The same run twice is refused; --force replaces only a comparison leadcal wrote, never a run.
+    leadcal_in(d.path(), &["compare", "q3", "./q3/", "--out", "c5"])
+        .code(2)
+        .stderr_has("the same run folder");
+    leadcal_in(d.path(), &["compare", "q3", "q1", "--out", "c2", "--force"]).code(0);
+    leadcal_in(d.path(), &["compare", "q3", "q1", "--out", "q1", "--force"])
+        .code(2)
+        .stderr_has("never replaces a folder with an input inside");
+    assert!(d.path().join("q1/recommendation.json").exists());
 }
