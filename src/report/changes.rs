@@ -114,9 +114,17 @@ fn lead(s: &mut String, r: &Recommended) {
             "**{what} changes by more than a third: {a} today → {b} recommended (test period).**\n\n"
         ));
     }
-    s.push_str(
-        "| test period | today's points | recommended points | fitted model |\n|---|---|---|---|\n",
-    );
+    ranking_table(s, k, true);
+}
+
+/// The test period's ranking table: today's points (unless there is no live score), the
+/// recommended points, the fitted model.
+fn ranking_table(s: &mut String, k: &crate::recommend::ranking::Compared, today: bool) {
+    s.push_str(if today {
+        "| test period | today's points | recommended points | fitted model |\n|---|---|---|---|\n"
+    } else {
+        "| test period | first model's points | fitted model |\n|---|---|---|\n"
+    });
     type Pick = fn(&Ranking) -> &Estimate;
     type Show = fn(Option<f64>) -> String;
     let rows: [(&str, Pick, Show); 3] = [
@@ -125,9 +133,13 @@ fn lead(s: &mut String, r: &Recommended) {
         ("lift in the top tenth", |x| &x.top_tenth_lift, lift),
     ];
     for (name, f, g) in rows {
+        let live = if today {
+            format!(" {} |", est(f(&k.today), g))
+        } else {
+            String::new()
+        };
         s.push_str(&format!(
-            "| {name} | {} | {} | {} |\n",
-            est(f(&k.today), g),
+            "| {name} |{live} {} | {} |\n",
             est(f(&k.recommended), g),
             est(f(&k.model), g)
         ));
@@ -135,33 +147,18 @@ fn lead(s: &mut String, r: &Recommended) {
     s.push('\n');
 }
 
-/// Which leads the written weights were fitted on.
 /// A first model's ranking on the test period, for its points alone: today's constant score has
 /// no ranking to set it against, and no hand-over to shift from.
 fn first_model_lead(s: &mut String, r: &Recommended) {
     let k = &r.ranking;
     s.push_str(&format!(
-        "On the test period ({} leads, {} converted, never seen by the fit), the first model's points (made on the training period only) rank leads with ROC AUC {} (fitted model: {}).\n\n| test period | first model's points | fitted model |\n|---|---|---|\n",
+        "On the test period ({} leads, {} converted, never seen by the fit), the first model's points (made on the training period only) rank leads with ROC AUC {} (fitted model: {}).\n\n",
         thousands(k.leads),
         thousands(k.converted),
         est(&k.recommended.roc_auc, auc),
         est(&k.model.roc_auc, auc),
     ));
-    type Pick = fn(&Ranking) -> &Estimate;
-    type Show = fn(Option<f64>) -> String;
-    let rows: [(&str, Pick, Show); 3] = [
-        ("ROC AUC", |x| &x.roc_auc, auc),
-        ("PR AUC (average precision)", |x| &x.pr_auc, auc),
-        ("lift in the top tenth", |x| &x.top_tenth_lift, lift),
-    ];
-    for (name, f, g) in rows {
-        s.push_str(&format!(
-            "| {name} | {} | {} |\n",
-            est(f(&k.recommended), g),
-            est(f(&k.model), g)
-        ));
-    }
-    s.push('\n');
+    ranking_table(s, k, false);
 }
 
 /// The opening of a first model's changes.md: why there was nothing to compare against, the
@@ -224,6 +221,7 @@ pub fn first_model_text(f: &crate::recommend::FirstModel) -> String {
     s
 }
 
+/// Which leads the written weights were fitted on.
 fn fitted_on(r: &Recommended) -> String {
     let d = &r.deployed;
     if r.first_model.is_some() && !d.same_as_validated {
