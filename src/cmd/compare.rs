@@ -82,13 +82,12 @@ pub fn run(a: Args) -> Result<()> {
         };
         writeln!(out, "{line}").map_err(Error::Stdout)?;
     }
-    // What could not be compared is said in English (the reasons name files and keys); the
-    // page and compare.json keep the same text.
     for m in &c.missing {
         writeln!(
             out,
-            "{} {m}",
-            lang.pick("not compared:", "nicht verglichen:")
+            "{} {}",
+            lang.pick("not compared:", "nicht verglichen:"),
+            m.text(lang)
         )
         .map_err(Error::Stdout)?;
     }

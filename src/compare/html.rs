@@ -169,12 +169,14 @@ pub fn page(c: &Comparison, l: Lang) -> String {
                     } }
                 }
                 h2 { (l.pick("What was adopted", "Was übernommen wurde")) }
-                table {
+                @if c.adoption.is_empty() {
+                    p { (l.pick("Nothing to compare (see the summary above).", "Nichts zu vergleichen (siehe die Zusammenfassung oben).")) }
+                } @else { table {
                     thead { tr { th { (l.pick("rule", "Regel")) } th.n { (l.pick("points then", "Punkte damals")) } th.n { (l.pick("recommended then", "damals empfohlen")) } th.n { (l.pick("points now", "Punkte jetzt")) } th { "" } } }
                     tbody { @for a in c.adoption.iter().filter(|a| !all_zero(a)) {
                         tr { td { (rule_name(l, &a.rule)) } td.n { (opt_num(l, a.old_current)) } td.n { (opt_num(l, a.old_recommended)) } td.n { (opt_num(l, a.new_current)) } td { (adoption(l, a.status)) } }
                     } }
-                }
+                } }
                 @if zero_rows > 0 { p.sub { (match l {
                     Lang::En => format!("{} rules at 0 points then, recommended and now are not listed.", l.int(zero_rows as u64)),
                     Lang::De => format!("{} Regeln mit 0 Punkten damals, empfohlen und jetzt sind nicht aufgeführt.", l.int(zero_rows as u64)),
@@ -229,7 +231,7 @@ pub fn page(c: &Comparison, l: Lang) -> String {
                 }
                 @if !c.missing.is_empty() {
                     h2 { (l.pick("What could not be compared", "Was nicht verglichen werden konnte")) }
-                    ul { @for m in &c.missing { li { (m) } } }
+                    ul { @for m in &c.missing { li { (m.text(l)) } } }
                 }
                 footer { (l.pick("Made by leadcal compare from the two run folders' saved files; nothing was refitted. Aggregates only.", "Erstellt von leadcal compare aus den gespeicherten Dateien der beiden Läufe; nichts wurde neu angepasst. Nur Aggregate.")) }
             } }

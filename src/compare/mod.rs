@@ -9,6 +9,7 @@
 //! version, a file removed) is compared where it can be, and `missing` says what could not be.
 
 pub mod html;
+pub mod missing;
 
 use std::path::Path;
 
@@ -16,6 +17,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+pub use missing::Missing;
+use missing::{Expected, NoLive, RulesError, Side};
 
 /// One run as the comparison reads it.
 struct Run {
@@ -26,10 +29,15 @@ struct Run {
     first_model: bool,
 }
 
-fn read(dir: &Path, file: &str, missing: &mut Vec<String>, name: &str) -> Result<Option<Value>> {
+fn read(
+    dir: &Path,
+    file: &'static str,
+    missing: &mut Vec<Missing>,
+    side: Side,
+) -> Result<Option<Value>> {
     let path = dir.join(file);
     if !path.is_file() {
-        missing.push(format!("the {name} run has no {file}"));
+        missing.push(Missing::NoFile { side, file });
         return Ok(None);
     }
     let text = std::fs::read_to_string(&path).map_err(Error::read(&path, "cannot read"))?;
@@ -37,7 +45,7 @@ fn read(dir: &Path, file: &str, missing: &mut Vec<String>, name: &str) -> Result
 }
 
 impl Run {
-    fn load(dir: &Path, which: &str, missing: &mut Vec<String>) -> Result<Run> {
+    fn load(dir: &Path, which: Side, missing: &mut Vec<Missing>) -> Result<Run> {
         if !dir.is_dir() {
             return Err(Error::Input {
                 path: dir.to_path_buf(),
@@ -274,7 +282,7 @@ pub struct Comparison {
     /// Rules whose drift verdict differs between the runs.
     pub drift: Vec<DriftChange>,
     /// What could not be compared, and why.
-    pub missing: Vec<String>,
+    pub missing: Vec<Missing>,
 }
 
 fn at<'a>(v: &'a Option<Value>, path: &[&str]) -> Option<&'a Value> {
@@ -349,31 +357,32 @@ fn sql_metrics(m: &Option<Value>) -> Option<&Value> {
 /// what a run writes.
 fn rules(
     rec: &Option<Value>,
-    which: &str,
-) -> std::result::Result<Vec<(String, String, f64, f64)>, String> {
-    let bad = |key: String, what: &str| {
-        format!("the {which} run's recommendation.json: `{key}` is not {what}")
+    side: Side,
+) -> std::result::Result<Vec<(String, String, f64, f64)>, RulesError> {
+    let bad = |key: String, expected: Expected| RulesError::Bad {
+        side,
+        key,
+        expected,
     };
-    let w = at(rec, &["weights"])
-        .ok_or_else(|| format!("the {which} run's recommendation.json has no `weights`"))?;
+    let w = at(rec, &["weights"]).ok_or(RulesError::NoWeights(side))?;
     let mut out = Vec::new();
     for kind in ["implicit", "explicit"] {
         let list = w
             .get(kind)
             .and_then(Value::as_array)
-            .ok_or_else(|| bad(format!("weights.{kind}"), "a list"))?;
+            .ok_or_else(|| bad(format!("weights.{kind}"), Expected::List))?;
         for (i, r) in list.iter().enumerate() {
             let field = |f: &str| format!("weights.{kind}[{i}].{f}");
             let num = |f: &str| {
                 r.get(f)
                     .and_then(Value::as_f64)
-                    .ok_or_else(|| bad(field(f), "a number"))
+                    .ok_or_else(|| bad(field(f), Expected::Number))
             };
             out.push((
                 kind.to_string(),
                 r.get("rule")
                     .and_then(Value::as_str)
-                    .ok_or_else(|| bad(field("rule"), "a text"))?
+                    .ok_or_else(|| bad(field("rule"), Expected::Text))?
                     .to_string(),
                 num("current")?,
                 num("recommended")?,
@@ -394,8 +403,8 @@ pub fn compare(old_dir: &Path, new_dir: &Path) -> Result<Comparison> {
             message: "is the same run folder as the old run: compare needs two different runs (an earlier review and a later one)".into(),
         });
     }
-    let old = Run::load(old_dir, "old", &mut missing)?;
-    let new = Run::load(new_dir, "new", &mut missing)?;
+    let old = Run::load(old_dir, Side::Old, &mut missing)?;
+    let new = Run::load(new_dir, Side::New, &mut missing)?;
     let (so, sn) = (summary(&old), summary(&new));
     let windows_overlap = match (&so.since, &so.until, &sn.since, &sn.until) {
         (Some(a0), Some(a1), Some(b0), Some(b1)) => Some(a0 <= b1 && b0 <= a1),
@@ -405,13 +414,9 @@ pub fn compare(old_dir: &Path, new_dir: &Path) -> Result<Comparison> {
     // are not a quality "then" that the next run improved on, so they are not compared.
     let first_review = so.first_model && !sn.first_model;
     let no_live = match (so.first_model, sn.first_model) {
-        (true, true) => Some("neither run had a live score: both recommended a first model"),
-        (true, false) => Some(
-            "the old run recommended a first model and had no live score: this is the first review of a live model",
-        ),
-        (false, true) => Some(
-            "the new run recommended a first model and has no live score (every rule at 0 points, or rules that match nothing)",
-        ),
+        (true, true) => Some(NoLive::Both),
+        (true, false) => Some(NoLive::Old),
+        (false, true) => Some(NoLive::New),
         (false, false) => None,
     };
     let measured_in_fit = match (&so.until, &sn.test_from, &sn.until) {
@@ -469,25 +474,22 @@ pub fn compare(old_dir: &Path, new_dir: &Path) -> Result<Comparison> {
                     z,
                 });
             }
-            _ => missing.push(format!(
-                "{name}: not in both runs' {}",
-                if name == "recommended_roc_auc" {
-                    "recommendation.json (runs before the walk-forward did not measure it)"
-                } else {
-                    "metrics.json"
-                }
-            )),
+            _ => missing.push(Missing::Figure {
+                name,
+                in_recommendation: name == "recommended_roc_auc",
+            }),
         }
     }
-    if let Some(why) = no_live {
-        missing.push(format!("live-score quality then and now: {why}"));
+    if let Some(which) = no_live {
+        missing.push(Missing::NoLiveScore(which));
     }
     // What was adopted: the old run's recommendation against the new run's current config.
     let mut adoption = Vec::new();
     let rules_of_both = if sn.first_model {
-        Err("the new run's config gives every lead the same score: nothing of the old recommendation is live".to_string())
+        Err(RulesError::NewIsFirstModel)
     } else {
-        rules(&old.recommendation, "old").and_then(|o| Ok((o, rules(&new.recommendation, "new")?)))
+        rules(&old.recommendation, Side::Old)
+            .and_then(|o| Ok((o, rules(&new.recommendation, Side::New)?)))
     };
     match rules_of_both {
         Ok((o, n)) => {
@@ -522,9 +524,7 @@ pub fn compare(old_dir: &Path, new_dir: &Path) -> Result<Comparison> {
                 };
                 let recommended = at(&old.recommendation, &[stage]).and_then(Value::as_f64);
                 if recommended.is_none() && at(&old.recommendation, &[stage]).is_some() {
-                    missing.push(format!(
-                        "{name}: the old run's recommendation.json: `{stage}` is not a number"
-                    ));
+                    missing.push(Missing::Threshold { name, key: stage });
                 }
                 let (oc, nc) = (threshold(&old.metrics), threshold(&new.metrics));
                 if oc.is_some() && nc.is_some() {
@@ -539,7 +539,7 @@ pub fn compare(old_dir: &Path, new_dir: &Path) -> Result<Comparison> {
                 }
             }
         }
-        Err(why) => missing.push(format!("what was adopted: {why}")),
+        Err(why) => missing.push(Missing::Adoption(why)),
     }
     // For adopted changes: what the old back-test promised against what the new run measured.
     let mut promised_vs_measured = Vec::new();
@@ -581,10 +581,7 @@ pub fn compare(old_dir: &Path, new_dir: &Path) -> Result<Comparison> {
                     }
                 }
             }
-            _ => missing.push(
-                "promised against measured: the old back-test or the new SQL metrics are missing"
-                    .into(),
-            ),
+            _ => missing.push(Missing::Promise),
         }
     }
     // Segments flagged then and now.
@@ -631,8 +628,7 @@ pub fn compare(old_dir: &Path, new_dir: &Path) -> Result<Comparison> {
                 }
             }
         }
-        _ => missing
-            .push("flagged segments: report-data.json with segments is needed in both runs".into()),
+        _ => missing.push(Missing::Segments),
     }
     // Rules whose drift status changed.
     let stability = |m: &Option<Value>| -> Option<Vec<(String, bool, Option<String>)>> {
@@ -655,11 +651,16 @@ pub fn compare(old_dir: &Path, new_dir: &Path) -> Result<Comparison> {
             for (rule, now, since) in &n {
                 let then = o.iter().find(|x| &x.0 == rule).is_some_and(|x| x.1);
                 if then != *now {
-                    drift.push(DriftChange { rule: rule.clone(), old_detected: then, new_detected: *now, new_since: since.clone() });
+                    drift.push(DriftChange {
+                        rule: rule.clone(),
+                        old_detected: then,
+                        new_detected: *now,
+                        new_since: since.clone(),
+                    });
                 }
             }
         }
-        _ => missing.push("rule drift: metrics.json with rule_stability (leadcal 0.1 from issue 20 on) is needed in both runs".into()),
+        _ => missing.push(Missing::Drift),
     }
     Ok(Comparison {
         schema: "leadcal.compare/1",

@@ -16,9 +16,9 @@ fn demo_with_template(files: &[&str]) -> tempfile::TempDir {
     d
 }
 
-/// `calibrate` with init's template unchanged into `d/out`, and its recommendation.json.
-fn calibrate_template(d: &Path, out: &str, extra: &[&str]) -> serde_json::Value {
-    let mut args = vec![
+/// The arguments of `calibrate` with init's template unchanged into `out`.
+fn template_args(out: &str) -> Vec<&str> {
+    vec![
         "calibrate",
         "--data",
         ".",
@@ -28,8 +28,13 @@ fn calibrate_template(d: &Path, out: &str, extra: &[&str]) -> serde_json::Value 
         "2023-01",
         "--out",
         out,
-        "-q",
-    ];
+    ]
+}
+
+/// `calibrate -q` with init's template unchanged into `d/out`, and its recommendation.json.
+fn calibrate_template(d: &Path, out: &str, extra: &[&str]) -> serde_json::Value {
+    let mut args = template_args(out);
+    args.push("-q");
     args.extend(extra);
     leadcal_in(d, &args)
         .code(0)
@@ -161,20 +166,7 @@ fn a_leads_and_outcomes_only_dataset_gets_a_profile_only_first_model() {
     let d = demo_with_template(&["leads.parquet", "outcomes.parquet"]);
     let r = calibrate_template(d.path(), "run", &[]);
     // The full console output leaves out the constant live score's columns and hand-overs.
-    let verbose = leadcal_in(
-        d.path(),
-        &[
-            "calibrate",
-            "--data",
-            ".",
-            "--model",
-            "scoring-template.toml",
-            "--since",
-            "2023-01",
-            "--out",
-            "verbose",
-        ],
-    );
+    let verbose = leadcal_in(d.path(), &template_args("verbose"));
     verbose
         .code(0)
         .stdout_has("No live score (every lead scores the same): the live columns are left out.")
@@ -365,6 +357,18 @@ fn the_run_after_a_first_model_is_compared_as_its_first_review() {
     let html2 = std::fs::read_to_string(d.path().join("c2/compare.html")).unwrap();
     assert!(html2.contains("nothing of the earlier recommendation is live"));
     assert!(!html2.contains("Of the 0 changes"));
+    // In German, console and page alike: no English reason left.
+    let de = leadcal_in(
+        d.path(),
+        &["compare", "q3", "q1", "--out", "c2de", "--lang", "de"],
+    );
+    de.code(0)
+        .stdout_has("nicht verglichen: was übernommen wurde: die Konfiguration des neuen Laufs")
+        .stdout_has("geschrieben:");
+    assert!(!de.stdout().contains("not compared"), "{}", de.stdout());
+    let page = std::fs::read_to_string(d.path().join("c2de/compare.html")).unwrap();
+    assert!(page.contains("Qualität des Live-Scores damals und heute: der neue Lauf"));
+    assert!(!page.contains("live-score quality then and now"));
     // A first model is told by its constant live score too, when the key is gone; a key of
     // another type is an error naming the file, never a guess.
     let rec = d.path().join("q1/recommendation.json");
