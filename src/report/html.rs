@@ -881,7 +881,7 @@ fn stability_text(l: Lang, d: &Data) -> Markup {
             (Lang::De, false) => format!("{} von {tested} Regeln {} ihre Wirkung zwischen Trainings- und Testzeitraum verändert (Benjamini–Hochberg bei 5 %): {}.", flagged.len(), if flagged.len() == 1 { "hat" } else { "haben" }, flagged.iter().map(|r| format!("{} (seit {})", l.ranges(&r.rule), r.drift.since.as_deref().map_or("?".to_string(), |p| l.period(p)))).collect::<Vec<_>>().join(", ")),
         }) }
         @if !never.is_empty() {
-            p { (l.pick("Rules that never fired in this window (a renamed form, a retired asset, or a value the data does not hold): ", "Regeln, die in diesem Zeitraum nie ausgelöst haben (umbenanntes Formular, entferntes Asset oder ein Wert, den die Daten nicht enthalten): ")) (never.join(", ")) }
+            p { (l.pick("Rules that never fired in this window (a renamed form, a retired asset, or a value the data does not hold): ", "Regeln, die in diesem Zeitraum nie ausgelöst wurden (umbenanntes Formular, entferntes Asset oder ein Wert, den die Daten nicht enthalten): ")) (never.join(", ")) }
         }
     }
 }
@@ -1105,15 +1105,15 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
         ),
         l.pick(
             "What do high-scoring leads that never bought have in common?",
-            "Was haben hoch bewertete Leads gemeinsam, die nie gekauft haben?",
+            "Was verbindet hoch bewertete Leads, die nie gekauft haben?",
         ),
         l.pick(
             "Is the SQL hand-over threshold in the right place?",
-            "Sitzt die SQL-Übergabeschwelle an der richtigen Stelle?",
+            "Liegt die SQL-Schwelle für die Übergabe an den Vertrieb richtig?",
         ),
         l.pick(
             "Which point weights should change?",
-            "Welche Punktgewichte sollten sich ändern?",
+            "Welche Punktwerte sollten wir anpassen?",
         ),
     ];
     let answers = [
@@ -1173,7 +1173,7 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                             th.n { (l.pick("fitted model", "Modell")) }
                         } }
                         tbody {
-                            tr { td { "ROC AUC [95%]" } td.n { (est(l, &t.live.roc_auc, 3)) } td.n { (est(l, &t.model.roc_auc, 3)) } }
+                            tr { td { (l.pick("ROC AUC [95%]", "ROC-AUC [95 %]")) } td.n { (est(l, &t.live.roc_auc, 3)) } td.n { (est(l, &t.model.roc_auc, 3)) } }
                             tr { td { (l.pick("PR AUC (average precision)", "PR-AUC (Average Precision)")) } td.n { (t.live.pr_auc.map_or("–".into(), |v| l.num(v, 3))) } td.n { (t.model.pr_auc.map_or("–".into(), |v| l.num(v, 3))) } }
                             tr { td { "KS" } td.n { (t.live.ks.map_or("–".into(), |v| l.num(v, 3))) } td.n { (t.model.ks.map_or("–".into(), |v| l.num(v, 3))) } }
                             tr { td { (l.pick("lift in the top tenth", "Lift im obersten Zehntel")) }
@@ -1195,7 +1195,7 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                         thead { tr {
                             th { (l.pick("period", "Zeitraum")) }
                             th.n { (l.pick("leads", "Leads")) }
-                            th.n { (l.pick("immature", "unreif")) }
+                            th.n { (l.pick("immature", "noch nicht auswertbar")) }
                             th.n { (l.pick("converted", "konvertiert")) }
                             @if !first { th.n { (l.pick("live AUC", "Live-AUC")) } }
                             th.n { (l.pick("model AUC", "Modell-AUC")) }
@@ -1275,7 +1275,7 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                         Lang::De => format!("Empfohlene Schwellen: MQL {} (jetzt {}), SQL {} (jetzt {}), für das Ziel {} auf den Leads gewählt, auf denen die geschriebenen Punkte geschätzt wurden; die MQL-Schwelle hält das heutige Verhältnis von MQL- zu SQL-Übergaben, nie unter 1 Punkt.{}", l.num(d.thresholds.recommended_mql, 0), l.num(d.thresholds.current_mql, 0), l.num(d.thresholds.recommended_sql, 0), l.num(d.thresholds.current_sql, 0), d.thresholds.objective, d.review.as_ref().filter(|r| !r.deployed.same_as_validated).map_or(String::new(), |r| format!(" Die Zeile „SQL, empfohlene Punkte“ ist dasselbe Verfahren nur auf dem Trainingszeitraum (SQL {}), gemessen im Testzeitraum, den es nicht kannte.", l.num(r.validated_sql, 0)))),
                     }) } }
                     (probability_section(l, d))
-                    (figure(l, images, "chart-sweep.png", l.pick("Raising the threshold trades recall and volume for precision. The dashed line marks each config's SQL threshold.", "Eine höhere Schwelle tauscht Recall und Menge gegen Precision. Die gestrichelte Linie markiert die SQL-Schwelle der jeweiligen Konfiguration.")))
+                    (figure(l, images, "chart-sweep.png", l.pick("Raising the threshold trades recall and volume for precision. The dashed line marks each config's SQL threshold.", "Höhere Schwelle: weniger, aber bessere Übergaben. Die gestrichelte Linie markiert die SQL-Schwelle der jeweiligen Konfiguration.")))
                 }
 
                 section id="q4" {
@@ -1365,8 +1365,8 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                     h3 { (l.pick("Which leads were evaluated", "Welche Leads ausgewertet wurden")) }
                     table { tbody {
                         tr { td { (l.pick("leads created in the window", "im Zeitfenster erstellte Leads")) } td.n { (l.int(q.leads)) } }
-                        tr { td { (l.pick("immature: too recent to know whether they convert (left out)", "unreif: zu jung, um die Konversion zu kennen (ausgelassen)")) } td.n { (l.int(q.immature)) } }
-                        tr { td { (l.pick("came in hot: converted before their snapshot (left out)", "kamen heiß herein: vor dem Stichtag konvertiert (ausgelassen)")) } td.n { (l.int(q.came_in_hot)) } }
+                        tr { td { (l.pick("immature: too recent to know whether they convert (left out)", "noch nicht auswertbar (zu jung; ausgelassen)")) } td.n { (l.int(q.immature)) } }
+                        tr { td { (match l { Lang::En => "came in hot: converted before their snapshot (left out)".to_string(), Lang::De => format!("vor dem Stichtag schon am Ziel „{}“ (ausgelassen)", d.window.target) }) } td.n { (l.int(q.came_in_hot)) } }
                         tr { td { (l.pick("evaluated", "ausgewertet")) } td.n { (l.int(q.evaluable)) } }
                         tr { td { (l.pick("… of which converted", "… davon konvertiert")) } td.n { (l.int(q.converted)) } }
                         tr { td { (l.pick("training period (model fitted, threshold chosen)", "Trainingszeitraum (Modell angepasst, Schwelle gewählt)")) } td.n { (l.int(q.train_leads)) " / " (l.int(q.train_converted)) } }
