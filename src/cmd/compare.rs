@@ -67,7 +67,7 @@ pub fn run(a: Args) -> Result<()> {
             "{old} → {new}: {adopted} recommended changes adopted; {segments} segments compared; {drift} drift verdicts changed."
         ),
         Lang::De => format!(
-            "{old} → {new}: {adopted} empfohlene Änderungen übernommen; {segments} Segmente verglichen; {drift} Drift-Befunde geändert."
+            "{old} → {new}: {adopted} empfohlene Änderungen übernommen; {segments} Segmente verglichen; {drift} Befunde zu veränderter Wirkung geändert."
         ),
     };
     writeln!(out, "{summary}").map_err(Error::Stdout)?;

@@ -60,6 +60,14 @@ pub fn run(a: Args) -> Result<()> {
     let made = data::load(&toml_path, &LoadOptions::default(), None).and_then(|ds| {
         let text = crate::scoring::template::template(&ds)?;
         crate::output::write_new(&template_path, text.as_bytes())?;
+        // The labels name what the data holds, so they follow its first load; the file is
+        // the one this run just wrote.
+        let labels = crate::scoring::template::labels(&ds)?;
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&toml_path)
+            .and_then(|mut f| f.write_all(labels.as_bytes()))
+            .map_err(Error::write(&toml_path, "cannot add the [labels] section"))?;
         Ok(ds)
     });
     let ds = match made {

@@ -46,8 +46,8 @@ fn figure_name(l: Lang, f: &str) -> &'static str {
             "recommended points' ROC AUC (test period)",
             "ROC-AUC der empfohlenen Punkte (Testzeitraum)",
         ),
-        "sql_precision" => l.pick("precision at SQL", "Precision bei SQL"),
-        "sql_recall" => l.pick("recall at SQL", "Recall bei SQL"),
+        "sql_precision" => l.pick("precision at SQL", "Abschlussquote bei SQL"),
+        "sql_recall" => l.pick("recall at SQL", "erfasste Abschlüsse bei SQL"),
         _ => l.pick("hand-overs per month at SQL", "Übergaben pro Monat bei SQL"),
     }
 }
@@ -144,8 +144,8 @@ pub fn page(c: &Comparison, l: Lang) -> String {
                     thead { tr { th {} th { (l.pick("earlier", "früher")) } th { (l.pick("now", "jetzt")) } } }
                     tbody {
                         tr { td { (l.pick("leads created", "Leads angelegt")) } td { (day(l, &c.old.since)) " – " (day(l, &c.old.until)) } td { (day(l, &c.new.since)) " – " (day(l, &c.new.until)) } }
-                        tr { td { (l.pick("evaluated leads (converted)", "ausgewertete Leads (konvertiert)")) } td { (opt_num(l, c.old.evaluable.map(|v| v as f64))) " (" (opt_num(l, c.old.converted.map(|v| v as f64))) ")" } td { (opt_num(l, c.new.evaluable.map(|v| v as f64))) " (" (opt_num(l, c.new.converted.map(|v| v as f64))) ")" } }
-                        tr { td { (l.pick("test period from (leads, converted)", "Testzeitraum ab (Leads, konvertiert)")) } td { (day(l, &c.old.test_from)) " (" (opt_num(l, c.old.test_leads.map(|v| v as f64))) ", " (opt_num(l, c.old.test_converted.map(|v| v as f64))) ")" } td { (day(l, &c.new.test_from)) " (" (opt_num(l, c.new.test_leads.map(|v| v as f64))) ", " (opt_num(l, c.new.test_converted.map(|v| v as f64))) ")" } }
+                        tr { td { (l.pick("evaluated leads (converted)", "ausgewertete Leads (mit Abschluss)")) } td { (opt_num(l, c.old.evaluable.map(|v| v as f64))) " (" (opt_num(l, c.old.converted.map(|v| v as f64))) ")" } td { (opt_num(l, c.new.evaluable.map(|v| v as f64))) " (" (opt_num(l, c.new.converted.map(|v| v as f64))) ")" } }
+                        tr { td { (l.pick("test period from (leads, converted)", "Testzeitraum ab (Leads, mit Abschluss)")) } td { (day(l, &c.old.test_from)) " (" (opt_num(l, c.old.test_leads.map(|v| v as f64))) ", " (opt_num(l, c.old.test_converted.map(|v| v as f64))) ")" } td { (day(l, &c.new.test_from)) " (" (opt_num(l, c.new.test_leads.map(|v| v as f64))) ", " (opt_num(l, c.new.test_converted.map(|v| v as f64))) ")" } }
                         tr { td { "leadcal" } td { (c.old.version.clone().unwrap_or_else(|| "–".into())) } td { (c.new.version.clone().unwrap_or_else(|| "–".into())) } }
                     }
                 }
@@ -179,12 +179,12 @@ pub fn page(c: &Comparison, l: Lang) -> String {
                 } }
                 @if zero_rows > 0 { p.sub { (match l {
                     Lang::En => format!("{} rules at 0 points then, recommended and now are not listed.", l.int(zero_rows as u64)),
-                    Lang::De => format!("{} Regeln mit 0 Punkten damals, empfohlen und jetzt sind nicht aufgeführt.", l.int(zero_rows as u64)),
+                    Lang::De => format!("{} {} mit 0 Punkten damals, empfohlen und jetzt {} nicht aufgeführt.", l.int(zero_rows as u64), if zero_rows == 1 { "Regel" } else { "Regeln" }, if zero_rows == 1 { "ist" } else { "sind" }),
                 }) } }
                 @if !c.promised_vs_measured.is_empty() {
-                    h3 { (l.pick("Did the adopted changes deliver what the back-test promised?", "Haben die übernommenen Änderungen gehalten, was der Backtest versprach?")) }
+                    h3 { (l.pick("Did the adopted changes deliver what the back-test promised?", "Haben die übernommenen Änderungen gehalten, was der Rücktest versprach?")) }
                     table {
-                        thead { tr { th {} th.n { (l.pick("promised (earlier back-test) [95%]", "versprochen (früherer Backtest) [95 %]")) } th.n { (l.pick("measured now [95%]", "jetzt gemessen [95 %]")) } th { (l.pick("difference", "Unterschied")) } } }
+                        thead { tr { th {} th.n { (l.pick("promised (earlier back-test) [95%]", "versprochen (früherer Rücktest) [95 %]")) } th.n { (l.pick("measured now [95%]", "jetzt gemessen [95 %]")) } th { (l.pick("difference", "Unterschied")) } } }
                         tbody { @for p in &c.promised_vs_measured {
                             tr { td { (figure_name(l, &p.figure)) } td.n { (fig(l, &p.promised, is_share(&p.figure))) } td.n { (fig(l, &p.measured, is_share(&p.figure))) } td { (verdict(l, p.verdict)) } }
                         } }
@@ -192,16 +192,16 @@ pub fn page(c: &Comparison, l: Lang) -> String {
                     @match c.measured_in_fit {
                         Some(FitOverlap::Whole) => p { (match l {
                             Lang::En => "The new run's whole test period lies inside the earlier run's data: the points the earlier run wrote were fitted on the very leads they are measured on now. \"Measured now\" is in-sample and flatters them; only a run on leads created after the earlier run's last lead measures them fairly.",
-                            Lang::De => "Der ganze Testzeitraum des neuen Laufs liegt in den Daten des früheren Laufs: Die damals geschriebenen Punkte wurden an genau den Leads angepasst, an denen sie jetzt gemessen werden. „Jetzt gemessen“ ist daher in-sample und fällt zu günstig aus; fair misst erst ein Lauf auf Leads, die nach dem letzten Lead des früheren Laufs angelegt wurden.",
+                            Lang::De => "Der ganze Testzeitraum des neuen Laufs liegt in den Daten des früheren Laufs: Die damals geschriebenen Punkte wurden an genau den Leads angepasst, an denen sie jetzt gemessen werden. „Jetzt gemessen“ ist daher an den eigenen Trainingsdaten gemessen und fällt zu günstig aus; fair misst erst ein Lauf auf Leads, die nach dem letzten Lead des früheren Laufs angelegt wurden.",
                         }) },
                         Some(FitOverlap::Part) => p { (match l {
                             Lang::En => "The new run's test period begins before the earlier run's last lead: the points the earlier run wrote were fitted on part of the leads they are measured on now. \"Measured now\" is partly in-sample and flatters them; a run on leads created after the earlier run's last lead measures them fairly.",
-                            Lang::De => "Der Testzeitraum des neuen Laufs beginnt vor dem letzten Lead des früheren Laufs: Die damals geschriebenen Punkte wurden an einem Teil der Leads angepasst, an denen sie jetzt gemessen werden. „Jetzt gemessen“ ist daher teilweise in-sample und fällt zu günstig aus; fair misst erst ein Lauf auf Leads, die nach dem letzten Lead des früheren Laufs angelegt wurden.",
+                            Lang::De => "Der Testzeitraum des neuen Laufs beginnt vor dem letzten Lead des früheren Laufs: Die damals geschriebenen Punkte wurden an einem Teil der Leads angepasst, an denen sie jetzt gemessen werden. „Jetzt gemessen“ stammt daher teilweise aus den eigenen Trainingsdaten und fällt zu günstig aus; fair misst erst ein Lauf auf Leads, die nach dem letzten Lead des früheren Laufs angelegt wurden.",
                         }) },
                         _ => {}
                     }
                 }
-                h2 { (l.pick("Segments of hand-overs that convert worst", "Übergabe-Segmente mit der schlechtesten Konversion")) }
+                h2 { (l.pick("Segments of hand-overs that convert worst", "Übergabe-Segmente mit der schlechtesten Abschlussquote")) }
                 @if c.old.first_model && !c.new.first_model { p { (l.pick(
                     "The earlier run handed no leads over (a first model), so every group flagged now is flagged for the first time.",
                     "Der frühere Lauf übergab keine Leads (ein erstes Modell); jede jetzt auffällige Gruppe ist daher zum ersten Mal auffällig.",
@@ -209,7 +209,7 @@ pub fn page(c: &Comparison, l: Lang) -> String {
                 @if c.segments.is_empty() {
                     p { (l.pick("None in either run.", "In keinem der beiden Läufe.")) }
                 } @else { table {
-                    thead { tr { th { (l.pick("group", "Gruppe")) } th.n { (l.pick("converted then", "damals konvertiert")) } th.n { (l.pick("converted now", "jetzt konvertiert")) } th { "" } } }
+                    thead { tr { th { (l.pick("group", "Gruppe")) } th.n { (l.pick("converted then", "damals mit Abschluss")) } th.n { (l.pick("converted now", "jetzt mit Abschluss")) } th { "" } } }
                     tbody { @for s in &c.segments {
                         tr { td { (l.ranges(&s.group)) } td.n { (s.old_rate.map_or("–".into(), |v| l.pct(v, 1))) } td.n { (s.new_rate.map_or("–".into(), |v| l.pct(v, 1))) } td { (match s.status {
                             Presence::StillFlagged => l.pick("still flagged", "weiterhin auffällig"),
@@ -218,12 +218,12 @@ pub fn page(c: &Comparison, l: Lang) -> String {
                         }) } }
                     } }
                 } }
-                h2 { (l.pick("Rules whose drift status changed", "Regeln mit geändertem Drift-Befund")) }
+                h2 { (l.pick("Rules whose drift status changed", "Regeln, deren Wirkung sich neu (oder nicht mehr) verändert zeigt")) }
                 @if c.drift.is_empty() {
                     p { (l.pick("None.", "Keine.")) }
                 } @else {
                     table {
-                        thead { tr { th { (l.pick("rule", "Regel")) } th { (l.pick("drift then", "Drift damals")) } th { (l.pick("drift now", "Drift jetzt")) } } }
+                        thead { tr { th { (l.pick("rule", "Regel")) } th { (l.pick("drift then", "Wirkung damals verändert")) } th { (l.pick("drift now", "Wirkung jetzt verändert")) } } }
                         tbody { @for d in &c.drift {
                             tr { td { (l.ranges(&d.rule)) } td { (if d.old_detected { l.pick("yes", "ja") } else { l.pick("no", "nein") }) } td { (if d.new_detected { format!("{} {}", l.pick("yes, since", "ja, seit"), d.new_since.as_deref().map_or("–".to_string(), |p| l.period(p))) } else { l.pick("no", "nein").to_string() }) } }
                         } }

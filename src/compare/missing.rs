@@ -173,13 +173,13 @@ impl Missing {
                 "promised against measured: the old back-test or the new SQL metrics are missing"
                     .into()
             }
-            (Missing::Promise, Lang::De) => "Versprochen gegen gemessen: Der frühere Backtest oder die neuen SQL-Kennzahlen fehlen".into(),
+            (Missing::Promise, Lang::De) => "Versprochen gegen gemessen: Der frühere Rücktest oder die neuen SQL-Kennzahlen fehlen".into(),
             (Missing::Segments, Lang::En) => {
                 "flagged segments: report-data.json with segments is needed in both runs".into()
             }
             (Missing::Segments, Lang::De) => "auffällige Segmente: Beide Läufe brauchen eine report-data.json mit Segmenten".into(),
             (Missing::Drift, Lang::En) => "rule drift: metrics.json with rule_stability (leadcal 0.1 from issue 20 on) is needed in both runs".into(),
-            (Missing::Drift, Lang::De) => "Drift der Regeln: Beide Läufe brauchen eine metrics.json mit rule_stability (ab leadcal 0.1)".into(),
+            (Missing::Drift, Lang::De) => "Veränderte Wirkung der Regeln: Beide Läufe brauchen eine metrics.json mit rule_stability (ab leadcal 0.1)".into(),
         }
     }
 }

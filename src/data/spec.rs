@@ -28,6 +28,8 @@ pub struct DatasetSpec {
     pub accounts: Option<TableSpec>,
     /// The system whose export names are the defaults, applied by [`resolve`].
     pub preset: Option<&'static super::presets::Preset>,
+    /// Display names for the report: raw column name, value or event type → label.
+    pub labels: BTreeMap<String, String>,
 }
 
 impl DatasetSpec {
@@ -58,6 +60,8 @@ struct RawSpec {
     events: Option<RawTable<RawEventColumns>>,
     outcomes: Option<RawTable<RawOutcomeColumns>>,
     accounts: Option<RawTable<RawAccountColumns>>,
+    /// Display names for the report (`job_level = "Position"`, `trade_show = "Messe"`).
+    labels: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -386,6 +390,7 @@ fn discover(dir: &Path) -> Result<DatasetSpec> {
         outcomes: pick(Table::Outcomes)?,
         accounts: pick(Table::Accounts)?,
         preset: None,
+        labels: BTreeMap::new(),
     })
 }
 
@@ -752,6 +757,19 @@ fn from_toml(toml_path: &Path) -> Result<DatasetSpec> {
             build(toml_path, base, Table::Accounts, t, cols, &global_nulls)
         })
         .transpose()?;
+    let mut labels = BTreeMap::new();
+    for (raw_name, label) in raw.labels.unwrap_or_default() {
+        let label = label.trim().to_string();
+        if raw_name.trim().is_empty() || label.is_empty() {
+            return Err(Error::Spec {
+                path: toml_path.to_path_buf(),
+                message: format!(
+                    "[labels] {raw_name:?} = {label:?}: expected a raw name on the left and the word the report should show for it on the right (job_level = \"Position\")"
+                ),
+            });
+        }
+        labels.insert(raw_name, label);
+    }
     let mut spec = DatasetSpec {
         origin: toml_path.to_path_buf(),
         leads,
@@ -759,6 +777,7 @@ fn from_toml(toml_path: &Path) -> Result<DatasetSpec> {
         outcomes,
         accounts,
         preset: None,
+        labels,
     };
     spec.preset = preset;
     Ok(spec)

@@ -114,6 +114,14 @@ pub fn report_data(
             current_mql_metrics: m.test.thresholds.iter().find(|x| x.stage == "mql").cloned(),
         },
         first_model: rec.first_model.clone(),
+        labels: an
+            .ds
+            .spec
+            .labels
+            .iter()
+            .filter(|(k, v)| k != v)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
         review: Some(report::Review {
             ranking: rec.ranking.clone(),
             walk: rec.walk.clone(),

@@ -153,7 +153,7 @@ pub fn distribution(d: &Data, l: Lang, path: &Path) -> Result<()> {
             root,
             l.pick(
                 "Live score at the snapshot: converted vs not (test set)",
-                "Live-Score zum Stichtag: konvertiert vs. nicht (Testzeitraum)",
+                "Live-Score zum Stichtag: mit und ohne Abschluss (Testzeitraum)",
             ),
             lo..hi,
             0.0..top,
@@ -171,13 +171,13 @@ pub fn distribution(d: &Data, l: Lang, path: &Path) -> Result<()> {
             .map_err(s)?;
         for (name, color, shares, off) in [
             (
-                l.pick("not converted", "nicht konvertiert"),
+                l.pick("not converted", "ohne Abschluss"),
                 GREY,
                 &h.not_converted_share,
                 0.05,
             ),
             (
-                l.pick("converted", "konvertiert"),
+                l.pick("converted", "mit Abschluss"),
                 GREEN,
                 &h.converted_share,
                 0.5,
@@ -210,7 +210,7 @@ pub fn calibration(d: &Data, l: Lang, path: &Path) -> Result<()> {
             root,
             l.pick(
                 "Conversion by score band (test set, 95% interval)",
-                "Konversion nach Score-Band (Testzeitraum, 95-%-Intervall)",
+                "Abschlussquote nach Score-Band (Testzeitraum, 95-%-Intervall)",
             ),
             0.0..rows.len() as f64,
             0.0..top,
@@ -221,7 +221,7 @@ pub fn calibration(d: &Data, l: Lang, path: &Path) -> Result<()> {
             .x_labels(0)
             .y_desc(l.pick(
                 "converted within the horizon (%)",
-                "innerhalb des Horizonts konvertiert (%)",
+                "Abschluss innerhalb des Horizonts (%)",
             ))
             .y_label_formatter(&|v| l.num(*v, 0))
             .axis_desc_style(label())
@@ -277,7 +277,7 @@ pub fn roc_pr(d: &Data, l: Lang, path: &Path) -> Result<()> {
             .titled(
                 l.pick(
                     "Ranking on the test set: ROC and precision–recall",
-                    "Rangfolge im Testzeitraum: ROC und Precision–Recall",
+                    "Rangfolge im Testzeitraum: ROC und Abschlussquote gegen erfasste Abschlüsse",
                 ),
                 title(),
             )
@@ -293,11 +293,11 @@ pub fn roc_pr(d: &Data, l: Lang, path: &Path) -> Result<()> {
         c.configure_mesh()
             .x_desc(l.pick(
                 "non-converters above the cut (%)",
-                "Nicht-Konvertierte über der Schwelle (%)",
+                "Leads ohne Abschluss über der Schwelle (%)",
             ))
             .y_desc(l.pick(
                 "converters above the cut (%)",
-                "Konvertierte über der Schwelle (%)",
+                "Leads mit Abschluss über der Schwelle (%)",
             ))
             .x_label_formatter(&|v| l.num(*v, 0))
             .y_label_formatter(&|v| l.num(*v, 0))
@@ -342,8 +342,8 @@ pub fn roc_pr(d: &Data, l: Lang, path: &Path) -> Result<()> {
             .build_cartesian_2d(0f64..100f64, 0f64..top)
             .map_err(s)?;
         c.configure_mesh()
-            .x_desc(l.pick("recall (%)", "Recall (%)"))
-            .y_desc(l.pick("precision (%)", "Precision (%)"))
+            .x_desc(l.pick("recall (%)", "erfasste Abschlüsse (%)"))
+            .y_desc(l.pick("precision (%)", "Abschlussquote (%)"))
             .x_label_formatter(&|v| l.num(*v, 0))
             .y_label_formatter(&|v| l.num(*v, 0))
             .axis_desc_style(small())
@@ -402,7 +402,7 @@ pub fn gains(d: &Data, l: Lang, path: &Path) -> Result<()> {
             root,
             l.pick(
                 "Gains: share of converters in the top-scored leads (test set)",
-                "Gains: Anteil der Konvertierten unter den bestbewerteten Leads",
+                "Anteil aller Abschlüsse unter den bestbewerteten Leads",
             ),
             0.0..100.0,
             0.0..100.0,
@@ -413,7 +413,7 @@ pub fn gains(d: &Data, l: Lang, path: &Path) -> Result<()> {
                 "leads, highest scores first (%)",
                 "Leads, höchste Scores zuerst (%)",
             ))
-            .y_desc(l.pick("converters caught (%)", "erfasste Konvertierte (%)"))
+            .y_desc(l.pick("converters caught (%)", "erfasste Abschlüsse (%)"))
             .x_label_formatter(&|v| l.num(*v, 0))
             .y_label_formatter(&|v| l.num(*v, 0))
             .axis_desc_style(label())
@@ -441,7 +441,10 @@ pub fn gains(d: &Data, l: Lang, path: &Path) -> Result<()> {
         ] {
             let name = format!(
                 "{name} ({} {})",
-                l.pick("lift in the top tenth", "Lift im obersten Zehntel"),
+                l.pick(
+                    "lift in the top tenth",
+                    "oberstes Zehntel: Faktor zum Durchschnitt"
+                ),
                 lift1(deciles)
             );
             line(&mut c, &name, color, &curve(deciles), true)?;
@@ -515,7 +518,10 @@ pub fn sweep(d: &Data, l: Lang, path: &Path) -> Result<()> {
                 .set_secondary_coord(x0..x1, 0f64..vol_top * 1.5);
             c.configure_mesh()
                 .x_desc(l.pick("SQL threshold (points)", "SQL-Schwelle (Punkte)"))
-                .y_desc(l.pick("precision / recall (%)", "Precision / Recall (%)"))
+                .y_desc(l.pick(
+                    "precision / recall (%)",
+                    "Abschlussquote / erfasste Abschlüsse (%)",
+                ))
                 .x_label_formatter(&|v| l.num(*v, 0))
                 .y_label_formatter(&|v| {
                     if *v <= 100.0 {
@@ -548,12 +554,12 @@ pub fn sweep(d: &Data, l: Lang, path: &Path) -> Result<()> {
             };
             for (lab, col, v) in [
                 (
-                    l.pick("precision", "Precision"),
+                    l.pick("precision", "Abschlussquote"),
                     GREEN,
                     series(&|p| p.precision.map(|v| v * 100.0)),
                 ),
                 (
-                    l.pick("recall", "Recall"),
+                    l.pick("recall", "erfasste Abschlüsse"),
                     LIVE,
                     series(&|p| p.recall.map(|v| v * 100.0)),
                 ),
@@ -626,7 +632,7 @@ pub fn trend(d: &Data, l: Lang, path: &Path) -> Result<()> {
             .titled(
                 l.pick(
                     "Per period: ranking, conversion and score drift",
-                    "Pro Zeitraum: Rangfolge, Konversion und Score-Drift",
+                    "Pro Zeitraum: Rangfolge, Abschlussquote und Verschiebung der Scores",
                 ),
                 title(),
             )
@@ -666,7 +672,7 @@ pub fn trend(d: &Data, l: Lang, path: &Path) -> Result<()> {
                         &mut c,
                         l.pick(
                             "model (in-sample before test)",
-                            "Modell (vor Test: in-sample)",
+                            "Modell (vor dem Test zu optimistisch)",
                         ),
                         MODEL,
                         &series(&|r| r.model_auc),
@@ -681,14 +687,14 @@ pub fn trend(d: &Data, l: Lang, path: &Path) -> Result<()> {
                 1 => {
                     line(
                         &mut c,
-                        l.pick("conversion rate", "Konversionsrate"),
+                        l.pick("conversion rate", "Abschlussquote"),
                         GREEN,
                         &series(&|r| r.rate.map(|v| v * 100.0)),
                         true,
                     )?;
                     line(
                         &mut c,
-                        l.pick("precision at SQL", "Precision bei SQL"),
+                        l.pick("precision at SQL", "Abschlussquote bei SQL"),
                         LIVE,
                         &series(&|r| r.sql_precision.map(|v| v * 100.0)),
                         true,
@@ -697,7 +703,7 @@ pub fn trend(d: &Data, l: Lang, path: &Path) -> Result<()> {
                 _ => {
                     line(
                         &mut c,
-                        l.pick("PSI vs training period", "PSI ggü. Trainingszeitraum"),
+                        l.pick("PSI vs training period", "Verschiebung (PSI)"),
                         GREY,
                         &series(&|r| r.psi),
                         true,
@@ -742,7 +748,7 @@ pub fn segments(d: &Data, l: Lang, path: &Path) -> Result<()> {
                     l.num(q.threshold, 0),
                     l.pick(
                         "that convert worst (95% interval)",
-                        "mit der schlechtesten Konversion (95-%-Intervall)"
+                        "mit der schlechtesten Abschlussquote (95-%-Intervall)"
                     )
                 ),
                 title(),
@@ -755,7 +761,7 @@ pub fn segments(d: &Data, l: Lang, path: &Path) -> Result<()> {
         c.configure_mesh()
             .disable_y_mesh()
             .y_labels(0)
-            .x_desc(l.pick("converted (%)", "konvertiert (%)"))
+            .x_desc(l.pick("converted (%)", "Abschlussquote (%)"))
             .x_label_formatter(&|v| l.num(*v, 0))
             .axis_desc_style(label())
             .label_style(label())
@@ -765,7 +771,7 @@ pub fn segments(d: &Data, l: Lang, path: &Path) -> Result<()> {
             c.draw_series(std::iter::once(Text::new(
                 l.pick(
                     "No group converts significantly worse than all hand-overs.",
-                    "Keine Gruppe konvertiert signifikant schlechter als alle Übergaben.",
+                    "Keine Gruppe schließt nach Korrektur für Mehrfachtests auffällig schlechter ab als alle Übergaben.",
                 )
                 .to_string(),
                 (top * 0.05, k * 0.5),
@@ -791,7 +797,7 @@ pub fn segments(d: &Data, l: Lang, path: &Path) -> Result<()> {
             let name = g
                 .values
                 .iter()
-                .map(|(a, v)| format!("{a} = {}", l.ranges(v)))
+                .map(|(a, v)| format!("{} = {}", d.shown(l, a), d.shown(l, v)))
                 .collect::<Vec<_>>()
                 .join(" & ");
             c.draw_series(std::iter::once(Text::new(
@@ -840,7 +846,7 @@ pub fn matrix(d: &Data, l: Lang, path: &Path) -> Result<()> {
             .caption(
                 l.pick(
                     "Conversion by fit × engagement (quartiles of points at the snapshot)",
-                    "Konversion nach Fit × Engagement (Quartile der Punkte zum Stichtag)",
+                    "Abschlussquote nach Fit × Engagement (Quartile der Punkte zum Stichtag)",
                 ),
                 ("sans-serif", 40).into_font(),
             )
@@ -999,7 +1005,7 @@ pub fn points(d: &Data, l: Lang, path: &Path) -> Result<()> {
             }
             let (px, py) = c.backend_coord(&(lo, y + 0.5));
             root.draw(&Text::new(
-                short(&l.ranges(&r.rule), 38),
+                short(&d.shown(l, &r.rule), 38),
                 (px - 10, py),
                 TextStyle::from(("sans-serif", 20).into_font())
                     .pos(Pos::new(HPos::Right, VPos::Center)),
@@ -1042,7 +1048,7 @@ pub fn stability(d: &Data, l: Lang, path: &Path) -> Result<()> {
             .titled(
                 l.pick(
                     "Effect of each rule per period (log-odds per fire or match, 95% intervals; grey: test period)",
-                    "Wirkung je Regel pro Zeitraum (Log-Odds je Auslösung bzw. Treffer, 95-%-Intervalle; grau: Testzeitraum)",
+                    "Wirkung je Regel pro Zeitraum (auf die Abschlusschance als Log-Odds, 95-%-Intervalle; grau: Testzeitraum)",
                 ),
                 ("sans-serif", 32).into_font(),
             )
@@ -1075,9 +1081,9 @@ pub fn stability(d: &Data, l: Lang, path: &Path) -> Result<()> {
             let hi = pts.iter().map(|p| p.3).fold(0.5f64, f64::max);
             let pad = (hi - lo) * 0.08;
             let name = if r.drift.detected {
-                format!("{} ({})", l.ranges(&r.rule), l.pick("drift", "Drift"))
+                format!("{} ({})", d.shown(l, &r.rule), l.pick("drift", "verändert"))
             } else {
-                l.ranges(&r.rule)
+                d.shown(l, &r.rule)
             };
             let mut c = ChartBuilder::on(area)
                 .caption(name, ("sans-serif", 24).into_font())
@@ -1156,7 +1162,7 @@ pub fn walk(d: &Data, l: Lang, path: &Path) -> Result<()> {
             root.draw(&Text::new(
                 l.pick(
                     "No walk-forward: too few mature leads before the quarters (or a run of an earlier version).",
-                    "Kein Walk-forward: zu wenige auswertbare Leads vor den Quartalen (oder ein Lauf einer früheren Version).",
+                    "Kein Rückblick Quartal für Quartal: zu wenige auswertbare Leads vor den Quartalen (oder ein Lauf einer früheren Version).",
                 ),
                 (60, 300),
                 label(),
@@ -1176,13 +1182,21 @@ pub fn walk(d: &Data, l: Lang, path: &Path) -> Result<()> {
         type Pick = fn(&crate::recommend::walk::Figures) -> Option<f64>;
         let panels = root.split_evenly((1, 3));
         let specs: [(&str, Pick, f64); 3] = [
-            ("ROC AUC", |f| f.ranking.roc_auc.value, 1.0),
             (
-                l.pick("precision (%)", "Precision (%)"),
+                l.pick("ROC AUC", "ROC-AUC"),
+                |f| f.ranking.roc_auc.value,
+                1.0,
+            ),
+            (
+                l.pick("precision (%)", "Abschlussquote (%)"),
                 |f| f.precision,
                 100.0,
             ),
-            (l.pick("recall (%)", "Recall (%)"), |f| f.recall, 100.0),
+            (
+                l.pick("recall (%)", "erfasste Abschlüsse (%)"),
+                |f| f.recall,
+                100.0,
+            ),
         ];
         for (area, (desc, pick, scale)) in panels.iter().zip(specs) {
             let series = |rec: bool| -> Vec<(f64, f64)> {
@@ -1253,13 +1267,13 @@ pub fn decay(d: &Data, l: Lang, path: &Path) -> Result<()> {
     draw(path, |root| {
         let caption = l.pick(
             "Decay of behaviour points: out-of-time log-loss (lower is better)",
-            "Verfall der Verhaltenspunkte: Out-of-Time-Log-Loss (niedriger ist besser)",
+            "Punkteverfall: Vorhersagefehler je Einstellung (niedriger ist besser)",
         );
         let Some(g) = g.filter(|g| g.candidates.iter().any(|c| c.log_loss.is_some())) else {
             root.draw(&Text::new(
                 l.pick(
                     "No decay comparison: no behaviour rules, events or converters to compare on (or a run of an earlier version).",
-                    "Kein Vergleich: keine Verhaltensregeln, Ereignisse oder Konvertierten (oder ein Lauf einer früheren Version).",
+                    "Kein Vergleich: keine Verhaltensregeln, Ereignisse oder Abschlüsse (oder ein Lauf einer früheren Version).",
                 ),
                 (60, 300),
                 label(),
@@ -1300,7 +1314,7 @@ pub fn decay(d: &Data, l: Lang, path: &Path) -> Result<()> {
                     _ => String::new(),
                 }
             })
-            .y_desc("log-loss")
+            .y_desc(l.pick("log-loss", "Vorhersagefehler (Log-Loss)"))
             .y_label_formatter(&|v| l.num(*v, 4))
             .axis_desc_style(label())
             .label_style(("sans-serif", 22).into_font())

@@ -10,6 +10,7 @@
 use base64::Engine;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
+use super::glossary::{self, Term};
 use super::{Data, Lang, RuleRow, SegmentRow};
 use crate::evaluate::{Estimate, ThresholdMetrics};
 use crate::features::Skip;
@@ -30,7 +31,8 @@ p.sub { color: var(--muted); margin: 0 0 16px; }
 .summary ol { margin: 0; padding-left: 22px; }
 .summary li { margin: 8px 0; }
 .q { font-weight: bold; }
-table { border-collapse: collapse; margin: 8px 0 16px; font-size: 15px; }
+/* A table wider than the page scrolls inside itself; the page never scrolls sideways. */
+table { border-collapse: collapse; margin: 8px 0 16px; font-size: 15px; display: block; max-width: 100%; overflow-x: auto; }
 th, td { border-bottom: 1px solid var(--rule); padding: 5px 10px; text-align: left; vertical-align: top; }
 th { background: #f0f2f6; }
 td.n, th.n { text-align: right; white-space: nowrap; }
@@ -38,6 +40,9 @@ figure { margin: 16px 0 24px; }
 figure img { width: 100%; height: auto; border: 1px solid var(--rule); }
 figcaption { color: var(--muted); font-size: 14px; }
 .flag { color: #a33; font-weight: bold; }
+dl.terms { display: grid; grid-template-columns: minmax(12em, 18em) 1fr; gap: 4px 16px; margin: 8px 0; }
+dl.terms dt { font-weight: bold; }
+dl.terms dd { margin: 0; }
 footer { margin-top: 40px; padding-top: 12px; border-top: 2px solid var(--rule); color: var(--muted); font-size: 13px; }
 footer code { font-size: 12px; word-break: break-all; }
 @media print { body { background: #fff; } main { padding: 0; } h2 { break-before: page; } figure { break-inside: avoid; } }
@@ -76,10 +81,10 @@ fn plus_minus(l: Lang, e: &Estimate) -> String {
     }
 }
 
-fn group_name(l: Lang, g: &SegmentRow) -> String {
+fn group_name(l: Lang, d: &Data, g: &SegmentRow) -> String {
     g.values
         .iter()
-        .map(|(a, v)| format!("{a} = {}", l.ranges(v)))
+        .map(|(a, v)| format!("{} = {}", d.shown(l, a), d.shown(l, v)))
         .collect::<Vec<_>>()
         .join(" & ")
 }
@@ -110,12 +115,12 @@ fn period_text(l: Lang, d: &Data) -> String {
             }),
             l.int(d.quality.test_leads),
             l.date(&w.test_from),
-            w.target,
+            super::labels::one(&d.labels, &w.target),
             w.horizon_days,
             w.snapshot_days
         ),
         Lang::De => format!(
-            "Leads erstellt vom {} bis {}; außerhalb der Trainingszeit getestet an den {} Leads, die ab {} erstellt wurden (das Modell kannte sie nicht). Ein Lead gilt als konvertiert, wenn er „{}“ innerhalb von {} Tagen nach seinem Stichtag erreicht hat ({} Tage nach Erstellung).",
+            "Leads erstellt vom {} bis {}; getestet an den {} Leads, die ab {} erstellt wurden und die das Modell nicht kannte. Ein Lead zählt als Abschluss, wenn er die Stufe „{}“ innerhalb von {} Tagen nach seinem Stichtag erreicht hat ({} Tage nach Erstellung).",
             l.date(&w.since),
             l.date(if w.last_created.is_empty() {
                 &w.until
@@ -124,7 +129,7 @@ fn period_text(l: Lang, d: &Data) -> String {
             }),
             l.int(d.quality.test_leads),
             l.date(&w.test_from),
-            w.target,
+            super::labels::one(&d.labels, &w.target),
             w.horizon_days,
             w.snapshot_days
         ),
@@ -159,7 +164,7 @@ fn answer_ranking_first(l: Lang, d: &Data, f: &crate::recommend::FirstModel) -> 
             "This is a first model: there was no live score to compare against ({why}). The points leadcal proposes rank the test period's leads, which their fit never saw, with a ROC AUC of {rec}: a converter outscores a non-converter in {pairs} of pairs (0.5 is chance). The top-scored tenth converts at {lift}× the average. A logistic model on every column reaches {model}."
         ),
         Lang::De => format!(
-            "Dies ist ein erstes Modell: Es gab keinen Live-Score zum Vergleich ({why}). Die von leadcal vorgeschlagenen Punkte ordnen die Leads des Testzeitraums, die ihre Schätzung nicht kannte, mit einer ROC AUC von {rec}: Ein Lead, der gekauft hat, liegt in {pairs} der Paare vor einem, der nicht gekauft hat (0,5 ist Zufall). Das bestbewertete Zehntel schließt {lift}-mal so oft ab wie der Durchschnitt. Ein logistisches Modell auf allen Spalten erreicht {model}."
+            "Dies ist ein erstes Modell: Es gab keinen Live-Score zum Vergleich ({why}). Die von leadcal vorgeschlagenen Punkte ordnen die Leads des Testzeitraums, die ihre Schätzung nicht kannte, mit einer ROC-AUC von {rec}: Ein Lead, der gekauft hat, liegt in {pairs} der Paare vor einem, der nicht gekauft hat (0,5 ist Zufall). Das bestbewertete Zehntel schließt {lift}-mal so oft ab wie der Durchschnitt. Ein logistisches Modell auf allen Spalten erreicht {model}."
         ),
     }
 }
@@ -203,7 +208,7 @@ fn answer_ranking(l: Lang, d: &Data) -> String {
             "{verdict} On the test set the live score ranks a converter above a non-converter in {pairs} of pairs (AUC {live_auc}; 0.5 is chance, 1 is perfect). The top-scored tenth converted at {top_rate}, {top_lift}× the average of {average}. A logistic model fitted on earlier leads reaches AUC {model_auc}{end}"
         ),
         Lang::De => format!(
-            "{verdict} Im Testzeitraum stellt der Live-Score einen konvertierten Lead in {pairs} der Paare über einen nicht konvertierten (AUC {live_auc}; 0,5 ist Zufall, 1 ist perfekt). Das bestbewertete Zehntel konvertierte zu {top_rate}, das {top_lift}-Fache des Durchschnitts von {average}. Ein an früheren Leads angepasstes logistisches Modell erreicht AUC {model_auc}{end}"
+            "{verdict} Vergleicht man im Testzeitraum je einen Lead mit und einen ohne Abschluss, liegt der mit Abschluss im Live-Score in {pairs} der Fälle vorn (ROC-AUC {live_auc}; 0,5 ist Zufall, 1 ist perfekt). Das bestbewertete Zehntel schloss zu {top_rate} ab, {top_lift}-mal so oft wie der Durchschnitt von {average}. Ein an früheren Leads angepasstes logistisches Modell erreicht ROC-AUC {model_auc}{end}"
         ),
     }
 }
@@ -215,7 +220,7 @@ fn answer_segments(l: Lang, d: &Data) -> String {
         return l
             .pick(
                 "No live score handed leads over, so there are no high-scoring non-buyers to look into yet. The next review, with the first model live, answers this; what marks the leads that did buy is below.",
-                "Ohne Live-Score wurden keine Leads übergeben; hoch bewertete Nichtkäufer gibt es daher noch nicht. Das beantwortet das nächste Review, wenn das erste Modell live ist; was die Käufer auszeichnet, steht unten.",
+                "Ohne Live-Score wurden keine Leads übergeben; hoch bewertete Nichtkäufer gibt es daher noch nicht. Das beantwortet das nächste Review, wenn das erste Modell im Einsatz ist; was die Käufer auszeichnet, steht unten.",
             )
             .to_string();
     }
@@ -227,11 +232,11 @@ fn answer_segments(l: Lang, d: &Data) -> String {
         .map(|g| {
             format!(
                 "{} ({} {}, {} {})",
-                group_name(l, g),
+                group_name(l, d, g),
                 l.int(g.leads),
                 l.pick("hand-overs", "Übergaben"),
                 l.pct(g.rate, 1),
-                l.pick("converted", "konvertiert")
+                l.pick("converted", "mit Abschluss")
             )
         })
         .collect();
@@ -243,7 +248,7 @@ fn answer_segments(l: Lang, d: &Data) -> String {
             l.pct(s.rate, 1)
         ),
         Lang::De => format!(
-            "Über das ganze Zeitfenster konvertierten von den {} bei SQL {} übergebenen Leads {}.",
+            "Über das ganze Zeitfenster schlossen von den {} bei SQL {} übergebenen Leads {} ab.",
             l.int(s.handovers),
             l.num(s.threshold, 0),
             l.pct(s.rate, 1)
@@ -256,7 +261,7 @@ fn answer_segments(l: Lang, d: &Data) -> String {
                 l.int(s.tested)
             ),
             Lang::De => format!(
-                "{head} Kein Attributwert und kein Wertepaar konvertiert signifikant schlechter ({} Gruppen getestet, False-Discovery-Rate 5 %).",
+                "{head} Kein Attributwert und kein Wertepaar schließt nach Korrektur für Mehrfachtests auffällig schlechter ab ({} Gruppen geprüft).",
                 l.int(s.tested)
             ),
         };
@@ -268,7 +273,7 @@ fn answer_segments(l: Lang, d: &Data) -> String {
             worst.join("; ")
         ),
         Lang::De => format!(
-            "{head} {} Gruppen konvertieren signifikant schlechter; am schlechtesten: {}.",
+            "{head} {} Gruppen schließen nach Korrektur für Mehrfachtests auffällig schlechter ab; am schlechtesten: {}.",
             l.int(s.worst.len() as u64),
             worst.join("; ")
         ),
@@ -290,7 +295,7 @@ fn answer_threshold_first(l: Lang, d: &Data) -> String {
         l.pct_opt(r.precision.value, 1),
         l.pct_opt(r.recall.value, 1),
     );
-    let (vsql, objective) = (l.num(r.threshold, 0), &t.objective);
+    let (vsql, objective) = (l.num(r.threshold, 0), glossary::objective(l, &t.objective));
     let miss = if t.objective_met {
         ""
     } else {
@@ -301,10 +306,10 @@ fn answer_threshold_first(l: Lang, d: &Data) -> String {
     };
     match l {
         Lang::En => format!(
-            "There is no threshold of today's to keep: the first model's SQL threshold is {sql} points and MQL {mql} (objective {objective}; MQL passes on 2.5 times as many leads as SQL). On the test period the same procedure on the training period only (SQL {vsql}) handed over {per_month} leads a month; {prec} of them converted after the hand-over, and they were {rec} of all converters.{miss}"
+            "There is no threshold of today's to keep: the first model's SQL threshold is {sql} points and MQL {mql} (objective: {objective}; MQL passes on 2.5 times as many leads as SQL). On the test period the same procedure on the training period only (SQL {vsql}) handed over {per_month} leads a month; {prec} of them converted after the hand-over, and they were {rec} of all converters.{miss}"
         ),
         Lang::De => format!(
-            "Es gibt keine heutige Schwelle zu halten: Die SQL-Schwelle des ersten Modells liegt bei {sql} Punkten, MQL bei {mql} (Ziel {objective}; MQL gibt zweieinhalbmal so viele Leads weiter wie SQL). Im Testzeitraum übergab dasselbe Verfahren nur auf dem Trainingszeitraum (SQL {vsql}) {per_month} Leads pro Monat; {prec} davon schlossen nach der Übergabe ab, und sie waren {rec} aller Abschlüsse.{miss}"
+            "Es gibt keine heutige Schwelle zu halten: Die SQL-Schwelle des ersten Modells liegt bei {sql} Punkten, MQL bei {mql} (Ziel: {objective}; MQL gibt zweieinhalbmal so viele Leads weiter wie SQL). Im Testzeitraum übergab dasselbe Verfahren nur auf dem Trainingszeitraum (SQL {vsql}) {per_month} Leads pro Monat; {prec} davon schlossen nach der Übergabe ab, und sie waren {rec} aller Abschlüsse.{miss}"
         ),
     }
 }
@@ -343,7 +348,7 @@ fn answer_threshold(l: Lang, d: &Data) -> String {
     );
     let (new_thr, objective, new_prec, new_rec, new_per_month) = (
         l.num(r.threshold, 0),
-        &t.objective,
+        glossary::objective(l, &t.objective),
         l.pct_opt(r.precision.value, 1),
         l.pct_opt(r.recall.value, 1),
         hpm(r),
@@ -361,7 +366,7 @@ fn answer_threshold(l: Lang, d: &Data) -> String {
             match (l, x.figure.as_str()) {
                 (Lang::En, "recall") => format!("Recall changes by more than a third: {a} today, {b} recommended. "),
                 (Lang::En, _) => format!("Hand-overs per month change by more than a third: {a} today, {b} recommended. "),
-                (Lang::De, "recall") => format!("Der Recall ändert sich um mehr als ein Drittel: heute {a}, empfohlen {b}. "),
+                (Lang::De, "recall") => format!("Der Anteil erfasster Abschlüsse ändert sich um mehr als ein Drittel: heute {a}, empfohlen {b}. "),
                 (Lang::De, _) => format!("Die Übergaben pro Monat ändern sich um mehr als ein Drittel: heute {a}, empfohlen {b}. "),
             }
         })
@@ -369,10 +374,10 @@ fn answer_threshold(l: Lang, d: &Data) -> String {
     shift
         + &match l {
             Lang::En => format!(
-                "In the test period, of the leads handed over at {thr} points, {prec} converted after the hand-over{pm}; the threshold caught {rec} of all converters, at {per_month} hand-overs a month. The recommended SQL of {new_thr} on the recommended points (objective {objective}) gives {new_prec} precision, {new_rec} recall and {new_per_month} hand-overs a month on the same test period.{miss}"
+                "In the test period, of the leads handed over at {thr} points, {prec} converted after the hand-over{pm}; the threshold caught {rec} of all converters, at {per_month} hand-overs a month. The recommended SQL of {new_thr} on the recommended points (objective: {objective}) gives {new_prec} precision, {new_rec} recall and {new_per_month} hand-overs a month on the same test period.{miss}"
             ),
             Lang::De => format!(
-                "Im Testzeitraum konvertierten von den bei {thr} Punkten übergebenen Leads {prec} nach der Übergabe{pm}; die Schwelle erfasste {rec} aller Konvertierten, bei {per_month} Übergaben pro Monat. Die empfohlene SQL-Schwelle von {new_thr} auf den empfohlenen Punkten (Ziel {objective}) ergibt im selben Testzeitraum {new_prec} Precision, {new_rec} Recall und {new_per_month} Übergaben pro Monat.{miss}"
+                "Im Testzeitraum schlossen von den bei {thr} Punkten übergebenen Leads {prec} nach der Übergabe ab{pm}; die Schwelle erfasste {rec} aller Abschlüsse, bei {per_month} Übergaben pro Monat. Die empfohlene SQL-Schwelle von {new_thr} auf den empfohlenen Punkten (Ziel: {objective}) ergibt im selben Testzeitraum eine Abschlussquote von {new_prec}, erfasst {new_rec} der Abschlüsse und übergibt {new_per_month} Leads pro Monat.{miss}"
             ),
         }
 }
@@ -397,7 +402,7 @@ fn ranking_sentence(l: Lang, r: &super::Review, first: bool) -> String {
                 l.num(a.roc_auc.unwrap_or(f64::NAN), 3)
             ),
             Lang::De if quarters == 1 => format!(
-                " Vor dem letzten Quartal erstellt, hätte die Empfehlung dieses Quartal mit einer ROC AUC von {} geordnet, gegenüber {} mit den heutigen Punkten.",
+                " Vor dem letzten Quartal erstellt, hätte die Empfehlung dieses Quartal mit einer ROC-AUC von {} geordnet, gegenüber {} mit den heutigen Punkten.",
                 l.num(b.roc_auc.unwrap_or(f64::NAN), 3),
                 l.num(a.roc_auc.unwrap_or(f64::NAN), 3)
             ),
@@ -407,7 +412,7 @@ fn ranking_sentence(l: Lang, r: &super::Review, first: bool) -> String {
                 l.num(a.roc_auc.unwrap_or(f64::NAN), 3)
             ),
             Lang::De => format!(
-                " Quartal für Quartal, jeweils vor den letzten {quarters} Quartalen erstellt, hätte die Empfehlung im Mittel eine ROC AUC von {} erreicht, gegenüber {} mit den heutigen Punkten.",
+                " Quartal für Quartal, jeweils vor den letzten {quarters} Quartalen erstellt, hätte die Empfehlung im Mittel eine ROC-AUC von {} erreicht, gegenüber {} mit den heutigen Punkten.",
                 l.num(b.roc_auc.unwrap_or(f64::NAN), 3),
                 l.num(a.roc_auc.unwrap_or(f64::NAN), 3)
             ),
@@ -444,7 +449,7 @@ fn ranking_sentence(l: Lang, r: &super::Review, first: bool) -> String {
                 l.num(b.unwrap_or(f64::NAN), 3)
             ),
             Lang::De => format!(
-                "Quartal für Quartal, jeweils vor den letzten {quarters} Quartalen erstellt, hätte das erste Modell sie im Mittel mit einer ROC AUC von {} geordnet. ",
+                "Quartal für Quartal, jeweils vor den letzten {quarters} Quartalen erstellt, hätte das erste Modell sie im Mittel mit einer ROC-AUC von {} geordnet. ",
                 l.num(b.unwrap_or(f64::NAN), 3)
             ),
         };
@@ -457,7 +462,7 @@ fn ranking_sentence(l: Lang, r: &super::Review, first: bool) -> String {
             auc(&k.model.roc_auc)
         ),
         Lang::De => format!(
-            "Im Testzeitraum, den die Schätzung nicht kannte, ordnen die empfohlenen Punkte die Leads mit einer ROC AUC von {} gegenüber {} mit den heutigen Punkten (Modell {}).{walk} ",
+            "Im Testzeitraum, den die Schätzung nicht kannte, ordnen die empfohlenen Punkte die Leads mit einer ROC-AUC von {} gegenüber {} mit den heutigen Punkten (Modell {}).{walk} ",
             auc(&k.recommended.roc_auc),
             auc(&k.today.roc_auc),
             auc(&k.model.roc_auc)
@@ -467,7 +472,13 @@ fn ranking_sentence(l: Lang, r: &super::Review, first: bool) -> String {
 
 /// The walk-forward table and chart, and what the written points were fitted on.
 /// `first`: a first model (no points of today's: their columns are left out).
-fn walk_section(l: Lang, r: &super::Review, images: &[(&str, Vec<u8>)], first: bool) -> Markup {
+fn walk_section(
+    l: Lang,
+    d: &Data,
+    r: &super::Review,
+    images: &[(&str, Vec<u8>)],
+    first: bool,
+) -> Markup {
     let k = &r.ranking;
     let fmt = |e: &Estimate, dp: usize| est(l, e, dp);
     let folds: Vec<&crate::recommend::walk::Fold> = r.walk.folds.iter().collect();
@@ -478,13 +489,13 @@ fn walk_section(l: Lang, r: &super::Review, images: &[(&str, Vec<u8>)], first: b
             "The written points were refitted on all {} mature leads, the test period included ({}){}. Figures of those points on those leads would be in-sample; the test-period figures are those of the same procedure on the training period only, and the walk-forward shows the procedure quarter by quarter.",
             l.int(r.deployed.leads),
             h.map_or("every lead weighted alike: no recency half-life beat that out of time".to_string(), |h| format!("recent leads weighted more, half-life {} days, chosen by the walk-forward's out-of-time log-loss", l.num(h, 0))),
-            if r.walk.recent_effect.is_empty() { String::new() } else { format!("; rules whose effect drifted get their effect since the drift: {}", r.walk.recent_effect.iter().map(|x| format!("{} (since {})", l.ranges(&x.rule), l.period(&x.period))).collect::<Vec<_>>().join(", ")) }
+            if r.walk.recent_effect.is_empty() { String::new() } else { format!("; rules whose effect drifted get their effect since the drift: {}", r.walk.recent_effect.iter().map(|x| format!("{} (since {})", d.shown(l, &x.rule), l.period(&x.period))).collect::<Vec<_>>().join(", ")) }
         ),
         (Lang::De, false, h) => format!(
-            "Die geschriebenen Punkte wurden auf allen {} auswertbaren Leads neu geschätzt, den Testzeitraum eingeschlossen ({}){}. Zahlen dieser Punkte auf diesen Leads wären in-sample; die Zahlen des Testzeitraums stammen vom selben Verfahren nur auf dem Trainingszeitraum, und der Walk-forward zeigt das Verfahren Quartal für Quartal.",
+            "Die geschriebenen Punkte wurden auf allen {} auswertbaren Leads neu geschätzt, den Testzeitraum eingeschlossen ({}){}. Zahlen dieser Punkte auf diesen Leads wären zu optimistisch, da an den eigenen Trainingsdaten gemessen; die Zahlen des Testzeitraums stammen vom selben Verfahren nur auf dem Trainingszeitraum, und der Rückblick unten zeigt das Verfahren Quartal für Quartal.",
             l.int(r.deployed.leads),
-            h.map_or("alle Leads gleich gewichtet: keine Halbwertszeit schnitt in den späteren Quartalen besser ab".to_string(), |h| format!("jüngere Leads stärker gewichtet, Halbwertszeit {} Tage, gewählt nach dem Out-of-Time-Log-Loss des Walk-forward", l.num(h, 0))),
-            if r.walk.recent_effect.is_empty() { String::new() } else { format!("; Regeln, deren Wirkung sich verschoben hat, erhalten ihre Wirkung seit der Verschiebung: {}", r.walk.recent_effect.iter().map(|x| format!("{} (seit {})", l.ranges(&x.rule), l.period(&x.period))).collect::<Vec<_>>().join(", ")) }
+            h.map_or("alle Leads gleich gewichtet: keine Halbwertszeit schnitt in den späteren Quartalen besser ab".to_string(), |h| format!("jüngere Leads stärker gewichtet, Halbwertszeit {} Tage, gewählt nach dem Vorhersagefehler im Rückblick Quartal für Quartal", l.num(h, 0))),
+            if r.walk.recent_effect.is_empty() { String::new() } else { format!("; Regeln, deren Wirkung sich verschoben hat, erhalten ihre Wirkung seit der Verschiebung: {}", r.walk.recent_effect.iter().map(|x| format!("{} (seit {})", d.shown(l, &x.rule), l.period(&x.period))).collect::<Vec<_>>().join(", ")) }
         ),
     };
     let fitted = match (first, l) {
@@ -522,16 +533,16 @@ fn walk_section(l: Lang, r: &super::Review, images: &[(&str, Vec<u8>)], first: b
                 th.n { (l.pick("fitted model", "Modell")) }
             } }
             tbody {
-                tr { td { "ROC AUC" } @if !first { td.n { (fmt(&k.today.roc_auc, 3)) } } td.n { (fmt(&k.recommended.roc_auc, 3)) } td.n { (fmt(&k.model.roc_auc, 3)) } }
-                tr { td { (l.pick("PR AUC (average precision)", "PR AUC (Average Precision)")) } @if !first { td.n { (fmt(&k.today.pr_auc, 3)) } } td.n { (fmt(&k.recommended.pr_auc, 3)) } td.n { (fmt(&k.model.pr_auc, 3)) } }
-                tr { td { (l.pick("lift in the top tenth", "Lift im obersten Zehntel")) } @if !first { td.n { (fmt(&k.today.top_tenth_lift, 2)) } } td.n { (fmt(&k.recommended.top_tenth_lift, 2)) } td.n { (fmt(&k.model.top_tenth_lift, 2)) } }
+                tr { td { (l.pick("ROC AUC", "ROC-AUC")) } @if !first { td.n { (fmt(&k.today.roc_auc, 3)) } } td.n { (fmt(&k.recommended.roc_auc, 3)) } td.n { (fmt(&k.model.roc_auc, 3)) } }
+                tr { td { (l.pick("PR AUC (average precision)", "mittlere Abschlussquote (Average Precision)")) } @if !first { td.n { (fmt(&k.today.pr_auc, 3)) } } td.n { (fmt(&k.recommended.pr_auc, 3)) } td.n { (fmt(&k.model.pr_auc, 3)) } }
+                tr { td { (l.pick("lift in the top tenth", "oberstes Zehntel: Faktor zum Durchschnitt")) } @if !first { td.n { (fmt(&k.today.top_tenth_lift, 2)) } } td.n { (fmt(&k.recommended.top_tenth_lift, 2)) } td.n { (fmt(&k.model.top_tenth_lift, 2)) } }
             }
         }
         p { (fitted) }
         @if !folds.is_empty() {
             h3 { (match (first, l) {
                 (true, _) => l.pick("Back-test: had the first model been made before each quarter", "Rücktest: wäre das erste Modell vor jedem Quartal erstellt worden"),
-                (false, _) => l.pick("Walk-forward: had the recommendation been adopted each quarter", "Walk-forward: wäre die Empfehlung jedes Quartal übernommen worden"),
+                (false, _) => l.pick("Walk-forward: had the recommendation been adopted each quarter", "Rückblick Quartal für Quartal: wäre die Empfehlung jedes Quartal übernommen worden"),
             }) }
             p { (match (first, l) {
                 (true, Lang::En) => format!("Each quarter's first model was made from the leads whose outcome was known before the quarter began ({} to {} leads), then measured on the quarter's leads.", l.int(fitted_min), l.int(fitted_max)),
@@ -542,12 +553,12 @@ fn walk_section(l: Lang, r: &super::Review, images: &[(&str, Vec<u8>)], first: b
             table {
                 thead { tr {
                     th { (l.pick("quarter", "Quartal")) }
-                    th.n { (if first { l.pick("leads (converted)", "Leads (mit Abschluss)") } else { l.pick("leads (converted)", "Leads (konvertiert)") }) }
-                    th.n { "ROC AUC" }
+                    th.n { (l.pick("leads (converted)", "Leads (mit Abschluss)")) }
+                    th.n { (l.pick("ROC AUC", "ROC-AUC")) }
                     th.n { "SQL" }
                     th.n { (l.pick("hand-overs a month", "Übergaben pro Monat")) }
-                    th.n { (if first { l.pick("precision", "Abschlussquote") } else { "Precision" }) }
-                    th.n { (if first { l.pick("recall", "erfasste Abschlüsse") } else { "Recall" }) }
+                    th.n { (Term::Precision.name(l)) }
+                    th.n { (Term::Recall.name(l)) }
                 } }
                 tbody {
                     @for f in &folds {
@@ -618,7 +629,7 @@ fn answer_weights_first(l: Lang, d: &Data, f: &crate::recommend::FirstModel) -> 
             "{ranking}{n} of {all} rules get points, taken one at a time while each improved the prediction of leads the fit had not seen; the others stay at 0 (within their noise, or too rare). Every {pdo} points double a lead's odds of converting; 0 points is a lead with none of the selected attributes or behaviour; negative points mark what lowers the chance.{unmatched}"
         ),
         Lang::De => format!(
-            "{ranking}{n} von {all} Regeln erhalten Punkte, eine nach der anderen aufgenommen, solange jede die Vorhersage für Leads verbesserte, die die Schätzung nicht kannte; die übrigen bleiben bei 0 (im Rauschen oder zu selten). Je {pdo} Punkte verdoppeln die Chancen eines Leads auf einen Abschluss; 0 Punkte hat ein Lead ohne eines der gewählten Merkmale oder Verhalten; negative Punkte markieren, was die Aussicht senkt.{unmatched}"
+            "{ranking}{n} von {all} Regeln erhalten Punkte, eine nach der anderen aufgenommen, solange jede die Vorhersage für Leads verbesserte, die die Schätzung nicht kannte; die übrigen bleiben bei 0 (im Rauschen oder zu selten). Je {pdo} Punkte verdoppeln die Abschlusschance eines Leads (als Odds gerechnet, siehe Anhang); 0 Punkte hat ein Lead ohne eines der gewählten Merkmale oder Verhalten; negative Punkte markieren, was die Aussicht senkt.{unmatched}"
         ),
     }
 }
@@ -651,7 +662,7 @@ fn answer_weights(l: Lang, d: &Data) -> String {
         .map(|r| {
             format!(
                 "{} {} → {}",
-                r.rule,
+                d.shown(l, &r.rule),
                 l.num(r.current, 0),
                 l.num(r.recommended, 0)
             )
@@ -718,7 +729,7 @@ fn answer_weights(l: Lang, d: &Data) -> String {
                 "{moved} of {all} rules {verb}; every {pdo} points double a lead's odds of converting. Largest changes: {biggest}. {kept}"
             ),
             Lang::De => format!(
-                "{moved} von {all} Regeln {verb}; je {pdo} Punkte verdoppeln die Chance eines Leads zu konvertieren. Größte Änderungen: {biggest}. {kept}"
+                "{moved} von {all} Regeln {verb}; je {pdo} Punkte verdoppeln die Abschlusschance eines Leads (als Odds gerechnet, siehe Anhang). Größte Änderungen: {biggest}. {kept}"
             ),
         }
 }
@@ -739,7 +750,7 @@ fn why(l: Lang, r: &RuleRow) -> String {
                 l.int(r.leads),
                 l.pick("leads", "Leads"),
                 l.int(r.converters),
-                l.pick("converted", "konvertiert")
+                l.pick("converted", "mit Abschluss")
             ),
             Flag::SignContradicts => l
                 .pick(
@@ -760,17 +771,23 @@ fn why(l: Lang, r: &RuleRow) -> String {
         } else {
             l.pick("against the baseline", "ggü. der Basis")
         };
-        parts.push(format!(
-            "{} {} {unit} (×{} {}; {} {}, {} {})",
-            l.pick("log-odds", "Log-Odds"),
-            l.num(b, 2),
-            l.num(or, 2),
-            l.pick("odds", "Chance"),
-            l.int(r.leads),
-            l.pick("leads", "Leads"),
-            l.int(r.converters),
-            l.pick("converted", "konvertiert")
-        ));
+        parts.push(match l {
+            Lang::En => format!(
+                "log-odds {} {unit} (×{} odds; {} leads, {} converted)",
+                l.num(b, 2),
+                l.num(or, 2),
+                l.int(r.leads),
+                l.int(r.converters),
+            ),
+            // "Chance" is the word a sales team uses; the glossary says it is counted as odds.
+            Lang::De => format!(
+                "Abschlusschance ×{} {unit} (Log-Odds {}; {} Leads, {} mit Abschluss)",
+                l.num(or, 2),
+                l.num(b, 2),
+                l.int(r.leads),
+                l.int(r.converters),
+            ),
+        });
     }
     parts.join("; ")
 }
@@ -791,21 +808,21 @@ fn figure(l: Lang, images: &[(&str, Vec<u8>)], name: &str, caption: &str) -> Mar
     }
 }
 
-fn segment_table(l: Lang, rows: &[SegmentRow]) -> Markup {
+fn segment_table(l: Lang, d: &Data, rows: &[SegmentRow]) -> Markup {
     html! {
         table {
             thead { tr {
                 th { (l.pick("group", "Gruppe")) }
                 th.n { (l.pick("leads", "Leads")) }
-                th.n { (l.pick("converted", "konvertiert")) }
-                th.n { (l.pick("rate [95% interval]", "Rate [95-%-Intervall]")) }
-                th.n { (l.pick("lift", "Lift")) }
+                th.n { (l.pick("converted", "mit Abschluss")) }
+                th.n { (l.pick("rate [95% interval]", "Abschlussquote [95 %]")) }
+                th.n { (l.pick("lift", "Faktor")) }
                 th.n { (l.pick("q-value", "q-Wert")) }
             } }
             tbody {
                 @for g in rows {
                     tr {
-                        td { (group_name(l, g)) }
+                        td { (group_name(l, d, g)) }
                         td.n { (l.int(g.leads)) }
                         td.n { (l.int(g.converted)) }
                         td.n { (l.pct(g.rate, 1)) " " (l.interval(&l.pct(g.rate_low, 1), &l.pct(g.rate_high, 1))) }
@@ -864,21 +881,21 @@ fn stability_text(l: Lang, d: &Data) -> Markup {
         .iter()
         .filter(|r| r.drift.q.is_some())
         .count();
-    let never: Vec<&str> = d
+    let never: Vec<String> = d
         .rule_stability
         .iter()
         .filter(|r| {
             r.training.status == crate::evaluate::stability::Status::NeverFired
                 && r.test.status == crate::evaluate::stability::Status::NeverFired
         })
-        .map(|r| r.rule.as_str())
+        .map(|r| d.shown(l, &r.rule))
         .collect();
     html! {
         p { (match (l, flagged.is_empty()) {
             (Lang::En, true) => format!("No rule's effect changed between the training periods and the test period beyond what chance explains ({tested} rules tested, Benjamini–Hochberg at 5%)."),
-            (Lang::De, true) => format!("Bei keiner Regel hat sich die Wirkung zwischen Trainings- und Testzeitraum stärker verändert, als der Zufall erklärt ({tested} Regeln getestet, Benjamini–Hochberg bei 5 %)."),
-            (Lang::En, false) => format!("{} of {tested} rules changed their effect between the training periods and the test period (Benjamini–Hochberg at 5%): {}.", flagged.len(), flagged.iter().map(|r| format!("{} (since {})", l.ranges(&r.rule), r.drift.since.as_deref().map_or("?".to_string(), |p| l.period(p)))).collect::<Vec<_>>().join(", ")),
-            (Lang::De, false) => format!("{} von {tested} Regeln {} ihre Wirkung zwischen Trainings- und Testzeitraum verändert (Benjamini–Hochberg bei 5 %): {}.", flagged.len(), if flagged.len() == 1 { "hat" } else { "haben" }, flagged.iter().map(|r| format!("{} (seit {})", l.ranges(&r.rule), r.drift.since.as_deref().map_or("?".to_string(), |p| l.period(p)))).collect::<Vec<_>>().join(", ")),
+            (Lang::De, true) => format!("Bei keiner Regel hat sich die Wirkung zwischen Trainings- und Testzeitraum stärker verändert, als der Zufall erklärt ({tested} Regeln geprüft, nach Korrektur für Mehrfachtests)."),
+            (Lang::En, false) => format!("{} of {tested} rules changed their effect between the training periods and the test period (Benjamini–Hochberg at 5%): {}.", flagged.len(), flagged.iter().map(|r| format!("{} (since {})", d.shown(l, &r.rule), r.drift.since.as_deref().map_or("?".to_string(), |p| l.period(p)))).collect::<Vec<_>>().join(", ")),
+            (Lang::De, false) => format!("{} von {tested} Regeln {} ihre Wirkung zwischen Trainings- und Testzeitraum verändert (nach Korrektur für Mehrfachtests): {}.", flagged.len(), if flagged.len() == 1 { "hat" } else { "haben" }, flagged.iter().map(|r| format!("{} (seit {})", d.shown(l, &r.rule), r.drift.since.as_deref().map_or("?".to_string(), |p| l.period(p)))).collect::<Vec<_>>().join(", ")),
         }) }
         @if !never.is_empty() {
             p { (l.pick("Rules that never fired in this window (a renamed form, a retired asset, or a value the data does not hold): ", "Regeln, die in diesem Zeitraum nie ausgelöst wurden (umbenanntes Formular, entferntes Asset oder ein Wert, den die Daten nicht enthalten): ")) (never.join(", ")) }
@@ -920,7 +937,7 @@ fn reliability(l: Lang, steps: &[crate::recommend::probability::Step]) -> Markup
             thead { tr {
                 th { (l.pick("points", "Punkte")) }
                 th.n { (l.pick("training leads", "Trainings-Leads")) }
-                th.n { (l.pick("convert (training) [95%]", "konvertieren (Training) [95 %]")) }
+                th.n { (l.pick("convert (training) [95%]", "Abschlussquote (Training) [95 %]")) }
                 th.n { (l.pick("test leads", "Test-Leads")) }
                 th.n { (l.pick("observed in the test period [95%]", "beobachtet im Testzeitraum [95 %]")) }
             } }
@@ -949,7 +966,7 @@ fn probability_section(l: Lang, d: &Data) -> Markup {
             " For the recommended points, which were refitted on every mature lead, the figures are those leads' conversion; no later period checks them, so the check below is of the points fitted on the training period only."
         }
         (Lang::De, true) => {
-            " Für die empfohlenen Punkte, die auf allen reifen Leads neu angepasst wurden, ist es die Konversion dieser Leads; kein späterer Zeitraum prüft sie, daher prüft die Tabelle unten die nur auf dem Trainingszeitraum angepassten Punkte."
+            " Für die empfohlenen Punkte, die auf allen auswertbaren Leads neu angepasst wurden, ist es die Abschlussquote dieser Leads; kein späterer Zeitraum prüft sie, daher prüft die Tabelle unten die nur auf dem Trainingszeitraum angepassten Punkte."
         }
         _ => "",
     };
@@ -984,7 +1001,7 @@ fn probability_section(l: Lang, d: &Data) -> Markup {
             Lang::En => format!("With today's points, a lead at the SQL threshold ({} points) converts within {h} days with a probability of about {}; at the MQL threshold ({} points) about {}. With the recommended points: at SQL {} about {}; at MQL {} about {}. Each figure is the conversion of the training leads with about that score (isotonic fit, steps of at least 30 leads), with its 95% interval.{whose}",
                 l.num(th.current_sql, 0), at(&p.live, th.current_sql), l.num(th.current_mql, 0), at(&p.live, th.current_mql),
                 l.num(th.recommended_sql, 0), at(written, th.recommended_sql), l.num(th.recommended_mql, 0), at(written, th.recommended_mql)),
-            Lang::De => format!("Mit den heutigen Punkten konvertiert ein Lead an der SQL-Schwelle ({} Punkte) innerhalb von {h} Tagen mit einer Wahrscheinlichkeit von etwa {}; an der MQL-Schwelle ({} Punkte) etwa {}. Mit den empfohlenen Punkten: bei SQL {} etwa {}; bei MQL {} etwa {}. Jede Zahl ist die Konversion der Trainings-Leads mit etwa diesem Score (isotone Anpassung, Stufen von mindestens 30 Leads), mit ihrem 95-%-Intervall.{whose}",
+            Lang::De => format!("Mit den heutigen Punkten schließt ein Lead an der SQL-Schwelle ({} Punkte) innerhalb von {h} Tagen mit einer Wahrscheinlichkeit von etwa {} ab; an der MQL-Schwelle ({} Punkte) etwa {}. Mit den empfohlenen Punkten: bei SQL {} etwa {}; bei MQL {} etwa {}. Jede Zahl ist die Abschlussquote der Trainings-Leads mit etwa diesem Score (monotone Stufenanpassung, Stufen von mindestens 30 Leads), mit ihrem 95-%-Intervall.{whose}",
                 l.num(th.current_sql, 0), at(&p.live, th.current_sql), l.num(th.current_mql, 0), at(&p.live, th.current_mql),
                 l.num(th.recommended_sql, 0), at(written, th.recommended_sql), l.num(th.recommended_mql, 0), at(written, th.recommended_mql)),
         }) } }
@@ -994,7 +1011,7 @@ fn probability_section(l: Lang, d: &Data) -> Markup {
                     th { (l.pick("band (today's points)", "Band (heutige Punkte)")) }
                     th { (l.pick("points", "Punkte")) }
                     th.n { (l.pick("training leads", "Trainings-Leads")) }
-                    th.n { (match l { Lang::En => format!("convert within {h} days [95%]"), Lang::De => format!("konvertieren binnen {h} Tagen [95 %]") }) }
+                    th.n { (match l { Lang::En => format!("convert within {h} days [95%]"), Lang::De => format!("Abschluss binnen {h} Tagen [95 %]") }) }
                     th.n { (l.pick("observed in the test period [95%]", "beobachtet im Testzeitraum [95 %]")) }
                 } }
                 tbody { @for b in &p.live_bands {
@@ -1038,7 +1055,7 @@ fn stability_table(l: Lang, d: &Data) -> Markup {
                 } }
                 tbody { @for r in &flagged {
                     tr {
-                        td { (l.ranges(&r.rule)) }
+                        td { (d.shown(l, &r.rule)) }
                         td.n { (effect(l, &r.training)) }
                         td.n { (effect(l, &r.test)) }
                         td { (r.drift.since.as_deref().map_or("–".to_string(), |p| l.period(p))) }
@@ -1074,9 +1091,9 @@ fn decay_text(l: Lang, d: &Data) -> Markup {
     html! {
         p { (match (l, g.recommended == g.current) {
             (Lang::En, false) => format!("Behaviour points should count {}; today they count {}. Out of time this lowers the log-loss by {} (± {}) per lead and moment, over {} moments of {} training leads.", l.decay_counts(&g.recommended), l.decay_counts(&g.current), l.num(g.gain, 5), l.num(g.gain_se, 5), l.int(g.moments as u64), l.int(g.leads as u64)),
-            (Lang::De, false) => format!("Verhaltenspunkte sollten {} zählen; heute zählen sie {}. Out of Time senkt das den Log-Loss um {} (± {}) je Lead und Zeitpunkt, über {} Zeitpunkte von {} Trainings-Leads.", l.decay_counts(&g.recommended), l.decay_counts(&g.current), l.num(g.gain, 5), l.num(g.gain_se, 5), l.int(g.moments as u64), l.int(g.leads as u64)),
+            (Lang::De, false) => format!("Verhaltenspunkte sollten {} zählen; heute zählen sie {}. An Leads, die das Modell nicht kannte, senkt das den Vorhersagefehler (Log-Loss) um {} (± {}) je Lead und Zeitpunkt, über {} Zeitpunkte von {} Trainings-Leads.", l.decay_counts(&g.recommended), l.decay_counts(&g.current), l.num(g.gain, 5), l.num(g.gain_se, 5), l.int(g.moments as u64), l.int(g.leads as u64)),
             (Lang::En, true) => format!("Keep today's setting: behaviour points count {}. No other setting predicts clearly better out of time ({} moments of {} training leads; a change needs a gain of three standard errors and 0.1% of the log-loss).", l.decay_counts(&g.current), l.int(g.moments as u64), l.int(g.leads as u64)),
-            (Lang::De, true) => format!("Behalten Sie die heutige Einstellung bei: Verhaltenspunkte zählen {}. Keine andere Einstellung sagt out of time klar besser voraus ({} Zeitpunkte von {} Trainings-Leads; eine Änderung braucht einen Gewinn von drei Standardfehlern und 0,1 % des Log-Loss).", l.decay_counts(&g.current), l.int(g.moments as u64), l.int(g.leads as u64)),
+            (Lang::De, true) => format!("Behalten Sie die heutige Einstellung bei: Verhaltenspunkte zählen {}. Keine andere Einstellung sagt später erstellte Leads klar besser voraus ({} Zeitpunkte von {} Trainings-Leads; eine Änderung braucht einen Gewinn von drei Standardfehlern und 0,1 % des Vorhersagefehlers).", l.decay_counts(&g.current), l.int(g.moments as u64), l.int(g.leads as u64)),
         }) }
         @if !overrides.is_empty() {
             table {
@@ -1084,10 +1101,10 @@ fn decay_text(l: Lang, d: &Data) -> Markup {
                     th { (l.pick("rule with its own setting", "Regel mit eigener Einstellung")) }
                     th { (l.pick("today", "heute")) }
                     th { (l.pick("recommended", "empfohlen")) }
-                    th.n { (l.pick("log-loss gain [± se]", "Log-Loss-Gewinn [± SE]")) }
+                    th.n { (l.pick("log-loss gain [± se]", "weniger Vorhersagefehler [± Standardfehler]")) }
                 } }
                 tbody { @for c in &overrides {
-                    tr { td { (l.ranges(&c.rule)) } td { (l.decay(&c.current)) } td { b { (l.decay(&c.recommended)) } } td.n { (l.num(c.gain, 5)) " ± " (l.num(c.gain_se, 5)) } }
+                    tr { td { (d.shown(l, &c.rule)) } td { (l.decay(&c.current)) } td { b { (l.decay(&c.recommended)) } } td.n { (l.num(c.gain, 5)) " ± " (l.num(c.gain_se, 5)) } }
                 } }
             }
         }
@@ -1159,9 +1176,9 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                                 th.n { (l.pick("fitted model", "Modell")) }
                             } }
                             tbody {
-                                tr { td { "ROC AUC" } td.n { (est(l, &k.recommended.roc_auc, 3)) } td.n { (est(l, &k.model.roc_auc, 3)) } }
-                                tr { td { (l.pick("PR AUC (average precision)", "PR AUC (Average Precision)")) } td.n { (est(l, &k.recommended.pr_auc, 3)) } td.n { (est(l, &k.model.pr_auc, 3)) } }
-                                tr { td { (l.pick("lift in the top tenth", "Lift im obersten Zehntel")) } td.n { (est(l, &k.recommended.top_tenth_lift, 2)) } td.n { (est(l, &k.model.top_tenth_lift, 2)) } }
+                                tr { td { (l.pick("ROC AUC", "ROC-AUC")) } td.n { (est(l, &k.recommended.roc_auc, 3)) } td.n { (est(l, &k.model.roc_auc, 3)) } }
+                                tr { td { (l.pick("PR AUC (average precision)", "mittlere Abschlussquote (Average Precision)")) } td.n { (est(l, &k.recommended.pr_auc, 3)) } td.n { (est(l, &k.model.pr_auc, 3)) } }
+                                tr { td { (l.pick("lift in the top tenth", "oberstes Zehntel: Faktor zum Durchschnitt")) } td.n { (est(l, &k.recommended.top_tenth_lift, 2)) } td.n { (est(l, &k.model.top_tenth_lift, 2)) } }
                             }
                         }
                     }
@@ -1174,21 +1191,21 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                         } }
                         tbody {
                             tr { td { (l.pick("ROC AUC [95%]", "ROC-AUC [95 %]")) } td.n { (est(l, &t.live.roc_auc, 3)) } td.n { (est(l, &t.model.roc_auc, 3)) } }
-                            tr { td { (l.pick("PR AUC (average precision)", "PR-AUC (Average Precision)")) } td.n { (t.live.pr_auc.map_or("–".into(), |v| l.num(v, 3))) } td.n { (t.model.pr_auc.map_or("–".into(), |v| l.num(v, 3))) } }
-                            tr { td { "KS" } td.n { (t.live.ks.map_or("–".into(), |v| l.num(v, 3))) } td.n { (t.model.ks.map_or("–".into(), |v| l.num(v, 3))) } }
-                            tr { td { (l.pick("lift in the top tenth", "Lift im obersten Zehntel")) }
+                            tr { td { (l.pick("PR AUC (average precision)", "mittlere Abschlussquote (Average Precision)")) } td.n { (t.live.pr_auc.map_or("–".into(), |v| l.num(v, 3))) } td.n { (t.model.pr_auc.map_or("–".into(), |v| l.num(v, 3))) } }
+                            tr { td { (Term::Ks.name(l)) } td.n { (t.live.ks.map_or("–".into(), |v| l.num(v, 3))) } td.n { (t.model.ks.map_or("–".into(), |v| l.num(v, 3))) } }
+                            tr { td { (l.pick("lift in the top tenth", "oberstes Zehntel: Faktor zum Durchschnitt")) }
                                  td.n { (t.live_deciles.first().and_then(|r| r.lift).map_or("–".into(), |v| l.num(v, 2) + "×")) }
                                  td.n { (t.model_deciles.first().and_then(|r| r.lift).map_or("–".into(), |v| l.num(v, 2) + "×")) } }
                             tr { td { (l.pick("Brier score (probabilities)", "Brier-Score (Wahrscheinlichkeiten)")) } td.n { "–" } td.n { (t.model.brier.map_or("–".into(), |v| l.num(v, 4))) } }
-                            tr { td { (l.pick("at the same hand-over volume: precision", "bei gleicher Übergabemenge: Precision")) }
+                            tr { td { (l.pick("at the same hand-over volume: precision", "bei gleicher Übergabemenge: Abschlussquote")) }
                                  td.n { (l.pct_opt(t.equal_volume.live_precision, 1)) } td.n { (l.pct_opt(t.equal_volume.model_precision, 1)) } }
                         }
                     }
-                    (figure(l, images, "chart-distribution.png", l.pick("Converted leads should sit to the right of the others; the more the two shapes overlap, the less the score separates them.", "Konvertierte Leads sollten rechts von den übrigen liegen; je stärker sich die Formen überlappen, desto schlechter trennt der Score.")))
-                    (figure(l, images, "chart-calibration.png", l.pick("Higher bands should convert more often. The black bars are 95% intervals.", "Höhere Bänder sollten häufiger konvertieren. Die schwarzen Balken sind 95-%-Intervalle.")))
-                    (figure(l, images, "chart-roc-pr.png", l.pick("Further up and to the left is better (ROC); further up is better (precision–recall).", "Weiter oben links ist besser (ROC); weiter oben ist besser (Precision–Recall).")))
-                    (figure(l, images, "chart-gains.png", l.pick("How many of all converters are among the top x% of leads.", "Wie viele aller Konvertierten unter den obersten x % der Leads sind.")))
-                    (figure(l, images, "chart-trend.png", l.pick("Per period. The model's AUC before the test period is in-sample. PSI compares each period's live scores with the whole training period's (none for a period under 30 evaluable leads); above 0.25 the score distribution has shifted strongly.", "Pro Zeitraum. Die AUC des Modells vor dem Testzeitraum ist in-sample. Der PSI vergleicht die Live-Scores jedes Zeitraums mit denen des ganzen Trainingszeitraums (keiner für Zeiträume unter 30 auswertbaren Leads); über 0,25 hat sich die Score-Verteilung stark verschoben.")))
+                    (figure(l, images, "chart-distribution.png", l.pick("Converted leads should sit to the right of the others; the more the two shapes overlap, the less the score separates them.", "Leads mit Abschluss sollten rechts von den übrigen liegen; je stärker sich die Formen überlappen, desto schlechter trennt der Score.")))
+                    (figure(l, images, "chart-calibration.png", l.pick("Higher bands should convert more often. The black bars are 95% intervals.", "Höhere Bänder sollten häufiger abschließen. Die schwarzen Balken sind 95-%-Intervalle.")))
+                    (figure(l, images, "chart-roc-pr.png", l.pick("Further up and to the left is better (ROC); further up is better (precision–recall).", "Weiter oben links ist besser (ROC); weiter oben ist besser (Abschlussquote gegen erfasste Abschlüsse).")))
+                    (figure(l, images, "chart-gains.png", l.pick("How many of all converters are among the top x% of leads.", "Wie viele aller Abschlüsse unter den obersten x % der Leads liegen.")))
+                    (figure(l, images, "chart-trend.png", l.pick("Per period. The model's AUC before the test period is in-sample. PSI compares each period's live scores with the whole training period's (none for a period under 30 evaluable leads); above 0.25 the score distribution has shifted strongly.", "Pro Zeitraum. Die ROC-AUC des Modells vor dem Testzeitraum ist an den eigenen Trainingsdaten gemessen und daher zu optimistisch. Die Verschiebung (PSI) vergleicht die Live-Scores jedes Zeitraums mit denen des ganzen Trainingszeitraums (keine für Zeiträume unter 30 auswertbaren Leads); über 0,25 hat sich die Score-Verteilung stark verschoben.")))
                     }
                     h3 { (l.pick("Per period", "Pro Zeitraum")) }
                     table {
@@ -1196,12 +1213,12 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                             th { (l.pick("period", "Zeitraum")) }
                             th.n { (l.pick("leads", "Leads")) }
                             th.n { (l.pick("immature", "noch nicht auswertbar")) }
-                            th.n { (l.pick("converted", "konvertiert")) }
+                            th.n { (l.pick("converted", "Abschlussquote")) }
                             @if !first { th.n { (l.pick("live AUC", "Live-AUC")) } }
                             th.n { (l.pick("model AUC", "Modell-AUC")) }
                             @if !first {
-                                th.n { (l.pick("precision at SQL", "Precision bei SQL")) }
-                                th.n { "PSI" }
+                                th.n { (l.pick("precision at SQL", "Abschlussquote bei SQL")) }
+                                th.n { (l.pick("PSI", "Verschiebung (PSI)")) }
                             }
                         } }
                         tbody { @for p in &d.periods {
@@ -1219,11 +1236,11 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                             }
                         } }
                     }
-                    p.sub { "* " (l.pick("the model was fitted on this period's leads (in-sample).", "das Modell wurde an den Leads dieses Zeitraums angepasst (in-sample).")) }
+                    p.sub { "* " (l.pick("the model was fitted on this period's leads (in-sample).", "das Modell wurde an den Leads dieses Zeitraums angepasst; seine ROC-AUC ist dort zu optimistisch.")) }
                     h3 { (l.pick("Which rules stopped or started working", "Welche Regeln nicht mehr (oder neu) wirken")) }
                     (stability_text(l, d))
                     @if !d.rule_stability.is_empty() {
-                        (figure(l, images, "chart-stability.png", l.pick("Each rule's effect per period, adjusted for the other rules: log-odds per fire (behaviour) or per match (profile), with 95% intervals. Periods with too few leads or converters for the rule are left empty.", "Wirkung jeder Regel pro Zeitraum, bereinigt um die übrigen Regeln: Log-Odds je Auslösung (Verhalten) oder je Treffer (Profil), mit 95-%-Intervallen. Zeiträume mit zu wenigen Leads oder Konvertierten für die Regel bleiben leer.")))
+                        (figure(l, images, "chart-stability.png", l.pick("Each rule's effect per period, adjusted for the other rules: log-odds per fire (behaviour) or per match (profile), with 95% intervals. Periods with too few leads or converters for the rule are left empty.", "Wirkung jeder Regel auf die Abschlusschance pro Zeitraum (Log-Odds), bereinigt um die übrigen Regeln, je Auslösung (Verhalten) oder je Treffer (Profil), mit 95-%-Intervallen. Zeiträume mit zu wenigen Leads oder Abschlüssen für die Regel bleiben leer.")))
                     }
                     (stability_table(l, d))
                 }
@@ -1231,19 +1248,19 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                 section id="q2" {
                     h2 { "2. " (questions[1]) }
                     p { (answers[1]) }
-                    (figure(l, images, "chart-segments.png", l.pick("Hand-over groups that convert significantly worse than all hand-overs (Benjamini–Hochberg, 5%); pairs that add nothing to their single values are left out.", "Übergabegruppen, die signifikant schlechter konvertieren als alle Übergaben (Benjamini–Hochberg, 5 %); Paare ohne Mehrwert gegenüber ihren Einzelwerten sind ausgelassen.")))
+                    (figure(l, images, "chart-segments.png", l.pick("Hand-over groups that convert significantly worse than all hand-overs (Benjamini–Hochberg, 5%); pairs that add nothing to their single values are left out.", "Übergabegruppen, die nach Korrektur für Mehrfachtests auffällig schlechter abschließen als alle Übergaben; Paare ohne Mehrwert gegenüber ihren Einzelwerten sind ausgelassen.")))
                     @if !d.segments.worst.is_empty() {
-                        h3 { (l.pick("Hand-overs that convert worst", "Übergaben mit der schlechtesten Konversion")) }
-                        (segment_table(l, &d.segments.worst))
+                        h3 { (l.pick("Hand-overs that convert worst", "Übergaben mit der schlechtesten Abschlussquote")) }
+                        (segment_table(l, d, &d.segments.worst))
                     }
                     @if !d.segments.converter_marks.is_empty() {
                         h3 { (l.pick("What marks the leads that did buy (all evaluable leads)", "Was die Leads auszeichnet, die gekauft haben (alle auswertbaren Leads)")) }
-                        (segment_table(l, &d.segments.converter_marks))
+                        (segment_table(l, d, &d.segments.converter_marks))
                     }
-                    (figure(l, images, "chart-matrix.png", l.pick("Conversion by quartile of profile points (fit) and behaviour points (engagement) at the snapshot; cells with too few leads are not shown.", "Konversion nach Quartil der Profilpunkte (Fit) und Verhaltenspunkte (Engagement) zum Stichtag; Zellen mit zu wenigen Leads werden nicht gezeigt.")))
+                    (figure(l, images, "chart-matrix.png", l.pick("Conversion by quartile of profile points (fit) and behaviour points (engagement) at the snapshot; cells with too few leads are not shown.", "Abschlussquote nach Quartil der Profilpunkte (Fit) und Verhaltenspunkte (Engagement) zum Stichtag; Zellen mit zu wenigen Leads werden nicht gezeigt.")))
                     @if !first { p { (match l {
                         Lang::En => format!("{} accounts had two or more hand-overs and no conversion (listed in segments.csv, not in this report).", l.int(d.segments.accounts_without_conversion)),
-                        Lang::De => format!("{} Accounts hatten zwei oder mehr Übergaben und keine Konversion (aufgeführt in segments.csv, nicht in diesem Bericht).", l.int(d.segments.accounts_without_conversion)),
+                        Lang::De => format!("{} Accounts hatten zwei oder mehr Übergaben und keinen Abschluss (aufgeführt in segments.csv, nicht in diesem Bericht).", l.int(d.segments.accounts_without_conversion)),
                     }) } }
                 }
 
@@ -1256,8 +1273,8 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                             th.n { (l.pick("threshold", "Schwelle")) }
                             th.n { (l.pick("hand-overs", "Übergaben")) }
                             th.n { (l.pick("per month", "pro Monat")) }
-                            th.n { (l.pick("precision [95%]", "Precision [95 %]")) }
-                            th.n { (l.pick("recall [95%]", "Recall [95 %]")) }
+                            th.n { (l.pick("precision [95%]", "Abschlussquote [95 %]")) }
+                            th.n { (l.pick("recall [95%]", "erfasste Abschlüsse [95 %]")) }
                             th.n { (l.pick("median days to win", "Median Tage bis Abschluss")) }
                         } }
                         tbody {
@@ -1271,8 +1288,8 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                         }
                     }
                     @if !first { p { (match l {
-                        Lang::En => format!("Recommended thresholds: MQL {} (now {}), SQL {} (now {}), chosen for the objective {} on the leads the written points were fitted on; the MQL threshold keeps today's ratio of MQL to SQL hand-overs, never below 1 point.{}", l.num(d.thresholds.recommended_mql, 0), l.num(d.thresholds.current_mql, 0), l.num(d.thresholds.recommended_sql, 0), l.num(d.thresholds.current_sql, 0), d.thresholds.objective, d.review.as_ref().filter(|r| !r.deployed.same_as_validated).map_or(String::new(), |r| format!(" The row \"SQL, recommended points\" is the same procedure run on the training period only (SQL {}), measured on the test period it never saw.", l.num(r.validated_sql, 0)))),
-                        Lang::De => format!("Empfohlene Schwellen: MQL {} (jetzt {}), SQL {} (jetzt {}), für das Ziel {} auf den Leads gewählt, auf denen die geschriebenen Punkte geschätzt wurden; die MQL-Schwelle hält das heutige Verhältnis von MQL- zu SQL-Übergaben, nie unter 1 Punkt.{}", l.num(d.thresholds.recommended_mql, 0), l.num(d.thresholds.current_mql, 0), l.num(d.thresholds.recommended_sql, 0), l.num(d.thresholds.current_sql, 0), d.thresholds.objective, d.review.as_ref().filter(|r| !r.deployed.same_as_validated).map_or(String::new(), |r| format!(" Die Zeile „SQL, empfohlene Punkte“ ist dasselbe Verfahren nur auf dem Trainingszeitraum (SQL {}), gemessen im Testzeitraum, den es nicht kannte.", l.num(r.validated_sql, 0)))),
+                        Lang::En => format!("Recommended thresholds: MQL {} (now {}), SQL {} (now {}), chosen for the objective “{}” on the leads the written points were fitted on; the MQL threshold keeps today's ratio of MQL to SQL hand-overs, never below 1 point.{}", l.num(d.thresholds.recommended_mql, 0), l.num(d.thresholds.current_mql, 0), l.num(d.thresholds.recommended_sql, 0), l.num(d.thresholds.current_sql, 0), glossary::objective(l, &d.thresholds.objective), d.review.as_ref().filter(|r| !r.deployed.same_as_validated).map_or(String::new(), |r| format!(" The row \"SQL, recommended points\" is the same procedure run on the training period only (SQL {}), measured on the test period it never saw.", l.num(r.validated_sql, 0)))),
+                        Lang::De => format!("Empfohlene Schwellen: MQL {} (jetzt {}), SQL {} (jetzt {}), für das Ziel „{}“ auf den Leads gewählt, auf denen die geschriebenen Punkte geschätzt wurden; die MQL-Schwelle hält das heutige Verhältnis von MQL- zu SQL-Übergaben, nie unter 1 Punkt.{}", l.num(d.thresholds.recommended_mql, 0), l.num(d.thresholds.current_mql, 0), l.num(d.thresholds.recommended_sql, 0), l.num(d.thresholds.current_sql, 0), glossary::objective(l, &d.thresholds.objective), d.review.as_ref().filter(|r| !r.deployed.same_as_validated).map_or(String::new(), |r| format!(" Die Zeile „SQL, empfohlene Punkte“ ist dasselbe Verfahren nur auf dem Trainingszeitraum (SQL {}), gemessen im Testzeitraum, den es nicht kannte.", l.num(r.validated_sql, 0)))),
                     }) } }
                     (probability_section(l, d))
                     (figure(l, images, "chart-sweep.png", l.pick("Raising the threshold trades recall and volume for precision. The dashed line marks each config's SQL threshold.", "Höhere Schwelle: weniger, aber bessere Übergaben. Die gestrichelte Linie markiert die SQL-Schwelle der jeweiligen Konfiguration.")))
@@ -1282,7 +1299,7 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                     h2 { "4. " (questions[3]) }
                     p { (answers[3]) }
                     @if let Some(r) = &d.review {
-                        (walk_section(l, r, images, d.first_model.is_some()))
+                        (walk_section(l, d, r, images, d.first_model.is_some()))
                     }
                     (figure(l, images, "chart-points.png", if first { l.pick("The first model's points per rule, for the rules that get points.", "Punkte des ersten Modells pro Regel, für die Regeln mit Punkten.") } else { l.pick("Current (blue) and recommended (orange) points per rule.", "Aktuelle (blau) und empfohlene (orange) Punkte pro Regel.") }))
                     table {
@@ -1294,7 +1311,7 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                         } }
                         tbody { @for r in d.weights.rules.iter().filter(|r| !first || r.recommended != 0.0) {
                             tr {
-                                td { (l.ranges(&r.rule)) @if r.kind == "implicit" { " " span.sub { (l.pick("(per fire)", "(je Auslösung)")) } } }
+                                td { (d.shown(l, &r.rule)) @if r.kind == "implicit" { " " span.sub { (l.pick("(per fire)", "(je Auslösung)")) } } }
                                 @if !first { td.n { (l.num(r.current, 0)) } }
                                 td.n { @if changed(r) { b { (l.num(r.recommended, 0)) } } @else { (l.num(r.recommended, 0)) } }
                                 td { @if r.flags.contains(&Flag::SignContradicts) { span.flag { "! " } } (why(l, r)) }
@@ -1310,21 +1327,21 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                     @if !d.weights.suggestions.is_empty() {
                         h3 { (l.pick("Values the live model gives no points but the data would", "Werte ohne Punkte im Live-Modell, denen die Daten Punkte geben würden")) }
                         table {
-                            thead { tr { th { (l.pick("value", "Wert")) } th.n { (l.pick("points", "Punkte")) } th.n { (l.pick("leads", "Leads")) } th.n { (l.pick("converted", "konvertiert")) } } }
+                            thead { tr { th { (l.pick("value", "Wert")) } th.n { (l.pick("points", "Punkte")) } th.n { (l.pick("leads", "Leads")) } th.n { (l.pick("converted", "mit Abschluss")) } } }
                             tbody { @for g in &d.weights.suggestions {
-                                tr { td { (l.ranges(&g.feature)) } td.n { (l.num(g.points, 0)) } td.n { (l.int(g.leads)) } td.n { (l.int(g.converters)) } }
+                                tr { td { (d.shown(l, &g.feature)) } td.n { (l.num(g.points, 0)) } td.n { (l.int(g.leads)) } td.n { (l.int(g.converters)) } }
                             } }
                         }
                     }
                     h3 { (l.pick("How long behaviour points should count", "Wie lange Verhaltenspunkte zählen sollten")) }
                     (decay_text(l, d))
                     @if d.decay.iter().any(|c| c.rule == "*") {
-                        (figure(l, images, "chart-decay.png", l.pick("Each setting's out-of-time log-loss at the snapshot, the hand-over and 90 and 180 days after creation (training period, time-ordered folds). Settings in days. Blue: today's setting; orange: the recommended one. A half-life shrinks negative points toward 0 too.", "Out-of-Time-Log-Loss jeder Einstellung zum Stichtag, bei Übergabe sowie 90 und 180 Tage nach Anlage (Trainingszeitraum, zeitlich geordnete Folds). Einstellungen in Tagen, HWZ: Halbwertszeit. Blau: heutige Einstellung; orange: empfohlene. Eine Halbwertszeit lässt auch negative Punkte gegen 0 abklingen.")))
+                        (figure(l, images, "chart-decay.png", l.pick("Each setting's out-of-time log-loss at the snapshot, the hand-over and 90 and 180 days after creation (training period, time-ordered folds). Settings in days. Blue: today's setting; orange: the recommended one. A half-life shrinks negative points toward 0 too.", "Vorhersagefehler (Log-Loss) jeder Einstellung an Leads, die sie nicht kannte: zum Stichtag, bei Übergabe sowie 90 und 180 Tage nach Anlage (Trainingszeitraum in zeitlich geordneten Abschnitten). Einstellungen in Tagen, HWZ: Halbwertszeit. Blau: heutige Einstellung; orange: empfohlene. Eine Halbwertszeit lässt auch negative Punkte gegen 0 abklingen.")))
                     }
-                    p { (match l {
-                        Lang::En => format!("The recommended config is recommended-scoring.toml in this run folder (your config's layout and comments, new points). Rounding to whole points moves a lead's score by at most {} points.", l.num(d.weights.rounding_max, 2)),
-                        Lang::De => format!("Die empfohlene Konfiguration steht in recommended-scoring.toml in diesem Ordner (Aufbau und Kommentare Ihrer Konfiguration, neue Punkte). Das Runden auf ganze Punkte verschiebt den Score eines Leads um höchstens {} Punkte.", l.num(d.weights.rounding_max, 2)),
-                    }) }
+                    p { (l.pick(
+                        "The recommended config is recommended-scoring.toml in this run folder (your config's layout and comments, new points).",
+                        "Die empfohlene Konfiguration steht in recommended-scoring.toml in diesem Ordner (Aufbau und Kommentare Ihrer Konfiguration, neue Punkte).",
+                    )) }
                 }
 
                 section id="quality" {
@@ -1366,13 +1383,13 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                     table { tbody {
                         tr { td { (l.pick("leads created in the window", "im Zeitfenster erstellte Leads")) } td.n { (l.int(q.leads)) } }
                         tr { td { (l.pick("immature: too recent to know whether they convert (left out)", "noch nicht auswertbar (zu jung; ausgelassen)")) } td.n { (l.int(q.immature)) } }
-                        tr { td { (match l { Lang::En => "came in hot: converted before their snapshot (left out)".to_string(), Lang::De => format!("vor dem Stichtag schon am Ziel „{}“ (ausgelassen)", d.window.target) }) } td.n { (l.int(q.came_in_hot)) } }
+                        tr { td { (match l { Lang::En => "came in hot: converted before their snapshot (left out)".to_string(), Lang::De => format!("vor dem Stichtag schon am Ziel „{}“ (ausgelassen)", super::labels::one(&d.labels, &d.window.target)) }) } td.n { (l.int(q.came_in_hot)) } }
                         tr { td { (l.pick("evaluated", "ausgewertet")) } td.n { (l.int(q.evaluable)) } }
-                        tr { td { (l.pick("… of which converted", "… davon konvertiert")) } td.n { (l.int(q.converted)) } }
+                        tr { td { (l.pick("… of which converted", "… davon mit Abschluss")) } td.n { (l.int(q.converted)) } }
                         tr { td { (l.pick("training period (model fitted, threshold chosen)", "Trainingszeitraum (Modell angepasst, Schwelle gewählt)")) } td.n { (l.int(q.train_leads)) " / " (l.int(q.train_converted)) } }
                         tr { td { (l.pick("test period (all figures above unless marked)", "Testzeitraum (alle Zahlen oben, sofern nicht anders markiert)")) } td.n { (l.int(q.test_leads)) " / " (l.int(q.test_converted)) } }
                         @if q.undated_conversions > 0 {
-                            tr { td { (l.pick("conversions without a date (counted as converted)", "Konversionen ohne Datum (als konvertiert gezählt)")) } td.n { (l.int(q.undated_conversions)) } }
+                            tr { td { (l.pick("conversions without a date (counted as converted)", "Abschlüsse ohne Datum (als Abschluss gezählt)")) } td.n { (l.int(q.undated_conversions)) } }
                         }
                         tr { td { (l.pick("segment groups under the minimum size (not shown)", "Segmentgruppen unter der Mindestgröße (nicht gezeigt)")) } td.n { (l.int(q.suppressed_groups)) " (< " (l.int(q.min_group_size)) ")" } }
                     } }
@@ -1405,6 +1422,23 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                             }) }
                         } }
                     }
+                }
+
+                section id="terms" {
+                    h2 { (l.pick("Appendix: terms and methods", "Anhang: Begriffe und Methoden")) }
+                    p.sub { (l.pick("What each statistic in this report measures, in one sentence.", "Was jede Kennzahl dieses Berichts misst, in einem Satz.")) }
+                    dl.terms { @for t in Term::ALL {
+                        dt id=(t.anchor()) { (t.first(l)) }
+                        dd { (t.means(l)) }
+                    } }
+                    h3 id="rounding" { (l.pick("Whole points", "Ganze Punkte")) }
+                    // Not in the body: a maximum over every training lead reads as alarming
+                    // beside a threshold, and what counts there is already computed on the
+                    // rounded points.
+                    p { (match l {
+                        Lang::En => format!("The written points are whole numbers. Against the unrounded weights this moves a training lead's score by at most {} points, since the rounding adds up over every rule and every fire; changes.md gives the mean over all training leads as well. The thresholds and every figure of the recommended points are computed on the whole points as written.", l.num(d.weights.rounding_max, 2)),
+                        Lang::De => format!("Die geschriebenen Punkte sind ganze Zahlen. Gegenüber den ungerundeten Gewichten verschiebt das den Score eines Trainings-Leads um höchstens {} Punkte, weil sich die Rundung über alle Regeln und jede Auslösung summiert; changes.md nennt auch den Mittelwert über alle Trainings-Leads. Die Schwellen und alle Zahlen zu den empfohlenen Punkten sind mit den ganzen Punkten gerechnet, wie sie geschrieben sind.", l.num(d.weights.rounding_max, 2)),
+                    }) }
                 }
 
                 footer {
@@ -1440,7 +1474,7 @@ fn leak_text(l: Lang, x: &crate::features::leak::Leak) -> String {
             l.num(x.auc, 3)
         ),
         Lang::De => format!(
-            "{why}; allein ordnet die Spalte Käufer mit ROC AUC {} ein",
+            "{why}; allein ordnet die Spalte Käufer mit ROC-AUC {} ein",
             l.num(x.auc, 3)
         ),
     };

@@ -3,7 +3,8 @@
 //! Hand-written rather than ICU: two locales and three formats (grouped numbers, percentages,
 //! dates) are a few lines each, and the ICU crates would add more to every build than the whole
 //! report. Every word of the report lives beside the format it is used with, in `html.rs` and
-//! `charts.rs`, as one `match` on [`Lang`], so a missing translation does not compile.
+//! `charts.rs`, as one `match` on [`Lang`], so a missing translation does not compile; the
+//! technical terms both languages share live in `glossary.rs`.
 
 use serde::{Deserialize, Serialize};
 
@@ -234,6 +235,12 @@ impl Lang {
             }
         }
         out.push_str(rest);
+        // A rule on a missing value: `company_size missing` is "ohne Angabe" in German.
+        if self == Lang::De
+            && let Some(name) = out.strip_suffix(" missing")
+        {
+            out = format!("{name} ohne Angabe");
+        }
         // Dotted: a..b, ..b, a.. as a word of their own (min inclusive, upper bound exclusive).
         out.split(' ')
             .map(|word| {
@@ -358,6 +365,14 @@ mod tests {
             "company_size under 44"
         );
         assert_eq!(Lang::De.ranges("company_size 550.."), "company_size ab 550");
+        assert_eq!(
+            Lang::De.ranges("company_size missing"),
+            "company_size ohne Angabe"
+        );
+        assert_eq!(
+            Lang::En.ranges("company_size missing"),
+            "company_size missing"
+        );
         // Text that only looks like it is kept.
         assert_eq!(
             Lang::En.ranges("region = [EU, US] and a..b …"),

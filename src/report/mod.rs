@@ -13,7 +13,9 @@
 
 pub mod changes;
 pub mod charts;
+pub mod glossary;
 pub mod html;
+pub mod labels;
 pub mod lang;
 pub mod text;
 
@@ -66,6 +68,26 @@ pub struct Data {
     /// Set when there was no live score: the report answers for the first model alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_model: Option<crate::recommend::FirstModel>,
+    /// Display names for raw column names, values and event types (`dataset.toml`'s
+    /// `[labels]`), so that `report` renders the page from this file alone. Only labels that
+    /// differ from their raw name are kept.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub labels: std::collections::BTreeMap<String, String>,
+}
+
+impl Data {
+    /// A rule, feature, attribute or event-type name as the page shows it: with the user's
+    /// labels, and ranges and missing-value rules written for readers ([`Lang::ranges`]).
+    pub fn shown(&self, l: Lang, raw: &str) -> String {
+        let mut text = l.ranges(&labels::apply(&self.labels, raw));
+        // A suggested value is written `role=Decision Maker`; the page spaces it like a rule.
+        if !text.contains(" = ")
+            && let Some((a, v)) = text.split_once('=')
+        {
+            text = format!("{a} = {v}");
+        }
+        text
+    }
 }
 
 /// How good the recommendation is out of time.

@@ -136,6 +136,77 @@ pub fn template(ds: &Dataset) -> Result<String> {
     Ok(s)
 }
 
+/// The `[labels]` section `init` appends to `dataset.toml`: every attribute, the values of
+/// each text attribute with at most [`MAX_VALUES`] of them, every event type and outcome stage,
+/// each labelled with its raw name for the user to overwrite with the meeting's word. A name
+/// that occurs twice (a value of two columns) is written once: TOML keys are unique.
+pub fn labels(ds: &Dataset) -> Result<String> {
+    let mut s = String::from(
+        "\n# ---- Display names for the report -------------------------------------------------\n\
+         # The report and its charts show each raw name on the left as the word on its right.\n\
+         # Write the words your meeting uses (job_level = \"Position\", \"Trade Show\" = \"Messe\");\n\
+         # the JSON files keep the raw names. A line left as it is changes nothing.\n[labels]\n",
+    );
+    let mut seen = std::collections::BTreeSet::new();
+    let mut group = |s: &mut String, title: String, names: Vec<String>| {
+        let new: Vec<String> = names
+            .into_iter()
+            .filter(|n| seen.insert(n.clone()))
+            .collect();
+        if !new.is_empty() {
+            s.push_str(&format!("# {title}\n"));
+            for n in new {
+                s.push_str(&format!("{} = {}\n", quoted(&n), quoted(&n)));
+            }
+        }
+    };
+    group(
+        &mut s,
+        "columns".into(),
+        ds.attributes.iter().map(|a| a.name.clone()).collect(),
+    );
+    for a in ds
+        .attributes
+        .iter()
+        .filter(|a| a.kind == AttributeKind::Text)
+    {
+        let c = ds
+            .leads
+            .column(&a.name)
+            .map_err(Error::polars("reading attributes"))?;
+        let counts = value_counts(c)?;
+        if counts.len() <= MAX_VALUES {
+            group(
+                &mut s,
+                format!("values of {}", a.name),
+                counts.into_iter().map(|(v, _)| v).collect(),
+            );
+        }
+    }
+    if ds.attributes.iter().any(|a| a.kind == AttributeKind::Bool) {
+        group(
+            &mut s,
+            "values of yes/no columns".into(),
+            vec!["true".into(), "false".into()],
+        );
+    }
+    group(
+        &mut s,
+        "event types".into(),
+        ds.report
+            .event_types
+            .iter()
+            .map(|t| t.value.clone())
+            .collect(),
+    );
+    group(
+        &mut s,
+        "outcome stages".into(),
+        ds.report.stages.iter().map(|t| t.value.clone()).collect(),
+    );
+    Ok(s)
+}
+
 /// Distinct values with their counts, most frequent first (ties by value).
 fn value_counts(c: &Column) -> Result<Vec<(String, u64)>> {
     let s = c

@@ -130,6 +130,11 @@ fn compare_tells_an_adopted_recommendation_from_one_that_was_not() {
     let out = kept.join("compare-q1");
     let html = std::fs::read_to_string(out.join("compare.html")).unwrap();
     assert!(html.contains("<html lang=\"de\">") && html.contains("nicht übernommen"));
+    let english = english_in_german(&readable_text(&html));
+    assert!(
+        english.is_empty(),
+        "English on the German compare page:\n{english:#?}"
+    );
     browser_check(&out.join("compare.html"), 0);
     let both = html + &std::fs::read_to_string(out.join("compare.json")).unwrap();
     let ids = regex_free_ids(&both);

@@ -367,6 +367,34 @@ fn the_run_after_a_first_model_is_compared_as_its_first_review() {
         .stdout_has("geschrieben:");
     assert!(!de.stdout().contains("not compared"), "{}", de.stdout());
     let page = std::fs::read_to_string(d.path().join("c2de/compare.html")).unwrap();
+    // Page and console alike: no English outside a bracketed first mention (the run
+    // folders' own names are quoted or in code).
+    for (what, text) in [
+        ("page", readable_text(&page)),
+        (
+            "console",
+            de.stdout().replace(d.path().to_str().unwrap(), ""),
+        ),
+    ] {
+        let english = english_in_german(&text);
+        assert!(
+            english.is_empty(),
+            "English in the German compare {what}:\n{english:#?}"
+        );
+    }
+    // The first model's own German page, too (init's template names its bands in English:
+    // they are the user's words, to rename in the template).
+    leadcal_in(d.path(), &["report", "q1", "--lang", "de", "--out", "q1de"]).code(0);
+    let mut text =
+        readable_text(&std::fs::read_to_string(d.path().join("q1de/report.html")).unwrap());
+    for band in ["cold", "warm", "hot"] {
+        text = text.replace(band, " ");
+    }
+    let english = english_in_german(&text);
+    assert!(
+        english.is_empty(),
+        "English on the first model's German page:\n{english:#?}"
+    );
     assert!(page.contains("Qualität des Live-Scores damals und heute: der neue Lauf"));
     assert!(!page.contains("live-score quality then and now"));
     // A first model is told by its constant live score too, when the key is gone; a key of

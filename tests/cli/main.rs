@@ -18,6 +18,7 @@ mod exports;
 mod first_model;
 mod fuzz;
 mod init;
+mod labels;
 mod layering;
 mod metrics;
 mod privacy;
@@ -154,8 +155,9 @@ fn skip_outside_ci(what: &str) {
 
 /// Render `html` in headless Chromium with a probe script injected first in `<head>`: every
 /// image must load (natural width above 0), nothing outside the page may be requested, the page
-/// itself may hold no script, and nothing may reach the console. Without Chromium the check is
-/// skipped with a message, unless LEADCAL_REQUIRE_BROWSER=1 (as `.ci/run` sets).
+/// itself may hold no script, nothing may reach the console, and at 1,280 px the page may not
+/// scroll sideways. Without Chromium the check is skipped with a message, unless
+/// LEADCAL_REQUIRE_BROWSER=1 (as `.ci/run` sets).
 fn browser_check(html: &Path, images: usize) {
     let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"]
         .into_iter()
@@ -186,7 +188,8 @@ addEventListener("load", function () {
   var r = { images: im.length,
     broken: im.filter(function (i) { return !(i.complete && i.naturalWidth > 0); }).map(function (i) { return i.alt; }),
     external: refs.filter(function (u) { return u.indexOf("data:") !== 0 && u.charAt(0) !== "#"; }),
-    scripts: document.scripts.length, errors: __errors };
+    scripts: document.scripts.length, errors: __errors,
+    overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth };
   var p = document.createElement("pre"); p.id = "leadcal-check"; p.textContent = JSON.stringify(r); document.body.appendChild(p);
 });
 </script>"##;
@@ -206,6 +209,8 @@ addEventListener("load", function () {
             "--enable-logging=stderr",
             "--v=0",
             "--virtual-time-budget=20000",
+            // The width of a meeting-room laptop: the page must not scroll sideways there.
+            "--window-size=1280,900",
             "--dump-dom",
         ])
         .arg(format!("file://{}", probe_path.display()))
@@ -245,6 +250,157 @@ addEventListener("load", function () {
         "{what}: the page holds a script of its own: {r}"
     );
     assert_eq!(r["errors"], serde_json::json!([]), "{what}: {r}");
+    assert_eq!(
+        r["overflow"], 0,
+        "{what}: the page scrolls sideways at 1,280 px by this many pixels: {r}"
+    );
+}
+
+/// English words a German page or console must not use outside a bracketed first mention: the
+/// glossary's English technical names, and the everyday English of the statistics pages.
+fn english_terms() -> Vec<String> {
+    use leadcal::report::glossary::Term;
+    let mut words: Vec<String> = Term::ALL
+        .iter()
+        .filter(|t| t.english())
+        .map(|t| t.technical().to_lowercase())
+        .collect();
+    words.extend(
+        [
+            "precision",
+            "recall",
+            "lift",
+            "gains",
+            "in-sample",
+            "out of time",
+            "out-of-time",
+            "folds",
+            "log-loss",
+            "log-odds",
+            "walk-forward",
+            "half-life",
+            "threshold",
+            "hand-over",
+            "hand-overs",
+            "converted",
+            "converters",
+            "non-converters",
+            "average",
+            "odds",
+            "drift",
+            "ranking",
+            "back-test",
+            "not compared",
+            "written",
+            "adopted",
+            "missing",
+        ]
+        .map(String::from),
+    );
+    words.sort();
+    words.dedup();
+    words
+}
+
+/// What a reader sees of a page, without what may hold English: brackets (the first mention
+/// of a technical term), „quoted“ names from the data, `<code>` (file names and settings).
+fn readable_text(html: &str) -> String {
+    let mut text = String::new();
+    let mut rest = html;
+    // Style and code are not read as prose.
+    while let Some(i) = rest.find('<') {
+        text.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let skip_to = ["style", "code"]
+            .iter()
+            .find(|t| tail.starts_with(&format!("<{t}")))
+            .map(|t| format!("</{t}>"));
+        let end = match skip_to {
+            Some(close) => tail.find(&close).map_or(tail.len(), |k| k + close.len()),
+            None => tail.find('>').map_or(tail.len(), |k| k + 1),
+        };
+        text.push(' ');
+        rest = &tail[end..];
+    }
+    text.push_str(rest);
+    let text = text
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+        .replace("&#39;", "'");
+    // Brackets, innermost first, and quoted names.
+    let mut out = String::new();
+    let (mut depth, mut quoted) = (0usize, false);
+    for c in text.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' if depth > 0 => depth -= 1,
+            '„' => quoted = true,
+            '“' if quoted => quoted = false,
+            _ if depth == 0 && !quoted => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// English words in German text outside brackets, and value ranges in square brackets
+/// (`[59, 133]` reads as one number with a German decimal comma): each with its context.
+fn english_in_german(text: &str) -> Vec<String> {
+    let lower = text.to_lowercase();
+    let word_char = |c: char| c.is_alphanumeric() || c == '-';
+    let mut found = Vec::new();
+    for w in english_terms() {
+        let mut from = 0;
+        while let Some(k) = lower[from..].find(&w) {
+            let (a, b) = (from + k, from + k + w.len());
+            let before = lower[..a].chars().next_back().is_some_and(word_char);
+            let after = lower[b..].chars().next().is_some_and(word_char);
+            if !before && !after {
+                let start = lower[..a]
+                    .char_indices()
+                    .rev()
+                    .nth(40)
+                    .map_or(0, |(i, _)| i);
+                let end = lower[b..]
+                    .char_indices()
+                    .nth(30)
+                    .map_or(lower.len(), |(i, _)| b + i);
+                found.push(format!("{w}: …{}…", &lower[start..end]));
+            }
+            from = b;
+        }
+    }
+    let number = |t: &str| {
+        let t = t.trim();
+        !t.is_empty()
+            && t.chars().any(|c| c.is_ascii_digit())
+            && t.chars().all(|c| c.is_ascii_digit() || ".−-".contains(c))
+    };
+    for (i, _) in text.match_indices('[') {
+        let tail = &text[i + 1..];
+        let Some(j) = tail.find([']', ')']) else {
+            continue;
+        };
+        let parts: Vec<&str> = tail[..j].split(',').collect();
+        if parts.len() == 2 && parts.iter().all(|p| number(p)) {
+            found.push(format!("a range in square brackets: [{}", &tail[..=j]));
+        }
+    }
+    found
+}
+
+#[test]
+fn the_english_check_finds_terms_outside_brackets_and_bracketed_ranges() {
+    let bad = english_in_german(&readable_text(
+        "<p>26,6 % Precision, company_size = [59, 133]</p><code>--objective volume</code>",
+    ));
+    assert_eq!(bad.len(), 2, "{bad:?}");
+    let fine = english_in_german(&readable_text(
+        "<p>Abschlussquote (Precision) 0,613 [0,556; 0,671], Ziel „won“, 59–133</p>",
+    ));
+    assert!(fine.is_empty(), "{fine:?}");
 }
 
 /// Every file below `dir`, relative, sorted.

@@ -180,3 +180,35 @@ fn a_run_of_an_earlier_version_renders_and_says_which_analyses_it_lacks() {
     // The two charts without data are left out of the page; the other ten load.
     browser_check(&out.join("report.html"), 10);
 }
+
+#[test]
+fn german_page_has_no_english_terms_outside_brackets_and_no_bracketed_ranges() {
+    // The golden data rendered in German. Band names come from the user's own config
+    // (`[[band]] name = "hot"`): they are the user's words, not ours, and are left out.
+    let text = std::fs::read_to_string(root().join("tests/golden/report-data.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("report-data.json"), &text).unwrap();
+    let out = d.path().join("de");
+    leadcal(&[
+        "report",
+        d.path().to_str().unwrap(),
+        "--lang",
+        "de",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .code(0);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let mut readable = readable_text(&html);
+    for b in v["probability"]["live_bands"].as_array().unwrap() {
+        readable = readable.replace(b["band"].as_str().unwrap(), " ");
+    }
+    let found = english_in_german(&readable);
+    assert!(found.is_empty(), "English on the German page:\n{found:#?}");
+    // The glossary explains every term, with its technical name in brackets.
+    for t in leadcal::report::glossary::Term::ALL {
+        assert!(html.contains(&format!("id=\"{}\"", t.anchor())), "{t:?}");
+    }
+    assert!(html.contains("Abschlussquote (Precision)"));
+}
