@@ -394,6 +394,50 @@ fn discover(dir: &Path) -> Result<DatasetSpec> {
     })
 }
 
+/// `[labels]` checked: every label a visible word (no control or direction-changing
+/// characters), and no two raw names shown alike, which would make two rows of the report
+/// look the same.
+fn check_labels(
+    raw: BTreeMap<String, String>,
+) -> std::result::Result<BTreeMap<String, String>, String> {
+    // Control characters, zero-width characters and the bidirectional overrides that can make
+    // text display in another order than it is stored.
+    let hidden = |c: char| {
+        c.is_control()
+            || ('\u{200b}'..='\u{200f}').contains(&c)
+            || ('\u{202a}'..='\u{202e}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    };
+    let mut labels = BTreeMap::new();
+    let mut shown: BTreeMap<String, String> = BTreeMap::new();
+    for (name, label) in raw {
+        let word = label.trim().to_string();
+        if name.trim().is_empty() {
+            return Err(format!(
+                "[labels] {name:?} = {label:?}: the raw name on the left is empty"
+            ));
+        }
+        if word.is_empty() {
+            return Err(format!(
+                "[labels] {name:?} = {label:?}: the label is empty; write the word the report should show for {name:?} (job_level = \"Position\"), or delete the line"
+            ));
+        }
+        if let Some(c) = word.chars().find(|c| hidden(*c)) {
+            return Err(format!(
+                "[labels] {name:?} = {label:?}: holds the invisible character U+{:04X}; a label must be text a reader can see",
+                c as u32
+            ));
+        }
+        if let Some(other) = shown.insert(word.clone(), name.clone()) {
+            return Err(format!(
+                "[labels] {other:?} and {name:?} would both show as {word:?}: the report could not tell them apart; give each its own word"
+            ));
+        }
+        labels.insert(name, word);
+    }
+    Ok(labels)
+}
+
 fn parse_delimiter(toml: &Path, table: Table, d: &str) -> Result<u8> {
     let d = match d {
         "\\t" | "tab" => "\t",
@@ -757,19 +801,7 @@ fn from_toml(toml_path: &Path) -> Result<DatasetSpec> {
             build(toml_path, base, Table::Accounts, t, cols, &global_nulls)
         })
         .transpose()?;
-    let mut labels = BTreeMap::new();
-    for (raw_name, label) in raw.labels.unwrap_or_default() {
-        let label = label.trim().to_string();
-        if raw_name.trim().is_empty() || label.is_empty() {
-            return Err(Error::Spec {
-                path: toml_path.to_path_buf(),
-                message: format!(
-                    "[labels] {raw_name:?} = {label:?}: expected a raw name on the left and the word the report should show for it on the right (job_level = \"Position\")"
-                ),
-            });
-        }
-        labels.insert(raw_name, label);
-    }
+    let labels = check_labels(raw.labels.unwrap_or_default()).map_err(spec_err)?;
     let mut spec = DatasetSpec {
         origin: toml_path.to_path_buf(),
         leads,

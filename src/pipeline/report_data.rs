@@ -43,7 +43,7 @@ pub fn report_data(
     let (nc, cm) = (&seg.segments.non_converting, &seg.segments.converter_marks);
     let shown = |g: &&segments::Group| g.significant && !g.redundant;
     let w = &rec.weights;
-    report::Data {
+    let mut data = report::Data {
         schema: report::SCHEMA.into(),
         window: report::Window {
             since: day(an.since),
@@ -114,14 +114,7 @@ pub fn report_data(
             current_mql_metrics: m.test.thresholds.iter().find(|x| x.stage == "mql").cloned(),
         },
         first_model: rec.first_model.clone(),
-        labels: an
-            .ds
-            .spec
-            .labels
-            .iter()
-            .filter(|(k, v)| k != v)
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
+        labels: Default::default(),
         review: Some(report::Review {
             ranking: rec.ranking.clone(),
             walk: rec.walk.clone(),
@@ -213,7 +206,25 @@ pub fn report_data(
                 rec.objective
             ),
         },
-    }
+    };
+    data.labels = shown_labels(&an.ds.spec.labels, &data);
+    data
+}
+
+/// The labels the page can use: those that differ from their raw name and whose raw name
+/// occurs in what the report shows. A label of something else (a lead id, a column the
+/// report never names) is left out, so that report-data.json carries nothing the data's
+/// aggregates do not.
+fn shown_labels(
+    labels: &std::collections::BTreeMap<String, String>,
+    data: &report::Data,
+) -> std::collections::BTreeMap<String, String> {
+    let text = serde_json::to_string(data).unwrap_or_default();
+    labels
+        .iter()
+        .filter(|(k, v)| k != v && text.contains(k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 /// The first day of the time `us`, as `YYYY-MM-DD`.

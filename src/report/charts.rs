@@ -800,9 +800,15 @@ pub fn segments(d: &Data, l: Lang, path: &Path) -> Result<()> {
                 .map(|(a, v)| format!("{} = {}", d.shown(l, a), d.shown(l, v)))
                 .collect::<Vec<_>>()
                 .join(" & ");
+            // Long names (a user's labels) are cut so that the text ends inside the chart:
+            // about 115 characters fit across its width.
+            let x = g.rate_high * 100.0 + top * 0.01;
+            let count = format!("({} {})", l.int(g.leads), l.pick("leads", "Leads"));
+            let room = ((1.0 - x / top).max(0.0) * 115.0) as usize;
+            let fit = room.saturating_sub(count.chars().count() + 1).max(12);
             c.draw_series(std::iter::once(Text::new(
-                format!("{name} ({} {})", l.int(g.leads), l.pick("leads", "Leads")),
-                (g.rate_high * 100.0 + top * 0.01, y + 0.68),
+                format!("{} {count}", short(&name, fit)),
+                (x, y + 0.68),
                 small(),
             )))
             .map_err(s)?;
@@ -1080,10 +1086,15 @@ pub fn stability(d: &Data, l: Lang, path: &Path) -> Result<()> {
             let lo = pts.iter().map(|p| p.2).fold(-0.5f64, f64::min);
             let hi = pts.iter().map(|p| p.3).fold(0.5f64, f64::max);
             let pad = (hi - lo) * 0.08;
+            // A panel's title fits its third of the chart's width.
             let name = if r.drift.detected {
-                format!("{} ({})", d.shown(l, &r.rule), l.pick("drift", "verändert"))
+                format!(
+                    "{} ({})",
+                    short(&d.shown(l, &r.rule), 28),
+                    l.pick("drift", "verändert")
+                )
             } else {
-                d.shown(l, &r.rule)
+                short(&d.shown(l, &r.rule), 38)
             };
             let mut c = ChartBuilder::on(area)
                 .caption(name, ("sans-serif", 24).into_font())

@@ -57,6 +57,23 @@ fn est(l: Lang, e: &Estimate, dp: usize) -> String {
     }
 }
 
+/// An estimate with its interval in words, for the summary and the answers: "0.613 (between
+/// 0.556 and 0.671)". The tables keep the bracketed form.
+fn est_words(l: Lang, e: &Estimate, dp: usize) -> String {
+    let f = |v: Option<f64>| v.map_or("–".into(), |v| l.num(v, dp));
+    match (e.low, e.high) {
+        (Some(_), Some(_)) => format!(
+            "{} ({} {} {} {})",
+            f(e.value),
+            l.pick("between", "zwischen"),
+            f(e.low),
+            l.pick("and", "und"),
+            f(e.high)
+        ),
+        _ => f(e.value),
+    }
+}
+
 /// A share with its interval, as percentages.
 fn pct_est(l: Lang, e: &Estimate) -> String {
     match (e.value, e.low, e.high) {
@@ -151,8 +168,8 @@ fn answer_ranking_first(l: Lang, d: &Data, f: &crate::recommend::FirstModel) -> 
     let k = &r.ranking;
     let pairs = l.pct(k.recommended.roc_auc.value.unwrap_or(0.5), 0);
     let (rec, model) = (
-        est(l, &k.recommended.roc_auc, 3),
-        est(l, &k.model.roc_auc, 3),
+        est_words(l, &k.recommended.roc_auc, 3),
+        est_words(l, &k.model.roc_auc, 3),
     );
     let lift = k
         .recommended
@@ -189,9 +206,9 @@ fn answer_ranking(l: Lang, d: &Data) -> String {
     let better = model - live >= 0.03;
     let (pairs, live_auc, average, model_auc) = (
         l.pct(live, 0),
-        est(l, &t.live.roc_auc, 3),
+        est_words(l, &t.live.roc_auc, 3),
         l.pct_opt(t.rate, 1),
-        est(l, &t.model.roc_auc, 3),
+        est_words(l, &t.model.roc_auc, 3),
     );
     let end = match (l, better) {
         (Lang::En, true) => ": the same data supports a clearly better ranking.",
@@ -205,10 +222,10 @@ fn answer_ranking(l: Lang, d: &Data) -> String {
     };
     match l {
         Lang::En => format!(
-            "{verdict} On the test set the live score ranks a converter above a non-converter in {pairs} of pairs (AUC {live_auc}; 0.5 is chance, 1 is perfect). The top-scored tenth converted at {top_rate}, {top_lift}× the average of {average}. A logistic model fitted on earlier leads reaches AUC {model_auc}{end}"
+            "{verdict} On the test set the live score ranks a converter above a non-converter in {pairs} of pairs: a ROC AUC of {live_auc}, where 0.5 is chance and 1 is perfect. The top-scored tenth converted at {top_rate}, {top_lift}× the average of {average}. A logistic model fitted on earlier leads reaches a ROC AUC of {model_auc}{end}"
         ),
         Lang::De => format!(
-            "{verdict} Vergleicht man im Testzeitraum je einen Lead mit und einen ohne Abschluss, liegt der mit Abschluss im Live-Score in {pairs} der Fälle vorn (ROC-AUC {live_auc}; 0,5 ist Zufall, 1 ist perfekt). Das bestbewertete Zehntel schloss zu {top_rate} ab, {top_lift}-mal so oft wie der Durchschnitt von {average}. Ein an früheren Leads angepasstes logistisches Modell erreicht ROC-AUC {model_auc}{end}"
+            "{verdict} Vergleicht man im Testzeitraum je einen Lead mit und einen ohne Abschluss, liegt der mit Abschluss im Live-Score in {pairs} der Fälle vorn: eine ROC-AUC von {live_auc}, wobei 0,5 Zufall und 1 perfekt ist. Das bestbewertete Zehntel schloss zu {top_rate} ab, {top_lift}-mal so oft wie der Durchschnitt von {average}. Ein an früheren Leads angepasstes logistisches Modell erreicht eine ROC-AUC von {model_auc}{end}"
         ),
     }
 }
@@ -386,7 +403,7 @@ fn answer_threshold(l: Lang, d: &Data) -> String {
 /// `first`: a first model, with no points of today's to compare against.
 fn ranking_sentence(l: Lang, r: &super::Review, first: bool) -> String {
     let k = &r.ranking;
-    let auc = |e: &Estimate| est(l, e, 3);
+    let auc = |e: &Estimate| est_words(l, e, 3);
     let quarters = r
         .walk
         .folds
@@ -456,18 +473,52 @@ fn ranking_sentence(l: Lang, r: &super::Review, first: bool) -> String {
     }
     match l {
         Lang::En => format!(
-            "On the test period, which the fit never saw, the recommended points rank leads with a ROC AUC of {} against {} for today's points (fitted model {}).{walk} ",
+            "On the test period, which the fit never saw, the recommended points rank leads with a ROC AUC of {} against {} for today's points; the fitted model reaches {}.{walk} ",
             auc(&k.recommended.roc_auc),
             auc(&k.today.roc_auc),
             auc(&k.model.roc_auc)
         ),
         Lang::De => format!(
-            "Im Testzeitraum, den die Schätzung nicht kannte, ordnen die empfohlenen Punkte die Leads mit einer ROC-AUC von {} gegenüber {} mit den heutigen Punkten (Modell {}).{walk} ",
+            "Im Testzeitraum, den die Schätzung nicht kannte, ordnen die empfohlenen Punkte die Leads mit einer ROC-AUC von {} gegenüber {} mit den heutigen Punkten; das Modell erreicht {}.{walk} ",
             auc(&k.recommended.roc_auc),
             auc(&k.today.roc_auc),
             auc(&k.model.roc_auc)
         ),
     }
+}
+
+/// Why a quarter of the walk-forward has no figures, in the page's language. The note in the
+/// JSON files is English; the German page says the same from the quarter's counts.
+fn fold_note(l: Lang, f: &crate::recommend::walk::Fold) -> String {
+    let Some(note) = f.note.as_deref() else {
+        return "–".into();
+    };
+    if l == Lang::En {
+        return note.to_string();
+    }
+    if f.leads == 0 {
+        return "in diesem Quartal wurde kein auswertbarer Lead erstellt".into();
+    }
+    // "… at least 30 converters are needed to fit": the minimum the note names.
+    let needed = note
+        .split("at least ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .and_then(|n| n.parse::<u64>().ok());
+    format!(
+        "{} auswertbare Leads ({} mit Abschluss) vor Quartalsbeginn: {}",
+        l.int(f.fitted_leads),
+        l.int(f.fitted_converted),
+        needed.map_or(
+            "zu wenige Abschlüsse für eine Schätzung".to_string(),
+            |n| {
+                format!(
+                    "für eine Schätzung sind mindestens {} Abschlüsse nötig",
+                    l.int(n)
+                )
+            }
+        )
+    )
 }
 
 /// The walk-forward table and chart, and what the written points were fitted on.
@@ -572,7 +623,7 @@ fn walk_section(
                                 td.n { (pair(opt_pct(a.precision), opt_pct(b.precision))) }
                                 td.n { (pair(opt_pct(a.recall), opt_pct(b.recall))) }
                             } @else {
-                                td colspan="5" { (f.note.as_deref().unwrap_or("–")) }
+                                td colspan="5" { (fold_note(l, f)) }
                             }
                         }
                     }
@@ -1498,4 +1549,43 @@ fn leak_text(l: Lang, x: &crate::features::leak::Leak) -> String {
         ". Left out of the model, the segments and the recommendation; if it is known before a lead buys, list it under deliberate_attributes in dataset.toml.",
         ". Aus Modell, Segmenten und Empfehlung herausgenommen; ist sie vor dem Kauf bekannt, tragen Sie sie in dataset.toml unter deliberate_attributes ein.",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A quarter without figures says why in German too: the JSON's note is English
+    /// (found on the Maven CRM export, where no quarter had 30 converters before it).
+    #[test]
+    fn a_walk_forward_quarter_without_figures_says_why_in_german() {
+        let fold = |leads, note: &str| crate::recommend::walk::Fold {
+            period: "2017-Q1".into(),
+            from: "2017-01-01".into(),
+            until: "2017-03-31".into(),
+            fitted_leads: 1234,
+            fitted_converted: 12,
+            leads,
+            converted: 0,
+            half_life_days: None,
+            log_loss: vec![],
+            today: None,
+            recommended: None,
+            note: Some(note.into()),
+        };
+        let short = fold(
+            900,
+            "1234 mature leads (12 converted) before the quarter began: at least 30 converters are needed to fit",
+        );
+        assert_eq!(
+            fold_note(Lang::De, &short),
+            "1.234 auswertbare Leads (12 mit Abschluss) vor Quartalsbeginn: für eine Schätzung sind mindestens 30 Abschlüsse nötig"
+        );
+        assert!(fold_note(Lang::En, &short).starts_with("1234 mature leads"));
+        let empty = fold(0, "no evaluable lead was created in this quarter");
+        assert_eq!(
+            fold_note(Lang::De, &empty),
+            "in diesem Quartal wurde kein auswertbarer Lead erstellt"
+        );
+    }
 }

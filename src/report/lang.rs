@@ -123,7 +123,7 @@ impl Lang {
     pub fn decay_short(self, s: &crate::recommend::decay::Setting) -> String {
         use crate::recommend::decay::Setting;
         match s {
-            Setting::None => self.pick("none", "keiner").into(),
+            Setting::None => self.pick("none", "kein Verfall").into(),
             Setting::Window { days } => {
                 format!("{} {}", self.pick("window", "Fenster"), self.num(*days, 0))
             }

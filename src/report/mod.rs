@@ -79,14 +79,13 @@ impl Data {
     /// A rule, feature, attribute or event-type name as the page shows it: with the user's
     /// labels, and ranges and missing-value rules written for readers ([`Lang::ranges`]).
     pub fn shown(&self, l: Lang, raw: &str) -> String {
-        let mut text = l.ranges(&labels::apply(&self.labels, raw));
-        // A suggested value is written `role=Decision Maker`; the page spaces it like a rule.
-        if !text.contains(" = ")
-            && let Some((a, v)) = text.split_once('=')
-        {
-            text = format!("{a} = {v}");
-        }
-        text
+        // A suggested value is written `role=Decision Maker`; the page spaces it like a rule,
+        // before the labels, so that a label holding "=" stays as the user wrote it.
+        let spaced = match raw.split_once('=') {
+            Some((a, v)) if !raw.contains(" = ") => format!("{a} = {v}"),
+            _ => raw.to_string(),
+        };
+        l.ranges(&labels::apply(&self.labels, &spaced))
     }
 }
 

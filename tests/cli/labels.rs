@@ -62,6 +62,8 @@ fn labels_rename_names_on_the_page_and_leave_the_json_files_alone() {
             &format!("\"{raw}\" = \"{label}\""),
         );
     }
+    // A label of something the report never names (a lead id) stays out of its files.
+    labelled.push_str("\"lead-000123\" = \"Max Mustermann\"\n");
     std::fs::write(&toml, &labelled).unwrap();
     calibrate("labelled");
     let read = |run: &str, f: &str| std::fs::read_to_string(d.path().join(run).join(f)).unwrap();
@@ -78,6 +80,7 @@ fn labels_rename_names_on_the_page_and_leave_the_json_files_alone() {
     }
     let data: serde_json::Value =
         serde_json::from_str(&read("labelled", "report-data.json")).unwrap();
+    assert!(!read("labelled", "report-data.json").contains("Max Mustermann"));
     assert_eq!(data["labels"]["job_level"], "Position");
     assert_eq!(
         data["labels"].as_object().unwrap().len(),
@@ -124,19 +127,35 @@ fn labels_rename_names_on_the_page_and_leave_the_json_files_alone() {
 }
 
 #[test]
-fn an_empty_label_is_an_error_naming_the_section() {
+fn labels_that_would_mislead_are_errors_naming_the_line() {
     let demo = root().join("notebooks-data/demo");
     let d = tempfile::tempdir().unwrap();
     for f in ["leads.parquet", "events.parquet", "outcomes.parquet"] {
         std::fs::copy(demo.join(f), d.path().join(f)).unwrap();
     }
-    std::fs::write(
-        d.path().join("dataset.toml"),
-        "[leads]\nfile = \"leads.parquet\"\n[events]\nfile = \"events.parquet\"\n[outcomes]\nfile = \"outcomes.parquet\"\n[labels]\njob_level = \" \"\n",
-    )
-    .unwrap();
-    leadcal_in(d.path(), &["validate", "."])
-        .code(2)
-        .stderr_has("dataset.toml")
-        .stderr_has("[labels] \"job_level\"");
+    let tables = "[leads]\nfile = \"leads.parquet\"\n[events]\nfile = \"events.parquet\"\n[outcomes]\nfile = \"outcomes.parquet\"\n[labels]\n";
+    for (labels, says) in [
+        // Empty or blank: nothing to show.
+        ("job_level = \"   \"\n", "the label is empty"),
+        // Two names shown alike: two rows of the report would look the same.
+        (
+            "\"Trade Show\" = \"Messe\"\n\"Referral\" = \"Messe\"\n",
+            "would both show as \"Messe\"",
+        ),
+        // Another name's own word.
+        (
+            "job_level = \"industry\"\nindustry = \"industry\"\n",
+            "would both show as \"industry\"",
+        ),
+        // A character a reader cannot see, or one that reorders the text on screen.
+        ("APAC = \"A\\u202eB\"\n", "invisible character U+202E"),
+        ("APAC = \"A\\u0000B\"\n", "invisible character U+0000"),
+    ] {
+        std::fs::write(d.path().join("dataset.toml"), format!("{tables}{labels}")).unwrap();
+        leadcal_in(d.path(), &["validate", "."])
+            .code(2)
+            .stderr_has("dataset.toml")
+            .stderr_has("[labels]")
+            .stderr_has(says);
+    }
 }
