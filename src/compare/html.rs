@@ -78,11 +78,11 @@ fn day(l: Lang, iso: &Option<String>) -> String {
 }
 
 /// A rule as the page names it: the thresholds in the language, ranges written for readers.
-fn rule_name(l: Lang, rule: &str) -> String {
+fn rule_name(l: Lang, c: &Comparison, rule: &str) -> String {
     match rule {
         "MQL threshold" => l.pick("MQL threshold", "MQL-Schwelle").into(),
         "SQL threshold" => l.pick("SQL threshold", "SQL-Schwelle").into(),
-        _ => l.ranges(rule),
+        _ => crate::report::labels::shown(l, &c.labels, rule),
     }
 }
 
@@ -174,7 +174,7 @@ pub fn page(c: &Comparison, l: Lang) -> String {
                 } @else { table {
                     thead { tr { th { (l.pick("rule", "Regel")) } th.n { (l.pick("points then", "Punkte damals")) } th.n { (l.pick("recommended then", "damals empfohlen")) } th.n { (l.pick("points now", "Punkte jetzt")) } th { "" } } }
                     tbody { @for a in c.adoption.iter().filter(|a| !all_zero(a)) {
-                        tr { td { (rule_name(l, &a.rule)) } td.n { (opt_num(l, a.old_current)) } td.n { (opt_num(l, a.old_recommended)) } td.n { (opt_num(l, a.new_current)) } td { (adoption(l, a.status)) } }
+                        tr { td { (rule_name(l, c, &a.rule)) } td.n { (opt_num(l, a.old_current)) } td.n { (opt_num(l, a.old_recommended)) } td.n { (opt_num(l, a.new_current)) } td { (adoption(l, a.status)) } }
                     } }
                 } }
                 @if zero_rows > 0 { p.sub { (match l {
@@ -211,7 +211,7 @@ pub fn page(c: &Comparison, l: Lang) -> String {
                 } @else { table {
                     thead { tr { th { (l.pick("group", "Gruppe")) } th.n { (l.pick("converted then", "damals mit Abschluss")) } th.n { (l.pick("converted now", "jetzt mit Abschluss")) } th { "" } } }
                     tbody { @for s in &c.segments {
-                        tr { td { (l.ranges(&s.group)) } td.n { (s.old_rate.map_or("–".into(), |v| l.pct(v, 1))) } td.n { (s.new_rate.map_or("–".into(), |v| l.pct(v, 1))) } td { (match s.status {
+                        tr { td { (crate::report::labels::shown(l, &c.labels, &s.group)) } td.n { (s.old_rate.map_or("–".into(), |v| l.pct(v, 1))) } td.n { (s.new_rate.map_or("–".into(), |v| l.pct(v, 1))) } td { (match s.status {
                             Presence::StillFlagged => l.pick("still flagged", "weiterhin auffällig"),
                             Presence::NoLongerFlagged => l.pick("no longer flagged", "nicht mehr auffällig"),
                             Presence::NewlyFlagged => l.pick("newly flagged", "neu auffällig"),
@@ -225,7 +225,7 @@ pub fn page(c: &Comparison, l: Lang) -> String {
                     table {
                         thead { tr { th { (l.pick("rule", "Regel")) } th { (l.pick("drift then", "Wirkung damals verändert")) } th { (l.pick("drift now", "Wirkung jetzt verändert")) } } }
                         tbody { @for d in &c.drift {
-                            tr { td { (l.ranges(&d.rule)) } td { (if d.old_detected { l.pick("yes", "ja") } else { l.pick("no", "nein") }) } td { (if d.new_detected { format!("{} {}", l.pick("yes, since", "ja, seit"), d.new_since.as_deref().map_or("–".to_string(), |p| l.period(p))) } else { l.pick("no", "nein").to_string() }) } }
+                            tr { td { (crate::report::labels::shown(l, &c.labels, &d.rule)) } td { (if d.old_detected { l.pick("yes", "ja") } else { l.pick("no", "nein") }) } td { (if d.new_detected { format!("{} {}", l.pick("yes, since", "ja, seit"), d.new_since.as_deref().map_or("–".to_string(), |p| l.period(p))) } else { l.pick("no", "nein").to_string() }) } }
                         } }
                     }
                 }

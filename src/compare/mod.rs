@@ -283,6 +283,10 @@ pub struct Comparison {
     pub drift: Vec<DriftChange>,
     /// What could not be compared, and why.
     pub missing: Vec<Missing>,
+    /// Display names for raw names, from the newer run's report-data.json (the older run's
+    /// when the newer has none), so that the page uses the words the report does.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 fn at<'a>(v: &'a Option<Value>, path: &[&str]) -> Option<&'a Value> {
@@ -675,7 +679,20 @@ pub fn compare(old_dir: &Path, new_dir: &Path) -> Result<Comparison> {
         segments,
         drift,
         missing,
+        labels: run_labels(&new.report)
+            .or_else(|| run_labels(&old.report))
+            .unwrap_or_default(),
     })
+}
+
+/// A run's display labels (`labels` in report-data.json), when it has any.
+fn run_labels(report: &Option<Value>) -> Option<std::collections::BTreeMap<String, String>> {
+    let labels: std::collections::BTreeMap<String, String> = at(report, &["labels"])?
+        .as_object()?
+        .iter()
+        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+        .collect();
+    (!labels.is_empty()).then_some(labels)
 }
 
 #[cfg(test)]

@@ -13,6 +13,8 @@
 
 use std::collections::BTreeMap;
 
+use super::Lang;
+
 /// One raw name's label, or the name itself.
 pub fn one<'a>(labels: &'a BTreeMap<String, String>, raw: &'a str) -> &'a str {
     labels.get(raw).map_or(raw, String::as_str)
@@ -49,6 +51,22 @@ pub fn apply(labels: &BTreeMap<String, String>, text: &str) -> String {
         return format!("{} {rest}", label(a));
     }
     text.to_string()
+}
+
+/// A name as a page shows it: `a=b` spaced like a rule (before the labels, so that a label
+/// holding "=" stays as written), each part of a pair (`a=b & c=d`) labelled, and ranges and
+/// missing-value rules written for readers ([`Lang::ranges`]).
+pub fn shown(l: Lang, labels: &BTreeMap<String, String>, raw: &str) -> String {
+    raw.split(" & ")
+        .map(|part| {
+            let spaced = match part.split_once('=') {
+                Some((a, v)) if !part.contains(" = ") => format!("{a} = {v}"),
+                _ => part.to_string(),
+            };
+            l.ranges(&apply(labels, &spaced))
+        })
+        .collect::<Vec<_>>()
+        .join(" & ")
 }
 
 #[cfg(test)]
@@ -94,6 +112,18 @@ mod tests {
         assert_eq!(
             apply(&BTreeMap::new(), "job_level = Student"),
             "job_level = Student"
+        );
+        assert_eq!(
+            shown(
+                Lang::De,
+                &l,
+                "job_level=Student & source=Content Syndication"
+            ),
+            "Position = Studierende & Quelle = Content-Syndizierung"
+        );
+        assert_eq!(
+            shown(Lang::De, &l, "company_size missing"),
+            "Mitarbeitende ohne Angabe"
         );
     }
 }

@@ -79,13 +79,7 @@ impl Data {
     /// A rule, feature, attribute or event-type name as the page shows it: with the user's
     /// labels, and ranges and missing-value rules written for readers ([`Lang::ranges`]).
     pub fn shown(&self, l: Lang, raw: &str) -> String {
-        // A suggested value is written `role=Decision Maker`; the page spaces it like a rule,
-        // before the labels, so that a label holding "=" stays as the user wrote it.
-        let spaced = match raw.split_once('=') {
-            Some((a, v)) if !raw.contains(" = ") => format!("{a} = {v}"),
-            _ => raw.to_string(),
-        };
-        l.ranges(&labels::apply(&self.labels, &spaced))
+        labels::shown(l, &self.labels, raw)
     }
 }
 

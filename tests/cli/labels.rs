@@ -105,6 +105,16 @@ fn labels_rename_names_on_the_page_and_leave_the_json_files_alone() {
         assert!(page.contains(shown), "{shown}");
     }
     assert!(!page.contains("job_level = Student"));
+    // `compare` uses the newer run's labels on its page.
+    leadcal_in(
+        d.path(),
+        &[
+            "compare", "plain", "labelled", "--lang", "de", "--out", "cmp",
+        ],
+    )
+    .code(0);
+    let cmp = std::fs::read_to_string(d.path().join("cmp/compare.html")).unwrap();
+    assert!(cmp.contains("Position = Studierende"), "{cmp}");
     // `report` renders the same page from report-data.json alone.
     let alone = d.path().join("alone");
     std::fs::create_dir(&alone).unwrap();
