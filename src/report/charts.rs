@@ -153,7 +153,7 @@ pub fn distribution(d: &Data, l: Lang, path: &Path) -> Result<()> {
             root,
             l.pick(
                 "Live score at the snapshot: converted vs not (test set)",
-                "Live-Score zum Stichtag: mit und ohne Abschluss (Testzeitraum)",
+                "Heutiger Score zum Stichtag: mit und ohne Abschluss (Testzeitraum)",
             ),
             lo..hi,
             0.0..top,
@@ -161,7 +161,7 @@ pub fn distribution(d: &Data, l: Lang, path: &Path) -> Result<()> {
         )?;
         c.configure_mesh()
             .disable_x_mesh()
-            .x_desc(l.pick("live score (points)", "Live-Score (Punkte)"))
+            .x_desc(l.pick("live score (points)", "heutiger Score (Punkte)"))
             .y_desc(l.pick("share of the group (%)", "Anteil der Gruppe (%)"))
             .x_label_formatter(&|v| l.num(*v, 0))
             .y_label_formatter(&|v| l.num(*v, 0))
@@ -267,7 +267,7 @@ pub fn roc_pr(d: &Data, l: Lang, path: &Path) -> Result<()> {
         v.iter().map(|p| (p[0] * 100.0, p[1] * 100.0)).collect()
     };
     let (live, model) = (
-        l.pick("live score", "Live-Score"),
+        l.pick("live score", "heutiger Score"),
         l.pick("fitted model", "Modell"),
     );
     let auc = |v: Option<f64>| v.map_or("–".into(), |v| l.num(v, 3));
@@ -429,7 +429,7 @@ pub fn gains(d: &Data, l: Lang, path: &Path) -> Result<()> {
         .legend(marker(GREY, 3));
         for (name, color, deciles) in [
             (
-                l.pick("live score", "Live-Score"),
+                l.pick("live score", "heutiger Score"),
                 LIVE,
                 &d.test.live_deciles,
             ),
@@ -663,7 +663,7 @@ pub fn trend(d: &Data, l: Lang, path: &Path) -> Result<()> {
                 0 => {
                     line(
                         &mut c,
-                        l.pick("live score", "Live-Score"),
+                        l.pick("live score", "heutiger Score"),
                         LIVE,
                         &series(&|r| r.live_auc),
                         true,

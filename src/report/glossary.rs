@@ -53,11 +53,13 @@ pub enum Term {
     LogOdds,
     /// Cumulative share of target leads by score rank.
     Gains,
+    /// Points that double a lead's odds.
+    Pdo,
 }
 
 impl Term {
     /// Every term, in the order of the glossary on the page.
-    pub const ALL: [Term; 19] = [
+    pub const ALL: [Term; 20] = [
         Term::Precision,
         Term::Recall,
         Term::RocAuc,
@@ -68,6 +70,7 @@ impl Term {
         Term::Brier,
         Term::Psi,
         Term::LogOdds,
+        Term::Pdo,
         Term::QValue,
         Term::BenjaminiHochberg,
         Term::Isotonic,
@@ -121,6 +124,8 @@ impl Term {
             (LogOdds, Lang::De) => "Wirkung",
             (Gains, Lang::En) => "gains",
             (Gains, Lang::De) => "erfasste Abschlüsse nach Rang",
+            (Pdo, Lang::En) => "points to double the odds",
+            (Pdo, Lang::De) => "Punkte je Verdopplung",
         }
     }
 
@@ -148,6 +153,7 @@ impl Term {
             WalkForward => "Walk-forward",
             LogOdds => "Log-Odds",
             Gains => "Gains",
+            Pdo => "PDO",
         }
     }
 
@@ -206,6 +212,7 @@ impl Term {
             WalkForward => "g-walk-forward",
             LogOdds => "g-log-odds",
             Gains => "g-gains",
+            Pdo => "g-pdo",
         }
     }
 
@@ -326,6 +333,12 @@ impl Term {
             }
             (Gains, Lang::De) => {
                 "Der Anteil aller Abschlüsse, der unter den obersten x % der Scores liegt."
+            }
+            (Pdo, Lang::En) => {
+                "How many more points double a lead's odds of converting (converting against not converting); for small rates that is roughly twice the rate."
+            }
+            (Pdo, Lang::De) => {
+                "Wie viele Punkte mehr das Verhältnis von Abschluss zu Nichtabschluss (die Odds) eines Leads verdoppeln; bei kleinen Quoten verdoppelt sich etwa die Abschlussquote selbst."
             }
         }
     }

@@ -11,6 +11,7 @@ use base64::Engine;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::glossary::{self, Term};
+use super::rich::{link, name, rich};
 use super::{Data, Lang, RuleRow, SegmentRow};
 use crate::evaluate::{Estimate, ThresholdMetrics};
 use crate::features::Skip;
@@ -40,6 +41,9 @@ figure { margin: 16px 0 24px; }
 figure img { width: 100%; height: auto; border: 1px solid var(--rule); }
 figcaption { color: var(--muted); font-size: 14px; }
 .flag { color: #a33; font-weight: bold; }
+/* A number in the body links to the appendix; it reads as a number, not as a button. */
+a.n { color: inherit; text-decoration: underline dotted var(--muted); text-underline-offset: 3px; }
+p.more { color: var(--muted); font-size: 14px; }
 dl.terms { display: grid; grid-template-columns: minmax(12em, 18em) 1fr; gap: 4px 16px; margin: 8px 0; }
 dl.terms dt { font-weight: bold; }
 dl.terms dd { margin: 0; }
@@ -57,20 +61,23 @@ fn est(l: Lang, e: &Estimate, dp: usize) -> String {
     }
 }
 
-/// An estimate with its interval in words, for the summary and the answers: "0.613 (between
-/// 0.556 and 0.671)". The tables keep the bracketed form.
-fn est_words(l: Lang, e: &Estimate, dp: usize) -> String {
-    let f = |v: Option<f64>| v.map_or("–".into(), |v| l.num(v, dp));
-    match (e.low, e.high) {
-        (Some(_), Some(_)) => format!(
+/// A ROC AUC said as what it is: the share of pairs (one lead that converted, one that did
+/// not) the score puts in the right order, with its interval in words. Each number links to
+/// the glossary's entry.
+fn pairs_words(l: Lang, e: &Estimate) -> String {
+    let to = Term::RocAuc.anchor();
+    let f = |v: f64| link(to, l.pct(v, 1));
+    match (e.value, e.low, e.high) {
+        (Some(v), Some(lo), Some(hi)) => format!(
             "{} ({} {} {} {})",
-            f(e.value),
+            f(v),
             l.pick("between", "zwischen"),
-            f(e.low),
+            f(lo),
             l.pick("and", "und"),
-            f(e.high)
+            f(hi)
         ),
-        _ => f(e.value),
+        (Some(v), ..) => f(v),
+        _ => "–".into(),
     }
 }
 
@@ -88,17 +95,25 @@ fn pct_est(l: Lang, e: &Estimate) -> String {
     }
 }
 
-/// "±3.1 percentage points": half the interval's width.
-fn plus_minus(l: Lang, e: &Estimate) -> String {
+/// A share's interval in words, each bound linked: " (between 7.2% and 11.7%)".
+fn interval_words(l: Lang, e: &Estimate, anchor: &str) -> String {
     match (e.low, e.high) {
-        (Some(lo), Some(hi)) => {
-            format!(" (±{} {})", l.num(50.0 * (hi - lo), 1), l.pick("pp", "Pp."))
-        }
+        (Some(lo), Some(hi)) => format!(
+            " ({} {} {} {})",
+            l.pick("between", "zwischen"),
+            link(anchor, l.pct(lo, 1)),
+            l.pick("and", "und"),
+            link(anchor, l.pct(hi, 1))
+        ),
         _ => String::new(),
     }
 }
 
 fn group_name(l: Lang, d: &Data, g: &SegmentRow) -> String {
+    name(group_text(l, d, g))
+}
+
+fn group_text(l: Lang, d: &Data, g: &SegmentRow) -> String {
     g.values
         .iter()
         .map(|(a, v)| format!("{} = {}", d.shown(l, a), d.shown(l, v)))
@@ -123,30 +138,36 @@ fn period_text(l: Lang, d: &Data) -> String {
     let w = &d.window;
     match l {
         Lang::En => format!(
-            "Leads created {} to {}; tested out of time on the {} leads created from {} (the model never saw them). A lead counts as converted when it reached “{}” within {} days of its snapshot ({} days after creation).",
-            l.date(&w.since),
-            l.date(if w.last_created.is_empty() {
-                &w.until
-            } else {
-                &w.last_created
-            }),
+            "Leads created {} to {}; tested on the {} leads created from {}, which the model never saw. A lead counts as converted when it reached “{}” within {} days of its snapshot ({} days after creation).",
+            link("a-data", l.date(&w.since)),
+            link(
+                "a-data",
+                l.date(if w.last_created.is_empty() {
+                    &w.until
+                } else {
+                    &w.last_created
+                })
+            ),
             l.int(d.quality.test_leads),
-            l.date(&w.test_from),
-            super::labels::one(&d.labels, &w.target),
+            link("a-data", l.date(&w.test_from)),
+            name(super::labels::one(&d.labels, &w.target)),
             w.horizon_days,
             w.snapshot_days
         ),
         Lang::De => format!(
             "Leads erstellt vom {} bis {}; getestet an den {} Leads, die ab {} erstellt wurden und die das Modell nicht kannte. Ein Lead zählt als Abschluss, wenn er die Stufe „{}“ innerhalb von {} Tagen nach seinem Stichtag erreicht hat ({} Tage nach Erstellung).",
-            l.date(&w.since),
-            l.date(if w.last_created.is_empty() {
-                &w.until
-            } else {
-                &w.last_created
-            }),
+            link("a-data", l.date(&w.since)),
+            link(
+                "a-data",
+                l.date(if w.last_created.is_empty() {
+                    &w.until
+                } else {
+                    &w.last_created
+                })
+            ),
             l.int(d.quality.test_leads),
-            l.date(&w.test_from),
-            super::labels::one(&d.labels, &w.target),
+            link("a-data", l.date(&w.test_from)),
+            name(super::labels::one(&d.labels, &w.target)),
             w.horizon_days,
             w.snapshot_days
         ),
@@ -159,29 +180,28 @@ fn answer_ranking_first(l: Lang, d: &Data, f: &crate::recommend::FirstModel) -> 
     let why = match (l, f.all_zero) {
         (Lang::En, true) => "every rule of the live model was at 0 points",
         (Lang::En, false) => "the live model gave every lead the same score",
-        (Lang::De, true) => "alle Regeln des Live-Modells standen auf 0 Punkten",
-        (Lang::De, false) => "das Live-Modell gab jedem Lead denselben Score",
+        (Lang::De, true) => "alle Regeln des heutigen Modells standen auf 0 Punkten",
+        (Lang::De, false) => "das heutige Modell gab jedem Lead denselben Score",
     };
     let Some(r) = &d.review else {
         return String::new();
     };
     let k = &r.ranking;
-    let pairs = l.pct(k.recommended.roc_auc.value.unwrap_or(0.5), 0);
     let (rec, model) = (
-        est_words(l, &k.recommended.roc_auc, 3),
-        est_words(l, &k.model.roc_auc, 3),
+        pairs_words(l, &k.recommended.roc_auc),
+        pairs_words(l, &k.model.roc_auc),
     );
     let lift = k
         .recommended
         .top_tenth_lift
         .value
-        .map_or("–".into(), |v| l.num(v, 1));
+        .map_or("–".into(), |v| link(Term::Lift.anchor(), l.num(v, 1)));
     match l {
         Lang::En => format!(
-            "This is a first model: there was no live score to compare against ({why}). The points leadcal proposes rank the test period's leads, which their fit never saw, with a ROC AUC of {rec}: a converter outscores a non-converter in {pairs} of pairs (0.5 is chance). The top-scored tenth converts at {lift}× the average. A logistic model on every column reaches {model}."
+            "This is a first model: there was no live score to compare against ({why}). Take one test-period lead that converted and one that did not: the points leadcal proposes, whose fit never saw these leads, put the one that converted ahead in {rec} of such pairs (half would be chance). The top-scored tenth converts {lift} times as often as the average. A model on every column puts it ahead in {model}."
         ),
         Lang::De => format!(
-            "Dies ist ein erstes Modell: Es gab keinen Live-Score zum Vergleich ({why}). Die von leadcal vorgeschlagenen Punkte ordnen die Leads des Testzeitraums, die ihre Schätzung nicht kannte, mit einer ROC-AUC von {rec}: Ein Lead, der gekauft hat, liegt in {pairs} der Paare vor einem, der nicht gekauft hat (0,5 ist Zufall). Das bestbewertete Zehntel schließt {lift}-mal so oft ab wie der Durchschnitt. Ein logistisches Modell auf allen Spalten erreicht {model}."
+            "Dies ist ein erstes Modell: Es gab keinen Score zum Vergleich ({why}). Vergleicht man im Testzeitraum je einen Lead mit und einen ohne Abschluss, liegt der mit Abschluss nach den von leadcal vorgeschlagenen Punkten, deren Schätzung diese Leads nicht kannte, in {rec} der Fälle vorn (die Hälfte wäre Zufall). Das bestbewertete Zehntel schließt {lift}-mal so oft ab wie der Durchschnitt. Ein Modell auf allen Spalten liegt in {model} der Fälle richtig."
         ),
     }
 }
@@ -202,13 +222,14 @@ fn answer_ranking(l: Lang, d: &Data) -> String {
     };
     let top = t.live_deciles.first();
     let top_rate = top.map_or("–".into(), |r| l.pct(r.rate, 1));
-    let top_lift = top.and_then(|r| r.lift).map_or("–".into(), |v| l.num(v, 1));
+    let top_lift = top
+        .and_then(|r| r.lift)
+        .map_or("–".into(), |v| link(Term::Lift.anchor(), l.num(v, 1)));
     let better = model - live >= 0.03;
-    let (pairs, live_auc, average, model_auc) = (
-        l.pct(live, 0),
-        est_words(l, &t.live.roc_auc, 3),
+    let (pairs, average, model_pairs) = (
+        pairs_words(l, &t.live.roc_auc),
         l.pct_opt(t.rate, 1),
-        est_words(l, &t.model.roc_auc, 3),
+        pairs_words(l, &t.model.roc_auc),
     );
     let end = match (l, better) {
         (Lang::En, true) => ": the same data supports a clearly better ranking.",
@@ -222,10 +243,10 @@ fn answer_ranking(l: Lang, d: &Data) -> String {
     };
     match l {
         Lang::En => format!(
-            "{verdict} On the test set the live score ranks a converter above a non-converter in {pairs} of pairs: a ROC AUC of {live_auc}, where 0.5 is chance and 1 is perfect. The top-scored tenth converted at {top_rate}, {top_lift}× the average of {average}. A logistic model fitted on earlier leads reaches a ROC AUC of {model_auc}{end}"
+            "{verdict} Take one test-period lead that converted and one that did not: today's score puts the one that converted ahead in {pairs} of such pairs (half would be chance). The top-scored tenth converted at {top_rate}, {top_lift} times the average of {average}. A model fitted on earlier leads puts it ahead in {model_pairs}{end}"
         ),
         Lang::De => format!(
-            "{verdict} Vergleicht man im Testzeitraum je einen Lead mit und einen ohne Abschluss, liegt der mit Abschluss im Live-Score in {pairs} der Fälle vorn: eine ROC-AUC von {live_auc}, wobei 0,5 Zufall und 1 perfekt ist. Das bestbewertete Zehntel schloss zu {top_rate} ab, {top_lift}-mal so oft wie der Durchschnitt von {average}. Ein an früheren Leads angepasstes logistisches Modell erreicht eine ROC-AUC von {model_auc}{end}"
+            "{verdict} Vergleicht man im Testzeitraum je einen Lead mit und einen ohne Abschluss, liegt der mit Abschluss nach dem heutigen Score in {pairs} der Fälle vorn (die Hälfte wäre Zufall). Das bestbewertete Zehntel schloss zu {top_rate} ab, {top_lift}-mal so oft wie der Durchschnitt von {average}. Ein an früheren Leads angepasstes Modell liegt in {model_pairs} der Fälle richtig{end}"
         ),
     }
 }
@@ -237,7 +258,7 @@ fn answer_segments(l: Lang, d: &Data) -> String {
         return l
             .pick(
                 "No live score handed leads over, so there are no high-scoring non-buyers to look into yet. The next review, with the first model live, answers this; what marks the leads that did buy is below.",
-                "Ohne Live-Score wurden keine Leads übergeben; hoch bewertete Nichtkäufer gibt es daher noch nicht. Das beantwortet das nächste Review, wenn das erste Modell im Einsatz ist; was die Käufer auszeichnet, steht unten.",
+                "Ohne einen Score im Einsatz wurden keine Leads übergeben; hoch bewertete Nichtkäufer gibt es daher noch nicht. Das beantwortet das nächste Review, wenn das erste Modell im Einsatz ist; was die Käufer auszeichnet, steht unten.",
             )
             .to_string();
     }
@@ -274,7 +295,7 @@ fn answer_segments(l: Lang, d: &Data) -> String {
     if worst.is_empty() {
         return match l {
             Lang::En => format!(
-                "{head} No attribute value or pair of values converts significantly worse than that ({} groups tested, false-discovery rate 5%).",
+                "{head} No attribute value or pair of values converts worse than that beyond what chance explains, after correcting for testing many groups ({} groups tested).",
                 l.int(s.tested)
             ),
             Lang::De => format!(
@@ -285,7 +306,7 @@ fn answer_segments(l: Lang, d: &Data) -> String {
     }
     match l {
         Lang::En => format!(
-            "{head} {} groups convert significantly worse; the worst: {}.",
+            "{head} {} groups convert worse beyond what chance explains, after correcting for testing many groups; the worst: {}.",
             l.int(s.worst.len() as u64),
             worst.join("; ")
         ),
@@ -323,7 +344,7 @@ fn answer_threshold_first(l: Lang, d: &Data) -> String {
     };
     match l {
         Lang::En => format!(
-            "There is no threshold of today's to keep: the first model's SQL threshold is {sql} points and MQL {mql} (objective: {objective}; MQL passes on 2.5 times as many leads as SQL). On the test period the same procedure on the training period only (SQL {vsql}) handed over {per_month} leads a month; {prec} of them converted after the hand-over, and they were {rec} of all converters.{miss}"
+            "There is no threshold of today's to keep: the first model's SQL threshold is {sql} points and MQL {mql} (objective: {objective}; MQL passes on two and a half times as many leads as SQL). On the test period the same procedure on the training period only (SQL {vsql}) handed over {per_month} leads a month; {prec} of them converted after the hand-over, and they were {rec} of all converters.{miss}"
         ),
         Lang::De => format!(
             "Es gibt keine heutige Schwelle zu halten: Die SQL-Schwelle des ersten Modells liegt bei {sql} Punkten, MQL bei {mql} (Ziel: {objective}; MQL gibt zweieinhalbmal so viele Leads weiter wie SQL). Im Testzeitraum übergab dasselbe Verfahren nur auf dem Trainingszeitraum (SQL {vsql}) {per_month} Leads pro Monat; {prec} davon schlossen nach der Übergabe ab, und sie waren {rec} aller Abschlüsse.{miss}"
@@ -347,8 +368,8 @@ fn answer_threshold(l: Lang, d: &Data) -> String {
         ""
     } else if nobody {
         l.pick(
-            " Today's config hands over no lead, so there is no volume to keep: the threshold with the best F1 is used.",
-            " Die heutige Konfiguration übergibt keinen Lead, es gibt also keine Menge zu halten: Die Schwelle mit dem besten F1 wird verwendet.",
+            " Today's config hands over no lead, so there is no volume to keep: the threshold that best balances the share converting against the share caught (F-score) is used.",
+            " Die heutige Konfiguration übergibt keinen Lead, es gibt also keine Menge zu halten: Verwendet wird die Schwelle, die Abschlussquote und erfasste Abschlüsse am besten ausgleicht (F-Maß).",
         )
     } else {
         l.pick(
@@ -358,16 +379,16 @@ fn answer_threshold(l: Lang, d: &Data) -> String {
     };
     let (thr, prec, pm, rec, per_month) = (
         l.num(c.threshold, 0),
-        l.pct_opt(c.precision.value, 1),
-        plus_minus(l, &c.precision),
-        l.pct_opt(c.recall.value, 1),
+        link(Term::Precision.anchor(), l.pct_opt(c.precision.value, 1)),
+        interval_words(l, &c.precision, Term::Precision.anchor()),
+        link(Term::Recall.anchor(), l.pct_opt(c.recall.value, 1)),
         hpm(c),
     );
     let (new_thr, objective, new_prec, new_rec, new_per_month) = (
         l.num(r.threshold, 0),
         glossary::objective(l, &t.objective),
-        l.pct_opt(r.precision.value, 1),
-        l.pct_opt(r.recall.value, 1),
+        link(Term::Precision.anchor(), l.pct_opt(r.precision.value, 1)),
+        link(Term::Recall.anchor(), l.pct_opt(r.recall.value, 1)),
         hpm(r),
     );
     let shift: String = d
@@ -381,7 +402,7 @@ fn answer_threshold(l: Lang, d: &Data) -> String {
                 (l.num(x.today, 0), l.num(x.recommended, 0))
             };
             match (l, x.figure.as_str()) {
-                (Lang::En, "recall") => format!("Recall changes by more than a third: {a} today, {b} recommended. "),
+                (Lang::En, "recall") => format!("The share of converters caught changes by more than a third: {a} today, {b} recommended. "),
                 (Lang::En, _) => format!("Hand-overs per month change by more than a third: {a} today, {b} recommended. "),
                 (Lang::De, "recall") => format!("Der Anteil erfasster Abschlüsse ändert sich um mehr als ein Drittel: heute {a}, empfohlen {b}. "),
                 (Lang::De, _) => format!("Die Übergaben pro Monat ändern sich um mehr als ein Drittel: heute {a}, empfohlen {b}. "),
@@ -391,7 +412,7 @@ fn answer_threshold(l: Lang, d: &Data) -> String {
     shift
         + &match l {
             Lang::En => format!(
-                "In the test period, of the leads handed over at {thr} points, {prec} converted after the hand-over{pm}; the threshold caught {rec} of all converters, at {per_month} hand-overs a month. The recommended SQL of {new_thr} on the recommended points (objective: {objective}) gives {new_prec} precision, {new_rec} recall and {new_per_month} hand-overs a month on the same test period.{miss}"
+                "In the test period, of the leads handed over at {thr} points, {prec} converted after the hand-over{pm}; the threshold caught {rec} of all converters, at {per_month} hand-overs a month. The recommended SQL of {new_thr} on the recommended points (objective: {objective}) would have handed over {new_per_month} leads a month in the same test period; {new_prec} of them converted, and they were {new_rec} of all converters.{miss}"
             ),
             Lang::De => format!(
                 "Im Testzeitraum schlossen von den bei {thr} Punkten übergebenen Leads {prec} nach der Übergabe ab{pm}; die Schwelle erfasste {rec} aller Abschlüsse, bei {per_month} Übergaben pro Monat. Die empfohlene SQL-Schwelle von {new_thr} auf den empfohlenen Punkten (Ziel: {objective}) ergibt im selben Testzeitraum eine Abschlussquote von {new_prec}, erfasst {new_rec} der Abschlüsse und übergibt {new_per_month} Leads pro Monat.{miss}"
@@ -403,7 +424,12 @@ fn answer_threshold(l: Lang, d: &Data) -> String {
 /// `first`: a first model, with no points of today's to compare against.
 fn ranking_sentence(l: Lang, r: &super::Review, first: bool) -> String {
     let k = &r.ranking;
-    let auc = |e: &Estimate| est_words(l, e, 3);
+    let auc = |e: &Estimate| pairs_words(l, e);
+    let share = |v: Option<f64>| {
+        v.map_or("–".into(), |v| {
+            link(Term::WalkForward.anchor(), l.pct(v, 1))
+        })
+    };
     let quarters = r
         .walk
         .folds
@@ -414,38 +440,40 @@ fn ranking_sentence(l: Lang, r: &super::Review, first: bool) -> String {
         (Some(a), Some(b)) => match l {
             // One quarter has no mean and no "each of": its own figure, said as one.
             Lang::En if quarters == 1 => format!(
-                " Had the recommendation been made before the last quarter, it would have ranked that quarter with a ROC AUC of {} against {} for today's points.",
-                l.num(b.roc_auc.unwrap_or(f64::NAN), 3),
-                l.num(a.roc_auc.unwrap_or(f64::NAN), 3)
+                " Had the recommendation been made before the last quarter, it would have put the lead that converted ahead in {} of that quarter's pairs, against {} with today's points.",
+                share(b.roc_auc),
+                share(a.roc_auc)
             ),
             Lang::De if quarters == 1 => format!(
-                " Vor dem letzten Quartal erstellt, hätte die Empfehlung dieses Quartal mit einer ROC-AUC von {} geordnet, gegenüber {} mit den heutigen Punkten.",
-                l.num(b.roc_auc.unwrap_or(f64::NAN), 3),
-                l.num(a.roc_auc.unwrap_or(f64::NAN), 3)
+                " Vor dem letzten Quartal erstellt, hätte die Empfehlung in diesem Quartal den Lead mit Abschluss in {} der Paare vorn gesehen, gegenüber {} mit den heutigen Punkten.",
+                share(b.roc_auc),
+                share(a.roc_auc)
             ),
             Lang::En => format!(
-                " Quarter by quarter, had the recommendation been made before each of the last {quarters} quarters, it would have ranked with a mean ROC AUC of {} against {} for today's points.",
-                l.num(b.roc_auc.unwrap_or(f64::NAN), 3),
-                l.num(a.roc_auc.unwrap_or(f64::NAN), 3)
+                " Quarter by quarter, had the recommendation been made before each of the last {} quarters, it would have put the lead that converted ahead in {} of pairs on average, against {} with today's points.",
+                link(Term::WalkForward.anchor(), l.int(quarters as u64)),
+                share(b.roc_auc),
+                share(a.roc_auc)
             ),
             Lang::De => format!(
-                " Quartal für Quartal, jeweils vor den letzten {quarters} Quartalen erstellt, hätte die Empfehlung im Mittel eine ROC-AUC von {} erreicht, gegenüber {} mit den heutigen Punkten.",
-                l.num(b.roc_auc.unwrap_or(f64::NAN), 3),
-                l.num(a.roc_auc.unwrap_or(f64::NAN), 3)
+                " Quartal für Quartal, jeweils vor den letzten {} Quartalen erstellt, hätte die Empfehlung den Lead mit Abschluss im Mittel in {} der Paare vorn gesehen, gegenüber {} mit den heutigen Punkten.",
+                link(Term::WalkForward.anchor(), l.int(quarters as u64)),
+                share(b.roc_auc),
+                share(a.roc_auc)
             ),
         },
         _ => l
             .pick(
-                " No quarter-by-quarter back-test: no quarter had enough mature leads before it (the back-test wants three).",
-                " Kein Rücktest Quartal für Quartal: kein Quartal hatte davor genug auswertbare Leads (der Rücktest sieht drei vor).",
+                " No quarter-by-quarter back-test: no quarter had enough mature leads before it.",
+                " Kein Rücktest Quartal für Quartal: kein Quartal hatte davor genug auswertbare Leads.",
             )
             .to_string(),
     };
     // Fewer quarters than the back-test wants: the figure stands on less, and says so.
     let walk = if (1..3).contains(&quarters) {
         walk + l.pick(
-            " Only the quarters shown had enough mature leads before them; the back-test wants three.",
-            " Nur die gezeigten Quartale hatten davor genug auswertbare Leads; der Rücktest sieht drei vor.",
+            " Only the quarters shown had enough mature leads before them; the back-test wants three quarters.",
+            " Nur die gezeigten Quartale hatten davor genug auswertbare Leads; der Rücktest sieht drei Quartale vor.",
         )
     } else {
         walk
@@ -455,31 +483,33 @@ fn ranking_sentence(l: Lang, r: &super::Review, first: bool) -> String {
         if quarters == 0 || b.is_none() {
             return l
                 .pick(
-                    "No quarter-by-quarter back-test: no quarter had enough mature leads before it (the back-test wants three). ",
-                    "Kein Rücktest Quartal für Quartal: Kein Quartal hatte davor genug auswertbare Leads (der Rücktest sieht drei vor). ",
+                    "No quarter-by-quarter back-test: no quarter had enough mature leads before it. ",
+                    "Kein Rücktest Quartal für Quartal: Kein Quartal hatte davor genug auswertbare Leads. ",
                 )
                 .to_string();
         }
         return match l {
             Lang::En => format!(
-                "Quarter by quarter, had the first model been made before each of the last {quarters} quarters, it would have ranked them with a mean ROC AUC of {}. ",
-                l.num(b.unwrap_or(f64::NAN), 3)
+                "Quarter by quarter, had the first model been made before each of the last {} quarters, it would have put the lead that converted ahead in {} of pairs on average. ",
+                link(Term::WalkForward.anchor(), l.int(quarters as u64)),
+                share(b)
             ),
             Lang::De => format!(
-                "Quartal für Quartal, jeweils vor den letzten {quarters} Quartalen erstellt, hätte das erste Modell sie im Mittel mit einer ROC-AUC von {} geordnet. ",
-                l.num(b.unwrap_or(f64::NAN), 3)
+                "Quartal für Quartal, jeweils vor den letzten {} Quartalen erstellt, hätte das erste Modell den Lead mit Abschluss im Mittel in {} der Paare vorn gesehen. ",
+                link(Term::WalkForward.anchor(), l.int(quarters as u64)),
+                share(b)
             ),
         };
     }
     match l {
         Lang::En => format!(
-            "On the test period, which the fit never saw, the recommended points rank leads with a ROC AUC of {} against {} for today's points; the fitted model reaches {}.{walk} ",
+            "On the test period, which the fit never saw, the recommended points put the lead that converted ahead in {} of pairs, against {} with today's points; the fitted model reaches {}.{walk} ",
             auc(&k.recommended.roc_auc),
             auc(&k.today.roc_auc),
             auc(&k.model.roc_auc)
         ),
         Lang::De => format!(
-            "Im Testzeitraum, den die Schätzung nicht kannte, ordnen die empfohlenen Punkte die Leads mit einer ROC-AUC von {} gegenüber {} mit den heutigen Punkten; das Modell erreicht {}.{walk} ",
+            "Im Testzeitraum, den die Schätzung nicht kannte, liegt mit den empfohlenen Punkten der Lead mit Abschluss in {} der Paare vorn, mit den heutigen Punkten in {}; das Modell erreicht {}.{walk} ",
             auc(&k.recommended.roc_auc),
             auc(&k.today.roc_auc),
             auc(&k.model.roc_auc)
@@ -653,7 +683,7 @@ fn answer_weights_first(l: Lang, d: &Data, f: &crate::recommend::FirstModel) -> 
     let (n, all, pdo) = (
         l.int(with.len() as u64),
         l.int(w.rules.len() as u64),
-        l.num(f.pdo, 0),
+        link(Term::Pdo.anchor(), l.num(f.pdo, 0)),
     );
     let unmatched = if f.unmatched.is_empty() {
         String::new()
@@ -662,12 +692,12 @@ fn answer_weights_first(l: Lang, d: &Data, f: &crate::recommend::FirstModel) -> 
             Lang::En => format!(
                 " Warning: {} rule(s) of the live model match no lead in this data: {}.",
                 f.unmatched.len(),
-                f.unmatched.join(", ")
+                f.unmatched.iter().map(name).collect::<Vec<_>>().join(", ")
             ),
             Lang::De => format!(
-                " Achtung: {} Regel(n) des Live-Modells treffen in diesen Daten keinen Lead: {}.",
+                " Achtung: {} Regel(n) des heutigen Modells treffen in diesen Daten keinen Lead: {}.",
                 f.unmatched.len(),
-                f.unmatched.join(", ")
+                f.unmatched.iter().map(name).collect::<Vec<_>>().join(", ")
             ),
         }
     };
@@ -677,10 +707,10 @@ fn answer_weights_first(l: Lang, d: &Data, f: &crate::recommend::FirstModel) -> 
         .map_or(String::new(), |r| ranking_sentence(l, r, true));
     match l {
         Lang::En => format!(
-            "{ranking}{n} of {all} rules get points, taken one at a time while each improved the prediction of leads the fit had not seen; the others stay at 0 (within their noise, or too rare). Every {pdo} points double a lead's odds of converting; 0 points is a lead with none of the selected attributes or behaviour; negative points mark what lowers the chance.{unmatched}"
+            "{ranking}{n} of {all} rules get points, taken one at a time while each improved the prediction of leads the fit had not seen; the others stay at 0 (within their noise, or too rare). Every {pdo} more points double a lead's odds of converting (for small rates, roughly the rate itself); 0 points is a lead with none of the selected attributes or behaviour; negative points mark what lowers the chance.{unmatched}"
         ),
         Lang::De => format!(
-            "{ranking}{n} von {all} Regeln erhalten Punkte, eine nach der anderen aufgenommen, solange jede die Vorhersage für Leads verbesserte, die die Schätzung nicht kannte; die übrigen bleiben bei 0 (im Rauschen oder zu selten). Je {pdo} Punkte verdoppeln die Abschlusschance eines Leads (als Odds gerechnet, siehe Anhang); 0 Punkte hat ein Lead ohne eines der gewählten Merkmale oder Verhalten; negative Punkte markieren, was die Aussicht senkt.{unmatched}"
+            "{ranking}{n} von {all} Regeln erhalten Punkte, eine nach der anderen aufgenommen, solange jede die Vorhersage für Leads verbesserte, die die Schätzung nicht kannte; die übrigen bleiben bei 0 (im Rauschen oder zu selten). Je {pdo} Punkte mehr verdoppeln das Verhältnis von Abschluss zu Nichtabschluss eines Leads (bei kleinen Quoten etwa die Abschlussquote selbst); 0 Punkte hat ein Lead ohne eines der gewählten Merkmale oder Verhalten; negative Punkte markieren, was die Aussicht senkt.{unmatched}"
         ),
     }
 }
@@ -713,7 +743,7 @@ fn answer_weights(l: Lang, d: &Data) -> String {
         .map(|r| {
             format!(
                 "{} {} → {}",
-                d.shown(l, &r.rule),
+                name(d.shown(l, &r.rule)),
                 l.num(r.current, 0),
                 l.num(r.recommended, 0)
             )
@@ -722,7 +752,7 @@ fn answer_weights(l: Lang, d: &Data) -> String {
     let (moved, all, pdo) = (
         l.int(moved.len() as u64),
         l.int(w.rules.len() as u64),
-        l.num(w.pdo, 1),
+        link(Term::Pdo.anchor(), l.num(w.pdo, 1)),
     );
     let biggest = if biggest.is_empty() {
         l.pick("none", "keine").to_string()
@@ -747,7 +777,7 @@ fn answer_weights(l: Lang, d: &Data) -> String {
     let verdict = d.review.as_ref().and_then(|r| r.verdict);
     let keep = match (l, verdict) {
         (Lang::En, Some(Verdict::Worse)) => {
-            "The recommended points rank worse than today's out of time: keep today's points; nothing here shows the new ones better. "
+            "The recommended points rank worse than today's on leads they never saw: keep today's points; nothing here shows the new ones better. "
         }
         (Lang::De, Some(Verdict::Worse)) => {
             "Die empfohlenen Punkte ordnen außerhalb der Trainingsdaten schlechter als die heutigen: Behalten Sie die heutigen Punkte; nichts hier zeigt die neuen besser. "
@@ -777,15 +807,17 @@ fn answer_weights(l: Lang, d: &Data) -> String {
         + &first
         + &match l {
             Lang::En => format!(
-                "{moved} of {all} rules {verb}; every {pdo} points double a lead's odds of converting. Largest changes: {biggest}. {kept}"
+                "{moved} of {all} rules {verb}; every {pdo} more points double a lead's odds of converting (for small rates, roughly the rate itself). Largest changes: {biggest}. {kept}"
             ),
             Lang::De => format!(
-                "{moved} von {all} Regeln {verb}; je {pdo} Punkte verdoppeln die Abschlusschance eines Leads (als Odds gerechnet, siehe Anhang). Größte Änderungen: {biggest}. {kept}"
+                "{moved} von {all} Regeln {verb}; je {pdo} Punkte mehr verdoppeln das Verhältnis von Abschluss zu Nichtabschluss eines Leads (bei kleinen Quoten etwa die Abschlussquote selbst). Größte Änderungen: {biggest}. {kept}"
             ),
         }
 }
 
-fn why(l: Lang, r: &RuleRow) -> String {
+/// Why a rule gets its points. `plain`: for the body, the effect as a factor on the chance of
+/// converting; otherwise (the appendix) with its log-odds.
+fn why(l: Lang, r: &RuleRow, plain: bool) -> String {
     let mut parts = Vec::new();
     for f in &r.flags {
         parts.push(match f {
@@ -820,9 +852,11 @@ fn why(l: Lang, r: &RuleRow) -> String {
         let unit = if r.kind == "implicit" {
             l.pick("per fire", "je Auslösung")
         } else {
-            l.pick("against the baseline", "ggü. der Basis")
+            l.pick("against the baseline value", "gegenüber dem Basiswert")
         };
         parts.push(match l {
+            Lang::En if plain => format!("odds of converting ×{} {unit}", l.num(or, 2)),
+            Lang::De if plain => format!("Abschlusschance ×{} {unit}", l.num(or, 2)),
             Lang::En => format!(
                 "log-odds {} {unit} (×{} odds; {} leads, {} converted)",
                 l.num(b, 2),
@@ -900,6 +934,98 @@ fn threshold_row(l: Lang, name: &str, m: &ThresholdMetrics) -> Markup {
     }
 }
 
+/// Where each answer's numbers are explained in the appendix.
+const ANSWER_ANCHORS: [&str; 4] = ["a-q1", "a-q2", "a-q3", "a-q4"];
+
+/// The line that closes a question's section: where its figures and method are.
+fn more(l: Lang, anchor: &str) -> Markup {
+    let part = anchor.trim_start_matches("a-q");
+    html! {
+        p.more { (l.pick("Figures and method: ", "Zahlen und Methode: ")) a href=(format!("#{anchor}")) { (l.pick("Appendix A", "Anhang A")) (part) } }
+    }
+}
+
+/// A table's number as a link to the appendix place that explains it.
+fn num_link(anchor: &str, text: String) -> Markup {
+    html! { a.n href=(format!("#{anchor}")) { (text) } }
+}
+
+/// The rules' points. `plain`: the body's table, each effect as a factor on the chance of
+/// converting and each number linked to the appendix; otherwise the appendix's, with
+/// log-odds and counts.
+fn rules_table(l: Lang, d: &Data, plain: bool) -> Markup {
+    let first = d.first_model.is_some();
+    let cell = |text: String| {
+        if plain {
+            num_link("a-q4-rules", text)
+        } else {
+            html! { (text) }
+        }
+    };
+    html! {
+        table {
+            thead { tr {
+                th { (l.pick("rule", "Regel")) }
+                @if !first { th.n { (l.pick("current", "aktuell")) } }
+                th.n { (l.pick("recommended", "empfohlen")) }
+                th { (l.pick("why", "Begründung")) }
+            } }
+            tbody { @for r in d.weights.rules.iter().filter(|r| !first || r.recommended != 0.0) {
+                tr {
+                    td { span.nm { (d.shown(l, &r.rule)) } @if r.kind == "implicit" { " " span.sub { (l.pick("(per fire)", "(je Auslösung)")) } } }
+                    @if !first { td.n { (cell(l.num(r.current, 0))) } }
+                    td.n { @if changed(r) { b { (cell(l.num(r.recommended, 0))) } } @else { (cell(l.num(r.recommended, 0))) } }
+                    td { @if r.flags.contains(&Flag::SignContradicts) { span.flag { "! " } }
+                        @if plain { (rich(&why(l, r, true), "a-q4-rules")) } @else { (why(l, r, false)) } }
+                }
+            } }
+        }
+    }
+}
+
+/// The decay finding in words for the body; the log-loss figures are in the appendix.
+fn decay_plain(l: Lang, d: &Data) -> String {
+    let Some(g) = d.decay.iter().find(|c| c.rule == "*") else {
+        return l.pick("No decay comparison in this run: no behaviour rules, events or converters to compare on.", "Kein Vergleich der Verfallseinstellungen in diesem Lauf: keine Verhaltensregeln, Ereignisse oder Abschlüsse zum Vergleichen.").to_string();
+    };
+    let own = d
+        .decay
+        .iter()
+        .filter(|c| c.rule != "*" && c.recommended != c.current && c.recommended != g.recommended)
+        .count() as u64;
+    let own = match (l, own) {
+        (_, 0) => String::new(),
+        (Lang::En, n) => format!(
+            " {} rule(s) get a setting of their own (appendix).",
+            l.int(n)
+        ),
+        (Lang::De, n) => format!(
+            " {} Regel(n) erhalten eine eigene Einstellung (Anhang).",
+            l.int(n)
+        ),
+    };
+    match (l, g.recommended == g.current) {
+        (Lang::En, false) => format!(
+            "Behaviour points should count {}; today they count {}. Tested on leads the choice never saw, this predicts conversions better.{own}",
+            l.decay_counts(&g.recommended),
+            l.decay_counts(&g.current)
+        ),
+        (Lang::De, false) => format!(
+            "Verhaltenspunkte sollten {} zählen; heute zählen sie {}. An Leads geprüft, die die Wahl nicht kannte, sagt das Abschlüsse besser voraus.{own}",
+            l.decay_counts(&g.recommended),
+            l.decay_counts(&g.current)
+        ),
+        (Lang::En, true) => format!(
+            "Keep today's setting: behaviour points count {}. No other setting predicted conversions clearly better on leads it never saw.{own}",
+            l.decay_counts(&g.current)
+        ),
+        (Lang::De, true) => format!(
+            "Behalten Sie die heutige Einstellung bei: Verhaltenspunkte zählen {}. Keine andere Einstellung sagte Abschlüsse bei Leads, die sie nicht kannte, klar besser voraus.{own}",
+            l.decay_counts(&g.current)
+        ),
+    }
+}
+
 /// The whole page. `images` are the chart PNGs by file name.
 fn effect(l: Lang, e: &crate::evaluate::stability::Effect) -> String {
     use crate::evaluate::stability::Status;
@@ -939,17 +1065,23 @@ fn stability_text(l: Lang, d: &Data) -> Markup {
             r.training.status == crate::evaluate::stability::Status::NeverFired
                 && r.test.status == crate::evaluate::stability::Status::NeverFired
         })
-        .map(|r| d.shown(l, &r.rule))
+        .map(|r| name(d.shown(l, &r.rule)))
         .collect();
+    let since = |r: &&crate::evaluate::stability::RuleStability| {
+        r.drift
+            .since
+            .as_deref()
+            .map_or("?".to_string(), |p| l.period(p))
+    };
     html! {
-        p { (match (l, flagged.is_empty()) {
-            (Lang::En, true) => format!("No rule's effect changed between the training periods and the test period beyond what chance explains ({tested} rules tested, Benjamini–Hochberg at 5%)."),
+        p { (rich(&match (l, flagged.is_empty()) {
+            (Lang::En, true) => format!("No rule's effect changed between the training periods and the test period beyond what chance explains, after correcting for testing many rules ({tested} rules tested)."),
             (Lang::De, true) => format!("Bei keiner Regel hat sich die Wirkung zwischen Trainings- und Testzeitraum stärker verändert, als der Zufall erklärt ({tested} Regeln geprüft, nach Korrektur für Mehrfachtests)."),
-            (Lang::En, false) => format!("{} of {tested} rules changed their effect between the training periods and the test period (Benjamini–Hochberg at 5%): {}.", flagged.len(), flagged.iter().map(|r| format!("{} (since {})", d.shown(l, &r.rule), r.drift.since.as_deref().map_or("?".to_string(), |p| l.period(p)))).collect::<Vec<_>>().join(", ")),
-            (Lang::De, false) => format!("{} von {tested} Regeln {} ihre Wirkung zwischen Trainings- und Testzeitraum verändert (nach Korrektur für Mehrfachtests): {}.", flagged.len(), if flagged.len() == 1 { "hat" } else { "haben" }, flagged.iter().map(|r| format!("{} (seit {})", d.shown(l, &r.rule), r.drift.since.as_deref().map_or("?".to_string(), |p| l.period(p)))).collect::<Vec<_>>().join(", ")),
-        }) }
+            (Lang::En, false) => format!("{} of {tested} rules changed their effect between the training periods and the test period beyond what chance explains, after correcting for testing many rules: {}.", flagged.len(), flagged.iter().map(|r| format!("{} (since {})", name(d.shown(l, &r.rule)), since(r))).collect::<Vec<_>>().join(", ")),
+            (Lang::De, false) => format!("{} von {tested} Regeln {} ihre Wirkung zwischen Trainings- und Testzeitraum verändert, stärker als der Zufall erklärt (nach Korrektur für Mehrfachtests): {}.", flagged.len(), if flagged.len() == 1 { "hat" } else { "haben" }, flagged.iter().map(|r| format!("{} (seit {})", name(d.shown(l, &r.rule)), since(r))).collect::<Vec<_>>().join(", ")),
+        }, "a-q1-rules")) }
         @if !never.is_empty() {
-            p { (l.pick("Rules that never fired in this window (a renamed form, a retired asset, or a value the data does not hold): ", "Regeln, die in diesem Zeitraum nie ausgelöst wurden (umbenanntes Formular, entferntes Asset oder ein Wert, den die Daten nicht enthalten): ")) (never.join(", ")) }
+            p { (rich(&(l.pick("Rules that never fired in this window (a renamed form, a retired asset, or a value the data does not hold): ", "Regeln, die in diesem Zeitraum nie ausgelöst wurden (umbenanntes Formular, entferntes Asset oder ein Wert, den die Daten nicht enthalten): ").to_string() + &never.join(", ")), "a-q1-rules")) }
         }
     }
 }
@@ -1206,19 +1338,84 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
             }
             body { main {
                 h1 { (title) }
-                p.sub { (period_text(l, d)) }
+                p.sub { (rich(&period_text(l, d), "a-data")) }
                 section.summary id="summary" {
                     h2 style="border:0;margin-top:8px;padding-top:0" { (l.pick("Summary", "Zusammenfassung")) }
                     ol {
                         @for (k, (qq, a)) in questions.iter().zip(&answers).enumerate() {
-                            li { span.q { (qq) } " " a href=(format!("#q{}", k + 1)) { "→" } br; (a) }
+                            li { span.q { (qq) } " " a href=(format!("#q{}", k + 1)) { "→" } br; (rich(a, ANSWER_ANCHORS[k])) }
                         }
                     }
                 }
 
                 section id="q1" {
                     h2 { "1. " (questions[0]) }
-                    p { (answers[0]) }
+                    p { (rich(&answers[0], "a-q1")) }
+                    @if !first {
+                        (figure(l, images, "chart-distribution.png", l.pick("Converted leads should sit to the right of the others; the more the two shapes overlap, the less the score separates them.", "Leads mit Abschluss sollten rechts von den übrigen liegen; je stärker sich die Formen überlappen, desto schlechter trennt der Score.")))
+                        (figure(l, images, "chart-gains.png", l.pick("How many of all converters are among the top x% of leads.", "Wie viele aller Abschlüsse unter den obersten x % der Leads liegen.")))
+                    }
+                    h3 { (l.pick("Which rules stopped or started working", "Welche Regeln nicht mehr (oder neu) wirken")) }
+                    (stability_text(l, d))
+                    (more(l, "a-q1"))
+                }
+
+                section id="q2" {
+                    h2 { "2. " (questions[1]) }
+                    p { (rich(&answers[1], "a-q2")) }
+                    (figure(l, images, "chart-segments.png", l.pick("Hand-over groups that convert worse than all hand-overs beyond what chance explains, after correcting for testing many groups; pairs that add nothing to their single values are left out.", "Übergabegruppen, die nach Korrektur für Mehrfachtests auffällig schlechter abschließen als alle Übergaben; Paare ohne Mehrwert gegenüber ihren Einzelwerten sind ausgelassen.")))
+                    @if !first { p { (rich(&match l {
+                        Lang::En => format!("{} accounts had two or more hand-overs and no conversion (listed in segments.csv, not in this report).", l.int(d.segments.accounts_without_conversion)),
+                        Lang::De => format!("{} Accounts hatten zwei oder mehr Übergaben und keinen Abschluss (aufgeführt in segments.csv, nicht in diesem Bericht).", l.int(d.segments.accounts_without_conversion)),
+                    }, "a-q2")) } }
+                    (more(l, "a-q2"))
+                }
+
+                section id="q3" {
+                    h2 { "3. " (questions[2]) }
+                    p { (rich(&answers[2], "a-q3")) }
+                    @if !first { p { (rich(&match l {
+                        Lang::En => format!("Recommended thresholds: MQL {} (now {}), SQL {} (now {}), chosen for the objective “{}” on the leads the written points were fitted on; the MQL threshold keeps today's ratio of MQL to SQL hand-overs.{}", l.num(d.thresholds.recommended_mql, 0), l.num(d.thresholds.current_mql, 0), l.num(d.thresholds.recommended_sql, 0), l.num(d.thresholds.current_sql, 0), glossary::objective(l, &d.thresholds.objective), d.review.as_ref().filter(|r| !r.deployed.same_as_validated).map_or(String::new(), |r| format!(" The figures of the recommended points above are those of the same procedure run on the training period only (SQL {}), measured on the test period it never saw.", l.num(r.validated_sql, 0)))),
+                        Lang::De => format!("Empfohlene Schwellen: MQL {} (jetzt {}), SQL {} (jetzt {}), für das Ziel „{}“ auf den Leads gewählt, auf denen die geschriebenen Punkte geschätzt wurden; die MQL-Schwelle hält das heutige Verhältnis von MQL- zu SQL-Übergaben.{}", l.num(d.thresholds.recommended_mql, 0), l.num(d.thresholds.current_mql, 0), l.num(d.thresholds.recommended_sql, 0), l.num(d.thresholds.current_sql, 0), glossary::objective(l, &d.thresholds.objective), d.review.as_ref().filter(|r| !r.deployed.same_as_validated).map_or(String::new(), |r| format!(" Die Zahlen zu den empfohlenen Punkten oben stammen vom selben Verfahren nur auf dem Trainingszeitraum (SQL {}), gemessen im Testzeitraum, den es nicht kannte.", l.num(r.validated_sql, 0)))),
+                    }, "a-q3")) } }
+                    (figure(l, images, "chart-sweep.png", l.pick("A higher threshold: fewer, better hand-overs, and fewer of all converters caught. The dashed line marks each config's SQL threshold.", "Höhere Schwelle: weniger, aber bessere Übergaben. Die gestrichelte Linie markiert die SQL-Schwelle der jeweiligen Konfiguration.")))
+                    (more(l, "a-q3"))
+                }
+
+                section id="q4" {
+                    h2 { "4. " (questions[3]) }
+                    p { (rich(&answers[3], "a-q4")) }
+                    (figure(l, images, "chart-points.png", if first { l.pick("The first model's points per rule, for the rules that get points.", "Punkte des ersten Modells pro Regel, für die Regeln mit Punkten.") } else { l.pick("Current (blue) and recommended (orange) points per rule.", "Aktuelle (blau) und empfohlene (orange) Punkte pro Regel.") }))
+                    (rules_table(l, d, true))
+                    @if first {
+                        p.sub { (rich(&match l {
+                            Lang::En => format!("The other {} rules get 0 points: their effect stayed within its noise, or too few leads had them. changes.md gives each rule's reason.", l.int(d.weights.rules.iter().filter(|r| r.recommended == 0.0).count() as u64)),
+                            Lang::De => format!("Die übrigen {} Regeln erhalten 0 Punkte: Ihre Wirkung blieb im Rauschen, oder zu wenige Leads hatten sie. changes.md nennt den Grund je Regel.", l.int(d.weights.rules.iter().filter(|r| r.recommended == 0.0).count() as u64)),
+                        }, "a-q4-rules")) }
+                    }
+                    @if !d.weights.suggestions.is_empty() {
+                        h3 { (l.pick("Values the live model gives no points but the data would", "Werte ohne Punkte im heutigen Modell, denen die Daten Punkte geben würden")) }
+                        table {
+                            thead { tr { th { (l.pick("value", "Wert")) } th.n { (l.pick("points", "Punkte")) } th.n { (l.pick("leads", "Leads")) } th.n { (l.pick("converted", "mit Abschluss")) } } }
+                            tbody { @for g in &d.weights.suggestions {
+                                tr { td { span.nm { (d.shown(l, &g.feature)) } } td.n { (num_link("a-q4-rules", l.num(g.points, 0))) } td.n { (num_link("a-q4-rules", l.int(g.leads))) } td.n { (num_link("a-q4-rules", l.int(g.converters))) } }
+                            } }
+                        }
+                    }
+                    h3 { (l.pick("How long behaviour points should count", "Wie lange Verhaltenspunkte zählen sollten")) }
+                    p { (rich(&decay_plain(l, d), "a-q4-decay")) }
+                    p { (l.pick(
+                        "The recommended config is recommended-scoring.toml in this run folder (your config's layout and comments, new points).",
+                        "Die empfohlene Konfiguration steht in recommended-scoring.toml in diesem Ordner (Aufbau und Kommentare Ihrer Konfiguration, neue Punkte).",
+                    )) }
+                    (more(l, "a-q4"))
+                }
+
+                // The appendix: every figure behind the answers, for the analyst. The body's
+                // numbers link here.
+                section id="appendix" {
+                    h2 id="a-q1" { (l.pick("Appendix A1: the ranking in figures", "Anhang A1: Rangfolge in Zahlen")) }
+                    p.sub { (l.pick("For the analyst: the statistics behind the answers above. What each one measures is in Appendix C.", "Für die Analyse: die Kennzahlen hinter den Antworten oben. Was jede misst, steht in Anhang C.")) }
                     @if let Some(k) = first_ranking {
                         table {
                             thead { tr {
@@ -1227,8 +1424,8 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                                 th.n { (l.pick("fitted model", "Modell")) }
                             } }
                             tbody {
-                                tr { td { (l.pick("ROC AUC", "ROC-AUC")) } td.n { (est(l, &k.recommended.roc_auc, 3)) } td.n { (est(l, &k.model.roc_auc, 3)) } }
-                                tr { td { (l.pick("PR AUC (average precision)", "mittlere Abschlussquote (Average Precision)")) } td.n { (est(l, &k.recommended.pr_auc, 3)) } td.n { (est(l, &k.model.pr_auc, 3)) } }
+                                tr { td { (Term::RocAuc.first(l)) } td.n { (est(l, &k.recommended.roc_auc, 3)) } td.n { (est(l, &k.model.roc_auc, 3)) } }
+                                tr { td { (Term::PrAuc.first(l)) } td.n { (est(l, &k.recommended.pr_auc, 3)) } td.n { (est(l, &k.model.pr_auc, 3)) } }
                                 tr { td { (l.pick("lift in the top tenth", "oberstes Zehntel: Faktor zum Durchschnitt")) } td.n { (est(l, &k.recommended.top_tenth_lift, 2)) } td.n { (est(l, &k.model.top_tenth_lift, 2)) } }
                             }
                         }
@@ -1237,13 +1434,13 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                     table {
                         thead { tr {
                             th { (l.pick("test set", "Testzeitraum")) }
-                            th.n { (l.pick("live score", "Live-Score")) }
+                            th.n { (l.pick("live score", "heutiger Score")) }
                             th.n { (l.pick("fitted model", "Modell")) }
                         } }
                         tbody {
                             tr { td { (l.pick("ROC AUC [95%]", "ROC-AUC [95 %]")) } td.n { (est(l, &t.live.roc_auc, 3)) } td.n { (est(l, &t.model.roc_auc, 3)) } }
-                            tr { td { (l.pick("PR AUC (average precision)", "mittlere Abschlussquote (Average Precision)")) } td.n { (t.live.pr_auc.map_or("–".into(), |v| l.num(v, 3))) } td.n { (t.model.pr_auc.map_or("–".into(), |v| l.num(v, 3))) } }
-                            tr { td { (Term::Ks.name(l)) } td.n { (t.live.ks.map_or("–".into(), |v| l.num(v, 3))) } td.n { (t.model.ks.map_or("–".into(), |v| l.num(v, 3))) } }
+                            tr { td { (Term::PrAuc.first(l)) } td.n { (t.live.pr_auc.map_or("–".into(), |v| l.num(v, 3))) } td.n { (t.model.pr_auc.map_or("–".into(), |v| l.num(v, 3))) } }
+                            tr { td { (Term::Ks.first(l)) } td.n { (t.live.ks.map_or("–".into(), |v| l.num(v, 3))) } td.n { (t.model.ks.map_or("–".into(), |v| l.num(v, 3))) } }
                             tr { td { (l.pick("lift in the top tenth", "oberstes Zehntel: Faktor zum Durchschnitt")) }
                                  td.n { (t.live_deciles.first().and_then(|r| r.lift).map_or("–".into(), |v| l.num(v, 2) + "×")) }
                                  td.n { (t.model_deciles.first().and_then(|r| r.lift).map_or("–".into(), |v| l.num(v, 2) + "×")) } }
@@ -1252,11 +1449,9 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                                  td.n { (l.pct_opt(t.equal_volume.live_precision, 1)) } td.n { (l.pct_opt(t.equal_volume.model_precision, 1)) } }
                         }
                     }
-                    (figure(l, images, "chart-distribution.png", l.pick("Converted leads should sit to the right of the others; the more the two shapes overlap, the less the score separates them.", "Leads mit Abschluss sollten rechts von den übrigen liegen; je stärker sich die Formen überlappen, desto schlechter trennt der Score.")))
                     (figure(l, images, "chart-calibration.png", l.pick("Higher bands should convert more often. The black bars are 95% intervals.", "Höhere Bänder sollten häufiger abschließen. Die schwarzen Balken sind 95-%-Intervalle.")))
                     (figure(l, images, "chart-roc-pr.png", l.pick("Further up and to the left is better (ROC); further up is better (precision–recall).", "Weiter oben links ist besser (ROC); weiter oben ist besser (Abschlussquote gegen erfasste Abschlüsse).")))
-                    (figure(l, images, "chart-gains.png", l.pick("How many of all converters are among the top x% of leads.", "Wie viele aller Abschlüsse unter den obersten x % der Leads liegen.")))
-                    (figure(l, images, "chart-trend.png", l.pick("Per period. The model's AUC before the test period is in-sample. PSI compares each period's live scores with the whole training period's (none for a period under 30 evaluable leads); above 0.25 the score distribution has shifted strongly.", "Pro Zeitraum. Die ROC-AUC des Modells vor dem Testzeitraum ist an den eigenen Trainingsdaten gemessen und daher zu optimistisch. Die Verschiebung (PSI) vergleicht die Live-Scores jedes Zeitraums mit denen des ganzen Trainingszeitraums (keine für Zeiträume unter 30 auswertbaren Leads); über 0,25 hat sich die Score-Verteilung stark verschoben.")))
+                    (figure(l, images, "chart-trend.png", l.pick("Per period. The model's AUC before the test period is in-sample. PSI compares each period's live scores with the whole training period's (none for a period under 30 evaluable leads); above 0.25 the score distribution has shifted strongly.", "Pro Zeitraum. Die ROC-AUC des Modells vor dem Testzeitraum ist an den eigenen Trainingsdaten gemessen und daher zu optimistisch. Die Verschiebung (PSI) vergleicht die heutigen Scores jedes Zeitraums mit denen des ganzen Trainingszeitraums (keine für Zeiträume unter 30 auswertbaren Leads); über 0,25 hat sich die Score-Verteilung stark verschoben.")))
                     }
                     h3 { (l.pick("Per period", "Pro Zeitraum")) }
                     table {
@@ -1265,8 +1460,8 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                             th.n { (l.pick("leads", "Leads")) }
                             th.n { (l.pick("immature", "noch nicht auswertbar")) }
                             th.n { (l.pick("converted", "Abschlussquote")) }
-                            @if !first { th.n { (l.pick("live AUC", "Live-AUC")) } }
-                            th.n { (l.pick("model AUC", "Modell-AUC")) }
+                            @if !first { th.n { (l.pick("live AUC", "ROC-AUC heute")) } }
+                            th.n { (l.pick("model AUC", "ROC-AUC Modell")) }
                             @if !first {
                                 th.n { (l.pick("precision at SQL", "Abschlussquote bei SQL")) }
                                 th.n { (l.pick("PSI", "Verschiebung (PSI)")) }
@@ -1288,18 +1483,18 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                         } }
                     }
                     p.sub { "* " (l.pick("the model was fitted on this period's leads (in-sample).", "das Modell wurde an den Leads dieses Zeitraums angepasst; seine ROC-AUC ist dort zu optimistisch.")) }
-                    h3 { (l.pick("Which rules stopped or started working", "Welche Regeln nicht mehr (oder neu) wirken")) }
-                    (stability_text(l, d))
+                    h3 id="a-q1-rules" { (l.pick("Each rule's effect, training against test period", "Wirkung jeder Regel, Trainings- gegen Testzeitraum")) }
                     @if !d.rule_stability.is_empty() {
                         (figure(l, images, "chart-stability.png", l.pick("Each rule's effect per period, adjusted for the other rules: log-odds per fire (behaviour) or per match (profile), with 95% intervals. Periods with too few leads or converters for the rule are left empty.", "Wirkung jeder Regel auf die Abschlusschance pro Zeitraum (Log-Odds), bereinigt um die übrigen Regeln, je Auslösung (Verhalten) oder je Treffer (Profil), mit 95-%-Intervallen. Zeiträume mit zu wenigen Leads oder Abschlüssen für die Regel bleiben leer.")))
                     }
                     (stability_table(l, d))
-                }
+                    p.sub { (match l {
+                        Lang::En => format!("A rule counts as changed when the difference between its training and test effect has a q-value under 5% over all {} rules tested (Benjamini–Hochberg).", d.rule_stability.iter().filter(|r| r.drift.q.is_some()).count()),
+                        Lang::De => format!("Eine Regel gilt als verändert, wenn der Unterschied zwischen ihrer Wirkung in Training und Test über alle {} geprüften Regeln einen q-Wert unter 5 % hat (Benjamini–Hochberg).", d.rule_stability.iter().filter(|r| r.drift.q.is_some()).count()),
+                    }) }
 
-                section id="q2" {
-                    h2 { "2. " (questions[1]) }
-                    p { (answers[1]) }
-                    (figure(l, images, "chart-segments.png", l.pick("Hand-over groups that convert significantly worse than all hand-overs (Benjamini–Hochberg, 5%); pairs that add nothing to their single values are left out.", "Übergabegruppen, die nach Korrektur für Mehrfachtests auffällig schlechter abschließen als alle Übergaben; Paare ohne Mehrwert gegenüber ihren Einzelwerten sind ausgelassen.")))
+                    h2 id="a-q2" { (l.pick("Appendix A2: groups in figures", "Anhang A2: Gruppen in Zahlen")) }
+                    p.sub { (l.pick("A group is shown when its conversion differs from all hand-overs' with a q-value under 5% (Benjamini–Hochberg over every group tested).", "Eine Gruppe erscheint, wenn ihre Abschlussquote von der aller Übergaben mit einem q-Wert unter 5 % abweicht (Benjamini–Hochberg über alle geprüften Gruppen).")) }
                     @if !d.segments.worst.is_empty() {
                         h3 { (l.pick("Hand-overs that convert worst", "Übergaben mit der schlechtesten Abschlussquote")) }
                         (segment_table(l, d, &d.segments.worst))
@@ -1309,15 +1504,8 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                         (segment_table(l, d, &d.segments.converter_marks))
                     }
                     (figure(l, images, "chart-matrix.png", l.pick("Conversion by quartile of profile points (fit) and behaviour points (engagement) at the snapshot; cells with too few leads are not shown.", "Abschlussquote nach Quartil der Profilpunkte (Fit) und Verhaltenspunkte (Engagement) zum Stichtag; Zellen mit zu wenigen Leads werden nicht gezeigt.")))
-                    @if !first { p { (match l {
-                        Lang::En => format!("{} accounts had two or more hand-overs and no conversion (listed in segments.csv, not in this report).", l.int(d.segments.accounts_without_conversion)),
-                        Lang::De => format!("{} Accounts hatten zwei oder mehr Übergaben und keinen Abschluss (aufgeführt in segments.csv, nicht in diesem Bericht).", l.int(d.segments.accounts_without_conversion)),
-                    }) } }
-                }
 
-                section id="q3" {
-                    h2 { "3. " (questions[2]) }
-                    p { (answers[2]) }
+                    h2 id="a-q3" { (l.pick("Appendix A3: thresholds in figures", "Anhang A3: Schwellen in Zahlen")) }
                     table {
                         thead { tr {
                             th { (l.pick("test period", "Testzeitraum")) }
@@ -1338,65 +1526,23 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                             (threshold_row(l, l.pick("SQL, recommended points", "SQL, empfohlene Punkte"), &d.thresholds.recommended))
                         }
                     }
-                    @if !first { p { (match l {
-                        Lang::En => format!("Recommended thresholds: MQL {} (now {}), SQL {} (now {}), chosen for the objective “{}” on the leads the written points were fitted on; the MQL threshold keeps today's ratio of MQL to SQL hand-overs, never below 1 point.{}", l.num(d.thresholds.recommended_mql, 0), l.num(d.thresholds.current_mql, 0), l.num(d.thresholds.recommended_sql, 0), l.num(d.thresholds.current_sql, 0), glossary::objective(l, &d.thresholds.objective), d.review.as_ref().filter(|r| !r.deployed.same_as_validated).map_or(String::new(), |r| format!(" The row \"SQL, recommended points\" is the same procedure run on the training period only (SQL {}), measured on the test period it never saw.", l.num(r.validated_sql, 0)))),
-                        Lang::De => format!("Empfohlene Schwellen: MQL {} (jetzt {}), SQL {} (jetzt {}), für das Ziel „{}“ auf den Leads gewählt, auf denen die geschriebenen Punkte geschätzt wurden; die MQL-Schwelle hält das heutige Verhältnis von MQL- zu SQL-Übergaben, nie unter 1 Punkt.{}", l.num(d.thresholds.recommended_mql, 0), l.num(d.thresholds.current_mql, 0), l.num(d.thresholds.recommended_sql, 0), l.num(d.thresholds.current_sql, 0), glossary::objective(l, &d.thresholds.objective), d.review.as_ref().filter(|r| !r.deployed.same_as_validated).map_or(String::new(), |r| format!(" Die Zeile „SQL, empfohlene Punkte“ ist dasselbe Verfahren nur auf dem Trainingszeitraum (SQL {}), gemessen im Testzeitraum, den es nicht kannte.", l.num(r.validated_sql, 0)))),
-                    }) } }
+                    @if !first { p.sub { (l.pick("The MQL threshold is never below 1 point.", "Die MQL-Schwelle liegt nie unter 1 Punkt.")) } }
                     (probability_section(l, d))
-                    (figure(l, images, "chart-sweep.png", l.pick("Raising the threshold trades recall and volume for precision. The dashed line marks each config's SQL threshold.", "Höhere Schwelle: weniger, aber bessere Übergaben. Die gestrichelte Linie markiert die SQL-Schwelle der jeweiligen Konfiguration.")))
-                }
 
-                section id="q4" {
-                    h2 { "4. " (questions[3]) }
-                    p { (answers[3]) }
+                    h2 id="a-q4" { (l.pick("Appendix A4: points and decay in figures", "Anhang A4: Punkte und Verfall in Zahlen")) }
                     @if let Some(r) = &d.review {
                         (walk_section(l, d, r, images, d.first_model.is_some()))
                     }
-                    (figure(l, images, "chart-points.png", if first { l.pick("The first model's points per rule, for the rules that get points.", "Punkte des ersten Modells pro Regel, für die Regeln mit Punkten.") } else { l.pick("Current (blue) and recommended (orange) points per rule.", "Aktuelle (blau) und empfohlene (orange) Punkte pro Regel.") }))
-                    table {
-                        thead { tr {
-                            th { (l.pick("rule", "Regel")) }
-                            @if !first { th.n { (l.pick("current", "aktuell")) } }
-                            th.n { (l.pick("recommended", "empfohlen")) }
-                            th { (l.pick("why", "Begründung")) }
-                        } }
-                        tbody { @for r in d.weights.rules.iter().filter(|r| !first || r.recommended != 0.0) {
-                            tr {
-                                td { (d.shown(l, &r.rule)) @if r.kind == "implicit" { " " span.sub { (l.pick("(per fire)", "(je Auslösung)")) } } }
-                                @if !first { td.n { (l.num(r.current, 0)) } }
-                                td.n { @if changed(r) { b { (l.num(r.recommended, 0)) } } @else { (l.num(r.recommended, 0)) } }
-                                td { @if r.flags.contains(&Flag::SignContradicts) { span.flag { "! " } } (why(l, r)) }
-                            }
-                        } }
-                    }
-                    @if first {
-                        p.sub { (match l {
-                            Lang::En => format!("The other {} rules get 0 points: their effect stayed within its noise, or too few leads had them. changes.md gives each rule's reason.", l.int(d.weights.rules.iter().filter(|r| r.recommended == 0.0).count() as u64)),
-                            Lang::De => format!("Die übrigen {} Regeln erhalten 0 Punkte: Ihre Wirkung blieb im Rauschen, oder zu wenige Leads hatten sie. changes.md nennt den Grund je Regel.", l.int(d.weights.rules.iter().filter(|r| r.recommended == 0.0).count() as u64)),
-                        }) }
-                    }
-                    @if !d.weights.suggestions.is_empty() {
-                        h3 { (l.pick("Values the live model gives no points but the data would", "Werte ohne Punkte im Live-Modell, denen die Daten Punkte geben würden")) }
-                        table {
-                            thead { tr { th { (l.pick("value", "Wert")) } th.n { (l.pick("points", "Punkte")) } th.n { (l.pick("leads", "Leads")) } th.n { (l.pick("converted", "mit Abschluss")) } } }
-                            tbody { @for g in &d.weights.suggestions {
-                                tr { td { (d.shown(l, &g.feature)) } td.n { (l.num(g.points, 0)) } td.n { (l.int(g.leads)) } td.n { (l.int(g.converters)) } }
-                            } }
-                        }
-                    }
-                    h3 { (l.pick("How long behaviour points should count", "Wie lange Verhaltenspunkte zählen sollten")) }
+                    h3 id="a-q4-rules" { (l.pick("Each rule's effect as fitted", "Wirkung jeder Regel, wie geschätzt")) }
+                    (rules_table(l, d, false))
+                    h3 id="a-q4-decay" { (l.pick("Decay: how long behaviour points count", "Punkteverfall: wie lange Verhaltenspunkte zählen")) }
                     (decay_text(l, d))
                     @if d.decay.iter().any(|c| c.rule == "*") {
                         (figure(l, images, "chart-decay.png", l.pick("Each setting's out-of-time log-loss at the snapshot, the hand-over and 90 and 180 days after creation (training period, time-ordered folds). Settings in days. Blue: today's setting; orange: the recommended one. A half-life shrinks negative points toward 0 too.", "Vorhersagefehler (Log-Loss) jeder Einstellung an Leads, die sie nicht kannte: zum Stichtag, bei Übergabe sowie 90 und 180 Tage nach Anlage (Trainingszeitraum in zeitlich geordneten Abschnitten). Einstellungen in Tagen, HWZ: Halbwertszeit. Blau: heutige Einstellung; orange: empfohlene. Eine Halbwertszeit lässt auch negative Punkte gegen 0 abklingen.")))
                     }
-                    p { (l.pick(
-                        "The recommended config is recommended-scoring.toml in this run folder (your config's layout and comments, new points).",
-                        "Die empfohlene Konfiguration steht in recommended-scoring.toml in diesem Ordner (Aufbau und Kommentare Ihrer Konfiguration, neue Punkte).",
-                    )) }
                 }
-
-                section id="quality" {
-                    h2 { (l.pick("Data quality", "Datenqualität")) }
+                section id="a-data" {
+                    h2 { (l.pick("Appendix B: data quality", "Anhang B: Datenqualität")) }
                     table {
                         thead { tr {
                             th { (l.pick("table", "Tabelle")) }
@@ -1476,7 +1622,7 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                 }
 
                 section id="terms" {
-                    h2 { (l.pick("Appendix: terms and methods", "Anhang: Begriffe und Methoden")) }
+                    h2 { (l.pick("Appendix C: terms and methods", "Anhang C: Begriffe und Methoden")) }
                     p.sub { (l.pick("What each statistic in this report measures, in one sentence.", "Was jede Kennzahl dieses Berichts misst, in einem Satz.")) }
                     dl.terms { @for t in Term::ALL {
                         dt id=(t.anchor()) { (t.first(l)) }

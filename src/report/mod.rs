@@ -17,6 +17,7 @@ pub mod glossary;
 pub mod html;
 pub mod labels;
 pub mod lang;
+pub mod rich;
 pub mod text;
 
 use std::path::{Path, PathBuf};

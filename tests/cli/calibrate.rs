@@ -434,7 +434,7 @@ fn webinar_attended_gained_points_after_its_drift_and_the_report_never_said_the_
     let q4 = &html[html.find("id=\"q4\"").unwrap()..];
     let first = &q4[q4.find("<p>").unwrap() + 3..];
     assert!(
-        first.starts_with("On the test period, which the fit never saw, the recommended points rank leads with a ROC AUC of"),
+        first.starts_with("On the test period, which the fit never saw, the recommended points put the lead that converted ahead in"),
         "{}",
         &first[..200.min(first.len())]
     );

@@ -100,7 +100,7 @@ fn labels_rename_names_on_the_page_and_leave_the_json_files_alone() {
         "Position = Studierende",
         "source = Content-Syndizierung",
         "Webinar besucht",
-        "die Stufe „gewonnen“",
+        "die Stufe „<span class=\"nm\">gewonnen</span>“",
     ] {
         assert!(page.contains(shown), "{shown}");
     }

@@ -212,3 +212,220 @@ fn german_page_has_no_english_terms_outside_brackets_and_no_bracketed_ranges() {
     }
     assert!(html.contains("Abschlussquote (Precision)"));
 }
+
+/// The golden data's page in `lang`.
+fn golden_page(lang: &str) -> String {
+    let text = std::fs::read_to_string(root().join("tests/golden/report-data.json")).unwrap();
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("report-data.json"), &text).unwrap();
+    let out = d.path().join(lang);
+    leadcal(&[
+        "report",
+        d.path().to_str().unwrap(),
+        "--lang",
+        lang,
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .code(0);
+    std::fs::read_to_string(out.join("report.html")).unwrap()
+}
+
+/// Every number report-data.json holds, in any form a page may show it: the numbers
+/// themselves, the numbers inside its strings (dates, quarters, objectives) and the length of
+/// each list (how many groups, rules, quarters).
+fn numbers_in(v: &serde_json::Value, out: &mut Vec<f64>) {
+    match v {
+        serde_json::Value::Number(n) => out.extend(n.as_f64()),
+        serde_json::Value::String(s) => {
+            let mut cur = String::new();
+            for c in s.chars().chain([' ']) {
+                if c.is_ascii_digit() || (c == '.' && !cur.is_empty()) {
+                    cur.push(c);
+                } else if !cur.is_empty() {
+                    out.extend(cur.trim_end_matches('.').parse::<f64>().ok());
+                    cur.clear();
+                }
+            }
+        }
+        serde_json::Value::Array(a) => {
+            out.push(a.len() as f64);
+            a.iter().for_each(|x| numbers_in(x, out));
+        }
+        serde_json::Value::Object(o) => o.values().for_each(|x| numbers_in(x, out)),
+        _ => {}
+    }
+}
+
+/// The numbers in a figure as the page writes it ("1.205", "26,6 %", "01.07.2025",
+/// "50–1.000"), each with its decimals.
+fn figures(text: &str, lang: &str) -> Vec<(f64, usize)> {
+    let date = |t: &str| {
+        t.len() == 10 && t.as_bytes()[2] == b'.' && t.as_bytes()[5] == b'.' && lang == "de"
+    };
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for c in text.chars().chain([' ']) {
+        if c.is_ascii_digit() || ((c == '.' || c == ',') && !cur.is_empty()) {
+            cur.push(c);
+            continue;
+        }
+        let t = cur.trim_end_matches(['.', ',']).to_string();
+        cur.clear();
+        if t.is_empty() {
+            continue;
+        }
+        if date(&t) {
+            out.extend(t.split('.').map(|p| (p.parse::<f64>().unwrap(), 0)));
+            continue;
+        }
+        let (group, decimal) = if lang == "de" { ('.', ',') } else { (',', '.') };
+        let plain: String = t.chars().filter(|&c| c != group).collect();
+        let dp = plain.split_once(decimal).map_or(0, |(_, f)| f.len());
+        out.push((plain.replace(decimal, ".").parse::<f64>().unwrap(), dp));
+    }
+    out
+}
+
+/// The body of a page (everything before the appendix) as text runs, each with the link it
+/// sits in (`Some(anchor)`), or `None` for plain text. Headings and names from the data are
+/// left out: a question's number and a value such as `Q1 Kampagne` are not figures.
+fn body_runs(html: &str) -> Vec<(Option<String>, String)> {
+    let start = html.find("<body>").unwrap();
+    let end = html.find("<section id=\"appendix\"").unwrap();
+    let body = &html[start..end];
+    let mut runs = Vec::new();
+    let (mut href, mut skip): (Option<String>, usize) = (None, 0);
+    let mut rest = body;
+    while let Some(i) = rest.find('<') {
+        let text = &rest[..i];
+        if skip == 0 && !text.trim().is_empty() {
+            runs.push((href.clone(), text.replace("&amp;", "&")));
+        }
+        let tag_end = rest[i..].find('>').unwrap() + i;
+        let tag = &rest[i + 1..tag_end];
+        let skipped = ["h1", "h2", "h3"]
+            .iter()
+            .any(|t| tag == *t || tag.starts_with(&format!("{t} ")))
+            || tag.starts_with("span class=\"nm\"");
+        if skipped {
+            skip += 1;
+        } else if skip > 0 && (tag.starts_with("/h") || (tag == "/span")) {
+            skip -= 1;
+        } else if skip > 0 && tag.starts_with("span") {
+            skip += 1;
+        } else if let Some(h) = tag
+            .strip_prefix("a class=\"n\" href=\"#")
+            .or_else(|| tag.strip_prefix("a href=\"#"))
+        {
+            href = Some(h.trim_end_matches('"').to_string());
+        } else if tag == "/a" {
+            href = None;
+        }
+        rest = &rest[tag_end + 1..];
+    }
+    runs
+}
+
+#[test]
+fn every_number_in_the_body_links_to_the_appendix_and_is_a_number_of_report_data() {
+    // The two layers of issue 30: the body speaks to the meeting, and each of its numbers
+    // links to the appendix place that explains it and is a figure report-data.json holds.
+    let text = std::fs::read_to_string(root().join("tests/golden/report-data.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut known = Vec::new();
+    numbers_in(&v, &mut known);
+    for lang in ["en", "de"] {
+        let html = golden_page(lang);
+        let appendix = &html[html.find("<section id=\"appendix\"").unwrap()..];
+        let runs = body_runs(&html);
+        let mut linked = 0;
+        for (href, run) in &runs {
+            match href {
+                None => assert!(
+                    !run.chars().any(|c| c.is_ascii_digit()),
+                    "{lang}: a number in the body without a link to the appendix: {run:?}"
+                ),
+                Some(_) if !run.chars().any(|c| c.is_ascii_digit()) => {}
+                Some(anchor) => {
+                    assert!(
+                        appendix.contains(&format!("id=\"{anchor}\"")),
+                        "{lang}: {run:?} links to #{anchor}, which the appendix does not have"
+                    );
+                    for (x, dp) in figures(run, lang) {
+                        let tol = 0.5 * 10f64.powi(-(dp as i32)) + 1e-9;
+                        let found = known.iter().any(|k| {
+                            (k.abs() - x).abs() <= tol || (100.0 * k.abs() - x).abs() <= tol
+                        });
+                        assert!(found, "{lang}: {run:?} is not a number of report-data.json");
+                    }
+                    linked += 1;
+                }
+            }
+        }
+        assert!(
+            linked > 100,
+            "{lang}: only {linked} linked numbers in the body"
+        );
+        // The statistics' names stay in the appendix.
+        let body: String = runs
+            .iter()
+            .map(|(_, t)| t.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let jargon: &[&str] = if lang == "de" {
+            &[
+                "AUC",
+                "PSI",
+                "KS",
+                "q-Wert",
+                "Log-Odds",
+                "Brier",
+                "Log-Loss",
+                "Benjamini",
+                "Live-Score",
+            ]
+        } else {
+            &[
+                "AUC",
+                "PSI",
+                "KS",
+                "q-value",
+                "log-odds",
+                "Brier",
+                "log-loss",
+                "Benjamini",
+                "PDO",
+                "precision",
+                "recall",
+            ]
+        };
+        for j in jargon {
+            assert!(!body.contains(j), "{lang}: the body says {j:?}");
+        }
+    }
+}
+
+#[test]
+fn the_body_check_finds_an_unlinked_number_and_a_number_not_in_the_data() {
+    // The checks above must be able to fail.
+    let page = "<body><p>Leads <a class=\"n\" href=\"#a-q1\">61,3\u{a0}%</a> and 12 more</p><section id=\"appendix\"><h2 id=\"a-q1\">A1</h2>";
+    let runs = body_runs(page);
+    assert_eq!(
+        runs[1],
+        (Some("a-q1".to_string()), "61,3\u{a0}%".to_string())
+    );
+    assert!(runs[2].0.is_none() && runs[2].1.contains("12"));
+    assert_eq!(figures("61,3\u{a0}%", "de"), vec![(61.3, 1)]);
+    assert_eq!(
+        figures("1.205 und 01.07.2025", "de"),
+        vec![(1205.0, 0), (1.0, 0), (7.0, 0), (2025.0, 0)]
+    );
+    assert_eq!(figures("50–1,000", "en"), vec![(50.0, 0), (1000.0, 0)]);
+    let mut known = Vec::new();
+    numbers_in(
+        &serde_json::json!({"auc": 0.613, "q": "2024-Q4", "rows": [1, 2]}),
+        &mut known,
+    );
+    assert_eq!(known, vec![0.613, 2024.0, 4.0, 2.0, 1.0, 2.0]);
+}
