@@ -9,19 +9,34 @@
 For each size and kind it generates the demo world once (`leadcal demo --leads N`, cached in
 --worlds): `int` (integer lead ids, Parquet), `text` (ids like L0000001, `--ids text`), `csv`
 (integer ids, every table as CSV, `--format csv`). The world's files are read once before any
-timing (so every run finds them in the page cache), then, one after another, under
-/usr/bin/time -v:
-  - the floor: scan the three tables and one group-by over the events (Python Polars,
-    streaming; CSV read with its dates parsed), the least any tool reading these files does;
+timing (so every run finds them in the page cache).
+
+Then it runs --rounds rounds (at least 3). Each round runs every tool once, one after another,
+under /usr/bin/time -v, and the next round starts with the tool that ran second in the one
+before (reference, leadcal, reference, leadcal, ...), so a slow spell of the machine falls on
+both sides of a pair:
+  - the floor: scan the three tables and one group-by over the events, with Python Polars
+    (streaming; CSV read with its dates parsed) and, where the interpreter has it, DuckDB: the
+    least any tool reading these files does;
   - `leadcal calibrate --since 2023-01` with LEADCAL_TIMINGS=1 (per-stage wall times);
   - with --baseline, the same command with an earlier leadcal binary: its stages are shown as
     "before", and every file of its run folder is compared byte for byte with the new one's;
   - benches/reference/polars_sklearn.py and pandas_sklearn.py (same job, same files, CSV read
     with each library's CSV reader).
+Every figure is a median over the rounds with its spread (lowest–highest). A ratio is taken
+within each round (the reference's wall over leadcal's in the same round) and its median
+reported: two numbers from different moments are never divided.
+
+Before each round it records what moves timings on a shared VM: the load average, the memory
+available, the page cache, and transparent huge pages (their setting and how many anonymous
+huge pages are in use). A round that starts with a load average above --max-load waits (up to a
+minute) for the machine to quieten, and the results say how long it waited.
+
 It writes benches/RESULTS.md: wall time, CPU time (user + sys), peak memory, the ratios, and
 leadcal's stages. Standard library only; the references need benches/reference/requirements.txt
-in the interpreter given with --python.
+in the interpreter given with --python (and `duckdb` for the DuckDB floor).
 """
+import statistics
 import argparse
 import json
 import os
@@ -41,6 +56,16 @@ KINDS = {
     "text": ("text ids, Parquet", ["--ids", "text"]),
     "csv": ("integer ids, CSV", ["--format", "csv"]),
 }
+
+FLOOR_DUCKDB = """
+import sys, duckdb
+d, fmt = sys.argv[1], sys.argv[2]
+src = (lambda n: f"read_csv_auto('{d}/{n}.csv')") if fmt == "csv" else (lambda n: f"read_parquet('{d}/{n}.parquet')")
+c = duckdb.connect()
+n = c.sql(f"select count(*) from (select lead_id, count(*), max(occurred_at) from {src('events')} group by lead_id)").fetchone()[0]
+m = c.sql(f"select (select count(*) from {src('leads')}) + (select count(*) from {src('outcomes')})").fetchone()[0]
+print(n, m)
+"""
 
 FLOOR = """
 import sys, polars as pl
@@ -117,7 +142,7 @@ def machine():
 
 def made_by(a):
     """The options this run was made with, as a command line."""
-    opts = [f"--sizes {a.sizes}", f"--kinds {a.kinds}"]
+    opts = [f"--sizes {a.sizes}", f"--kinds {a.kinds}", f"--rounds {a.rounds}"]
     if a.baseline:
         opts.append("--baseline <earlier leadcal>")
     if a.skip_pandas:
@@ -152,6 +177,41 @@ def same_files(x, y):
     return len(same), len(files), sorted(set(files) - set(same))
 
 
+def machine_state():
+    """What moves timings on a shared VM, read just before a round."""
+    info = {l.split(":")[0]: int(l.split()[1]) for l in open("/proc/meminfo") if l.split()[1].isdigit()}
+    thp = lambda f: re.search(r"\[(\w[\w+]*)\]", open(f"/sys/kernel/mm/transparent_hugepage/{f}").read()).group(1)
+    try:
+        thp_mode = f"{thp('enabled')}/{thp('defrag')}"
+    except OSError:
+        thp_mode = "?"
+    return {"load": os.getloadavg()[0], "available_gib": info.get("MemAvailable", 0) / 2**20,
+            "cached_gib": info.get("Cached", 0) / 2**20, "anon_huge_gib": info.get("AnonHugePages", 0) / 2**20,
+            "thp": thp_mode}
+
+
+def quiet(max_load):
+    """Wait (at most 60 s) for the 1-minute load average to drop under `max_load`; seconds waited."""
+    t = time.perf_counter()
+    while os.getloadavg()[0] > max_load and time.perf_counter() - t < 60:
+        time.sleep(5)
+    return time.perf_counter() - t
+
+
+def med(xs):
+    """Median and spread of a list: (median, lowest, highest)."""
+    return statistics.median(xs), min(xs), max(xs)
+
+
+def fmt(xs, f="{:.1f}"):
+    m, lo, hi = med(xs)
+    return f"{f.format(m)} ({f.format(lo)}–{f.format(hi)})"
+
+
+def has_module(python, name):
+    return subprocess.run([python, "-c", f"import {name}"], capture_output=True).returncode == 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="1M")
@@ -161,6 +221,9 @@ def main():
     ap.add_argument("--leadcal", default=None, help="default: release build in CARGO_TARGET_DIR or target/")
     ap.add_argument("--baseline", default=None,
                     help="an earlier leadcal binary: its stages are shown as 'before' and its outputs compared")
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds per world (at least 3)")
+    ap.add_argument("--max-load", type=float, default=0.5,
+                    help="wait before a round until the 1-minute load average is under this")
     ap.add_argument("--skip-pandas", action="store_true", help="e.g. at 10M, where it cannot fit in memory")
     ap.add_argument("--memory-cap-gib", type=float, default=None,
                     help="run leadcal under a watchdog that stops it above this much RSS (10M)")
@@ -168,6 +231,8 @@ def main():
                     help="also run calibrate with RAYON_NUM_THREADS=1 and compare every output file")
     ap.add_argument("--out", default=str(ROOT / "benches" / "RESULTS.md"))
     a = ap.parse_args()
+    if a.rounds < 3:
+        sys.exit("--rounds must be at least 3: a median of fewer says little on a shared machine")
     target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
     leadcal = Path(a.leadcal) if a.leadcal else target / "release" / "leadcal"
     if not a.leadcal:
@@ -175,49 +240,82 @@ def main():
     worlds = Path(a.worlds)
     worlds.mkdir(parents=True, exist_ok=True)
     refs = ROOT / "benches" / "reference"
+    duck = has_module(a.python, "duckdb")
     results = []
     for size in a.sizes.split(","):
         for kind in a.kinds.split(","):
             name, d, ext = world(leadcal, worlds, size, kind)
-            r = {"world": name, "kind": kind}
-            print(f"[{name}] floor ...", flush=True)
-            fw, fc, fr, _, _ = timed([a.python, "-c", FLOOR, d, ext])
-            r["floor"] = (fw, fc, fr)
             env = dict(os.environ, LEADCAL_TIMINGS="1")
+            refs_run = [r for r in ["polars", "pandas"] if not (r == "pandas" and a.skip_pandas)]
+            r = {"world": name, "kind": kind, "runs": {}, "states": [], "waited": [], "refs": refs_run}
+            keep = Path(tempfile.mkdtemp())
+
+            def tool(label, k, tmp):
+                """One timed run of tool `label` in round `k`: (wall, cpu, rss, extra)."""
+                if label == "floor (Polars)":
+                    w, c, m, _, _ = timed([a.python, "-c", FLOOR, d, ext])
+                    return w, c, m, None
+                if label == "floor (DuckDB)":
+                    w, c, m, _, _ = timed([a.python, "-c", FLOOR_DUCKDB, d, ext])
+                    return w, c, m, None
+                if label in ("leadcal", "before"):
+                    binary = leadcal if label == "leadcal" else Path(a.baseline)
+                    out = (keep if label == "leadcal" else Path(tmp)) / f"{label}-{k}"
+                    x = calibrate(binary, d, out, a, env)
+                    return x["wall"], x["cpu"], x["rss"], dict(x, out=out)
+                cmd = [a.python, refs / f"{label}_sklearn.py", d, "--format", ext]
+                if a.memory_cap_gib:
+                    out_file = Path(tempfile.mkdtemp()) / "out.json"
+                    w, c, m, ok, _ = capped(["sh", "-c", f'cd "{refs}" && exec "$0" "$@" > "{out_file}"'] + cmd,
+                                            a.memory_cap_gib * 2**30)
+                    return w, c, m, json.loads(out_file.read_text()) if ok else None
+                w, c, m, out, _ = timed(cmd, cwd=refs)
+                return w, c, m, json.loads(out)
+
+            labels = ["floor (Polars)"] + (["floor (DuckDB)"] if duck else []) + ["leadcal"] \
+                + (["before"] if a.baseline else []) + refs_run
+            # The timed tools, rotated each round: a reference and leadcal swap places.
+            timed_tools = [x for x in labels if not x.startswith("floor")]
             with tempfile.TemporaryDirectory() as tmp:
-                print(f"[{name}] leadcal calibrate ...", flush=True)
-                r["leadcal"] = calibrate(leadcal, d, Path(tmp) / "run", a, env)
+                for k in range(a.rounds):
+                    r["waited"].append(quiet(a.max_load))
+                    r["states"].append(machine_state())
+                    turn = k % len(timed_tools)
+                    order = [x for x in labels if x.startswith("floor")] + timed_tools[turn:] + timed_tools[:turn]
+                    for label in order:
+                        print(f"[{name}] round {k + 1}/{a.rounds}: {label} ...", flush=True)
+                        r["runs"].setdefault(label, []).append(tool(label, k, tmp))
+                lc_runs = r["runs"]["leadcal"]
+                # Every round's outputs are the same bytes.
+                first = lc_runs[0][3]["out"]
+                r["rounds_same"] = [same_files(first, x[3]["out"]) for x in lc_runs[1:]]
+                # The stages of the round with the median wall.
+                walls = [x[0] for x in lc_runs]
+                mid = sorted(range(len(walls)), key=walls.__getitem__)[len(walls) // 2]
+                r["leadcal_stages"] = lc_runs[mid][3]["stages"]
+                r["completed"] = all(x[3]["completed"] for x in lc_runs)
                 if a.baseline:
-                    print(f"[{name}] earlier leadcal calibrate ...", flush=True)
-                    r["before"] = calibrate(Path(a.baseline), d, Path(tmp) / "before", a, env)
-                    r["before_same"] = same_files(Path(tmp) / "run", Path(tmp) / "before")
+                    b_runs = r["runs"]["before"]
+                    r["before_stages"] = b_runs[mid][3]["stages"]
+                    r["before_same"] = same_files(first, b_runs[0][3]["out"])
                 if a.check_threads:
                     print(f"[{name}] leadcal calibrate with RAYON_NUM_THREADS=1 ...", flush=True)
                     one = dict(os.environ, RAYON_NUM_THREADS="1", POLARS_MAX_THREADS="1")
                     t1 = calibrate(leadcal, d, Path(tmp) / "one", a, one)
-                    r["threads"] = (t1["wall"],) + same_files(Path(tmp) / "run", Path(tmp) / "one")
-            for ref in ["polars", "pandas"]:
-                if ref == "pandas" and a.skip_pandas:
-                    continue
-                print(f"[{name}] {ref} reference ...", flush=True)
-                cmd = [a.python, refs / f"{ref}_sklearn.py", d, "--format", ext]
-                if a.memory_cap_gib:
-                    out_file = Path(tempfile.mkdtemp()) / "out.json"
-                    w, cpu, rss, ok, _ = capped(["sh", "-c", f'cd "{refs}" && exec "$0" "$@" > "{out_file}"'] + cmd,
-                                                a.memory_cap_gib * 2**30)
-                    r[ref] = (w, cpu, rss, json.loads(out_file.read_text()) if ok else None)
-                else:
-                    w, cpu, rss, out, _ = timed(cmd, cwd=refs)
-                    r[ref] = (w, cpu, rss, json.loads(out))
+                    r["threads"] = (t1["wall"],) + same_files(first, Path(tmp) / "one")
+            shutil.rmtree(keep, ignore_errors=True)
             results.append(r)
 
     lines = [
         "# Benchmark results",
         "",
         f"Machine: {machine()}. Made by `python3 benches/run.py --python <venv>/bin/python {made_by(a)}`",
-        "(release build; every run alone on the machine, one after another, the world's files read once",
-        "before the first; wall, CPU (user + sys) and peak RSS from "
+        f"(release build; {a.rounds} interleaved rounds per world: each round runs every tool once, one after",
+        "another, and the next round starts with the tool that ran second, so reference and leadcal alternate;",
+        "the world's files read once before the first round; wall, CPU (user + sys) and peak RSS from "
         + ("the process's VmHWM and /proc stat, polled every 0.2 s under the memory cap)." if a.memory_cap_gib else "`/usr/bin/time -v`)."),
+        "Each figure: the median over the rounds, with the lowest and highest in brackets. Each ratio is taken",
+        "within a round (the reference's wall over leadcal's in the same round) and its median is shown.",
         "Worlds: `leadcal demo --leads N` (int: integer ids, Parquet; text: `--ids text`; csv: `--format csv`).",
         "Job: snapshot scoring with the demo's live model, features, logistic fit, ROC/PR AUC, threshold sweep,",
         "segments of high-score non-converters. leadcal's `calibrate` also replays every hand-over (MQL/SQL",
@@ -228,34 +326,47 @@ def main():
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        lc = r["leadcal"]
-        lines.append(f"| {r['world']} | floor: scan + one group-by over events (Polars) | {r['floor'][0]:.1f} | {r['floor'][1]:.1f} | {gib(r['floor'][2])} | | | |")
-        note = "" if lc["completed"] else " (stopped at the memory cap: did not complete)"
-        lines.append(f"| {r['world']} | **leadcal calibrate**{note} | **{lc['wall']:.1f}** | **{lc['cpu']:.1f}** | **{gib(lc['rss'])}** | | | |")
-        if "before" in r:
-            b = r["before"]
-            lines.append(f"| {r['world']} | earlier leadcal calibrate | {b['wall']:.1f} | {b['cpu']:.1f} | {gib(b['rss'])} | {b['wall'] / lc['wall']:.2f}× | {lc['cpu'] / b['cpu']:.2f}× | {lc['rss'] / b['rss']:.2f}× |")
-        for ref in ["polars", "pandas"]:
-            if ref not in r:
+        runs = r["runs"]
+        lc = runs["leadcal"]
+        col = lambda xs, i, f="{:.1f}": fmt([x[i] for x in xs], f)
+        peak = lambda xs: fmt([x[2] / 2**30 for x in xs], "{:.2f}")
+        ratio = lambda xs, i, inv: fmt([(x[i] / y[i]) if inv else (y[i] / x[i]) for x, y in zip(xs, lc)], "{:.2f}") + "×"
+        for f in ["floor (Polars)", "floor (DuckDB)"]:
+            if f in runs:
+                what = "scan + one group-by over events"
+                lines.append(f"| {r['world']} | {f.replace('floor', 'floor: ' + what)} | {col(runs[f], 0)} | {col(runs[f], 1)} | {peak(runs[f])} | | | |")
+        note = "" if r["completed"] else " (stopped at the memory cap: did not complete)"
+        lines.append(f"| {r['world']} | **leadcal calibrate**{note} | **{col(lc, 0)}** | **{col(lc, 1)}** | **{peak(lc)}** | | | |")
+        for label, title in [("before", "earlier leadcal calibrate")] + [(x, f"{x} + scikit-learn reference") for x in r["refs"]]:
+            if label not in runs:
                 continue
-            w, cpu, rss, j = r[ref]
-            if j is None:
-                lines.append(f"| {r['world']} | {ref} + scikit-learn reference (stopped at the memory cap: did not complete) | {w:.1f} | {cpu:.1f} | {gib(rss)} | | | |")
-            else:
-                lines.append(f"| {r['world']} | {ref} + scikit-learn reference | {w:.1f} | {cpu:.1f} | {gib(rss)} | {w / lc['wall']:.2f}× | {lc['cpu'] / cpu:.2f}× | {lc['rss'] / rss:.2f}× |")
-    lines += ["", "Ratios: wall = reference (or earlier) wall / leadcal wall; CPU and peak = leadcal / reference."]
+            xs = runs[label]
+            if any(x[3] is None for x in xs) and label != "before":
+                lines.append(f"| {r['world']} | {title} (stopped at the memory cap: did not complete) | {col(xs, 0)} | {col(xs, 1)} | {peak(xs)} | | | |")
+                continue
+            lines.append(f"| {r['world']} | {title} | {col(xs, 0)} | {col(xs, 1)} | {peak(xs)} | {ratio(xs, 0, True)} | {ratio(xs, 1, False)} | {ratio(xs, 2, False)} |")
+    lines += ["", "Ratios: wall = reference (or earlier) wall / leadcal wall; CPU and peak = leadcal / reference, each within a round."]
+    lines += ["", "## The machine before each round", "",
+              "| world | round | waited for quiet (s) | load (1 min) | memory available (GiB) | page cache (GiB) | THP enabled/defrag | anonymous huge pages (GiB) |",
+              "|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        for k, (st, w) in enumerate(zip(r["states"], r["waited"])):
+            lines.append(f"| {r['world']} | {k + 1} | {w:.0f} | {st['load']:.2f} | {st['available_gib']:.1f} | {st['cached_gib']:.1f} | {st['thp']} | {st['anon_huge_gib']:.2f} |")
     for r in results:
         names = []
-        runs = [("after", r["leadcal"])] + ([("before", r["before"])] if "before" in r else [])
-        for _, run in runs:
-            for n, _ in run["stages"]:
+        runs = [("after", r["leadcal_stages"])] + ([("before", r["before_stages"])] if "before_stages" in r else [])
+        for _, st in runs:
+            for n, _ in st:
                 if n not in names:
                     names.append(n)
-        lines += ["", f"## leadcal's stages, {r['world']} (wall seconds, `LEADCAL_TIMINGS=1`)", ""]
+        lines += ["", f"## leadcal's stages, {r['world']} (wall seconds, `LEADCAL_TIMINGS=1`, the round with the median wall)", ""]
         lines.append("| stage | " + " | ".join(k for k, _ in runs) + " |")
         lines.append("|---|" + "---|" * len(runs))
         for n in names:
-            lines.append(f"| {n} | " + " | ".join(dict(run["stages"]).get(n, "") for _, run in runs) + " |")
+            lines.append(f"| {n} | " + " | ".join(dict(st).get(n, "") for _, st in runs) + " |")
+        differ = sorted({f for _, _, d in r["rounds_same"] for f in d})
+        lines += ["", f"Rounds ({r['world']}): every round's output files are byte-identical to the first round's"
+                  if not differ else f"Rounds ({r['world']}): files that differ between rounds: {', '.join(differ)}."]
         if "before_same" in r:
             same, total, differ = r["before_same"]
             lines += ["", f"Before and after ({r['world']}): {same} of {total} output files are byte-identical"
@@ -269,9 +380,9 @@ def main():
     lines.append("| world | tool | evaluable leads | converted | live AUC | model AUC |")
     lines.append("|---|---|---|---|---|---|")
     for r in results:
-        for ref in ["polars", "pandas"]:
-            if ref in r and r[ref][3] is not None:
-                j = r[ref][3]
+        for ref in r["refs"]:
+            j = r["runs"][ref][0][3]
+            if j is not None:
                 lines.append(f"| {r['world']} | {ref} | {j['evaluable']:,} | {j['converted']:,} | {j['live_auc']:.4f} | {j['model_auc']:.4f} |")
     Path(a.out).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

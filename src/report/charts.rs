@@ -988,7 +988,7 @@ pub fn points(d: &Data, l: Lang, path: &Path) -> Result<()> {
             .y_labels(0)
             .x_desc(l.pick(
                 "points (per fire for behaviour rules)",
-                "Punkte (je Auslösung bei Verhaltensregeln)",
+                "Punkte (je Ereignis bei Verhaltensregeln)",
             ))
             .x_label_formatter(&|v| l.num(*v, 0))
             .axis_desc_style(label())

@@ -55,11 +55,14 @@ pub enum Term {
     Gains,
     /// Points that double a lead's odds.
     Pdo,
+    /// The range a figure is given with.
+    Interval,
 }
 
 impl Term {
     /// Every term, in the order of the glossary on the page.
-    pub const ALL: [Term; 20] = [
+    pub const ALL: [Term; 21] = [
+        Term::Interval,
         Term::Precision,
         Term::Recall,
         Term::RocAuc,
@@ -126,6 +129,8 @@ impl Term {
             (Gains, Lang::De) => "erfasste Abschlüsse nach Rang",
             (Pdo, Lang::En) => "points to double the odds",
             (Pdo, Lang::De) => "Punkte je Verdopplung",
+            (Interval, Lang::En) => "range (95% interval)",
+            (Interval, Lang::De) => "Spanne",
         }
     }
 
@@ -154,6 +159,7 @@ impl Term {
             LogOdds => "Log-Odds",
             Gains => "Gains",
             Pdo => "PDO",
+            Interval => "95-%-Intervall",
         }
     }
 
@@ -213,6 +219,7 @@ impl Term {
             LogOdds => "g-log-odds",
             Gains => "g-gains",
             Pdo => "g-pdo",
+            Interval => "g-interval",
         }
     }
 
@@ -334,11 +341,17 @@ impl Term {
             (Gains, Lang::De) => {
                 "Der Anteil aller Abschlüsse, der unter den obersten x % der Scores liegt."
             }
+            (Interval, Lang::En) => {
+                "The range given with a figure, \"between … and …\": with other leads of the same kind the figure would fall inside it in 95 of 100 cases (bootstrap for rankings, Wilson for shares); a narrow range means a firm figure."
+            }
+            (Interval, Lang::De) => {
+                "Die Spanne zu einer Zahl, „zwischen … und …“: Mit anderen Leads gleicher Art läge die Zahl in 95 von 100 Fällen darin (Bootstrap für Rangfolgen, Wilson für Anteile); eine enge Spanne heißt, die Zahl ist belastbar."
+            }
             (Pdo, Lang::En) => {
                 "How many more points double a lead's odds of converting (converting against not converting); for small rates that is roughly twice the rate."
             }
             (Pdo, Lang::De) => {
-                "Wie viele Punkte mehr das Verhältnis von Abschluss zu Nichtabschluss (die Odds) eines Leads verdoppeln; bei kleinen Quoten verdoppelt sich etwa die Abschlussquote selbst."
+                "Wie viele Punkte mehr das Verhältnis von Abschluss zu Nichtabschluss (die Odds) eines Leads verdoppeln; solange die Abschlussquote klein ist, verdoppelt sich etwa die Abschlussquote selbst."
             }
         }
     }

@@ -62,19 +62,18 @@ fn est(l: Lang, e: &Estimate, dp: usize) -> String {
 }
 
 /// A ROC AUC said as what it is: the share of pairs (one lead that converted, one that did
-/// not) the score puts in the right order, with its interval in words. Each number links to
-/// the glossary's entry.
+/// not) the score puts in the right order, with its interval in words. The figure links to
+/// the glossary's entry for ROC AUC, the bounds to the one for ranges.
 fn pairs_words(l: Lang, e: &Estimate) -> String {
-    let to = Term::RocAuc.anchor();
-    let f = |v: f64| link(to, l.pct(v, 1));
+    let f = |v: f64| link(Term::RocAuc.anchor(), l.pct(v, 1));
     match (e.value, e.low, e.high) {
         (Some(v), Some(lo), Some(hi)) => format!(
             "{} ({} {} {} {})",
             f(v),
             l.pick("between", "zwischen"),
-            f(lo),
+            link(Term::Interval.anchor(), l.pct(lo, 1)),
             l.pick("and", "und"),
-            f(hi)
+            link(Term::Interval.anchor(), l.pct(hi, 1))
         ),
         (Some(v), ..) => f(v),
         _ => "–".into(),
@@ -95,8 +94,10 @@ fn pct_est(l: Lang, e: &Estimate) -> String {
     }
 }
 
-/// A share's interval in words, each bound linked: " (between 7.2% and 11.7%)".
-fn interval_words(l: Lang, e: &Estimate, anchor: &str) -> String {
+/// A share's interval in words, each bound linked to the glossary's entry for ranges:
+/// " (between 7.2% and 11.7%)".
+fn interval_words(l: Lang, e: &Estimate) -> String {
+    let anchor = Term::Interval.anchor();
     match (e.low, e.high) {
         (Some(lo), Some(hi)) => format!(
             " ({} {} {} {})",
@@ -201,7 +202,7 @@ fn answer_ranking_first(l: Lang, d: &Data, f: &crate::recommend::FirstModel) -> 
             "This is a first model: there was no live score to compare against ({why}). Take one test-period lead that converted and one that did not: the points leadcal proposes, whose fit never saw these leads, put the one that converted ahead in {rec} of such pairs (half would be chance). The top-scored tenth converts {lift} times as often as the average. A model on every column puts it ahead in {model}."
         ),
         Lang::De => format!(
-            "Dies ist ein erstes Modell: Es gab keinen Score zum Vergleich ({why}). Vergleicht man im Testzeitraum je einen Lead mit und einen ohne Abschluss, liegt der mit Abschluss nach den von leadcal vorgeschlagenen Punkten, deren Schätzung diese Leads nicht kannte, in {rec} der Fälle vorn (die Hälfte wäre Zufall). Das bestbewertete Zehntel schließt {lift}-mal so oft ab wie der Durchschnitt. Ein Modell auf allen Spalten liegt in {model} der Fälle richtig."
+            "Dies ist ein erstes Modell: Es gab keinen Score zum Vergleich ({why}). Vergleicht man im Testzeitraum je einen Lead mit und einen ohne Abschluss, liegt der mit Abschluss nach den von leadcal vorgeschlagenen Punkten, deren Schätzung diese Leads nicht kannte, in {rec} der Fälle vorn (die Hälfte entspräche reinem Zufall). Das bestbewertete Zehntel schließt {lift}-mal so oft ab wie der Durchschnitt. Ein Modell auf allen Spalten liegt in {model} der Fälle richtig."
         ),
     }
 }
@@ -246,7 +247,7 @@ fn answer_ranking(l: Lang, d: &Data) -> String {
             "{verdict} Take one test-period lead that converted and one that did not: today's score puts the one that converted ahead in {pairs} of such pairs (half would be chance). The top-scored tenth converted at {top_rate}, {top_lift} times the average of {average}. A model fitted on earlier leads puts it ahead in {model_pairs}{end}"
         ),
         Lang::De => format!(
-            "{verdict} Vergleicht man im Testzeitraum je einen Lead mit und einen ohne Abschluss, liegt der mit Abschluss nach dem heutigen Score in {pairs} der Fälle vorn (die Hälfte wäre Zufall). Das bestbewertete Zehntel schloss zu {top_rate} ab, {top_lift}-mal so oft wie der Durchschnitt von {average}. Ein an früheren Leads angepasstes Modell liegt in {model_pairs} der Fälle richtig{end}"
+            "{verdict} Vergleicht man im Testzeitraum je einen Lead mit und einen ohne Abschluss, liegt der mit Abschluss nach dem heutigen Score in {pairs} der Fälle vorn (die Hälfte entspräche reinem Zufall). Das bestbewertete Zehntel schloss zu {top_rate} ab, {top_lift}-mal so oft wie der Durchschnitt von {average}. Ein an früheren Leads angepasstes Modell liegt in {model_pairs} der Fälle richtig{end}"
         ),
     }
 }
@@ -258,7 +259,7 @@ fn answer_segments(l: Lang, d: &Data) -> String {
         return l
             .pick(
                 "No live score handed leads over, so there are no high-scoring non-buyers to look into yet. The next review, with the first model live, answers this; what marks the leads that did buy is below.",
-                "Ohne einen Score im Einsatz wurden keine Leads übergeben; hoch bewertete Nichtkäufer gibt es daher noch nicht. Das beantwortet das nächste Review, wenn das erste Modell im Einsatz ist; was die Käufer auszeichnet, steht unten.",
+                "Da bisher kein Scoring im Einsatz war, lässt sich noch nicht auswerten, welche hoch bewerteten Leads nicht gekauft haben. Das beantwortet das nächste Review, wenn das erste Modell im Einsatz ist; was die Käufer auszeichnet, steht unten.",
             )
             .to_string();
     }
@@ -380,7 +381,7 @@ fn answer_threshold(l: Lang, d: &Data) -> String {
     let (thr, prec, pm, rec, per_month) = (
         l.num(c.threshold, 0),
         link(Term::Precision.anchor(), l.pct_opt(c.precision.value, 1)),
-        interval_words(l, &c.precision, Term::Precision.anchor()),
+        interval_words(l, &c.precision),
         link(Term::Recall.anchor(), l.pct_opt(c.recall.value, 1)),
         hpm(c),
     );
@@ -402,20 +403,20 @@ fn answer_threshold(l: Lang, d: &Data) -> String {
                 (l.num(x.today, 0), l.num(x.recommended, 0))
             };
             match (l, x.figure.as_str()) {
-                (Lang::En, "recall") => format!("The share of converters caught changes by more than a third: {a} today, {b} recommended. "),
-                (Lang::En, _) => format!("Hand-overs per month change by more than a third: {a} today, {b} recommended. "),
-                (Lang::De, "recall") => format!("Der Anteil erfasster Abschlüsse ändert sich um mehr als ein Drittel: heute {a}, empfohlen {b}. "),
-                (Lang::De, _) => format!("Die Übergaben pro Monat ändern sich um mehr als ein Drittel: heute {a}, empfohlen {b}. "),
+                (Lang::En, "recall") => format!("The share of converters caught {} by more than a third: from {a} today to {b} with the recommendation. ", if x.recommended > x.today { "rises" } else { "falls" }),
+                (Lang::En, _) => format!("Hand-overs per month {} by more than a third: from {a} today to {b} with the recommendation. ", if x.recommended > x.today { "rise" } else { "fall" }),
+                (Lang::De, "recall") => format!("Der Anteil erfasster Abschlüsse {} um mehr als ein Drittel: von heute {a} auf {b} mit der Empfehlung. ", if x.recommended > x.today { "steigt" } else { "sinkt" }),
+                (Lang::De, _) => format!("Die Übergaben pro Monat {} um mehr als ein Drittel: von heute {a} auf {b} mit der Empfehlung. ", if x.recommended > x.today { "steigen" } else { "sinken" }),
             }
         })
         .collect();
     shift
         + &match l {
             Lang::En => format!(
-                "In the test period, of the leads handed over at {thr} points, {prec} converted after the hand-over{pm}; the threshold caught {rec} of all converters, at {per_month} hand-overs a month. The recommended SQL of {new_thr} on the recommended points (objective: {objective}) would have handed over {new_per_month} leads a month in the same test period; {new_prec} of them converted, and they were {new_rec} of all converters.{miss}"
+                "In the test period, of the leads handed over at {thr} points, {prec} converted after the hand-over{pm}; the threshold caught {rec} of all converters, at {per_month} hand-overs a month. With the recommended points computed from the training period alone, the SQL threshold would be {new_thr} (objective: {objective}); in the same test period that would have handed over {new_per_month} leads a month; {new_prec} of them converted, and they were {new_rec} of all converters.{miss}"
             ),
             Lang::De => format!(
-                "Im Testzeitraum schlossen von den bei {thr} Punkten übergebenen Leads {prec} nach der Übergabe ab{pm}; die Schwelle erfasste {rec} aller Abschlüsse, bei {per_month} Übergaben pro Monat. Die empfohlene SQL-Schwelle von {new_thr} auf den empfohlenen Punkten (Ziel: {objective}) ergibt im selben Testzeitraum eine Abschlussquote von {new_prec}, erfasst {new_rec} der Abschlüsse und übergibt {new_per_month} Leads pro Monat.{miss}"
+                "Im Testzeitraum schlossen von den bei {thr} Punkten übergebenen Leads {prec} nach der Übergabe ab{pm}; die Schwelle erfasste {rec} aller Abschlüsse, bei {per_month} Übergaben pro Monat. Mit den empfohlenen Punkten, nur aus dem Trainingszeitraum berechnet, läge die SQL-Schwelle bei {new_thr} (Ziel: {objective}); im selben Testzeitraum ergibt das eine Abschlussquote von {new_prec}, erfasst {new_rec} der Abschlüsse und übergibt {new_per_month} Leads pro Monat.{miss}"
             ),
         }
 }
@@ -456,7 +457,7 @@ fn ranking_sentence(l: Lang, r: &super::Review, first: bool) -> String {
                 share(a.roc_auc)
             ),
             Lang::De => format!(
-                " Quartal für Quartal, jeweils vor den letzten {} Quartalen erstellt, hätte die Empfehlung den Lead mit Abschluss im Mittel in {} der Paare vorn gesehen, gegenüber {} mit den heutigen Punkten.",
+                " Für jedes der letzten {} Quartale, jeweils nur mit den Daten bis Quartalsbeginn berechnet, hätte die Empfehlung den Lead mit Abschluss im Mittel in {} der Paare vorn gesehen, gegenüber {} mit den heutigen Punkten.",
                 link(Term::WalkForward.anchor(), l.int(quarters as u64)),
                 share(b.roc_auc),
                 share(a.roc_auc)
@@ -465,7 +466,7 @@ fn ranking_sentence(l: Lang, r: &super::Review, first: bool) -> String {
         _ => l
             .pick(
                 " No quarter-by-quarter back-test: no quarter had enough mature leads before it.",
-                " Kein Rücktest Quartal für Quartal: kein Quartal hatte davor genug auswertbare Leads.",
+                " Kein Rückblick Quartal für Quartal: kein Quartal hatte davor genug auswertbare Leads.",
             )
             .to_string(),
     };
@@ -473,7 +474,7 @@ fn ranking_sentence(l: Lang, r: &super::Review, first: bool) -> String {
     let walk = if (1..3).contains(&quarters) {
         walk + l.pick(
             " Only the quarters shown had enough mature leads before them; the back-test wants three quarters.",
-            " Nur die gezeigten Quartale hatten davor genug auswertbare Leads; der Rücktest sieht drei Quartale vor.",
+            " Nur die gezeigten Quartale hatten davor genug auswertbare Leads; der Rückblick sieht drei Quartale vor.",
         )
     } else {
         walk
@@ -484,7 +485,7 @@ fn ranking_sentence(l: Lang, r: &super::Review, first: bool) -> String {
             return l
                 .pick(
                     "No quarter-by-quarter back-test: no quarter had enough mature leads before it. ",
-                    "Kein Rücktest Quartal für Quartal: Kein Quartal hatte davor genug auswertbare Leads. ",
+                    "Kein Rückblick Quartal für Quartal: Kein Quartal hatte davor genug auswertbare Leads. ",
                 )
                 .to_string();
         }
@@ -495,7 +496,7 @@ fn ranking_sentence(l: Lang, r: &super::Review, first: bool) -> String {
                 share(b)
             ),
             Lang::De => format!(
-                "Quartal für Quartal, jeweils vor den letzten {} Quartalen erstellt, hätte das erste Modell den Lead mit Abschluss im Mittel in {} der Paare vorn gesehen. ",
+                "Für jedes der letzten {} Quartale, jeweils nur mit den Daten bis Quartalsbeginn berechnet, hätte das erste Modell den Lead mit Abschluss im Mittel in {} der Paare vorn gesehen. ",
                 link(Term::WalkForward.anchor(), l.int(quarters as u64)),
                 share(b)
             ),
@@ -509,7 +510,7 @@ fn ranking_sentence(l: Lang, r: &super::Review, first: bool) -> String {
             auc(&k.model.roc_auc)
         ),
         Lang::De => format!(
-            "Im Testzeitraum, den die Schätzung nicht kannte, liegt mit den empfohlenen Punkten der Lead mit Abschluss in {} der Paare vorn, mit den heutigen Punkten in {}; das Modell erreicht {}.{walk} ",
+            "Im Testzeitraum, den die Schätzung nicht kannte, liegt mit den empfohlenen Punkten der Lead mit Abschluss in {} der Paare vorn, mit den heutigen Punkten in {}; ein statistisches Vergleichsmodell auf allen Spalten erreicht {}.{walk} ",
             auc(&k.recommended.roc_auc),
             auc(&k.today.roc_auc),
             auc(&k.model.roc_auc)
@@ -576,7 +577,7 @@ fn walk_section(
             "Die geschriebenen Punkte wurden auf allen {} auswertbaren Leads neu geschätzt, den Testzeitraum eingeschlossen ({}){}. Zahlen dieser Punkte auf diesen Leads wären zu optimistisch, da an den eigenen Trainingsdaten gemessen; die Zahlen des Testzeitraums stammen vom selben Verfahren nur auf dem Trainingszeitraum, und der Rückblick unten zeigt das Verfahren Quartal für Quartal.",
             l.int(r.deployed.leads),
             h.map_or("alle Leads gleich gewichtet: keine Halbwertszeit schnitt in den späteren Quartalen besser ab".to_string(), |h| format!("jüngere Leads stärker gewichtet, Halbwertszeit {} Tage, gewählt nach dem Vorhersagefehler im Rückblick Quartal für Quartal", l.num(h, 0))),
-            if r.walk.recent_effect.is_empty() { String::new() } else { format!("; Regeln, deren Wirkung sich verschoben hat, erhalten ihre Wirkung seit der Verschiebung: {}", r.walk.recent_effect.iter().map(|x| format!("{} (seit {})", d.shown(l, &x.rule), l.period(&x.period))).collect::<Vec<_>>().join(", ")) }
+            if r.walk.recent_effect.is_empty() { String::new() } else { format!("; Regeln, deren Wirkung sich verändert hat, erhalten ihre Wirkung seit der Änderung: {}", r.walk.recent_effect.iter().map(|x| format!("{} (seit {})", d.shown(l, &x.rule), l.period(&x.period))).collect::<Vec<_>>().join(", ")) }
         ),
     };
     let fitted = match (first, l) {
@@ -585,7 +586,7 @@ fn walk_section(
             l.int(r.deployed.leads)
         ),
         (true, Lang::De) => format!(
-            "Die geschriebenen Punkte: Regeln auf dieselbe Weise auf allen {} auswertbaren Leads gewählt und geschätzt, den Testzeitraum eingeschlossen, alle Leads gleich gewichtet. Zahlen dieser Punkte auf diesen Leads wären zu optimistisch; die Zahlen des Testzeitraums stammen vom selben Verfahren nur auf dem Trainingszeitraum, und der Rücktest unten wiederholt es Quartal für Quartal.",
+            "Die geschriebenen Punkte: Regeln auf dieselbe Weise auf allen {} auswertbaren Leads gewählt und geschätzt, den Testzeitraum eingeschlossen, alle Leads gleich gewichtet. Zahlen dieser Punkte auf diesen Leads wären zu optimistisch; die Zahlen des Testzeitraums stammen vom selben Verfahren nur auf dem Trainingszeitraum, und der Rückblick unten wiederholt es Quartal für Quartal.",
             l.int(r.deployed.leads)
         ),
         _ => fitted,
@@ -605,6 +606,12 @@ fn walk_section(
     let pair = |a: String, b: String| if first { b } else { format!("{a} → {b}") };
     let fitted_min = folds.iter().map(|f| f.fitted_leads).min().unwrap_or(0);
     let fitted_max = folds.iter().map(|f| f.fitted_leads).max().unwrap_or(0);
+    // How many leads the quarters were made from; nothing when no quarter had any.
+    let span = match (fitted_max, l) {
+        (0, _) => String::new(),
+        (_, Lang::En) => format!(" ({} to {} leads)", l.int(fitted_min), l.int(fitted_max)),
+        (_, Lang::De) => format!(" ({} bis {} Leads)", l.int(fitted_min), l.int(fitted_max)),
+    };
     html! {
         table {
             thead { tr {
@@ -622,14 +629,14 @@ fn walk_section(
         p { (fitted) }
         @if !folds.is_empty() {
             h3 { (match (first, l) {
-                (true, _) => l.pick("Back-test: had the first model been made before each quarter", "Rücktest: wäre das erste Modell vor jedem Quartal erstellt worden"),
+                (true, _) => l.pick("Back-test: had the first model been made before each quarter", "Rückblick Quartal für Quartal: wäre das erste Modell vor jedem Quartal erstellt worden"),
                 (false, _) => l.pick("Walk-forward: had the recommendation been adopted each quarter", "Rückblick Quartal für Quartal: wäre die Empfehlung jedes Quartal übernommen worden"),
             }) }
             p { (match (first, l) {
-                (true, Lang::En) => format!("Each quarter's first model was made from the leads whose outcome was known before the quarter began ({} to {} leads), then measured on the quarter's leads.", l.int(fitted_min), l.int(fitted_max)),
-                (true, Lang::De) => format!("Das erste Modell jedes Quartals entstand aus den Leads, deren Ergebnis vor Quartalsbeginn feststand ({} bis {} Leads), und wurde an den Leads des Quartals gemessen.", l.int(fitted_min), l.int(fitted_max)),
-                (false, Lang::En) => format!("Each quarter's recommendation was made from the leads whose outcome was known before the quarter began ({} to {} leads), then measured on the quarter's leads. Each cell: today's config → the recommendation.", l.int(fitted_min), l.int(fitted_max)),
-                (false, Lang::De) => format!("Die Empfehlung jedes Quartals entstand aus den Leads, deren Ergebnis vor Quartalsbeginn feststand ({} bis {} Leads), und wurde an den Leads des Quartals gemessen. Jede Zelle: heutige Konfiguration → Empfehlung.", l.int(fitted_min), l.int(fitted_max)),
+                (true, Lang::En) => format!("Each quarter's first model was made from the leads whose outcome was known before the quarter began{span}, then measured on the quarter's leads."),
+                (true, Lang::De) => format!("Das erste Modell jedes Quartals entstand aus den Leads, deren Ergebnis vor Quartalsbeginn feststand{span}, und wurde an den Leads des Quartals gemessen."),
+                (false, Lang::En) => format!("Each quarter's recommendation was made from the leads whose outcome was known before the quarter began{span}, then measured on the quarter's leads. Each cell: today's config → the recommendation."),
+                (false, Lang::De) => format!("Die Empfehlung jedes Quartals entstand aus den Leads, deren Ergebnis vor Quartalsbeginn feststand{span}, und wurde an den Leads des Quartals gemessen. Jede Zelle: heutige Konfiguration → Empfehlung."),
             }) }
             table {
                 thead { tr {
@@ -710,7 +717,7 @@ fn answer_weights_first(l: Lang, d: &Data, f: &crate::recommend::FirstModel) -> 
             "{ranking}{n} of {all} rules get points, taken one at a time while each improved the prediction of leads the fit had not seen; the others stay at 0 (within their noise, or too rare). Every {pdo} more points double a lead's odds of converting (for small rates, roughly the rate itself); 0 points is a lead with none of the selected attributes or behaviour; negative points mark what lowers the chance.{unmatched}"
         ),
         Lang::De => format!(
-            "{ranking}{n} von {all} Regeln erhalten Punkte, eine nach der anderen aufgenommen, solange jede die Vorhersage für Leads verbesserte, die die Schätzung nicht kannte; die übrigen bleiben bei 0 (im Rauschen oder zu selten). Je {pdo} Punkte mehr verdoppeln das Verhältnis von Abschluss zu Nichtabschluss eines Leads (bei kleinen Quoten etwa die Abschlussquote selbst); 0 Punkte hat ein Lead ohne eines der gewählten Merkmale oder Verhalten; negative Punkte markieren, was die Aussicht senkt.{unmatched}"
+            "{ranking}{n} von {all} Regeln erhalten Punkte, eine nach der anderen aufgenommen, solange jede die Vorhersage für Leads verbesserte, die die Schätzung nicht kannte; die übrigen bleiben bei 0 (im Rauschen oder zu selten). Je {pdo} Punkte mehr verdoppeln das Verhältnis von Abschluss zu Nichtabschluss eines Leads (solange die Abschlussquote klein ist, etwa die Abschlussquote selbst); 0 Punkte hat ein Lead ohne eines der gewählten Merkmale oder Verhalten; negative Punkte markieren, was die Aussicht senkt.{unmatched}"
         ),
     }
 }
@@ -786,13 +793,13 @@ fn answer_weights(l: Lang, d: &Data) -> String {
             "The recommended points are not shown better: they rank worse than today's on the test period and better in the walk-forward. Adopt them only after checking the quarters below. "
         }
         (Lang::De, Some(Verdict::WorseOnTheTestPeriod)) => {
-            "Die empfohlenen Punkte sind nicht nachweislich besser: Im Testzeitraum ordnen sie schlechter als die heutigen, im Rücktest Quartal für Quartal besser. Übernehmen Sie sie erst nach Prüfung der Quartale unten. "
+            "Die empfohlenen Punkte sind nicht nachweislich besser: Im Testzeitraum ordnen sie schlechter als die heutigen, im Rückblick Quartal für Quartal besser. Übernehmen Sie sie erst nach Prüfung der Quartale unten. "
         }
         (Lang::En, Some(Verdict::WorseInTheWalkForward)) => {
             "The recommended points are not shown better: they rank better than today's on the test period and worse in the walk-forward. Adopt them only after checking the quarters below. "
         }
         (Lang::De, Some(Verdict::WorseInTheWalkForward)) => {
-            "Die empfohlenen Punkte sind nicht nachweislich besser: Im Testzeitraum ordnen sie besser als die heutigen, im Rücktest Quartal für Quartal schlechter. Übernehmen Sie sie erst nach Prüfung der Quartale unten. "
+            "Die empfohlenen Punkte sind nicht nachweislich besser: Im Testzeitraum ordnen sie besser als die heutigen, im Rückblick Quartal für Quartal schlechter. Übernehmen Sie sie erst nach Prüfung der Quartale unten. "
         }
         _ => "",
     };
@@ -810,7 +817,7 @@ fn answer_weights(l: Lang, d: &Data) -> String {
                 "{moved} of {all} rules {verb}; every {pdo} more points double a lead's odds of converting (for small rates, roughly the rate itself). Largest changes: {biggest}. {kept}"
             ),
             Lang::De => format!(
-                "{moved} von {all} Regeln {verb}; je {pdo} Punkte mehr verdoppeln das Verhältnis von Abschluss zu Nichtabschluss eines Leads (bei kleinen Quoten etwa die Abschlussquote selbst). Größte Änderungen: {biggest}. {kept}"
+                "{moved} von {all} Regeln {verb}; je {pdo} Punkte mehr verdoppeln das Verhältnis von Abschluss zu Nichtabschluss eines Leads (solange die Abschlussquote klein ist, etwa die Abschlussquote selbst). Größte Änderungen: {biggest}. {kept}"
             ),
         }
 }
@@ -850,13 +857,22 @@ fn why(l: Lang, r: &RuleRow, plain: bool) -> String {
             .any(|f| matches!(f, Flag::LowSupport | Flag::NotExercised))
     {
         let unit = if r.kind == "implicit" {
-            l.pick("per fire", "je Auslösung")
+            l.pick("per fire", "je Ereignis")
         } else {
-            l.pick("against the baseline value", "gegenüber dem Basiswert")
+            l.pick(
+                "against leads without it",
+                "gegenüber Leads ohne dieses Merkmal",
+            )
         };
         parts.push(match l {
-            Lang::En if plain => format!("odds of converting ×{} {unit}", l.num(or, 2)),
-            Lang::De if plain => format!("Abschlusschance ×{} {unit}", l.num(or, 2)),
+            Lang::En if plain => format!(
+                "odds of converting {} {unit}",
+                link(Term::LogOdds.anchor(), format!("×{}", l.num(or, 2)))
+            ),
+            Lang::De if plain => format!(
+                "Abschlusschance {} {unit}",
+                link(Term::LogOdds.anchor(), format!("×{}", l.num(or, 2)))
+            ),
             Lang::En => format!(
                 "log-odds {} {unit} (×{} odds; {} leads, {} converted)",
                 l.num(b, 2),
@@ -972,7 +988,7 @@ fn rules_table(l: Lang, d: &Data, plain: bool) -> Markup {
             } }
             tbody { @for r in d.weights.rules.iter().filter(|r| !first || r.recommended != 0.0) {
                 tr {
-                    td { span.nm { (d.shown(l, &r.rule)) } @if r.kind == "implicit" { " " span.sub { (l.pick("(per fire)", "(je Auslösung)")) } } }
+                    td { span.nm { (d.shown(l, &r.rule)) } @if r.kind == "implicit" { " " span.sub { (l.pick("(per fire)", "(je Ereignis)")) } } }
                     @if !first { td.n { (cell(l.num(r.current, 0))) } }
                     td.n { @if changed(r) { b { (cell(l.num(r.recommended, 0))) } } @else { (cell(l.num(r.recommended, 0))) } }
                     td { @if r.flags.contains(&Flag::SignContradicts) { span.flag { "! " } }
@@ -1202,7 +1218,7 @@ fn probability_section(l: Lang, d: &Data) -> Markup {
                 } }
             }
         }
-        h3 { (l.pick("Is the map right? Its check on the test period", "Stimmt die Zuordnung? Ihre Prüfung im Testzeitraum")) }
+        h3 { (l.pick("Is the map right? Its check on the test period", "Stimmt die Zuordnung? Überprüfung im Testzeitraum")) }
         p.sub { (l.pick("Each step of the map fitted on the training period beside what the test period's leads with those scores did. Where the test interval holds the training figure, the map is calibrated.", "Jede Stufe der im Trainingszeitraum angepassten Zuordnung neben dem, was die Leads des Testzeitraums mit diesen Scores taten. Wo das Testintervall die Trainingszahl enthält, ist die Zuordnung kalibriert.")) }
         @if !first {
             h3 { (l.pick("Today's points", "Heutige Punkte")) }
@@ -1264,7 +1280,7 @@ fn stability_table(l: Lang, d: &Data) -> Markup {
 
 fn decay_text(l: Lang, d: &Data) -> Markup {
     let Some(g) = d.decay.iter().find(|c| c.rule == "*") else {
-        return html! { p { (l.pick("No decay comparison in this run: no behaviour rules, events or converters to compare on, or the run was made by an earlier leadcal version.", "Kein Vergleich der Verfallseinstellungen in diesem Lauf: keine Verhaltensregeln, Ereignisse oder Konvertierten zum Vergleichen, oder der Lauf stammt von einer früheren leadcal-Version.")) } };
+        return html! { p { (l.pick("No decay comparison in this run: no behaviour rules, events or converters to compare on, or the run was made by an earlier leadcal version.", "Kein Vergleich der Verfallseinstellungen in diesem Lauf: keine Verhaltensregeln, Ereignisse oder Abschlüsse zum Vergleichen, oder der Lauf stammt von einer früheren leadcal-Version.")) } };
     };
     let overrides: Vec<_> = d
         .decay
@@ -1449,7 +1465,7 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                                  td.n { (l.pct_opt(t.equal_volume.live_precision, 1)) } td.n { (l.pct_opt(t.equal_volume.model_precision, 1)) } }
                         }
                     }
-                    (figure(l, images, "chart-calibration.png", l.pick("Higher bands should convert more often. The black bars are 95% intervals.", "Höhere Bänder sollten häufiger abschließen. Die schwarzen Balken sind 95-%-Intervalle.")))
+                    (figure(l, images, "chart-calibration.png", l.pick("Higher bands should convert more often. The black bars are 95% intervals.", "Höhere Score-Stufen sollten häufiger abschließen. Die schwarzen Balken sind 95-%-Intervalle.")))
                     (figure(l, images, "chart-roc-pr.png", l.pick("Further up and to the left is better (ROC); further up is better (precision–recall).", "Weiter oben links ist besser (ROC); weiter oben ist besser (Abschlussquote gegen erfasste Abschlüsse).")))
                     (figure(l, images, "chart-trend.png", l.pick("Per period. The model's AUC before the test period is in-sample. PSI compares each period's live scores with the whole training period's (none for a period under 30 evaluable leads); above 0.25 the score distribution has shifted strongly.", "Pro Zeitraum. Die ROC-AUC des Modells vor dem Testzeitraum ist an den eigenen Trainingsdaten gemessen und daher zu optimistisch. Die Verschiebung (PSI) vergleicht die heutigen Scores jedes Zeitraums mit denen des ganzen Trainingszeitraums (keine für Zeiträume unter 30 auswertbaren Leads); über 0,25 hat sich die Score-Verteilung stark verschoben.")))
                     }
@@ -1645,7 +1661,7 @@ pub fn page(d: &Data, l: Lang, images: &[(&str, Vec<u8>)]) -> String {
                     p { (l.pick("Inputs (SHA-256):", "Eingaben (SHA-256):")) }
                     ul { @for f in &d.provenance.inputs { li { (f.file) " " code { (f.sha256) } } } }
                     p { (l.pick("recommended-scoring.toml (SHA-256):", "recommended-scoring.toml (SHA-256):")) " " code { (d.provenance.recommended_config_sha256) } }
-                    p { (l.pick("This report holds aggregates only: no lead ids, account ids, e-mail addresses or names.", "Dieser Bericht enthält nur Aggregate: keine Lead-IDs, Account-IDs, E-Mail-Adressen oder Namen.")) }
+                    p { (l.pick("This report holds aggregates only: no lead ids, account ids, e-mail addresses or names.", "Dieser Bericht enthält nur aggregierte Werte: keine Lead-IDs, Account-IDs, E-Mail-Adressen oder Namen.")) }
                 }
             } }
         }

@@ -304,6 +304,22 @@ fn english_terms() -> Vec<String> {
 
 /// What a reader sees of a page, without what may hold English: brackets (the first mention
 /// of a technical term), „quoted“ names from the data, `<code>` (file names and settings).
+/// A page's text with its tags removed and nothing else changed (links in a sentence leave it
+/// whole).
+fn without_tags(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
 fn readable_text(html: &str) -> String {
     let mut text = String::new();
     let mut rest = html;
