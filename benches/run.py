@@ -62,8 +62,8 @@ import sys, duckdb
 d, fmt = sys.argv[1], sys.argv[2]
 src = (lambda n: f"read_csv_auto('{d}/{n}.csv')") if fmt == "csv" else (lambda n: f"read_parquet('{d}/{n}.parquet')")
 c = duckdb.connect()
-n = c.sql(f"select count(*) from (select lead_id, count(*), max(occurred_at) from {src('events')} group by lead_id)").fetchone()[0]
-m = c.sql(f"select (select count(*) from {src('leads')}) + (select count(*) from {src('outcomes')})").fetchone()[0]
+n = c.execute(f"select count(*) from (select lead_id, count(*), max(occurred_at) from {src('events')} group by lead_id)").fetchone()[0]
+m = c.execute(f"select (select count(*) from {src('leads')}) + (select count(*) from {src('outcomes')})").fetchone()[0]
 print(n, m)
 """
 
@@ -190,6 +190,14 @@ def machine_state():
             "thp": thp_mode}
 
 
+def steal_s():
+    """CPU time the hypervisor gave to other guests so far (the `steal` column of /proc/stat), in
+    seconds summed over the cores: on a shared VM the one thing a quiet-looking guest cannot see
+    in its own load average."""
+    f = open("/proc/stat").readline().split()
+    return int(f[8]) / os.sysconf("SC_CLK_TCK") if len(f) > 8 else 0.0
+
+
 def quiet(max_load):
     """Wait (at most 60 s) for the 1-minute load average to drop under `max_load`; seconds waited."""
     t = time.perf_counter()
@@ -280,11 +288,13 @@ def main():
                 for k in range(a.rounds):
                     r["waited"].append(quiet(a.max_load))
                     r["states"].append(machine_state())
+                    steal0 = steal_s()
                     turn = k % len(timed_tools)
                     order = [x for x in labels if x.startswith("floor")] + timed_tools[turn:] + timed_tools[:turn]
                     for label in order:
                         print(f"[{name}] round {k + 1}/{a.rounds}: {label} ...", flush=True)
                         r["runs"].setdefault(label, []).append(tool(label, k, tmp))
+                    r["states"][-1]["steal"] = steal_s() - steal0
                 lc_runs = r["runs"]["leadcal"]
                 # Every round's outputs are the same bytes.
                 first = lc_runs[0][3]["out"]
@@ -347,11 +357,11 @@ def main():
             lines.append(f"| {r['world']} | {title} | {col(xs, 0)} | {col(xs, 1)} | {peak(xs)} | {ratio(xs, 0, True)} | {ratio(xs, 1, False)} | {ratio(xs, 2, False)} |")
     lines += ["", "Ratios: wall = reference (or earlier) wall / leadcal wall; CPU and peak = leadcal / reference, each within a round."]
     lines += ["", "## The machine before each round", "",
-              "| world | round | waited for quiet (s) | load (1 min) | memory available (GiB) | page cache (GiB) | THP enabled/defrag | anonymous huge pages (GiB) |",
-              "|---|---|---|---|---|---|---|---|"]
+              "| world | round | waited for quiet (s) | load (1 min) | memory available (GiB) | page cache (GiB) | THP enabled/defrag | anonymous huge pages (GiB) | CPU stolen by the host during the round (s) |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         for k, (st, w) in enumerate(zip(r["states"], r["waited"])):
-            lines.append(f"| {r['world']} | {k + 1} | {w:.0f} | {st['load']:.2f} | {st['available_gib']:.1f} | {st['cached_gib']:.1f} | {st['thp']} | {st['anon_huge_gib']:.2f} |")
+            lines.append(f"| {r['world']} | {k + 1} | {w:.0f} | {st['load']:.2f} | {st['available_gib']:.1f} | {st['cached_gib']:.1f} | {st['thp']} | {st['anon_huge_gib']:.2f} | {st.get('steal', 0):.1f} |")
     for r in results:
         names = []
         runs = [("after", r["leadcal_stages"])] + ([("before", r["before_stages"])] if "before_stages" in r else [])
@@ -365,7 +375,7 @@ def main():
         for n in names:
             lines.append(f"| {n} | " + " | ".join(dict(st).get(n, "") for _, st in runs) + " |")
         differ = sorted({f for _, _, d in r["rounds_same"] for f in d})
-        lines += ["", f"Rounds ({r['world']}): every round's output files are byte-identical to the first round's"
+        lines += ["", f"Rounds ({r['world']}): every round's output files are byte-identical to the first round's."
                   if not differ else f"Rounds ({r['world']}): files that differ between rounds: {', '.join(differ)}."]
         if "before_same" in r:
             same, total, differ = r["before_same"]
