@@ -137,40 +137,25 @@ fn changed(r: &RuleRow) -> bool {
 
 fn period_text(l: Lang, d: &Data) -> String {
     let w = &d.window;
+    let last = if w.last_created.is_empty() {
+        &w.until
+    } else {
+        &w.last_created
+    };
+    let (since, last, test_leads, test_from, target) = (
+        link("a-data", l.date(&w.since)),
+        link("a-data", l.date(last)),
+        l.int(d.quality.test_leads),
+        link("a-data", l.date(&w.test_from)),
+        name(super::labels::one(&d.labels, &w.target)),
+    );
+    let (horizon, snapshot) = (w.horizon_days, w.snapshot_days);
     match l {
         Lang::En => format!(
-            "Leads created {} to {}; tested on the {} leads created from {}, which the model never saw. A lead counts as converted when it reached “{}” within {} days of its snapshot ({} days after creation).",
-            link("a-data", l.date(&w.since)),
-            link(
-                "a-data",
-                l.date(if w.last_created.is_empty() {
-                    &w.until
-                } else {
-                    &w.last_created
-                })
-            ),
-            l.int(d.quality.test_leads),
-            link("a-data", l.date(&w.test_from)),
-            name(super::labels::one(&d.labels, &w.target)),
-            w.horizon_days,
-            w.snapshot_days
+            "Leads created {since} to {last}; tested on the {test_leads} leads created from {test_from}, which the model never saw. A lead counts as converted when it reached “{target}” within {horizon} days of its snapshot ({snapshot} days after creation)."
         ),
         Lang::De => format!(
-            "Leads erstellt vom {} bis {}; getestet an den {} Leads, die ab {} erstellt wurden und die das Modell nicht kannte. Ein Lead zählt als Abschluss, wenn er die Stufe „{}“ innerhalb von {} Tagen nach seinem Stichtag erreicht hat ({} Tage nach Erstellung).",
-            link("a-data", l.date(&w.since)),
-            link(
-                "a-data",
-                l.date(if w.last_created.is_empty() {
-                    &w.until
-                } else {
-                    &w.last_created
-                })
-            ),
-            l.int(d.quality.test_leads),
-            link("a-data", l.date(&w.test_from)),
-            name(super::labels::one(&d.labels, &w.target)),
-            w.horizon_days,
-            w.snapshot_days
+            "Leads erstellt vom {since} bis {last}; getestet an den {test_leads} Leads, die ab {test_from} erstellt wurden und die das Modell nicht kannte. Ein Lead zählt als Abschluss, wenn er die Stufe „{target}“ innerhalb von {horizon} Tagen nach seinem Stichtag erreicht hat ({snapshot} Tage nach Erstellung)."
         ),
     }
 }
