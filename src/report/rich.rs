@@ -151,22 +151,6 @@ pub fn rich(text: &str, anchor: &str) -> Markup {
     html! { (PreEscaped(out)) }
 }
 
-/// `text` without its markers, for places that are not HTML (an image's alt text).
-pub fn plain(text: &str) -> String {
-    let mut out = String::new();
-    let mut skip = false;
-    for c in text.chars() {
-        match c {
-            LINK => skip = true,
-            TO => skip = false,
-            END | NAME | NAME_END => {}
-            _ if !skip => out.push(c),
-            _ => {}
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,10 +167,6 @@ mod tests {
         assert_eq!(
             h,
             "<span class=\"nm\">Q1 Kampagne</span> hatten <a class=\"n\" href=\"#g-roc-auc\">61\u{a0}%</a> Leads, <span class=\"nm\">x\u{FFFD}y</span> &amp; <a class=\"n\" href=\"#a-q1\">2,1×</a> und <a class=\"n\" href=\"#a-q1\">Q1/2024</a>: <a class=\"n\" href=\"#a-q1\">26,6\u{a0}%</a> &lt;b&gt;"
-        );
-        assert_eq!(
-            plain(&s),
-            "Q1 Kampagne hatten 61\u{a0}% Leads, x\u{FFFD}y & 2,1× und Q1/2024: 26,6\u{a0}% <b>"
         );
     }
 
