@@ -160,13 +160,22 @@ def gib(b):
     return f"{b / 2**30:.2f}"
 
 
-def calibrate(binary, d, out, a, env):
-    cmd = [binary, "calibrate", "--since", "2023-01", "--data", d, "--out", out, "--quiet"]
-    if a.memory_cap_gib:
-        w, cpu, rss, ok, err = capped(cmd, a.memory_cap_gib * 2**30, env=env)
-    else:
-        w, cpu, rss, _, err = timed(cmd, env=env)
-        ok = True
+def calibrate(binary, d, out, a, env, cache=None, extra=()):
+    """One timed `calibrate`. Without `cache`, the events cache is a new, empty folder, so the
+    run is a first look at the data (reading the events and storing them, as a user's first run
+    does); with it, the run uses that folder."""
+    cmd = [binary, "calibrate", "--since", "2023-01", "--data", d, "--out", out, "--quiet", *extra]
+    fresh = None if cache else tempfile.mkdtemp(prefix="leadcal-cache-")
+    env = dict(env, LEADCAL_CACHE_DIR=str(cache or fresh))
+    try:
+        if a.memory_cap_gib:
+            w, cpu, rss, ok, err = capped(cmd, a.memory_cap_gib * 2**30, env=env)
+        else:
+            w, cpu, rss, _, err = timed(cmd, env=env)
+            ok = True
+    finally:
+        if fresh:
+            shutil.rmtree(fresh, ignore_errors=True)
     return {"wall": w, "cpu": cpu, "rss": rss, "completed": ok,
             "stages": re.findall(r"timing: (.+?)\s+([\d.]+) s$", err, re.M)}
 
@@ -237,6 +246,8 @@ def main():
                     help="run leadcal under a watchdog that stops it above this much RSS (10M)")
     ap.add_argument("--check-threads", action="store_true",
                     help="also run calibrate with RAYON_NUM_THREADS=1 and compare every output file")
+    ap.add_argument("--second-run", action="store_true",
+                    help="also time a second calibrate (another objective) that reads the events cache a first run stored")
     ap.add_argument("--out", default=str(ROOT / "benches" / "RESULTS.md"))
     a = ap.parse_args()
     if a.rounds < 3:
@@ -308,6 +319,24 @@ def main():
                     b_runs = r["runs"]["before"]
                     r["before_stages"] = b_runs[mid][3]["stages"]
                     r["before_same"] = same_files(first, b_runs[0][3]["out"])
+                if a.second_run:
+                    # The second look: the events cache stored by a first run, then another
+                    # objective, timed as often as the rounds; its files against a run without
+                    # the cache on the same objective.
+                    cache = Path(tmp) / "cache"
+                    calibrate(leadcal, d, Path(tmp) / "warm", a, env, cache=cache)
+                    seconds = []
+                    for k in range(a.rounds):
+                        quiet(a.max_load)
+                        print(f"[{name}] second run {k + 1}/{a.rounds}: --objective f1 with the cache ...", flush=True)
+                        x = calibrate(leadcal, d, Path(tmp) / f"second-{k}", a, env, cache=cache,
+                                      extra=["--objective", "f1"])
+                        seconds.append((x["wall"], x["cpu"], x["rss"], x))
+                    calibrate(leadcal, d, Path(tmp) / "second-fresh", a, env, extra=["--objective", "f1", "--no-cache"])
+                    walls = [x[0] for x in seconds]
+                    mid = sorted(range(len(walls)), key=walls.__getitem__)[len(walls) // 2]
+                    r["second"] = {"runs": seconds, "stages": seconds[mid][3]["stages"],
+                                   "same": same_files(Path(tmp) / "second-fresh", Path(tmp) / "second-0")}
                 if a.check_threads:
                     print(f"[{name}] leadcal calibrate with RAYON_NUM_THREADS=1 ...", flush=True)
                     one = dict(os.environ, RAYON_NUM_THREADS="1", POLARS_MAX_THREADS="1")
@@ -356,6 +385,24 @@ def main():
                 continue
             lines.append(f"| {r['world']} | {title} | {col(xs, 0)} | {col(xs, 1)} | {peak(xs)} | {ratio(xs, 0, True)} | {ratio(xs, 1, False)} | {ratio(xs, 2, False)} |")
     lines += ["", "Ratios: wall = reference (or earlier) wall / leadcal wall; CPU and peak = leadcal / reference, each within a round."]
+    if any("second" in r for r in results):
+        lines += ["", "## The second run: another objective on data a first run read", "",
+                  "A first `calibrate` stores the checked events in the events cache; then `calibrate --objective f1`",
+                  f"runs {a.rounds} times with that cache (medians, lowest and highest in brackets). Its files are compared",
+                  "with a run of the same objective with `--no-cache`.", "",
+                  "| world | wall (s) | CPU (s) | peak (GiB) | identical to --no-cache | load (s) | features (s) | fit (s) | recommend (s) |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for r in results:
+            if "second" not in r:
+                continue
+            sr = r["second"]
+            xs = sr["runs"]
+            st = dict(sr["stages"])
+            same, total, differ = sr["same"]
+            lines.append(f"| {r['world']} | {fmt([x[0] for x in xs])} | {fmt([x[1] for x in xs])} | "
+                         f"{fmt([x[2] / 2**30 for x in xs], '{:.2f}')} | {same} of {total} files"
+                         + (f" (different: {', '.join(differ)})" if differ else "")
+                         + f" | {st.get('load (all tables)', '')} | {st.get('features', '')} | {st.get('fit', '')} | {st.get('recommend', '')} |")
     lines += ["", "## The machine before each round", "",
               "| world | round | waited for quiet (s) | load (1 min) | memory available (GiB) | page cache (GiB) | THP enabled/defrag | anonymous huge pages (GiB) | CPU stolen by the host during the round (s) |",
               "|---|---|---|---|---|---|---|---|---|"]

@@ -25,6 +25,16 @@ pub fn show(on: bool) {
     SHOWN.store(on, Ordering::Relaxed);
 }
 
+/// A note for the user on stderr, with or without progress shown (an events cache that was
+/// ignored, and why); never on stdout or in an output file.
+pub fn note(text: &str) {
+    if SHOWN.load(Ordering::Relaxed) {
+        let _ = multi().println(format!("note: {text}"));
+    } else {
+        eprintln!("note: {text}");
+    }
+}
+
 /// One step of a run; its line disappears when the step is dropped.
 pub struct Step {
     bar: Option<ProgressBar>,

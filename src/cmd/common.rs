@@ -108,6 +108,11 @@ pub struct Inputs {
     /// leads and outcomes still come from --data. Results equal a run on the raw events.
     #[arg(long)]
     pub features: Option<PathBuf>,
+    /// Read the events table afresh and keep nothing for the next run. By default the checked
+    /// events are kept in a cache (~/.cache/leadcal/events, or LEADCAL_CACHE_DIR; at most
+    /// LEADCAL_CACHE_LIMIT_GB, default 8), so a second run on the same data skips reading them.
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 impl Inputs {
@@ -123,6 +128,10 @@ impl Inputs {
             period: self.period.into(),
             label: self.label.spec(),
             min_converters: self.min_converters,
+            cache: match self.no_cache {
+                true => None,
+                false => crate::data::CacheOptions::from_env(),
+            },
         }
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use chrono::NaiveDateTime;
 use polars::prelude::*;
 
+use super::cache::{self, CacheOptions, Key};
 use super::codes::AttributeCodes;
 use super::events::Tags;
 use super::lead_index::LeadIndex;
@@ -19,11 +20,14 @@ use super::types::{Attribute, LoadReport, TableReport};
 use crate::error::{Error, Result};
 use crate::timeparse;
 
-/// Bounds outside which a timestamp is taken to be an export error.
+/// Bounds outside which a timestamp is taken to be an export error, and where the events pass
+/// is kept for the next run.
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
     pub earliest: NaiveDateTime,
     pub now: NaiveDateTime,
+    /// With tags, the events cache ([`super::cache`]); `None`: the events are always read.
+    pub cache: Option<CacheOptions>,
 }
 
 impl Default for LoadOptions {
@@ -31,6 +35,7 @@ impl Default for LoadOptions {
         LoadOptions {
             earliest: timeparse::parse_bound("1990-01-01").expect("valid"),
             now: chrono::Utc::now().naive_utc(),
+            cache: None,
         }
     }
 }
@@ -56,9 +61,20 @@ pub struct Dataset {
     /// Latest valid timestamp in any table.
     pub data_end: Option<NaiveDateTime>,
     pub report: LoadReport,
+    /// SHA-256 of input files already known (the events file's, from the cache): provenance
+    /// does not read them again.
+    hashed: Vec<(std::path::PathBuf, String)>,
 }
 
 impl Dataset {
+    /// The SHA-256 of `path` when the load already knows it.
+    pub fn known_sha256(&self, path: &Path) -> Option<&str> {
+        self.hashed
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, h)| h.as_str())
+    }
+
     /// Read the behaviour from a warehouse table (`leadcal sql --with-events`) instead of the
     /// events table: the raw events, if the dataset has them, are not used.
     pub fn with_warehouse(mut self, path: &Path, fingerprint: &str) -> Result<Self> {
@@ -169,6 +185,16 @@ pub fn load(path: &Path, opts: &LoadOptions, tags: Option<Tags>) -> Result<Datas
             opts.now.format("%Y-%m-%d")
         ),
     };
+    // The events file and this program are hashed for the cache's key while the leads load.
+    let hashing = match (&opts.cache, &spec.events, tags) {
+        (Some(_), Some(es), Some(_)) => {
+            let path = es.path.clone();
+            Some(std::thread::spawn(move || {
+                Some((cache::file_digest(&path)?, cache::build_id()?))
+            }))
+        }
+        _ => None,
+    };
     let key = spec.events.as_ref().and_then(|e| e.lead_key.as_deref());
     let mut leads = super::leads::load(&spec.leads, key, &bounds, &mut problems)?;
     report.tables.push(leads.report.clone());
@@ -194,6 +220,13 @@ pub fn load(path: &Path, opts: &LoadOptions, tags: Option<Tags>) -> Result<Datas
             end.consider(Some(at), &spec.leads, column);
         }
     }
+    let lead_rows = match hashing {
+        Some(_) => Some(cache::frame_hash(
+            std::iter::once((&leads.leads, ["lead_id", "created_at"]))
+                .chain(leads.keys.as_ref().map(|k| (k, ["__key", "__keyed_id"]))),
+        )?),
+        None => None,
+    };
     let known = leads
         .leads
         .clone()
@@ -208,6 +241,7 @@ pub fn load(path: &Path, opts: &LoadOptions, tags: Option<Tags>) -> Result<Datas
         index: Arc::new(LeadIndex::new(&leads.leads)?),
     };
     let (mut placed, mut event_columns, mut events) = (None, None, None);
+    let mut hashed = Vec::new();
     let _s = crate::timing::Stage::start("load events: scan and time form");
     if let Some(es) = &spec.events
         && let Some((lf, schema)) = scan(es, &mut problems)?
@@ -215,6 +249,14 @@ pub fn load(path: &Path, opts: &LoadOptions, tags: Option<Tags>) -> Result<Datas
     {
         drop(_s);
         let _t = crate::timing::Stage::start("load events (checked and placed)");
+        let cache_key = match (hashing, lead_rows, tags) {
+            (Some(h), Some(lead_rows), Some(tags)) => h
+                .join()
+                .ok()
+                .flatten()
+                .map(|(events, build)| cache_key(es, events, build, lead_rows, &shared, tags)),
+            _ => None,
+        };
         let ev = super::events::load(
             es,
             lf,
@@ -222,11 +264,15 @@ pub fn load(path: &Path, opts: &LoadOptions, tags: Option<Tags>) -> Result<Datas
             ts,
             &shared,
             tags,
+            opts.cache.as_ref().zip(cache_key.as_ref()),
             &mut problems,
             &mut report,
         )?;
         end.consider(ev.last, es, es.user_name("occurred_at"));
         placed = ev.placed.map(Arc::new);
+        if let Some(sha) = ev.sha256 {
+            hashed.push((es.shown.clone(), sha));
+        }
         event_columns = Some(ev.columns);
         events = Some(ev.scan);
     }
@@ -272,7 +318,39 @@ pub fn load(path: &Path, opts: &LoadOptions, tags: Option<Tags>) -> Result<Datas
         attributes: leads.attributes,
         data_end: data_end.and_then(timeparse::from_micros),
         report,
+        hashed,
     })
+}
+
+/// The events cache's key: the events file's content and mapping, every lead id and creation
+/// time the pass checks events against (in the order that gives each lead its row), the
+/// earliest valid time, the caller's tags and this program.
+fn cache_key(
+    es: &TableSpec,
+    events: [u8; 16],
+    build: [u8; 16],
+    lead_rows: [u8; 32],
+    shared: &Shared,
+    tags: Tags,
+) -> Key {
+    let mut mapping = es.clone();
+    mapping.path = Default::default();
+    mapping.decoded = None;
+    let mapping = format!("{mapping:?}");
+    let flags = [u8::from(shared.int_ids)];
+    let lo = shared.bounds.lo.to_le_bytes();
+    let tags = tags.key();
+    Key::new(
+        &[
+            &events,
+            mapping.as_bytes(),
+            &lead_rows,
+            &flags,
+            &lo,
+            tags.as_bytes(),
+        ],
+        build,
+    )
 }
 
 /// The latest time seen so far and the table and column it came from.

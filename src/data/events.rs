@@ -13,6 +13,7 @@ use polars::prelude::*;
 
 use std::sync::{Arc, Mutex};
 
+use super::cache::{CacheOptions, Found, Key};
 use super::event_tally::{CHECKS, Tally, TypeCodes, TypeCount};
 use super::placed::{PlacedEvents, Placer};
 use super::problem::{MAX_EXAMPLES, Problem, Severity, list_examples};
@@ -30,7 +31,13 @@ use crate::timeparse::DateForm;
 
 /// How a caller tags events as they are read: an expression over the canonical columns
 /// (given their schema) giving a `UInt64` per event; events tagged 0 are not kept.
-pub type Tags<'a> = &'a (dyn Fn(&Schema) -> Expr + Sync);
+pub trait Tagger: Sync {
+    fn expr(&self, schema: &Schema) -> Expr;
+    /// Text that differs whenever the tags an event gets could differ (the cache's key).
+    fn key(&self) -> String;
+}
+
+pub type Tags<'a> = &'a dyn Tagger;
 
 /// What the one pass over the events leaves.
 pub(super) struct Events {
@@ -42,11 +49,15 @@ pub(super) struct Events {
     pub scan: LazyFrame,
     /// The latest valid timestamp (µs).
     pub last: Option<i64>,
+    /// The SHA-256 of the user's events file, when the cache learnt it.
+    pub sha256: Option<String>,
 }
 
 /// Check the events table and, given `tags`, place its tagged events per lead, in one
 /// streamed pass.
-#[allow(clippy::too_many_arguments)] // the table, its scan, and what the leads give
+/// With `cache`, a stored result of the same pass is used in its place, and a fresh one is
+/// stored ([`super::cache`]).
+#[allow(clippy::too_many_arguments)] // the table, its scan, what the leads give, the cache
 pub(super) fn load(
     es: &TableSpec,
     lf: LazyFrame,
@@ -54,6 +65,7 @@ pub(super) fn load(
     ts: TimeColumn,
     shared: &Shared,
     tags: Option<Tags>,
+    cache: Option<(&CacheOptions, &Key)>,
     problems: &mut Vec<Problem>,
     report: &mut LoadReport,
 ) -> Result<Events> {
@@ -73,13 +85,6 @@ pub(super) fn load(
     let idu = es.user_name("lead_id");
     let tsu = es.user_name("occurred_at").to_string();
     let etu = es.user_name("event_type").to_string();
-    let expected = expected_rows(es, &lf);
-    let step = Step::bar(
-        format!("reading {}", es.display()),
-        expected as u64,
-        "events",
-    );
-    let counter = step.counter();
     let lf = with_names(es, lf, "event_type", &etu);
     // Keyed by another leads column (an e-mail address): the key is joined to its lead and
     // used for nothing else; a key that matches no lead is an unknown lead.
@@ -201,12 +206,60 @@ pub(super) fn load(
         .map_err(read_err(es))?
         .as_ref()
         .clone();
+    let finish = |found: Found, problems: &mut Vec<Problem>, report: &mut LoadReport| {
+        problems.extend(found.problems);
+        report.tables.push(TableReport {
+            table: Table::Events,
+            file: es.display(),
+            format: fmt_name(&es.format),
+            rows: found.rows,
+            rows_used: found.rows_used,
+            first: found.first.map(timeparse::display_micros),
+            last: found.last.map(timeparse::display_micros),
+        });
+        report.event_types = found.event_types;
+        let tsc = col("occurred_at").cast(DataType::Int64);
+        let scan = lf.clone().select(sel.clone()).filter(
+            col("occurred_at")
+                .is_not_null()
+                .and(tsc.clone().gt_eq(lit(lo)))
+                .and(tsc.lt_eq(lit(hi)))
+                .and(col("event_type").is_not_null()),
+        );
+        Events {
+            columns: tag_schema.clone(),
+            placed: found.placed,
+            scan,
+            last: found.last,
+            sha256: found.sha256,
+        }
+    };
+    if let Some((opts, key)) = cache {
+        let _step = Step::spinner(format!("reading {} from the cache", es.display()));
+        if let Some(found) = super::cache::lookup(opts, key, hi) {
+            return Ok(finish(found, problems, report));
+        }
+    }
+    let expected = expected_rows(es, &lf);
+    let step = Step::bar(
+        format!("reading {}", es.display()),
+        expected as u64,
+        "events",
+    );
+    let counter = step.counter();
+    let before = problems.len();
+    // Stored with the pass, the file's SHA-256 spares provenance reading it on later runs; it
+    // is computed beside the pass (which provenance would otherwise do beside the fit).
+    let sha256 = cache.map(|_| {
+        let shown = es.shown.clone();
+        std::thread::spawn(move || super::cache::file_sha256(&shown))
+    });
     // One pass: every check, the lead's row, the event type's code and the caller's tag are
     // computed batch by batch on every core; the tally then counts each batch and keeps the
     // tagged events of known leads.
     let codes = Arc::new(TypeCodes::default());
     let tag = match tags {
-        Some(tags) => tags(&tag_schema),
+        Some(tags) => tags.expr(&tag_schema),
         None => lit(0u64).cast(DataType::UInt64),
     };
     let pass = lf
@@ -565,30 +618,23 @@ pub(super) fn load(
             ),
         );
     }
-    report.tables.push(TableReport {
-        table: Table::Events,
-        file: es.display(),
-        format: fmt_name(&es.format),
+    let found = Found {
+        placed,
+        problems: problems.split_off(before),
         rows: total,
         rows_used: tally.valid - tally.unknown,
-        first: tally.first.map(timeparse::display_micros),
-        last: tally.last.map(timeparse::display_micros),
-    });
-    report.event_types = type_counts(&names, &tally.by_type, |c| c.valid);
-    let tsc = col("occurred_at").cast(DataType::Int64);
-    let scan = lf.select(sel).filter(
-        col("occurred_at")
-            .is_not_null()
-            .and(tsc.clone().gt_eq(lit(lo)))
-            .and(tsc.lt_eq(lit(hi)))
-            .and(col("event_type").is_not_null()),
-    );
-    Ok(Events {
-        columns: tag_schema,
-        placed,
-        scan,
+        first: tally.first,
         last: tally.last,
-    })
+        event_types: type_counts(&names, &tally.by_type, |c| c.valid),
+        out_of_range: sum("oor"),
+        sha256: sha256.and_then(|h| h.join().ok().flatten()),
+    };
+    if let Some((opts, key)) = cache {
+        step.say("keeping the events in the cache for the next run");
+        let _t = crate::timing::Stage::start("load events: store in the cache");
+        super::cache::store(opts, key, hi, &found);
+    }
+    Ok(finish(found, problems, report))
 }
 
 /// `(event type, count)` pairs with a count, by count (descending), then name.

@@ -12,7 +12,7 @@
 //! One file per job: [`spec`] (the mapping), [`sniff`] (a CSV's delimiter and header),
 //! [`scan`] (opening a table, polars' errors in words), [`leads`], [`events`] (the pass),
 //! `lead_index` (a lead id's row), `event_tally` (what the pass counts), [`placed`] (events
-//! per lead), [`codes`], [`outcomes`], [`attributes`] (typing and value checks),
+//! per lead), [`cache`] (the pass's result kept for the next run), [`codes`], [`outcomes`], [`attributes`] (typing and value checks),
 //! [`personal`] (personal-data columns), [`presets`] (CRM export names), [`warehouse`] (a
 //! per-lead table made by `leadcal sql`), [`xlsx`] (Excel sheets), and [`dataset`] (the
 //! result and the order the tables are read in).
@@ -20,6 +20,7 @@
 mod accounts;
 mod activity;
 pub mod attributes;
+pub mod cache;
 pub mod codes;
 pub mod dataset;
 pub mod detect;
@@ -44,9 +45,10 @@ pub mod types;
 pub mod warehouse;
 pub mod xlsx;
 
+pub use cache::CacheOptions;
 pub use codes::{AttributeCodes, MISSING};
 pub use dataset::{Dataset, LoadOptions, load};
-pub use events::Tags;
+pub use events::{Tagger, Tags};
 pub use personal::is_personal;
 pub use placed::PlacedEvents;
 pub use types::{Attribute, AttributeKind, Count, LoadReport, TableReport};

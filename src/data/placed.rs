@@ -9,6 +9,7 @@
 //! pass), in 10 bytes: its time and the index of its tag among the few distinct tags.
 
 use std::collections::HashMap;
+use std::io::{self, Read, Write};
 
 use rayon::prelude::*;
 
@@ -123,6 +124,98 @@ impl PlacedEvents {
             }
         }
         Some(p.finish())
+    }
+}
+
+/// The cache's form of a placement (see `cache`): counts as `u64`, then each bucket's arrays,
+/// in the machine's byte order (the cache records the order and refuses another).
+impl PlacedEvents {
+    pub(super) fn write_to(&self, w: &mut impl Write) -> io::Result<()> {
+        let n = |w: &mut dyn Write, v: usize| w.write_all(&(v as u64).to_ne_bytes());
+        n(w, self.leads)?;
+        n(w, self.tags.len())?;
+        w.write_all(bytemuck::cast_slice(&self.tags))?;
+        n(w, self.buckets.len())?;
+        for b in &self.buckets {
+            n(w, b.times.len())?;
+            w.write_all(bytemuck::cast_slice(&b.times))?;
+            w.write_all(bytemuck::cast_slice(&b.kinds))?;
+            w.write_all(bytemuck::cast_slice(&b.starts))?;
+        }
+        Ok(())
+    }
+
+    /// Read what [`Self::write_to`] wrote, at most `budget` bytes of it. Every count is checked
+    /// against the budget before memory is taken for it, and every index against what it
+    /// indexes, so a damaged file is an error, never a panic or a wrong lookup.
+    pub(super) fn read_from(r: &mut impl Read, budget: u64) -> io::Result<Self> {
+        let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_string());
+        let mut left = budget;
+        let mut take = |bytes: u64| -> io::Result<()> {
+            left = left
+                .checked_sub(bytes)
+                .ok_or_else(|| bad("counts beyond the file"))?;
+            Ok(())
+        };
+        fn array<T: bytemuck::Pod + Default + Clone>(
+            r: &mut impl Read,
+            n: usize,
+        ) -> io::Result<Vec<T>> {
+            let mut v = vec![T::default(); n];
+            r.read_exact(bytemuck::cast_slice_mut(&mut v))?;
+            Ok(v)
+        }
+        let count = |r: &mut dyn Read, take: &mut dyn FnMut(u64) -> io::Result<()>| {
+            take(8)?;
+            let mut b = [0u8; 8];
+            r.read_exact(&mut b)?;
+            usize::try_from(u64::from_ne_bytes(b)).map_err(|_| bad("a count beyond memory"))
+        };
+        let leads = count(r, &mut take)?;
+        let n_tags = count(r, &mut take)?;
+        take((n_tags as u64).saturating_mul(8))?;
+        if n_tags > u16::MAX as usize + 1 {
+            return Err(bad("more tags than an index holds"));
+        }
+        let tags: Vec<u64> = array(r, n_tags)?;
+        let n_buckets = count(r, &mut take)?;
+        if n_buckets != leads.div_ceil(BUCKET).max(1) {
+            return Err(bad("bucket count does not fit the leads"));
+        }
+        // Not reserved from the count: each bucket's bytes are taken from the budget first.
+        let mut buckets = Vec::new();
+        for b in 0..n_buckets {
+            let width = (leads - (b * BUCKET).min(leads)).min(BUCKET);
+            let n = count(r, &mut take)?;
+            take(
+                (n as u64)
+                    .saturating_mul(10)
+                    .saturating_add((width as u64 + 1) * 4),
+            )?;
+            let times: Vec<i64> = array(r, n)?;
+            let kinds: Vec<u16> = array(r, n)?;
+            let starts: Vec<u32> = array(r, width + 1)?;
+            let ordered = starts.first() == Some(&0)
+                && starts.last().map(|&s| s as usize) == Some(n)
+                && starts.windows(2).all(|w| w[0] <= w[1]);
+            if !ordered || kinds.iter().any(|&k| k as usize >= n_tags) {
+                return Err(bad("a bucket's index does not fit its events"));
+            }
+            buckets.push(Bucket {
+                times,
+                kinds,
+                lead: Vec::new(),
+                starts,
+            });
+        }
+        if left != 0 {
+            return Err(bad("bytes after the placement"));
+        }
+        Ok(PlacedEvents {
+            leads,
+            tags,
+            buckets,
+        })
     }
 }
 
@@ -305,6 +398,40 @@ mod tests {
         }
         let empty = Placer::new(0, 0).finish();
         assert_eq!((empty.leads(), empty.len()), (0, 0));
+    }
+
+    #[test]
+    fn a_placement_reads_back_equal_from_its_bytes() {
+        let p = PlacedEvents::from_pairs(
+            (0..9_000u64)
+                .map(|k| {
+                    (0..k % 4)
+                        .map(|e| ((k * 31 + e) as i64, 1 << (e % 3)))
+                        .collect()
+                })
+                .collect(),
+        )
+        .unwrap();
+        let mut bytes = Vec::new();
+        p.write_to(&mut bytes).unwrap();
+        let back = PlacedEvents::read_from(&mut &bytes[..], bytes.len() as u64).unwrap();
+        assert_eq!(back, p);
+        // A budget that is not the placement's length is refused.
+        assert!(PlacedEvents::read_from(&mut &bytes[..], bytes.len() as u64 + 1).is_err());
+        assert!(PlacedEvents::read_from(&mut &bytes[..], bytes.len() as u64 - 1).is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_read_as_a_placement_are_an_error_or_a_valid_one(
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)
+        ) {
+            if let Ok(p) = PlacedEvents::read_from(&mut &bytes[..], bytes.len() as u64) {
+                for row in 0..p.leads() {
+                    let _ = p.lead(row).iter().count();
+                }
+            }
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@ pub enum Severity {
 }
 
 /// One finding, with everything a user needs to locate it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Problem {
     pub severity: Severity,
     /// Stable machine-readable identifier, e.g. `duplicate-lead-id`.

@@ -45,6 +45,8 @@ pub struct Options {
     pub period: PeriodKind,
     pub label: LabelSpec,
     pub min_converters: usize,
+    /// Where the events pass is kept for the next run; `None`: `--no-cache`.
+    pub cache: Option<data::CacheOptions>,
 }
 
 /// The loaded data and the feature table, before any fit.
@@ -142,7 +144,11 @@ pub fn prepare(o: &Options) -> Result<Prepared> {
             None => Some(&tags),
             Some(_) => None,
         };
-        data::load(&o.data, &LoadOptions::default(), tags)?.require_valid()?
+        let load = LoadOptions {
+            cache: o.cache.clone(),
+            ..LoadOptions::default()
+        };
+        data::load(&o.data, &load, tags)?.require_valid()?
     };
     if let Some(f) = &o.features {
         ds = ds.with_warehouse(f, &crate::sql::model_fingerprint(&model))?;

@@ -3,7 +3,8 @@
 //!
 //! Input: the dataset (its tables, or the warehouse table in place of the events) and the live
 //! model's path. Output: [`InputHash`]es in reading order. Guarantees: a file that cannot be
-//! read for hashing is an error naming it; nothing is hashed twice.
+//! read for hashing is an error naming it; nothing is hashed twice (the events file's hash
+//! comes from the events cache when it holds it).
 
 use std::path::Path;
 
@@ -42,7 +43,10 @@ pub fn inputs(ds: &Dataset, model_path: &Path) -> Result<Vec<InputHash>> {
         .map(|path| {
             Ok(InputHash {
                 file: path.display().to_string(),
-                sha256: sha256(&path)?,
+                sha256: match ds.known_sha256(&path) {
+                    Some(h) => h.to_string(),
+                    None => sha256(&path)?,
+                },
             })
         })
         .collect()

@@ -20,7 +20,6 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use super::config::{Decay, ImplicitRule, Points, ScoringModel};
-use super::tags::RuleTags;
 use crate::data::Dataset;
 use crate::data::placed::{LeadEvents, PlacedEvents, Placer};
 use crate::error::{Error, Result};
@@ -68,9 +67,8 @@ const MAX_RULES: usize = super::config::MAX_IMPLICIT_RULES;
 impl MatchedEvents {
     /// The tags the loader keeps events by: bit r set when the event matches implicit rule r.
     /// Give it to [`crate::data::load`]; events that match no rule are not kept.
-    pub fn tags(model: &ScoringModel) -> impl Fn(&Schema) -> Expr + Sync + use<> {
-        let tags = Arc::new(RuleTags::new(model));
-        move |schema: &Schema| tags.clone().expr(schema)
+    pub fn tags(model: &ScoringModel) -> super::tags::RuleTagger {
+        super::tags::RuleTagger::new(model)
     }
 
     /// The matched events of the leads at `rows` of the leads table (in that order), up to

@@ -34,6 +34,40 @@ pub struct RuleTags {
     filters: Vec<Filter>,
 }
 
+/// The loader's tags for a model: the rules' lookups and the text that names them.
+pub struct RuleTagger {
+    tags: Arc<RuleTags>,
+    key: String,
+}
+
+impl RuleTagger {
+    pub fn new(model: &ScoringModel) -> Self {
+        // What `RuleTags::new` reads, rule by rule in order: the rules' names and points do not
+        // change which rules an event matches.
+        let key = model
+            .implicit
+            .iter()
+            .take(64)
+            .map(|r| format!("{:?}", (&r.event_type, &r.topic, &r.asset_id, &r.channel)))
+            .collect::<Vec<_>>()
+            .join("\n");
+        RuleTagger {
+            tags: Arc::new(RuleTags::new(model)),
+            key,
+        }
+    }
+}
+
+impl crate::data::Tagger for RuleTagger {
+    fn expr(&self, schema: &Schema) -> Expr {
+        self.tags.clone().expr(schema)
+    }
+
+    fn key(&self) -> String {
+        format!("rule tags v1\n{}", self.key)
+    }
+}
+
 impl RuleTags {
     /// The first 64 implicit rules of `model` (more are refused before any use).
     pub fn new(model: &ScoringModel) -> Self {

@@ -143,7 +143,7 @@ fn calibrate_is_byte_identical_across_runs_and_thread_counts() {
     // The second run uses one thread in rayon and in polars: results must not depend on how
     // work is split.
     for (d, threads) in [(&a, None), (&b, Some("1"))] {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_leadcal"));
+        let mut c = leadcal_command();
         c.args([
             "calibrate",
             "--since",
@@ -500,4 +500,88 @@ fn without_drift_the_written_weights_are_the_training_only_weights_within_roundi
             "rule {k}: written {a}, training only {b}"
         );
     }
+}
+
+/// Every file under `a` and `b`, compared byte for byte (the same names on both sides).
+fn same_files(a: &Path, b: &Path, what: &str) {
+    assert_eq!(tree(a), tree(b), "{what}: the run folders hold other files");
+    for rel in tree(a) {
+        let (x, y) = (a.join(&rel), b.join(&rel));
+        if x.is_file() {
+            assert!(
+                std::fs::read(&x).unwrap() == std::fs::read(&y).unwrap(),
+                "{what}: {rel} differs"
+            );
+        }
+    }
+}
+
+#[test]
+fn calibrate_with_the_events_cache_writes_byte_identical_files() {
+    let out = tempfile::tempdir().unwrap();
+    let cache = out.path().join("cache");
+    let run = |name: &str, extra: &[&str]| {
+        let dir = out.path().join(name);
+        let mut args = vec!["calibrate", "--since", "2023-01", "-q", "--out"];
+        args.push(dir.to_str().unwrap());
+        args.extend_from_slice(extra);
+        let o = leadcal_command()
+            .args(&args)
+            .current_dir(root())
+            .env("LEADCAL_CACHE_DIR", &cache)
+            .env("LEADCAL_TIMINGS", "1")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(o.status.success(), "{name}: {err}");
+        (dir, err)
+    };
+    let cached = || -> Vec<PathBuf> {
+        std::fs::read_dir(&cache)
+            .map(|d| d.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default()
+    };
+    // --no-cache reads the events and keeps nothing.
+    let (fresh, err) = run("fresh", &["--no-cache"]);
+    assert!(cached().is_empty(), "{:?}", cached());
+    assert!(err.contains("load events: place per lead"), "{err}");
+    // The first run with the cache reads the events and stores one file.
+    let (stored, err) = run("stored", &[]);
+    assert!(err.contains("load events: store in the cache"), "{err}");
+    let files = cached();
+    assert_eq!(files.len(), 1, "{files:?}");
+    // The second reads that file instead of the events table.
+    let (read, err) = run("read", &["--lang", "de"]);
+    assert!(!err.contains("load events: place per lead"), "{err}");
+    assert!(!err.contains("note:"), "{err}");
+    same_files(&fresh, &stored, "with the cache stored");
+    // The German run differs in its page only; its data equals the English run's.
+    for f in [
+        "recommendation.json",
+        "metrics.json",
+        "segments.json",
+        "report-data.json",
+    ] {
+        assert!(
+            std::fs::read(fresh.join(f)).unwrap() == std::fs::read(read.join(f)).unwrap(),
+            "{f} differs when read from the cache"
+        );
+    }
+    let (read_en, _) = run("read-en", &[]);
+    same_files(&fresh, &read_en, "with the cache read");
+    // A damaged file is said, not trusted, and replaced.
+    let mut bytes = std::fs::read(&files[0]).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x10;
+    std::fs::write(&files[0], &bytes).unwrap();
+    let (damaged, err) = run("damaged", &[]);
+    assert!(
+        err.contains("is damaged") && err.contains("read again"),
+        "{err}"
+    );
+    assert!(err.contains("load events: place per lead"), "{err}");
+    same_files(&fresh, &damaged, "after a damaged cache");
+    let (_, err) = run("repaired", &[]);
+    assert!(!err.contains("note:"), "{err}");
+    assert!(!err.contains("load events: place per lead"), "{err}");
 }

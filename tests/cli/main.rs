@@ -101,8 +101,27 @@ impl Run {
     }
 }
 
+/// The events cache every run of this test binary shares: its own folder under the build's
+/// temporary folder, emptied once per test binary, so that runs of the same data exercise the
+/// cache while no developer's own cache is touched.
+fn test_cache() -> &'static Path {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("leadcal-cache");
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    })
+}
+
+/// The binary, with the test binary's events cache.
+fn leadcal_command() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_leadcal"));
+    c.env("LEADCAL_CACHE_DIR", test_cache());
+    c
+}
+
 fn leadcal_in(cwd: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_leadcal"))
+    let out = leadcal_command()
         .args(args)
         .current_dir(cwd)
         .output()

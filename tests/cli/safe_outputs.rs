@@ -10,7 +10,7 @@ use super::*;
 /// Run leadcal with `args` in the repository root, wait until it pauses at `checkpoint`, send
 /// `signal`, and return its exit code and stderr.
 fn interrupted_at(args: &[&str], checkpoint: &str, signal: &str) -> (Option<i32>, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_leadcal"))
+    let mut child = leadcal_command()
         .args(args)
         .current_dir(root())
         .env("LEADCAL_PAUSE_AT", checkpoint)
