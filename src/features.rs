@@ -201,6 +201,10 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
     let end = crate::timeparse::from_micros(spec.data_end)
         .ok_or_else(|| Error::Internal("data end out of range".into()))?;
     let _s = crate::timing::Stage::start("features: labels and lead rows");
+    let labelling = Step::spinner(format!(
+        "labelling {} leads: converted within the horizon, as of their snapshot",
+        crate::format::thousands(ds.leads.height() as u64)
+    ));
     let labelled = label::label(&ds.leads, ds.outcomes.as_ref(), &spec.label, end)?;
     // Explicit points per lead (same row order as the leads table).
     let explicit_df = with_explicit_points(ds.leads.clone().lazy(), model)
@@ -295,6 +299,7 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
     // snapshot.
     let n_rules = model.implicit.len();
     drop(_s);
+    drop(labelling);
     let _s = crate::timing::Stage::start("features: match events to rules");
     let matched = match &ds.warehouse {
         _ if n_rules == 0 || n == 0 => None,
@@ -372,6 +377,7 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
         })
         .collect();
     drop(_s);
+    let design = Step::bar("building the design matrix", n as u64, "leads");
     let _s = crate::timing::Stage::start("features: layout");
     let mut names = Vec::new();
     let mut sources = Vec::new();
@@ -511,6 +517,7 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
     let p = names.len();
     let mut x = Array2::<f64>::zeros((n, p));
     const ROWS: usize = 4096;
+    let filled = design.counter();
     x.as_slice_mut()
         .ok_or_else(|| Error::Internal("design matrix not in standard layout".into()))?
         .par_chunks_mut(ROWS * p.max(1))
@@ -528,7 +535,10 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
                     at += w;
                 }
             }
+            filled.add((chunk.len() / p.max(1)) as u64);
         });
+    design
+        .say("building the design matrix: capping each rule's count far above the training leads'");
     drop(_s);
     let _s = crate::timing::Stage::start("features: count caps");
     // One lead with millions of events must not set the fit or the points' scale: each rule's

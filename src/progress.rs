@@ -83,6 +83,21 @@ impl Step {
         })
     }
 
+    /// A step of unknown length that counts what it has done (passes over the data): a
+    /// spinner, what it does, the count and the time it has taken.
+    pub fn count(what: impl Into<String>, unit: &'static str) -> Step {
+        let what = what.into();
+        Step::new(|| {
+            let template = format!("{{spinner}} {{msg}}: {{human_pos}} {unit} ({{elapsed}})");
+            ProgressBar::new_spinner()
+                .with_style(
+                    ProgressStyle::with_template(&template)
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                )
+                .with_message(what)
+        })
+    }
+
     /// A step over about `total` `unit`s (events, leads): a bar with the count and the rate.
     pub fn bar(what: impl Into<String>, total: u64, unit: &'static str) -> Step {
         let what = what.into();

@@ -396,6 +396,9 @@ pub fn rule_stability(
     s: &Settings,
 ) -> Result<Vec<RuleStability>> {
     let _t = crate::timing::Stage::start("rule stability");
+    let step = crate::progress::Step::spinner(
+        "rule effects per period: each rule's column as of every lead's snapshot",
+    );
     let cs = crate::timing::Stage::start("rule stability: rule columns");
     let c = columns(ds, model, t)?;
     drop(cs);
@@ -417,16 +420,33 @@ pub fn rule_stability(
         .collect();
     let train = thin((0..t.n_train).collect(), s.max_leads_pooled);
     let test = thin((t.n_train..t.y.len()).collect(), s.max_leads_pooled);
+    drop(step);
+    let fits = crate::progress::Step::bar(
+        "rule effects per period: one fit per period, training and test",
+        sets.len() as u64 + 2,
+        "fits",
+    );
+    let done = fits.counter();
     // The pooled training fit first: every other fit starts from its estimates.
     let (tr, start) = estimate(&c, &t.y, &train, s, None, None);
+    done.add(1);
     let (per_period, te) = rayon::join(
         || {
             sets.par_iter()
-                .map(|rows| estimate(&c, &t.y, rows, s, None, start.as_deref()).0)
+                .map(|rows| {
+                    let e = estimate(&c, &t.y, rows, s, None, start.as_deref()).0;
+                    done.add(1);
+                    e
+                })
                 .collect::<Vec<_>>()
         },
-        || estimate(&c, &t.y, &test, s, None, start.as_deref()).0,
+        || {
+            let e = estimate(&c, &t.y, &test, s, None, start.as_deref()).0;
+            done.add(1);
+            e
+        },
     );
+    fits.say("rule effects per period: drift tests, and the carriers' refits");
     let tests: Vec<Option<Verdict>> = (0..c.names.len())
         .map(|k| verdict(&tr[k], &te[k]))
         .collect();

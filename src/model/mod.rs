@@ -241,15 +241,21 @@ impl LogisticParams {
         )?;
         drop(_t);
         let _t = crate::timing::Stage::start("fit: full, warm-started");
-        step.say(format!(
-            "fitting: all {} training leads, {} features",
-            thousands(n as u64),
-            x.ncols()
-        ));
+        drop(step);
+        let step = crate::progress::Step::count(
+            format!(
+                "fitting: all {} training leads, {} features, until the gradient is flat",
+                thousands(n as u64),
+                x.ncols()
+            ),
+            "passes over the leads",
+        );
         // The full data is standardised row by row inside each pass, not copied (3.7 GB at
         // 10M leads); the values are the ones `Scaler::transform` writes.
         let (coef, intercept) = minimise(
-            SummedLogLoss::new(x.view(), y, best * n as f64).standardised(&scaler),
+            SummedLogLoss::new(x.view(), y, best * n as f64)
+                .standardised(&scaler)
+                .counting(step.counter()),
             Some((warm.0, warm.1 + sample.log_rate)),
             self.tolerance * n as f64,
             self.max_iterations,
@@ -536,6 +542,8 @@ pub struct SummedLogLoss<'a> {
     /// Each row's weight in the loss (1 for every row when `None`).
     weights: Option<&'a [f64]>,
     last: Mutex<Option<Evaluated>>,
+    /// Counts the passes over the rows (progress on a terminal).
+    passes: crate::progress::Counter,
 }
 
 /// A point `[w, b]`, the loss there and its gradient.
@@ -553,7 +561,14 @@ impl<'a> SummedLogLoss<'a> {
             scale: None,
             weights: None,
             last: Mutex::new(None),
+            passes: crate::progress::Counter::none(),
         }
+    }
+
+    /// Count each pass over the rows on `passes`.
+    fn counting(mut self, passes: crate::progress::Counter) -> Self {
+        self.passes = passes;
+        self
     }
 
     /// The loss with row `i`'s term multiplied by `weights[i]` (scikit-learn's `sample_weight`).
@@ -631,6 +646,7 @@ impl<'a> SummedLogLoss<'a> {
             return (*l, g.clone());
         }
         let (l, g) = self.loss_and_gradient(p);
+        self.passes.add(1);
         *last = Some((p.clone(), l, g.clone()));
         (l, g)
     }

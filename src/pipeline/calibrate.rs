@@ -73,9 +73,6 @@ pub fn analyse(o: &Options) -> Result<(Analysis, Beside)> {
             )?
         };
         let decay = {
-            let _step = crate::progress::Step::spinner(
-                "comparing decay settings by out-of-time likelihood",
-            );
             let s = Support::default();
             recommend::decay::evidence(
                 &p.model,
@@ -284,6 +281,7 @@ pub fn finish(
     )?;
     // Under another decay a rule's fires count differently: its column is recomputed before
     // the written points are fitted.
+    step.say("the written points: each rule's count under the chosen decay, and the refit on every mature lead");
     let mut under_decay = an.model.clone();
     under_decay.decay = weights.model.decay;
     for (a, b) in under_decay.implicit.iter_mut().zip(&weights.model.implicit) {

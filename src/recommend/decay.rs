@@ -301,6 +301,12 @@ pub fn evidence(
     if nr == 0 || t.matched.is_none() || converters < min_converters || r.bounds.len() <= BLOCKS {
         return empty;
     }
+    let step = crate::progress::Step::bar(
+        "comparing decay settings by out-of-time likelihood",
+        (1 + cands.len() * (nr + 1)) as u64,
+        "fits",
+    );
+    let done = step.counter();
     let vals = values(t, live, &cands, &r);
     // Rules following the global setting take the candidate; the others keep their own.
     let own: Vec<Option<usize>> = live
@@ -320,7 +326,9 @@ pub fn evidence(
         .collect();
     let base = {
         let (x, w) = layout(&vals, &current, &r);
-        score(&x, w, &r, None).map(|(_, fits)| fits)
+        let s = score(&x, w, &r, None).map(|(_, fits)| fits);
+        done.add(1);
+        s
     };
     let start = base.as_deref();
     let global: Vec<Scored> = (0..cands.len())
@@ -328,7 +336,9 @@ pub fn evidence(
         .map(|d| {
             let pick: Vec<usize> = own.iter().map(|o| o.unwrap_or(d)).collect();
             let (x, w) = layout(&vals, &pick, &r);
-            scored(cands[d], score(&x, w, &r, start).map(|s| s.0))
+            let s = scored(cands[d], score(&x, w, &r, start).map(|s| s.0));
+            done.add(1);
+            s
         })
         .collect();
     // Per rule: its candidates, every other rule at its current setting.
@@ -346,6 +356,7 @@ pub fn evidence(
             };
             let conv = fired.iter().filter(|&&i| r.y[i]).count();
             if leads < min_leads || conv < min_converters {
+                done.add(cands.len() as u64);
                 return None;
             }
             Some(
@@ -354,7 +365,9 @@ pub fn evidence(
                         let mut pick = current.clone();
                         pick[k] = d;
                         let (x, w) = layout(&vals, &pick, &r);
-                        scored(cands[d], score(&x, w, &r, start).map(|s| s.0))
+                        let s = scored(cands[d], score(&x, w, &r, start).map(|s| s.0));
+                        done.add(1);
+                        s
                     })
                     .collect(),
             )

@@ -350,6 +350,9 @@ pub fn recommend(
         horizon_days: p.horizon_days,
         first_pdo: p.first_pdo,
     };
+    let step = crate::progress::Step::spinner(
+        "recommended config: replaying each candidate threshold on the training leads",
+    );
     let _s = crate::timing::Stage::start("recommend: threshold sweeps");
     // The decay was chosen once (from the training period's evidence); the deployed config
     // gets the validated one's.
@@ -415,6 +418,7 @@ pub fn recommend(
         None => (None, None),
     };
     drop(_s);
+    step.say("recommended config: the back-test on the test period beside today's");
     let _s = crate::timing::Stage::start("recommend: back-test");
     let recommended = backtest::at_sql(t, &v.weights.model, &v.explicit, v.sql, p)?;
     // Ranking on the test period: today's points, the validated points, the fitted model.

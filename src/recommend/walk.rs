@@ -323,6 +323,12 @@ pub fn run(w: &Inputs<'_>, s: &Settings) -> Result<WalkForward> {
         .filter(|&f| fits_ok(plan[f].3) && !plan[f].4.is_empty())
         .collect();
     let fits_t = crate::timing::Stage::start("recommend: walk-forward: refits");
+    let step = crate::progress::Step::bar(
+        "walking forward quarter by quarter: refits, then the procedure on each quarter",
+        (usable.len() + plan.len()) as u64,
+        "steps",
+    );
+    let done = step.counter();
     let per_fold: Vec<Vec<Fitted>> = usable
         .par_iter()
         .map(|&f| {
@@ -337,6 +343,7 @@ pub fn run(w: &Inputs<'_>, s: &Settings) -> Result<WalkForward> {
             let coefs =
                 model::refit_many(x, &t.y[..*m], &views, w.penalty, s.fit_rows, w.params, &[])?;
             let y: Vec<bool> = rows.iter().map(|&i| t.y[i]).collect();
+            done.add(1);
             Ok(coefs
                 .into_iter()
                 .enumerate()
@@ -370,6 +377,7 @@ pub fn run(w: &Inputs<'_>, s: &Settings) -> Result<WalkForward> {
         .collect();
     let mut folds = Vec::new();
     for (f, (d, from, to, m, rows)) in plan.iter().enumerate() {
+        done.add(1);
         let y: Vec<bool> = rows.iter().map(|&i| t.y[i]).collect();
         let last = rows.last().map_or(*to - 1, |&i| t.created[i]);
         let mut fold = Fold {

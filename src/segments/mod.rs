@@ -85,9 +85,8 @@ pub fn compute(
     horizon_days: i64,
 ) -> Result<Report> {
     let _t = crate::timing::Stage::start("segments");
-    let _step = crate::progress::Step::spinner(
-        "segments: which attribute values and pairs the hand-overs that do not buy share",
-    );
+    let step =
+        crate::progress::Step::spinner("segments: which leads were handed over at the threshold");
     let t = p.table;
     let n = t.y.len();
     let (thr, label, crossing): (f64, String, Vec<Option<i64>>) = match threshold {
@@ -106,9 +105,14 @@ pub fn compute(
     let handed: Vec<bool> = (0..n)
         .map(|i| t.handed_within(i, crossing[i], horizon_days))
         .collect();
+    step.say("segments: reading each lead's attribute values");
     let _a = crate::timing::Stage::start("segments: attribute values");
     let attributes = coding::attribute_values(p.ds, &t.lead_rows, by)?;
     drop(_a);
+    step.say(format!(
+        "segments: which values and pairs of {} attributes the hand-overs that do not buy share",
+        attributes.len()
+    ));
     let _a = crate::timing::Stage::start("segments: statistics");
     let names = attributes.iter().map(|(a, _)| a.clone()).collect();
     let segs = analyse(
@@ -120,6 +124,7 @@ pub fn compute(
         spec,
     );
     drop(_a);
+    step.say("segments: the fit × engagement matrix and accounts without a conversion");
     let _a = crate::timing::Stage::start("segments: matrix and accounts");
     let matrix = matrix::fit_by_engagement(t, spec.min_size);
     let accounts =
