@@ -25,9 +25,16 @@ impl Stage {
     }
 }
 
+impl Stage {
+    /// End the stage without reporting it (the work it timed did not happen after all).
+    pub fn discard(mut self) {
+        self.name = "";
+    }
+}
+
 impl Drop for Stage {
     fn drop(&mut self) {
-        if enabled() {
+        if enabled() && !self.name.is_empty() {
             eprintln!(
                 "timing: {:<24} {:>8.3} s",
                 self.name,

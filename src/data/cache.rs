@@ -17,6 +17,7 @@
 use std::fs::{self, File};
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use polars::prelude::{DataFrame, DataType};
 use serde::{Deserialize, Serialize};
@@ -49,8 +50,9 @@ pub struct CacheOptions {
 
 impl CacheOptions {
     /// The folder `LEADCAL_CACHE_DIR` names, else `$XDG_CACHE_HOME/leadcal/events`, else
-    /// `~/.cache/leadcal/events`; the limit `LEADCAL_CACHE_LIMIT_GB` (GiB, default 8). `None`
-    /// when no folder can be named (no home) or the limit is 0.
+    /// `~/.cache/leadcal/events` (an empty variable counts as unset); the limit
+    /// `LEADCAL_CACHE_LIMIT_GB` (GiB, default 8; a value that is not a size is a note and the
+    /// default). `None` when no folder can be named (no home) or the limit is 0.
     pub fn from_env() -> Option<Self> {
         let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
         let dir = var("LEADCAL_CACHE_DIR").map(PathBuf::from).or_else(|| {
@@ -59,10 +61,19 @@ impl CacheOptions {
                 .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".cache")))
                 .map(|c| c.join("leadcal").join("events"))
         })?;
-        let gib = var("LEADCAL_CACHE_LIMIT_GB")
-            .and_then(|v| v.to_str()?.trim().parse::<f64>().ok())
-            .filter(|g| g.is_finite() && *g >= 0.0)
-            .unwrap_or(DEFAULT_LIMIT_GIB);
+        let gib = match var("LEADCAL_CACHE_LIMIT_GB") {
+            None => DEFAULT_LIMIT_GIB,
+            Some(v) => match v.to_str().and_then(|t| t.trim().parse::<f64>().ok()) {
+                Some(g) if g.is_finite() && g >= 0.0 => g,
+                _ => {
+                    note(&format!(
+                        "LEADCAL_CACHE_LIMIT_GB={} is not a size in GiB (such as 8 or 0.5; 0 turns the cache off); the default {DEFAULT_LIMIT_GIB} is used",
+                        v.to_string_lossy()
+                    ));
+                    DEFAULT_LIMIT_GIB
+                }
+            },
+        };
         let limit = (gib * (1u64 << 30) as f64) as u64;
         (limit > 0).then_some(CacheOptions { dir, limit })
     }
@@ -202,9 +213,9 @@ struct Meta {
 }
 
 /// What the pass found, as the events table's reader reports it.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Found {
-    pub placed: Option<PlacedEvents>,
+    pub placed: Option<Arc<PlacedEvents>>,
     /// The pass's problems, in the order found.
     pub problems: Vec<Problem>,
     pub rows: u64,
@@ -280,6 +291,16 @@ pub fn lookup(opts: &CacheOptions, key: &Key, hi: i64) -> Option<Found> {
 }
 
 fn read(path: &Path, key: &Key, hi: i64) -> Result<Found, Refused> {
+    // Only a regular file is opened: a pipe or a device at the path would block or never end.
+    match fs::symlink_metadata(path) {
+        Err(_) => return Err(Refused::Quietly),
+        Ok(m) if !m.is_file() => {
+            return Err(Refused::Because(
+                "is not a regular file, so it is left alone".into(),
+            ));
+        }
+        Ok(_) => {}
+    }
     let file = File::open(path).map_err(|_| Refused::Quietly)?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let damaged = |what: &str| Refused::Because(format!("is damaged ({what})"));
@@ -319,16 +340,16 @@ fn read(path: &Path, key: &Key, hi: i64) -> Result<Found, Refused> {
     if meta.key != key.hex() {
         return Err(damaged("it holds another key than its name"));
     }
-    // With events outside the bounds the problems name the bounds: only the same ones do.
-    // Without, every event lies inside any later bounds too.
-    if !(meta.hi == hi || (meta.out_of_range == 0 && meta.hi < hi)) {
+    // Every event lay inside the stored bounds, so inside any later ones too (a result with
+    // events outside them is never stored).
+    if !(meta.out_of_range == 0 && meta.hi <= hi) {
         return Err(Refused::Quietly);
     }
     let placed = match meta.placed_bytes {
-        Some(n) if n == body - meta_len => Some(
+        Some(n) if n == body - meta_len => Some(Arc::new(
             PlacedEvents::read_from(&mut s, n)
                 .map_err(|e| damaged(&format!("its placement: {e}")))?,
-        ),
+        )),
         None if body == meta_len => None,
         _ => return Err(damaged("its length does not match its parts")),
     };
@@ -373,16 +394,95 @@ fn read(path: &Path, key: &Key, hi: i64) -> Result<Found, Refused> {
     })
 }
 
-/// Keep `found` under `key` for later runs, then keep the folder under its limit. A failure is
-/// a note; the run goes on.
-pub fn store(opts: &CacheOptions, key: &Key, hi: i64, found: &Found) {
-    if let Err(e) = write(opts, key, hi, found) {
-        note(&format!(
-            "the events cache could not be written in {} ({e}); the next run reads the events again",
-            opts.dir.display()
-        ));
+/// [`store`] on a thread of its own, so that the run goes on while the file is written (at 10M
+/// leads, 4.6 GB that the kernel may make the writer wait for); join it before the process ends.
+///
+/// The pass read the file after its key was taken: the result is kept only when the file is
+/// still the one the key was taken of (the same file, size and modification time, and the same
+/// content digest), so a file replaced during the run can never be stored under the old key.
+pub fn store_beside(
+    opts: &CacheOptions,
+    key: &Key,
+    hi: i64,
+    found: &Found,
+    file: Watched,
+) -> std::thread::JoinHandle<()> {
+    let (opts, key, found) = (opts.clone(), key.clone(), found.clone());
+    let unchanged = file.unchanged_now();
+    std::thread::spawn(move || {
+        let t = crate::timing::Stage::start("load events: store in the cache");
+        let _step =
+            crate::progress::Step::spinner("keeping the events in the cache for the next run");
+        let kept = unchanged
+            && file_digest(&file.path) == Some(file.digest)
+            && file.unchanged_now()
+            && store(&opts, &key, hi, &found);
+        if !kept {
+            t.discard();
+        }
+    })
+}
+
+/// The events file as its key saw it: where it is, its identity and its content's digest.
+#[derive(Debug, Clone)]
+pub struct Watched {
+    path: PathBuf,
+    stamp: Option<Stamp>,
+    pub digest: [u8; 16],
+}
+
+/// What changes when a file is replaced or rewritten: device, inode, size, modification time.
+#[derive(Debug, Clone, PartialEq)]
+struct Stamp(u64, u64, u64, Option<std::time::SystemTime>);
+
+fn stamp(path: &Path) -> Option<Stamp> {
+    let m = fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    let (dev, ino) = {
+        use std::os::unix::fs::MetadataExt;
+        (m.dev(), m.ino())
+    };
+    #[cfg(not(unix))]
+    let (dev, ino) = (0, 0);
+    Some(Stamp(dev, ino, m.len(), m.modified().ok()))
+}
+
+impl Watched {
+    /// The file's identity, then its digest (`None` when it cannot be read).
+    pub fn take(path: &Path) -> Option<Self> {
+        let stamp = stamp(path);
+        let digest = file_digest(path)?;
+        Some(Watched {
+            path: path.to_path_buf(),
+            stamp,
+            digest,
+        })
     }
+
+    fn unchanged_now(&self) -> bool {
+        self.stamp.is_some() && stamp(&self.path) == self.stamp
+    }
+}
+
+/// Keep `found` under `key` for later runs, then keep the folder under its limit; `true` when
+/// it was written. A failure is a note; the run goes on. A result with events outside the
+/// time bounds is not kept: those bounds end at this run's "now", and no later run has them.
+pub fn store(opts: &CacheOptions, key: &Key, hi: i64, found: &Found) -> bool {
+    if found.out_of_range > 0 {
+        return false;
+    }
+    let written = match write(opts, key, hi, found) {
+        Ok(()) => true,
+        Err(e) => {
+            note(&format!(
+                "the events cache could not be written in {} ({e}); the next run reads the events again",
+                opts.dir.display()
+            ));
+            false
+        }
+    };
     trim(opts, &key.file_name());
+    written
 }
 
 fn write(opts: &CacheOptions, key: &Key, hi: i64, found: &Found) -> io::Result<()> {
@@ -433,9 +533,9 @@ fn write(opts: &CacheOptions, key: &Key, hi: i64, found: &Found) -> io::Result<(
         )));
     }
     let target = opts.dir.join(key.file_name());
-    if target.exists() && !ours(&target) {
+    if fs::symlink_metadata(&target).is_ok() && !replaceable(&target) {
         return Err(io::Error::other(format!(
-            "{} is not a file leadcal wrote, so it is left alone",
+            "{} is not a cache file leadcal wrote (or cannot be read), so it is left alone",
             target.display()
         )));
     }
@@ -497,19 +597,41 @@ fn private_dir(dir: &Path) -> io::Result<()> {
     b.create(dir)
 }
 
-/// A file of this cache: named `events-<64 hex digits>.lcc` and starting with [`MAGIC`].
-fn ours(path: &Path) -> bool {
-    let named = path
-        .file_name()
+/// The first bytes of a regular file (not a link, a pipe or a folder): at most 16.
+fn head_of(path: &Path) -> Option<Vec<u8>> {
+    if !fs::symlink_metadata(path).ok()?.is_file() {
+        return None;
+    }
+    let mut head = Vec::with_capacity(16);
+    File::open(path)
+        .ok()?
+        .take(16)
+        .read_to_end(&mut head)
+        .ok()?;
+    Some(head)
+}
+
+/// Named as this cache names its files: `events-<64 lower-case hex digits>.lcc`.
+fn named_ours(path: &Path) -> bool {
+    path.file_name()
         .and_then(|n| n.to_str())
         .and_then(|n| n.strip_prefix("events-")?.strip_suffix(".lcc"))
-        .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()));
-    let mut head = [0u8; 16];
-    named
-        && File::open(path)
-            .and_then(|mut f| f.read_exact(&mut head))
-            .is_ok()
-        && &head == MAGIC
+        .is_some_and(|h| {
+            h.len() == 64
+                && h.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        })
+}
+
+/// A file of this cache: a regular file named as it names them, starting with [`MAGIC`].
+fn ours(path: &Path) -> bool {
+    named_ours(path) && head_of(path).is_some_and(|h| h == MAGIC)
+}
+
+/// A file at one of this cache's names that may be written over: one of its files, or one cut
+/// short before the end of [`MAGIC`] (an empty file included), which nothing else could be.
+fn replaceable(path: &Path) -> bool {
+    named_ours(path) && head_of(path).is_some_and(|h| MAGIC.starts_with(&h))
 }
 
 /// A part this cache began writing (`.events-….part`, starting with [`MAGIC`]) that is more
@@ -525,13 +647,7 @@ fn abandoned(path: &Path) -> bool {
         .ok()
         .and_then(|t| t.elapsed().ok())
         .is_some_and(|age| age.as_secs() > 3600);
-    let mut head = [0u8; 16];
-    named
-        && old
-        && File::open(path)
-            .and_then(|mut f| f.read_exact(&mut head))
-            .is_ok()
-        && &head == MAGIC
+    named && old && head_of(path).is_some_and(|h| h == MAGIC)
 }
 
 /// Remove this cache's least-recently-used files until the folder's cache files fit the limit;
@@ -573,7 +689,8 @@ mod tests {
 
     fn found() -> Found {
         Found {
-            placed: PlacedEvents::from_pairs(vec![vec![(5, 1), (3, 2)], vec![], vec![(1, 1)]]),
+            placed: PlacedEvents::from_pairs(vec![vec![(5, 1), (3, 2)], vec![], vec![(1, 1)]])
+                .map(Arc::new),
             problems: vec![Problem::file_warning(
                 "unknown-lead",
                 "events.csv".into(),
@@ -604,7 +721,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let o = opts(tmp.path());
         let key = Key::new(&[b"events", b"leads"], [7; 16]);
-        store(&o, &key, 100, &found());
+        assert!(store(&o, &key, 100, &found()));
         assert_eq!(lookup(&o, &key, 100), Some(found()));
         // Later bounds hold every event when none was outside; earlier ones are read afresh.
         assert_eq!(lookup(&o, &key, 200), Some(found()));
@@ -614,12 +731,13 @@ mod tests {
         // Another build with the same inputs finds the file and refuses it.
         let rebuilt = Key::new(&[b"events", b"leads"], [8; 16]);
         assert_eq!(lookup(&o, &rebuilt, 100), None);
-        // Events outside the bounds: only the same bounds.
+        // Events outside the bounds: those bounds end at this run's now; nothing is kept.
         let mut f = found();
         f.out_of_range = 2;
-        store(&o, &key, 100, &f);
-        assert_eq!(lookup(&o, &key, 100), Some(f));
-        assert_eq!(lookup(&o, &key, 200), None);
+        let other_key = Key::new(&[b"events", b"future"], [7; 16]);
+        assert!(!store(&o, &other_key, 100, &f));
+        assert_eq!(lookup(&o, &other_key, 100), None);
+        assert!(!o.dir.join(other_key.file_name()).exists());
     }
 
     #[test]
@@ -642,6 +760,75 @@ mod tests {
         }
         fs::write(&path, &good).unwrap();
         assert_eq!(lookup(&o, &key, 10), Some(found()));
+        // An empty file at its name is replaced; another file there is left alone.
+        fs::write(&path, b"").unwrap();
+        assert!(store(&o, &key, 10, &found()));
+        assert_eq!(lookup(&o, &key, 10), Some(found()));
+        fs::write(&path, b"the user's").unwrap();
+        assert!(!store(&o, &key, 10, &found()));
+        assert_eq!(fs::read(&path).unwrap(), b"the user's");
+    }
+
+    #[test]
+    fn an_events_file_replaced_while_it_was_read_is_never_stored_under_the_old_key() {
+        let tmp = tempfile::tempdir().unwrap();
+        let o = opts(tmp.path());
+        let events = tmp.path().join("events.csv");
+        fs::write(
+            &events,
+            b"lead_id,occurred_at,event_type\n1,2024-01-01,visit\n",
+        )
+        .unwrap();
+        let seen = Watched::take(&events).unwrap();
+        let key = Key::new(&[&seen.digest], [1; 16]);
+        // Replaced by another file (a new export moved in), or rewritten in place.
+        let other = tmp.path().join("other.csv");
+        fs::write(
+            &other,
+            b"lead_id,occurred_at,event_type\n1,2024-01-01,demo\n",
+        )
+        .unwrap();
+        fs::rename(&other, &events).unwrap();
+        store_beside(&o, &key, 10, &found(), seen.clone())
+            .join()
+            .unwrap();
+        assert!(!o.dir.join(key.file_name()).exists());
+        // The same file, untouched: stored.
+        let seen = Watched::take(&events).unwrap();
+        let key = Key::new(&[&seen.digest], [1; 16]);
+        store_beside(&o, &key, 10, &found(), seen).join().unwrap();
+        assert_eq!(lookup(&o, &key, 10), Some(found()));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_pipe_or_a_link_at_a_cache_name_is_never_opened_or_removed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut o = opts(tmp.path());
+        fs::create_dir_all(&o.dir).unwrap();
+        let key = Key::new(&[b"p"], [1; 16]);
+        let fifo = o.dir.join(key.file_name());
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        // Opening a pipe for reading would wait for a writer for ever.
+        assert_eq!(lookup(&o, &key, 10), None);
+        assert!(!store(&o, &key, 10, &found()));
+        // A link named like a cache file, and a name in capitals, survive the limit.
+        let target = tmp.path().join("mine.lcc");
+        let b = Key::new(&[b"b"], [1; 16]);
+        store(&o, &b, 10, &found());
+        fs::copy(o.dir.join(b.file_name()), &target).unwrap();
+        let link = o.dir.join(format!("events-{}.lcc", "c".repeat(64)));
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let upper = o.dir.join(format!("events-{}.lcc", "D".repeat(64)));
+        fs::copy(&target, &upper).unwrap();
+        o.limit = 1;
+        trim(&o, "none");
+        assert!(fs::symlink_metadata(&link).is_ok() && target.exists() && upper.exists());
+        assert!(!o.dir.join(b.file_name()).exists());
     }
 
     #[test]

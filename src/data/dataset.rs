@@ -64,6 +64,17 @@ pub struct Dataset {
     /// SHA-256 of input files already known (the events file's, from the cache): provenance
     /// does not read them again.
     hashed: Vec<(std::path::PathBuf, String)>,
+    /// The events cache's file being written beside the run: joined when the dataset is
+    /// dropped, so that the process never ends halfway through it.
+    storing: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Dataset {
+    fn drop(&mut self) {
+        if let Some(h) = self.storing.take() {
+            let _ = h.join();
+        }
+    }
 }
 
 impl Dataset {
@@ -156,9 +167,9 @@ impl Dataset {
     }
 
     /// Fail with every error found, or return the dataset.
-    pub fn require_valid(self) -> Result<Self> {
+    pub fn require_valid(mut self) -> Result<Self> {
         if self.report.has_errors() {
-            Err(Invalid(self.report.problems).into())
+            Err(Invalid(std::mem::take(&mut self.report.problems)).into())
         } else {
             Ok(self)
         }
@@ -190,7 +201,7 @@ pub fn load(path: &Path, opts: &LoadOptions, tags: Option<Tags>) -> Result<Datas
         (Some(_), Some(es), Some(_)) => {
             let path = es.path.clone();
             Some(std::thread::spawn(move || {
-                Some((cache::file_digest(&path)?, cache::build_id()?))
+                Some((cache::Watched::take(&path)?, cache::build_id()?))
             }))
         }
         _ => None,
@@ -220,10 +231,19 @@ pub fn load(path: &Path, opts: &LoadOptions, tags: Option<Tags>) -> Result<Datas
             end.consider(Some(at), &spec.leads, column);
         }
     }
+    // The keys' frame comes in no fixed order (a join by key never depends on it): sorted for
+    // the key, so the same leads give the same key.
+    let keys_sorted = match (&hashing, &leads.keys) {
+        (Some(_), Some(k)) => Some(
+            k.sort(["__key", "__keyed_id"], Default::default())
+                .map_err(Error::polars("the events cache's key"))?,
+        ),
+        _ => None,
+    };
     let lead_rows = match hashing {
         Some(_) => Some(cache::frame_hash(
             std::iter::once((&leads.leads, ["lead_id", "created_at"]))
-                .chain(leads.keys.as_ref().map(|k| (k, ["__key", "__keyed_id"]))),
+                .chain(keys_sorted.as_ref().map(|k| (k, ["__key", "__keyed_id"]))),
         )?),
         None => None,
     };
@@ -242,6 +262,7 @@ pub fn load(path: &Path, opts: &LoadOptions, tags: Option<Tags>) -> Result<Datas
     };
     let (mut placed, mut event_columns, mut events) = (None, None, None);
     let mut hashed = Vec::new();
+    let mut storing = None;
     let _s = crate::timing::Stage::start("load events: scan and time form");
     if let Some(es) = &spec.events
         && let Some((lf, schema)) = scan(es, &mut problems)?
@@ -250,11 +271,12 @@ pub fn load(path: &Path, opts: &LoadOptions, tags: Option<Tags>) -> Result<Datas
         drop(_s);
         let _t = crate::timing::Stage::start("load events (checked and placed)");
         let cache_key = match (hashing, lead_rows, tags) {
-            (Some(h), Some(lead_rows), Some(tags)) => h
-                .join()
-                .ok()
-                .flatten()
-                .map(|(events, build)| cache_key(es, events, build, lead_rows, &shared, tags)),
+            (Some(h), Some(lead_rows), Some(tags)) => {
+                h.join().ok().flatten().map(|(events, build)| {
+                    let key = cache_key(es, events.digest, build, lead_rows, &shared, tags);
+                    (key, events)
+                })
+            }
             _ => None,
         };
         let ev = super::events::load(
@@ -264,12 +286,16 @@ pub fn load(path: &Path, opts: &LoadOptions, tags: Option<Tags>) -> Result<Datas
             ts,
             &shared,
             tags,
-            opts.cache.as_ref().zip(cache_key.as_ref()),
+            opts.cache
+                .as_ref()
+                .zip(cache_key.as_ref())
+                .map(|(o, (k, w))| (o, k, w)),
             &mut problems,
             &mut report,
         )?;
         end.consider(ev.last, es, es.user_name("occurred_at"));
-        placed = ev.placed.map(Arc::new);
+        placed = ev.placed;
+        storing = ev.storing;
         if let Some(sha) = ev.sha256 {
             hashed.push((es.shown.clone(), sha));
         }
@@ -319,6 +345,7 @@ pub fn load(path: &Path, opts: &LoadOptions, tags: Option<Tags>) -> Result<Datas
         data_end: data_end.and_then(timeparse::from_micros),
         report,
         hashed,
+        storing,
     })
 }
 

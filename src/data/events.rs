@@ -13,7 +13,7 @@ use polars::prelude::*;
 
 use std::sync::{Arc, Mutex};
 
-use super::cache::{CacheOptions, Found, Key};
+use super::cache::{CacheOptions, Found, Key, Watched};
 use super::event_tally::{CHECKS, Tally, TypeCodes, TypeCount};
 use super::placed::{PlacedEvents, Placer};
 use super::problem::{MAX_EXAMPLES, Problem, Severity, list_examples};
@@ -44,13 +44,15 @@ pub(super) struct Events {
     /// The canonical columns the table has, with their types.
     pub columns: Schema,
     /// Every valid event of a known lead with a non-zero tag, by lead row (with tags only).
-    pub placed: Option<PlacedEvents>,
+    pub placed: Option<Arc<PlacedEvents>>,
     /// The valid events as a lazy scan of the file, with canonical names.
     pub scan: LazyFrame,
     /// The latest valid timestamp (µs).
     pub last: Option<i64>,
     /// The SHA-256 of the user's events file, when the cache learnt it.
     pub sha256: Option<String>,
+    /// The cache file being written beside the run; join it before the process ends.
+    pub storing: Option<std::thread::JoinHandle<()>>,
 }
 
 /// Check the events table and, given `tags`, place its tagged events per lead, in one
@@ -65,7 +67,7 @@ pub(super) fn load(
     ts: TimeColumn,
     shared: &Shared,
     tags: Option<Tags>,
-    cache: Option<(&CacheOptions, &Key)>,
+    cache: Option<(&CacheOptions, &Key, &Watched)>,
     problems: &mut Vec<Problem>,
     report: &mut LoadReport,
 ) -> Result<Events> {
@@ -232,9 +234,10 @@ pub(super) fn load(
             scan,
             last: found.last,
             sha256: found.sha256,
+            storing: None,
         }
     };
-    if let Some((opts, key)) = cache {
+    if let Some((opts, key, _)) = cache {
         let _step = Step::spinner(format!("reading {} from the cache", es.display()));
         if let Some(found) = super::cache::lookup(opts, key, hi) {
             return Ok(finish(found, problems, report));
@@ -324,7 +327,7 @@ pub(super) fn load(
     let placed = {
         step.say("placing the events per lead");
         let _t = crate::timing::Stage::start("load events: place per lead");
-        tally.placer.take().map(Placer::finish)
+        tally.placer.take().map(|p| Arc::new(p.finish()))
     };
     let sum = |c: &str| tally.check(&format!("__{c}"));
     let total = tally.rows;
@@ -629,12 +632,11 @@ pub(super) fn load(
         out_of_range: sum("oor"),
         sha256: sha256.and_then(|h| h.join().ok().flatten()),
     };
-    if let Some((opts, key)) = cache {
-        step.say("keeping the events in the cache for the next run");
-        let _t = crate::timing::Stage::start("load events: store in the cache");
-        super::cache::store(opts, key, hi, &found);
-    }
-    Ok(finish(found, problems, report))
+    let storing = cache
+        .map(|(opts, key, file)| super::cache::store_beside(opts, key, hi, &found, file.clone()));
+    let mut events = finish(found, problems, report);
+    events.storing = storing;
+    Ok(events)
 }
 
 /// `(event type, count)` pairs with a count, by count (descending), then name.
