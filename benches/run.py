@@ -151,6 +151,8 @@ def made_by(a):
         opts.append(f"--memory-cap-gib {a.memory_cap_gib:g}")
     if a.check_threads:
         opts.append("--check-threads")
+    if a.second_run:
+        opts.append("--second-run")
     if a.out != str(ROOT / "benches" / "RESULTS.md"):
         opts.append(f"--out {os.path.relpath(a.out, ROOT)}")
     return " ".join(opts)
