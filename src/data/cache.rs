@@ -128,12 +128,13 @@ pub fn file_digest(path: &Path) -> Option<[u8; 16]> {
     Some(h.digest128().to_le_bytes())
 }
 
-/// SHA-256 of a file's content, as provenance writes it; `None` when it cannot be read.
-pub fn file_sha256(path: &Path) -> Option<String> {
-    let mut f = File::open(path).ok()?;
+/// SHA-256 of a file's content in lower-case hex, as provenance writes it (and computes it
+/// for the files the cache did not hash).
+pub fn file_sha256(path: &Path) -> io::Result<String> {
+    let mut f = File::open(path)?;
     let mut h = Sha256::new();
-    io::copy(&mut f, &mut h).ok()?;
-    Some(format!("{:x}", h.finalize()))
+    io::copy(&mut f, &mut h)?;
+    Ok(format!("{:x}", h.finalize()))
 }
 
 /// SHA-256 of the named columns of each frame, value by value with their types' bytes, in row

@@ -255,7 +255,7 @@ pub(super) fn load(
     // is computed beside the pass (which provenance would otherwise do beside the fit).
     let sha256 = cache.map(|_| {
         let shown = es.shown.clone();
-        std::thread::spawn(move || super::cache::file_sha256(&shown))
+        std::thread::spawn(move || super::cache::file_sha256(&shown).ok())
     });
     // One pass: every check, the lead's row, the event type's code and the caller's tag are
     // computed batch by batch on every core; the tally then counts each batch and keeps the

@@ -16,10 +16,7 @@ use crate::error::{Error, Result};
 use crate::recommend::InputHash;
 
 fn sha256(path: &Path) -> Result<String> {
-    let mut f = std::fs::File::open(path).map_err(Error::read(path, "cannot read for hashing"))?;
-    let mut h = Sha256::new();
-    std::io::copy(&mut f, &mut h).map_err(Error::read(path, "cannot read for hashing"))?;
-    Ok(format!("{:x}", h.finalize()))
+    crate::data::cache::file_sha256(path).map_err(Error::read(path, "cannot read for hashing"))
 }
 
 /// SHA-256 of `bytes`, as written for a file.
