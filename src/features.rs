@@ -201,12 +201,17 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
     let end = crate::timeparse::from_micros(spec.data_end)
         .ok_or_else(|| Error::Internal("data end out of range".into()))?;
     let _s = crate::timing::Stage::start("features: labels and lead rows");
-    let labelling = Step::spinner(format!(
-        "labelling {} leads: converted within the horizon, as of their snapshot",
-        crate::format::thousands(ds.leads.height() as u64)
-    ));
+    let labelling = Step::parts(
+        format!(
+            "labelling {} leads",
+            crate::format::thousands(ds.leads.height() as u64)
+        ),
+        3,
+    );
+    labelling.part("converted within the horizon, as of their snapshot");
     let labelled = label::label(&ds.leads, ds.outcomes.as_ref(), &spec.label, end)?;
     // Explicit points per lead (same row order as the leads table).
+    labelling.part("the points for attributes (explicit)");
     let explicit_df = with_explicit_points(ds.leads.clone().lazy(), model)
         .select([col("explicit_score")])
         .collect()
@@ -220,6 +225,7 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
             (0..ds.leads.height() as u32).collect::<Vec<u32>>(),
         ))
         .map_err(Error::polars("row index"))?;
+    labelling.part("the leads created in the window, in time order");
     let created_i = col("created_at").cast(DataType::Int64);
     let selected = table
         .lazy()

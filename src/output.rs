@@ -495,6 +495,44 @@ pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
     write_new(path, to_json(value)?.as_bytes())
 }
 
+/// [`write_json`] for a file that can run to hundreds of megabytes (segments at 10M leads):
+/// written as it is serialised, through a 1 MiB buffer, with a step that counts the bytes.
+/// The bytes are those of [`write_json`].
+pub fn write_json_shown(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+    /// Counts what passes through to the file (a buffer's worth at a time).
+    struct Counted<'a> {
+        inner: &'a mut std::fs::File,
+        done: crate::progress::Counter,
+    }
+    impl Write for Counted<'_> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let n = self.inner.write(buf)?;
+            self.done.add(n as u64);
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            self.inner.flush()
+        }
+    }
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let step = crate::progress::Step::bytes(format!("writing {}", name.unwrap_or_default()));
+    let mut f = NewFile::create(path)?;
+    let counted = Counted {
+        inner: f.file(),
+        done: step.counter(),
+    };
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, counted);
+    serde_json::to_writer_pretty(&mut w, value).map_err(|e| match e.io_error_kind() {
+        Some(kind) => Error::write(path, "cannot write")(std::io::Error::new(kind, e)),
+        None => Error::Internal(format!("serialising: {e}")),
+    })?;
+    w.write_all(b"\n")
+        .and_then(|()| w.flush())
+        .map_err(Error::write(path, "cannot write"))?;
+    drop(w);
+    f.persist()
+}
+
 /// `value` as pretty-printed JSON with a final newline: the form of every JSON output.
 pub fn to_json(value: &impl serde::Serialize) -> Result<String> {
     serde_json::to_string_pretty(value)
@@ -505,6 +543,29 @@ pub fn to_json(value: &impl serde::Serialize) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_written_as_it_is_serialised_equals_json_written_whole() {
+        let d = tempfile::tempdir().unwrap();
+        // Larger than the 1 MiB buffer, with nesting and text that needs escaping.
+        let value: Vec<(String, Vec<f64>, Option<u32>)> = (0..20_000)
+            .map(|i| {
+                (
+                    format!("a \"b\" {i}\n"),
+                    vec![i as f64 / 3.0; 5],
+                    (i % 3 == 0).then_some(i),
+                )
+            })
+            .collect();
+        let (a, b) = (d.path().join("a.json"), d.path().join("b.json"));
+        write_json(&a, &value).unwrap();
+        write_json_shown(&b, &value).unwrap();
+        let (a, b) = (std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
+        assert!(a.len() > 1 << 20, "{}", a.len());
+        assert_eq!(a, b);
+        // Never over an existing file.
+        assert!(write_json_shown(&d.path().join("a.json"), &value).is_err());
+    }
 
     #[test]
     fn a_staged_folder_appears_only_when_committed() {

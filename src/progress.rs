@@ -98,6 +98,36 @@ impl Step {
         })
     }
 
+    /// A step that writes a file of unknown size: a spinner, what it writes, the bytes
+    /// written and the time it has taken.
+    pub fn bytes(what: impl Into<String>) -> Step {
+        let what = what.into();
+        Step::new(|| {
+            ProgressBar::new_spinner()
+                .with_style(
+                    ProgressStyle::with_template("{spinner} {msg}: {bytes} ({elapsed})")
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                )
+                .with_message(what)
+        })
+    }
+
+    /// A step that reads `total` bytes (files hashed): a bar with the bytes read.
+    pub fn bytes_of(what: impl Into<String>, total: u64) -> Step {
+        let what = what.into();
+        Step::new(|| {
+            ProgressBar::new(total.max(1))
+                .with_style(
+                    ProgressStyle::with_template(
+                        "{msg} [{bar:30}] {bytes} of {total_bytes} ({elapsed})",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+                )
+                .with_message(what)
+        })
+    }
+
     /// A step over about `total` `unit`s (events, leads): a bar with the count and the rate.
     pub fn bar(what: impl Into<String>, total: u64, unit: &'static str) -> Step {
         let what = what.into();
@@ -113,6 +143,32 @@ impl Step {
                 )
                 .with_message(what)
         })
+    }
+
+    /// A step of `total` parts that each take a while but cannot count what they do (a query
+    /// the data frame library runs whole): a bar, the part it is in and what that part does.
+    /// Start each part with [`Step::part`].
+    pub fn parts(what: impl Into<String>, total: u64) -> Step {
+        let what = what.into();
+        Step::new(|| {
+            ProgressBar::new(total.max(1))
+                .with_style(
+                    ProgressStyle::with_template(
+                        "{prefix}: {msg} [{bar:30}] part {pos} of {len} ({elapsed})",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+                )
+                .with_prefix(what)
+        })
+    }
+
+    /// Start the next part of a [`Step::parts`] step, saying what it does.
+    pub fn part(&self, what: impl Into<String>) {
+        if let Some(b) = &self.bar {
+            b.set_message(what.into());
+            b.inc(1);
+        }
     }
 
     /// A handle that adds to this step's count.

@@ -131,9 +131,24 @@ pub fn file_digest(path: &Path) -> Option<[u8; 16]> {
 /// SHA-256 of a file's content in lower-case hex, as provenance writes it (and computes it
 /// for the files the cache did not hash).
 pub fn file_sha256(path: &Path) -> io::Result<String> {
+    file_sha256_counted(path, &crate::progress::Counter::none())
+}
+
+/// [`file_sha256`], counting the bytes read in `done` (per MiB).
+pub fn file_sha256_counted(path: &Path, done: &crate::progress::Counter) -> io::Result<String> {
     let mut f = File::open(path)?;
     let mut h = Sha256::new();
-    io::copy(&mut f, &mut h)?;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = match f.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        h.update(&buf[..n]);
+        done.add(n as u64);
+    }
     Ok(format!("{:x}", h.finalize()))
 }
 

@@ -303,18 +303,27 @@ pub fn load(path: &Path, opts: &LoadOptions, tags: Option<Tags>) -> Result<Datas
         events = Some(ev.scan);
     }
     let _o = crate::timing::Stage::start("load outcomes");
-    let _step = crate::progress::Step::spinner("reading and checking the outcomes");
+    let step = crate::progress::Step::parts("reading and checking the outcomes", 3);
     let mut outcomes = leads.outcomes;
     if let Some(os) = &spec.outcomes
         && let Some((lf, schema)) = scan(os, &mut problems)?
         && let Some(ts) = time_expr(os, &schema, &lf, "reached_at", &mut problems)
     {
-        let (valid, last) =
-            super::outcomes::load(os, lf, &schema, ts, &shared, &mut problems, &mut report)?;
+        let (valid, last) = super::outcomes::load(
+            os,
+            lf,
+            &schema,
+            ts,
+            &shared,
+            &mut problems,
+            &mut report,
+            &step,
+        )?;
         end.consider(last, os, os.user_name("reached_at"));
         outcomes = Some(valid);
     }
     if let Some(o) = &outcomes {
+        step.part("counting the stages reached");
         let agg = o
             .clone()
             .lazy()

@@ -51,7 +51,8 @@ pub(super) fn load(
     let Some((lf, schema)) = scan(ls, problems)? else {
         return Err(Invalid(std::mem::take(problems)).into());
     };
-    let _step = crate::progress::Step::spinner(format!("reading and checking {}", ls.display()));
+    let step = crate::progress::Step::parts(format!("reading and checking {}", ls.display()), 4);
+    step.part("reading the rows");
     let _t = crate::timing::Stage::start("leads: read");
     let df = lf
         .with_row_index(ROW, None)
@@ -82,9 +83,11 @@ pub(super) fn load(
     let created_form = created.form.clone();
     let (df, attr_names, forms) = select(ls, &schema, df, created.expr, int_ids, key, problems)?;
     drop(_t);
+    step.part("ids and creation times");
     let _t = crate::timing::Stage::start("leads: ids and times");
     check_ids_and_times(ls, &schema, &df, bounds, &created_form, problems)?;
     drop(_t);
+    step.part("keys and outcome columns");
     let keys = match key {
         Some(k) if df.column("__lead_key").is_ok() => Some(lead_keys(ls, &df, k, problems)?),
         _ => None,
@@ -97,6 +100,7 @@ pub(super) fn load(
     };
     // Attributes are typed and checked over every row as read: rows left out for a bad id
     // or creation time must not make a column look empty.
+    step.part("typing and profiling the attributes");
     let _t = crate::timing::Stage::start("leads: attributes");
     let (df, attributes) = typed_attributes(ls, df, &attr_names, problems)?;
     drop(_t);

@@ -19,6 +19,7 @@ use crate::format::thousands;
 use crate::timeparse;
 
 /// Check the outcomes table and return its valid rows with the latest valid timestamp.
+#[allow(clippy::too_many_arguments)] // the table, its scan, what the leads give, the step
 pub(super) fn load(
     os: &TableSpec,
     lf: LazyFrame,
@@ -27,6 +28,7 @@ pub(super) fn load(
     shared: &Shared,
     problems: &mut Vec<Problem>,
     report: &mut LoadReport,
+    step: &crate::progress::Step,
 ) -> Result<(DataFrame, Option<i64>)> {
     let Shared {
         int_ids,
@@ -94,6 +96,7 @@ pub(super) fn load(
                 .alias("__bad_amount"),
         );
     }
+    step.part("reading the rows and matching them to the leads");
     let df = lf
         .select(sel)
         .join(
@@ -105,6 +108,7 @@ pub(super) fn load(
         .sort([ROW], Default::default())
         .collect()
         .map_err(read_err(os))?;
+    step.part("checking stages, times, amounts and lead ids");
     let mut ctx = Ctx { spec: os, problems };
     if df.height() == 0 && os.activity.is_none() {
         ctx.push(

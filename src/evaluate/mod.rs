@@ -243,6 +243,8 @@ impl Default for Bootstrap {
 }
 
 /// Evaluate rows `rows` (indices into the table); `draws` are [`bootstrap_weights`] for them.
+/// `done` counts the ROC AUC resamples (two per draw: the live score's and the model's).
+#[allow(clippy::too_many_arguments)] // the set, its scores and settings, and the progress
 pub fn evaluate_set(
     t: &FeatureTable,
     prob: &[f64],
@@ -251,6 +253,7 @@ pub fn evaluate_set(
     horizon_days: i64,
     months: f64,
     draws: &[Draw],
+    done: &crate::progress::Counter,
 ) -> SetMetrics {
     let y: Vec<bool> = rows.iter().map(|&i| t.y[i]).collect();
     let live: Vec<f64> = rows.iter().map(|&i| t.live_score[i]).collect();
@@ -263,7 +266,11 @@ pub fn evaluate_set(
         let value = m::roc_auc::<u8>(&y, s, o, None);
         let reps: Vec<f64> = draws
             .par_iter()
-            .filter_map(|w| m::roc_auc(&y, s, o, Some(w)))
+            .filter_map(|w| {
+                let auc = m::roc_auc(&y, s, o, Some(w));
+                done.add(1);
+                auc
+            })
             .collect();
         with_interval(value, reps)
     };

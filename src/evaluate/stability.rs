@@ -154,7 +154,12 @@ struct Columns {
     x: Vec<f64>,
 }
 
-fn columns(ds: &Dataset, model: &ScoringModel, t: &FeatureTable) -> Result<Columns> {
+fn columns(
+    ds: &Dataset,
+    model: &ScoringModel,
+    t: &FeatureTable,
+    step: &crate::progress::Step,
+) -> Result<Columns> {
     let n = t.y.len();
     let mut names = Vec::new();
     let mut implicit = Vec::new();
@@ -164,6 +169,7 @@ fn columns(ds: &Dataset, model: &ScoringModel, t: &FeatureTable) -> Result<Colum
             implicit.push(j);
         }
     }
+    step.part("which leads each attribute rule matches");
     let hits = explicit_hits(ds.leads.clone().lazy(), model)
         .collect()
         .map_err(Error::polars("explicit rule matches"))?;
@@ -178,6 +184,7 @@ fn columns(ds: &Dataset, model: &ScoringModel, t: &FeatureTable) -> Result<Colum
             .collect();
         explicit.push(t.lead_rows.iter().map(|&row| b[row as usize]).collect());
     }
+    step.part("each rule's column as of every lead's snapshot");
     let p = names.len();
     let mut x = vec![0.0; n * p];
     x.par_chunks_mut(p.max(1)).enumerate().for_each(|(i, row)| {
@@ -396,11 +403,9 @@ pub fn rule_stability(
     s: &Settings,
 ) -> Result<Vec<RuleStability>> {
     let _t = crate::timing::Stage::start("rule stability");
-    let step = crate::progress::Step::spinner(
-        "rule effects per period: each rule's column as of every lead's snapshot",
-    );
+    let step = crate::progress::Step::parts("rule effects per period", 2);
     let cs = crate::timing::Stage::start("rule stability: rule columns");
-    let c = columns(ds, model, t)?;
+    let c = columns(ds, model, t, &step)?;
     drop(cs);
     let _f = crate::timing::Stage::start("rule stability: fits");
     let keys = super::period_starts(&t.created, kind, since);

@@ -84,7 +84,6 @@ pub fn analyse(o: &Options) -> Result<(Analysis, Beside)> {
             )
         };
         let _p = crate::timing::Stage::start("provenance (SHA-256 of the inputs)");
-        let _step = crate::progress::Step::spinner("hashing the input files (SHA-256)");
         let inputs = provenance::inputs(&p.ds, &p.model_path)?;
         Ok(Beside {
             segments,
@@ -370,7 +369,8 @@ pub fn finish(
         });
     }
     drop(_w);
-    step.say("writing the run folder");
+    step.say("writing the run folder: the recommended config");
+    let _wr = crate::timing::Stage::start("write: the recommended config");
     let original = std::fs::read_to_string(&an.model_path)
         .map_err(Error::read(&an.model_path, "cannot read"))?;
     let w = &an.metrics.window;
@@ -445,12 +445,16 @@ pub fn finish(
     ScoringModel::parse(&text, &config_path)
         .map_err(|e| Error::Internal(format!("the recommended config does not load back: {e}")))?;
     crate::output::write_new(&out_dir.join("recommended-scoring.toml"), text.as_bytes())?;
+    drop(_wr);
+    step.say("writing the run folder: changes.md, the recommendation, metrics and segments");
+    let _wr = crate::timing::Stage::start("write: changes, JSON and segments");
     let changes = report::changes::changes_md(&rec, old_mql, old_sql);
     crate::output::write_new(&out_dir.join("changes.md"), changes.as_bytes())?;
     crate::output::write_json(&out_dir.join("recommendation.json"), &rec.file(&inputs))?;
     crate::output::write_json(&out_dir.join("metrics.json"), &an.metrics)?;
     segments::table::write(&seg, out_dir)?;
     crate::output::checkpoint("calibrate: files written");
+    drop(_wr);
     step.say("drawing the charts and writing report.html");
     let data = report_data(
         &an,

@@ -366,11 +366,14 @@ pub fn analyse_with<T: Send>(
         rows: test_rows,
     };
     let _e = crate::timing::Stage::start("evaluate metrics");
-    let _step = crate::progress::Step::spinner(format!(
-        "evaluating out of time: {} test leads, {} bootstrap resamples, per period",
-        crate::format::thousands(test.rows.len() as u64),
-        test.draws.len()
-    ));
+    let step = crate::progress::Step::bar(
+        format!(
+            "evaluating out of time: {} test leads, the ROC AUC's bootstrap",
+            crate::format::thousands(test.rows.len() as u64)
+        ),
+        2 * test.draws.len() as u64,
+        "resamples",
+    );
     let horizon_days = o.label.horizon_days;
     let test_metrics = evaluate::evaluate_set(
         &table,
@@ -380,7 +383,9 @@ pub fn analyse_with<T: Send>(
         horizon_days,
         test.months,
         &test.draws,
+        &step.counter(),
     );
+    step.say("evaluating out of time: each period's metrics");
     let _p = crate::timing::Stage::start("evaluate: periods");
     let periods = evaluate::periods(
         &table,

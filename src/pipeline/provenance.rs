@@ -15,8 +15,9 @@ use crate::data::table::Table;
 use crate::error::{Error, Result};
 use crate::recommend::InputHash;
 
-fn sha256(path: &Path) -> Result<String> {
-    crate::data::cache::file_sha256(path).map_err(Error::read(path, "cannot read for hashing"))
+fn sha256(path: &Path, done: &crate::progress::Counter) -> Result<String> {
+    crate::data::cache::file_sha256_counted(path, done)
+        .map_err(Error::read(path, "cannot read for hashing"))
 }
 
 /// SHA-256 of `bytes`, as written for a file.
@@ -36,13 +37,24 @@ pub fn inputs(ds: &Dataset, model_path: &Path) -> Result<Vec<InputHash>> {
         .map(|ts| ts.shown.clone())
         .chain(warehouse)
         .chain(std::iter::once(model_path.to_path_buf()));
+    let files: Vec<_> = files.collect();
+    // The bar's length: the files to read (a file that cannot be sized is found out below).
+    let to_read: u64 = files
+        .iter()
+        .filter(|p| ds.known_sha256(p).is_none())
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let step = crate::progress::Step::bytes_of("hashing the input files (SHA-256)", to_read);
+    let done = step.counter();
     files
+        .into_iter()
         .map(|path| {
             Ok(InputHash {
                 file: path.display().to_string(),
                 sha256: match ds.known_sha256(&path) {
                     Some(h) => h.to_string(),
-                    None => sha256(&path)?,
+                    None => sha256(&path, &done)?,
                 },
             })
         })

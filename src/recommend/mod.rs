@@ -350,9 +350,8 @@ pub fn recommend(
         horizon_days: p.horizon_days,
         first_pdo: p.first_pdo,
     };
-    let step = crate::progress::Step::spinner(
-        "recommended config: replaying each candidate threshold on the training leads",
-    );
+    let step = crate::progress::Step::parts("recommended config", 7);
+    step.part("every lead's points for attributes");
     let _s = crate::timing::Stage::start("recommend: threshold sweeps");
     // The decay was chosen once (from the training period's evidence); the deployed config
     // gets the validated one's.
@@ -369,7 +368,16 @@ pub fn recommend(
     // probability map and the test period's ranking read it.
     let explicit = procedure::explicit_points(p.leads, t, &validated.model)?;
     let all: Vec<usize> = (0..n_all).collect();
-    let scores = procedure::at_snapshot(t, &validated.model, &explicit, &all);
+    step.part("every lead's points at its snapshot");
+    let replay = crate::progress::Step::bar(
+        "recommended config: every lead's points at its snapshot",
+        n_all as u64,
+        "leads",
+    );
+    let scores =
+        procedure::at_snapshot_counted(t, &validated.model, &explicit, &all, &replay.counter());
+    drop(replay);
+    step.part("replaying each candidate threshold on the training leads");
     let v = procedure::thresholds_for(
         &c,
         validated,
@@ -383,6 +391,7 @@ pub fn recommend(
         Some(&scores),
     )?;
     let deployed_leads = n_all;
+    step.part("the written config's thresholds on every lead");
     let d = match deployed {
         Some(mut w) => {
             set_decay(&mut w.model);
@@ -418,9 +427,10 @@ pub fn recommend(
         None => (None, None),
     };
     drop(_s);
-    step.say("recommended config: the back-test on the test period beside today's");
+    step.part("the back-test on the test period beside today's");
     let _s = crate::timing::Stage::start("recommend: back-test");
     let recommended = backtest::at_sql(t, &v.weights.model, &v.explicit, v.sql, p)?;
+    step.part("ranking on the test period, with its bootstrap");
     // Ranking on the test period: today's points, the validated points, the fitted model.
     let pick = |s: &[f64]| p.test_rows.iter().map(|&i| s[i]).collect::<Vec<f64>>();
     let y: Vec<bool> = p.test_rows.iter().map(|&i| t.y[i]).collect();
@@ -431,6 +441,7 @@ pub fn recommend(
         &pick(p.prob),
         p.draws,
     );
+    step.part("what each score means: conversion by score");
     let map = |s: &[f64]| {
         probability::score_map(
             (&s[..n_train], &t.y[..n_train]),

@@ -145,11 +145,22 @@ pub fn at_snapshot(
     explicit: &[f64],
     rows: &[usize],
 ) -> Vec<f64> {
+    at_snapshot_counted(t, model, explicit, rows, &crate::progress::Counter::none())
+}
+
+/// [`at_snapshot`], counting the rows replayed in `done`.
+pub fn at_snapshot_counted(
+    t: &FeatureTable,
+    model: &ScoringModel,
+    explicit: &[f64],
+    rows: &[usize],
+    done: &crate::progress::Counter,
+) -> Vec<f64> {
     match &t.matched {
         Some(m) => {
             let n_rules = model.implicit.len();
             let pairs: Vec<(usize, i64)> = rows.iter().map(|&i| (i, t.snapshot[i])).collect();
-            let pts = m.points_at_pairs(model, &pairs);
+            let pts = m.points_at_pairs_counted(model, &pairs, done);
             rows.iter()
                 .enumerate()
                 .map(|(k, &i)| {

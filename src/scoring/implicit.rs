@@ -214,17 +214,34 @@ impl MatchedEvents {
     /// Points per rule of `model` (row-major: one row per pair, rules as columns) for each
     /// (lead, time) pair.
     pub fn points_at_pairs(&self, model: &ScoringModel, pairs: &[(usize, i64)]) -> Vec<f64> {
+        self.points_at_pairs_counted(model, pairs, &crate::progress::Counter::none())
+    }
+
+    /// [`MatchedEvents::points_at_pairs`], counting the pairs done in `done` (per block of
+    /// pairs; each pair's points do not depend on the blocks).
+    pub fn points_at_pairs_counted(
+        &self,
+        model: &ScoringModel,
+        pairs: &[(usize, i64)],
+        done: &crate::progress::Counter,
+    ) -> Vec<f64> {
+        const BLOCK: usize = 4096;
         let n_rules = model.implicit.len();
         let mut points = vec![0f64; pairs.len() * n_rules];
         if n_rules == 0 {
             return points;
         }
         points
-            .par_chunks_mut(n_rules)
-            .zip(pairs.par_iter())
+            .par_chunks_mut(n_rules * BLOCK)
+            .zip(pairs.par_chunks(BLOCK))
             .for_each_init(
                 || vec![0u32; n_rules],
-                |fires, (p, &(lead, at))| rules_at(&model.implicit, self.lead(lead), at, fires, p),
+                |fires, (block, pairs)| {
+                    for (p, &(lead, at)) in block.chunks_mut(n_rules).zip(pairs) {
+                        rules_at(&model.implicit, self.lead(lead), at, fires, p);
+                    }
+                    done.add(pairs.len() as u64);
+                },
             );
         points
     }

@@ -24,13 +24,15 @@ pub struct Account {
 }
 
 /// Accounts of `leads` (none when it has no `account_id`) with two or more hand-overs among
-/// the evaluable leads at `lead_rows` and no converter.
+/// the evaluable leads at `lead_rows` and no converter. `done` counts leads twice: once as
+/// they are grouped by account, once as their account is summed up.
 pub fn without_conversion(
     leads: &DataFrame,
     lead_rows: &[u32],
     handed: &[bool],
     converted: &[bool],
     attributes: &[(String, Values)],
+    done: &crate::progress::Counter,
 ) -> Result<Vec<Account>> {
     let mut accounts = Vec::new();
     let Ok(acc) = leads.column("account_id") else {
@@ -50,8 +52,18 @@ pub fn without_conversion(
         if let Some(a) = all[r as usize] {
             per.entry(a).or_default().push(i);
         }
+        if i % 65_536 == 65_535 {
+            done.add(65_536);
+        }
     }
+    done.add((lead_rows.len() % 65_536) as u64);
+    let mut summed = 0usize;
     for (a, members) in per {
+        summed += members.len();
+        if summed >= 65_536 {
+            done.add(summed as u64);
+            summed = 0;
+        }
         let ho = members.iter().filter(|&&i| handed[i]).count() as u64;
         let conv = members.iter().any(|&i| converted[i]);
         if ho >= 2 && !conv {

@@ -85,8 +85,8 @@ pub fn compute(
     horizon_days: i64,
 ) -> Result<Report> {
     let _t = crate::timing::Stage::start("segments");
-    let step =
-        crate::progress::Step::spinner("segments: which leads were handed over at the threshold");
+    let step = crate::progress::Step::parts("segments", 5);
+    step.part("which leads were handed over at the threshold");
     let t = p.table;
     let n = t.y.len();
     let (thr, label, crossing): (f64, String, Vec<Option<i64>>) = match threshold {
@@ -105,12 +105,12 @@ pub fn compute(
     let handed: Vec<bool> = (0..n)
         .map(|i| t.handed_within(i, crossing[i], horizon_days))
         .collect();
-    step.say("segments: reading each lead's attribute values");
+    step.part("reading each lead's attribute values");
     let _a = crate::timing::Stage::start("segments: attribute values");
     let attributes = coding::attribute_values(p.ds, &t.lead_rows, by)?;
     drop(_a);
-    step.say(format!(
-        "segments: which values and pairs of {} attributes the hand-overs that do not buy share",
+    step.part(format!(
+        "which values and pairs of {} attributes the hand-overs that do not buy share",
         attributes.len()
     ));
     let _a = crate::timing::Stage::start("segments: statistics");
@@ -124,11 +124,26 @@ pub fn compute(
         spec,
     );
     drop(_a);
-    step.say("segments: the fit × engagement matrix and accounts without a conversion");
-    let _a = crate::timing::Stage::start("segments: matrix and accounts");
+    step.part("the fit × engagement matrix");
+    let _a = crate::timing::Stage::start("segments: matrix");
     let matrix = matrix::fit_by_engagement(t, spec.min_size);
-    let accounts =
-        accounts::without_conversion(&p.ds.leads, &t.lead_rows, &handed, &t.y, &attributes)?;
+    drop(_a);
+    step.part("accounts with hand-overs and no conversion");
+    let _a = crate::timing::Stage::start("segments: accounts");
+    let grouping = crate::progress::Step::bar(
+        "segments: accounts with hand-overs and no conversion, their leads grouped and summed",
+        2 * t.lead_rows.len() as u64,
+        "leads",
+    );
+    let accounts = accounts::without_conversion(
+        &p.ds.leads,
+        &t.lead_rows,
+        &handed,
+        &t.y,
+        &attributes,
+        &grouping.counter(),
+    )?;
+    drop(grouping);
     Ok(Report {
         schema: "leadcal.segments/1",
         threshold: thr,

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 
 /// Write `segments.json` and `segments.csv` into `dir`.
 pub fn write(report: &Report, dir: &Path) -> Result<()> {
-    crate::output::write_json(&dir.join("segments.json"), report)?;
+    crate::output::write_json_shown(&dir.join("segments.json"), report)?;
     let mut cols: Vec<Vec<String>> = vec![Vec::new(); 19];
     let head = [
         "question",
