@@ -327,14 +327,16 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
     let _s = crate::timing::Stage::start("features: snapshot points and hand-over replay");
     let (points, crossings) = match &matched {
         Some(m) => {
+            // Every lead twice: its points at the snapshot, then its hand-overs.
             let step = Step::bar(
                 "replaying the live model: points at the snapshot, hand-overs",
-                n as u64,
-                "leads",
+                2 * n as u64,
+                "lead replays",
             );
             // Columns count a 0-point rule's fires ([`ScoringModel::counting`]); the live
             // score below leaves those rules out, as the live model does.
-            let (_, p) = m.contributions_at(&model.counting(), |i| snapshot[i]);
+            let (_, p) =
+                m.contributions_at_counted(&model.counting(), |i| snapshot[i], &step.counter());
             let c = m.first_crossings(
                 model,
                 &explicit,
@@ -383,7 +385,6 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
         })
         .collect();
     drop(_s);
-    let design = Step::bar("building the design matrix", n as u64, "leads");
     let _s = crate::timing::Stage::start("features: layout");
     let mut names = Vec::new();
     let mut sources = Vec::new();
@@ -401,6 +402,12 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
 
     drop(_s);
     let _s = crate::timing::Stage::start("features: attribute encoders");
+    let encoders = Step::bar(
+        "building the design matrix: the attributes' leak checks and encoders",
+        ds.attributes.len() as u64,
+        "attributes",
+    );
+    let encoded_one = encoders.counter();
     // Profile attributes, encoded from training rows; one attribute per task (the columns' fresh
     // pages are the cost, so they are written on every core).
     struct Encoded {
@@ -504,9 +511,11 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
                     }
                 }
             }
+            encoded_one.add(1);
             Ok(e)
         })
         .collect::<Result<_>>()?;
+    drop(encoders);
     let mut skipped = Vec::new();
     let mut blocks = Vec::new();
     for (attr, e) in ds.attributes.iter().zip(encoded) {
@@ -519,6 +528,7 @@ pub fn build(ds: &Dataset, model: &ScoringModel, spec: &FeatureSpec) -> Result<F
     }
     drop(_s);
     let _s = crate::timing::Stage::start("features: design matrix (parallel fill)");
+    let design = Step::bar("building the design matrix", n as u64, "leads");
     // Row-major, written once, in parallel blocks of rows: rule columns, then each attribute's.
     let p = names.len();
     let mut x = Array2::<f64>::zeros((n, p));

@@ -324,10 +324,13 @@ pub(super) fn load(
         .into_inner()
         .unwrap_or_else(|e| e.into_inner());
     let names = codes.names();
+    drop(step);
     let placed = {
-        step.say("placing the events per lead");
         let _t = crate::timing::Stage::start("load events: place per lead");
-        tally.placer.take().map(|p| Arc::new(p.finish()))
+        tally.placer.take().map(|p| {
+            let placing = Step::bar("placing the events per lead", p.events(), "events");
+            Arc::new(p.finish_counted(&placing.counter()))
+        })
     };
     let sum = |c: &str| tally.check(&format!("__{c}"));
     let total = tally.rows;

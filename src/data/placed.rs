@@ -289,6 +289,16 @@ impl Placer {
     /// Place every kept event: inside each bucket (buckets in parallel), a counting sort by
     /// lead done in place, then each lead's few events sorted by time and tag.
     pub fn finish(self) -> PlacedEvents {
+        self.finish_counted(&crate::progress::Counter::none())
+    }
+
+    /// The events taken so far (what [`Placer::finish`] places).
+    pub fn events(&self) -> u64 {
+        self.buckets.iter().map(|b| b.lead.len() as u64).sum()
+    }
+
+    /// [`Placer::finish`], counting the events placed in `done` (per bucket).
+    pub fn finish_counted(self, done: &crate::progress::Counter) -> PlacedEvents {
         let Placer {
             leads,
             tags,
@@ -297,7 +307,9 @@ impl Placer {
         } = self;
         buckets.par_iter_mut().enumerate().for_each(|(b, bucket)| {
             let width = (leads - (b * BUCKET).min(leads)).min(BUCKET);
+            let events = bucket.lead.len() as u64;
             place_bucket(bucket, width, &tags);
+            done.add(events);
         });
         PlacedEvents {
             leads,

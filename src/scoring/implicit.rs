@@ -192,6 +192,18 @@ impl MatchedEvents {
         model: &ScoringModel,
         as_of: impl Fn(usize) -> i64 + Sync,
     ) -> (Vec<u32>, Vec<f64>) {
+        self.contributions_at_counted(model, as_of, &crate::progress::Counter::none())
+    }
+
+    /// [`Self::contributions_at`], counting the leads done in `done` (per block of leads; each
+    /// lead's values do not depend on the blocks).
+    pub fn contributions_at_counted(
+        &self,
+        model: &ScoringModel,
+        as_of: impl Fn(usize) -> i64 + Sync,
+        done: &crate::progress::Counter,
+    ) -> (Vec<u32>, Vec<f64>) {
+        const BLOCK: usize = 4096;
         let n_rules = model.implicit.len();
         let n_leads = self.rows.len();
         let mut fires = vec![0u32; n_leads * n_rules];
@@ -200,11 +212,20 @@ impl MatchedEvents {
             return (fires, points);
         }
         fires
-            .par_chunks_mut(n_rules)
-            .zip(points.par_chunks_mut(n_rules))
+            .par_chunks_mut(n_rules * BLOCK)
+            .zip(points.par_chunks_mut(n_rules * BLOCK))
             .enumerate()
-            .for_each(|(lead, (f, p))| {
-                rules_at(&model.implicit, self.lead(lead), as_of(lead), f, p)
+            .for_each(|(block, (fb, pb))| {
+                let first = block * BLOCK;
+                for (k, (f, p)) in fb
+                    .chunks_mut(n_rules)
+                    .zip(pb.chunks_mut(n_rules))
+                    .enumerate()
+                {
+                    let lead = first + k;
+                    rules_at(&model.implicit, self.lead(lead), as_of(lead), f, p);
+                }
+                done.add((fb.len() / n_rules) as u64);
             });
         (fires, points)
     }
