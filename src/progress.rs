@@ -70,97 +70,72 @@ impl Step {
         Step { bar: Some(bar) }
     }
 
-    /// A step of unknown length: a spinner, what it does, and the time it has taken.
-    pub fn spinner(what: impl Into<String>) -> Step {
-        let what = what.into();
+    /// A spinner drawn with `template` (indicatif's keys), saying `what`.
+    fn spinning(what: String, template: &str) -> Step {
         Step::new(|| {
             ProgressBar::new_spinner()
                 .with_style(
-                    ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                    ProgressStyle::with_template(template)
                         .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                 )
                 .with_message(what)
         })
+    }
+
+    /// A bar of `total` drawn with `template`, saying `what` (in `{msg}`, or in `{prefix}`
+    /// for a step whose message names its part).
+    fn filling(what: String, total: u64, template: &str, as_prefix: bool) -> Step {
+        Step::new(|| {
+            let bar = ProgressBar::new(total.max(1)).with_style(
+                ProgressStyle::with_template(template)
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            if as_prefix {
+                bar.with_prefix(what).with_message("starting")
+            } else {
+                bar.with_message(what)
+            }
+        })
+    }
+
+    /// A step of unknown length: a spinner, what it does, and the time it has taken.
+    pub fn spinner(what: impl Into<String>) -> Step {
+        Step::spinning(what.into(), "{spinner} {msg} ({elapsed})")
     }
 
     /// A step of unknown length that counts what it has done (passes over the data): a
     /// spinner, what it does, the count and the time it has taken.
     pub fn count(what: impl Into<String>, unit: &'static str) -> Step {
-        let what = what.into();
-        Step::new(|| {
-            let template = format!("{{spinner}} {{msg}}: {{human_pos}} {unit} ({{elapsed}})");
-            ProgressBar::new_spinner()
-                .with_style(
-                    ProgressStyle::with_template(&template)
-                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-                )
-                .with_message(what)
-        })
+        let template = format!("{{spinner}} {{msg}}: {{human_pos}} {unit} ({{elapsed}})");
+        Step::spinning(what.into(), &template)
     }
 
     /// A step that writes a file of unknown size: a spinner, what it writes, the bytes
     /// written and the time it has taken.
     pub fn bytes(what: impl Into<String>) -> Step {
-        let what = what.into();
-        Step::new(|| {
-            ProgressBar::new_spinner()
-                .with_style(
-                    ProgressStyle::with_template("{spinner} {msg}: {bytes} ({elapsed})")
-                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-                )
-                .with_message(what)
-        })
+        Step::spinning(what.into(), "{spinner} {msg}: {bytes} ({elapsed})")
     }
 
     /// A step that reads `total` bytes (files hashed): a bar with the bytes read.
     pub fn bytes_of(what: impl Into<String>, total: u64) -> Step {
-        let what = what.into();
-        Step::new(|| {
-            ProgressBar::new(total.max(1))
-                .with_style(
-                    ProgressStyle::with_template(
-                        "{msg} [{bar:30}] {bytes} of {total_bytes} ({elapsed})",
-                    )
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> "),
-                )
-                .with_message(what)
-        })
+        let template = "{msg} [{bar:30}] {bytes} of {total_bytes} ({elapsed})";
+        Step::filling(what.into(), total, template, false)
     }
 
     /// A step over about `total` `unit`s (events, leads): a bar with the count and the rate.
     pub fn bar(what: impl Into<String>, total: u64, unit: &'static str) -> Step {
-        let what = what.into();
-        Step::new(|| {
-            let template = format!(
-                "{{msg}} [{{bar:30}}] {{human_pos}} of ~{{human_len}} {unit} ({{elapsed}})"
-            );
-            ProgressBar::new(total.max(1))
-                .with_style(
-                    ProgressStyle::with_template(&template)
-                        .unwrap_or_else(|_| ProgressStyle::default_bar())
-                        .progress_chars("=> "),
-                )
-                .with_message(what)
-        })
+        let template =
+            format!("{{msg}} [{{bar:30}}] {{human_pos}} of ~{{human_len}} {unit} ({{elapsed}})");
+        Step::filling(what.into(), total, &template, false)
     }
 
     /// A step of `total` parts that each take a while but cannot count what they do (a query
     /// the data frame library runs whole): a bar, the part it is in and what that part does.
     /// Start each part with [`Step::part`].
     pub fn parts(what: impl Into<String>, total: u64) -> Step {
-        let what = what.into();
-        Step::new(|| {
-            ProgressBar::new(total.max(1))
-                .with_style(
-                    ProgressStyle::with_template(
-                        "{prefix}: {msg} [{bar:30}] part {pos} of {len} ({elapsed})",
-                    )
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> "),
-                )
-                .with_prefix(what)
-        })
+        let template = "{prefix}: {msg} [{bar:30}] part {pos} of {len} ({elapsed})";
+        Step::filling(what.into(), total, template, true)
     }
 
     /// Start the next part of a [`Step::parts`] step, saying what it does.
