@@ -1,5 +1,6 @@
 //! Progress on long runs: on a terminal, each stage shows a spinner or a bar with what it is
-//! doing and how far it is (events read, leads replayed, fits).
+//! doing and how far it is (events read, leads replayed, fits), or, where a query runs whole,
+//! which of its named parts it is in.
 //!
 //! Input: the command line's choice ([`show`]: stderr is a terminal and there is no
 //! `--quiet`). Output: lines on stderr that redraw in place and are cleared when their step
