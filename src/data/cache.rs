@@ -255,12 +255,15 @@ fn code(text: String) -> &'static str {
 struct Summed<T> {
     inner: T,
     sum: xxhash_rust::xxh3::Xxh3,
+    /// The bytes read, for the progress shown (a placement is read in a few large arrays).
+    done: crate::progress::Counter,
 }
 
 impl<R: Read> Read for Summed<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.sum.update(&buf[..n]);
+        self.done.add(n as u64);
         Ok(n)
     }
 }
@@ -345,9 +348,12 @@ fn read(path: &Path, key: &Key, hi: i64) -> Result<Found, Refused> {
     if meta_len > body {
         return Err(damaged("its parts are longer than the file"));
     }
+    // 4.6 GB at 10M leads: its bytes are counted as they are read.
+    let step = crate::progress::Step::bytes_of("reading the checked events from the cache", size);
     let mut s = Summed {
         inner: r,
         sum: xxhash_rust::xxh3::Xxh3::new(),
+        done: step.counter(),
     };
     let mut meta = vec![0u8; meta_len as usize];
     s.read_exact(&mut meta)
@@ -570,6 +576,7 @@ fn write(opts: &CacheOptions, key: &Key, hi: i64, found: &Found) -> io::Result<(
         let mut s = Summed {
             inner: w,
             sum: xxhash_rust::xxh3::Xxh3::new(),
+            done: crate::progress::Counter::none(),
         };
         s.write_all(&meta)?;
         if let Some(p) = &found.placed {

@@ -237,11 +237,10 @@ pub(super) fn load(
             storing: None,
         }
     };
-    if let Some((opts, key, _)) = cache {
-        let _step = Step::spinner(format!("reading {} from the cache", es.display()));
-        if let Some(found) = super::cache::lookup(opts, key, hi) {
-            return Ok(finish(found, problems, report));
-        }
+    if let Some((opts, key, _)) = cache
+        && let Some(found) = super::cache::lookup(opts, key, hi)
+    {
+        return Ok(finish(found, problems, report));
     }
     let expected = expected_rows(es, &lf);
     let step = Step::bar(
