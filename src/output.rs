@@ -492,17 +492,28 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Write `value` as pretty-printed JSON with a final newline to a new file `path`.
 pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
-    write_new(path, to_json(value)?.as_bytes())
+    write_json_counted(path, value, &crate::progress::Counter::none())
 }
 
-/// [`write_json`] for a file that can run to hundreds of megabytes (segments at 10M leads):
-/// written as it is serialised, through a 1 MiB buffer, with a step that counts the bytes.
-/// The bytes are those of [`write_json`].
+/// [`write_json`] with a step that counts the bytes written, for a file that can run to
+/// hundreds of megabytes (segments at 10M leads).
 pub fn write_json_shown(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let step = crate::progress::Step::bytes(format!("writing {}", name.unwrap_or_default()));
+    write_json_counted(path, value, &step.counter())
+}
+
+/// JSON written as it is serialised, through a 1 MiB buffer, counting the bytes in `done`:
+/// the bytes of [`to_json`], without holding them all in memory.
+fn write_json_counted(
+    path: &Path,
+    value: &impl serde::Serialize,
+    done: &crate::progress::Counter,
+) -> Result<()> {
     /// Counts what passes through to the file (a buffer's worth at a time).
     struct Counted<'a> {
         inner: &'a mut std::fs::File,
-        done: crate::progress::Counter,
+        done: &'a crate::progress::Counter,
     }
     impl Write for Counted<'_> {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -514,12 +525,10 @@ pub fn write_json_shown(path: &Path, value: &impl serde::Serialize) -> Result<()
             self.inner.flush()
         }
     }
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-    let step = crate::progress::Step::bytes(format!("writing {}", name.unwrap_or_default()));
     let mut f = NewFile::create(path)?;
     let counted = Counted {
         inner: f.file(),
-        done: step.counter(),
+        done,
     };
     let mut w = std::io::BufWriter::with_capacity(1 << 20, counted);
     serde_json::to_writer_pretty(&mut w, value).map_err(|e| match e.io_error_kind() {
@@ -563,6 +572,7 @@ mod tests {
         let (a, b) = (std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
         assert!(a.len() > 1 << 20, "{}", a.len());
         assert_eq!(a, b);
+        assert_eq!(a, to_json(&value).unwrap().as_bytes());
         // Never over an existing file.
         assert!(write_json_shown(&d.path().join("a.json"), &value).is_err());
     }
