@@ -46,9 +46,11 @@ fn naive_date_time(text: Expr) -> Expr {
 /// A date-time text with a time-zone offset (`Z`, `+HH:MM` or `+HHMM`) as UTC; null for every
 /// other value. Built from string slices: polars' `%z` parsing needs its `timezones` feature.
 pub fn with_offset_expr(column: &str) -> Expr {
+    // A value laid out like a canonical one ends in a digit, with no sign before it: no
+    // offset, whether or not its date is valid.
     fast_or(
         column,
-        |v| canonical(v).map(|_| None),
+        |v| shape(v).map(|_| None),
         slow_with_offset(column),
         dtype(),
     )
@@ -133,9 +135,10 @@ fn has_time(format: &str) -> bool {
 /// apart, so the loader asks for the format instead of guessing.
 pub fn slashed_expr(column: &str) -> Expr {
     let slow = slow_slashed(column).cast(DataType::Int64);
+    // A value laid out like a canonical one has digits, or a point, where a slash would be.
     fast_or(
         column,
-        |v| canonical(v).map(|_| Some(0)),
+        |v| shape(v).map(|_| Some(0)),
         slow,
         DataType::Boolean,
     )
@@ -567,6 +570,9 @@ mod tests {
             "2024-03-01 09:15:30",
             "2024-02-29 23:59:59",
             "2023-02-29 10:00:00",
+            "2024-13-45",
+            "2024-00-10T10:00:00",
+            "99.99.2024 99:99:99",
             "2024-03-01T24:00:00",
             "2024-03-01T09:60:00",
             "2024-03-01T09:15:60",

@@ -7,7 +7,8 @@
 //! event of a known lead with a non-zero tag placed under its lead ([`PlacedEvents`]).
 //! Guarantees: every left-out row is counted in a problem; events of unknown leads are
 //! counted and never placed; the file is scanned once (rows are read again only to name the
-//! examples of a problem found).
+//! examples of a problem found). A CSV file is read in chunks of whole rows, each parsed and
+//! checked on its own core ([`super::csv_chunks`]); other formats stream through polars.
 
 use polars::prelude::*;
 
@@ -35,6 +36,9 @@ pub trait Tagger: Sync {
     fn expr(&self, schema: &Schema) -> Expr;
     /// Text that differs whenever the tags an event gets could differ (the cache's key).
     fn key(&self) -> String;
+    /// The canonical columns the expression reads besides `event_type` (the others need
+    /// not be read from a CSV file).
+    fn reads(&self) -> Vec<&'static str>;
 }
 
 pub type Tags<'a> = &'a dyn Tagger;
@@ -264,60 +268,103 @@ pub(super) fn load(
         Some(tags) => tags.expr(&tag_schema),
         None => lit(0u64).cast(DataType::UInt64),
     };
-    let pass = lf
-        .clone()
-        .select(check_sel)
-        .with_columns([
-            col("__ts_null")
-                .not()
-                .and(col("occurred_at").is_null())
-                .alias("__ts_bad"),
-            col("__ts_null")
-                .not()
-                .and(col("occurred_at").is_null())
-                .and(col("__ts_slashed"))
-                .alias("__ts_bad_slashed"),
-            col("__ts_dotted")
-                .and(col("occurred_at").is_not_null())
-                .alias("__ts_dotted_read"),
-            tsi.clone()
-                .lt(lit(lo))
-                .or(tsi.clone().gt(lit(hi)))
-                .fill_null(false)
-                .alias("__oor"),
-        ])
-        .with_columns([valid.alias("__valid")])
-        .with_columns([
-            id_null.clone().alias("__id_null"),
-            id_null.and(col("__valid")).alias("__id_null_valid"),
-            codes.clone().expr(col("event_type")).alias("__type"),
-            row.alias("__idx"),
-            tag.alias("__tag"),
-            tsi.clone().alias("__t"),
-        ])
-        .select(
-            ["__type", "__idx", "__t", "__tag", "__valid"]
-                .iter()
-                .chain(CHECKS.iter())
-                .map(|c| col(*c))
-                .collect::<Vec<_>>(),
-        );
+    // The one pass's query, over the whole scan or over one chunk of the file's rows.
+    let pass_of = |lf: LazyFrame| {
+        lf.select(check_sel.clone())
+            .with_columns([
+                col("__ts_null")
+                    .not()
+                    .and(col("occurred_at").is_null())
+                    .alias("__ts_bad"),
+                col("__ts_null")
+                    .not()
+                    .and(col("occurred_at").is_null())
+                    .and(col("__ts_slashed"))
+                    .alias("__ts_bad_slashed"),
+                col("__ts_dotted")
+                    .and(col("occurred_at").is_not_null())
+                    .alias("__ts_dotted_read"),
+                tsi.clone()
+                    .lt(lit(lo))
+                    .or(tsi.clone().gt(lit(hi)))
+                    .fill_null(false)
+                    .alias("__oor"),
+            ])
+            .with_columns([valid.clone().alias("__valid")])
+            .with_columns([
+                id_null.clone().alias("__id_null"),
+                id_null.clone().and(col("__valid")).alias("__id_null_valid"),
+                codes.clone().expr(col("event_type")).alias("__type"),
+                row.clone().alias("__idx"),
+                tag.clone().alias("__tag"),
+                tsi.clone().alias("__t"),
+            ])
+            .select(
+                ["__type", "__idx", "__t", "__tag", "__valid"]
+                    .iter()
+                    .chain(CHECKS.iter())
+                    .map(|c| col(*c))
+                    .collect::<Vec<_>>(),
+            )
+    };
     let tally = Arc::new(Mutex::new(Tally::new(
         tags.map(|_| Placer::new(n_leads, expected)),
         index.created.clone(),
     )));
-    let sink = tally.clone();
-    pass.sink_batches(
-        PlanCallback::new(move |df: DataFrame| {
-            sink.lock().unwrap_or_else(|e| e.into_inner()).take(&df)?;
-            counter.add(df.height() as u64);
-            Ok(false)
-        }),
-        false,
-        None,
-    )
-    .and_then(|q| q.collect_with_engine(Engine::Streaming))
-    .map_err(read_err(es))?;
+    match (&es.format, keyed) {
+        // CSV (not keyed by another column): the file is cut into chunks of whole rows and
+        // each chunk is parsed and checked on its own core ([`super::csv_chunks`]).
+        (Format::Csv { delimiter }, false) => {
+            let sniffed = super::sniff::sniff(&es.path, *delimiter)
+                .map_err(Error::read(&es.shown, "cannot read"))?;
+            let parse = super::scan::csv_parse_options(es, sniffed.delimiter);
+            // The columns the pass reads: the id, time, type and value, and those the tags
+            // filter on. The others are left unparsed, as polars' scan leaves the columns a
+            // query does not use.
+            let mut read: Vec<&str> = vec![idu, &tsu, &etu];
+            if has_value {
+                read.push(es.user_name("value"));
+            }
+            read.extend(tags.iter().flat_map(|t| t.reads()).map(|c| es.user_name(c)));
+            let mut projection: Vec<usize> =
+                read.iter().filter_map(|c| schema.index_of(c)).collect();
+            projection.sort_unstable();
+            projection.dedup();
+            super::csv_chunks::for_each_chunk(
+                &es.path,
+                &parse,
+                schema,
+                &projection,
+                rayon::current_num_threads(),
+                super::csv_chunks::CHUNK_BYTES,
+                |_, df: DataFrame| {
+                    let raw = with_names(es, df.lazy(), "event_type", &etu);
+                    let out = pass_of(raw).collect()?;
+                    tally.lock().unwrap_or_else(|e| e.into_inner()).take(&out)?;
+                    counter.add(out.height() as u64);
+                    Ok(())
+                },
+            )
+            .map_err(read_err(es))?;
+        }
+        // Parquet, a sheet, or events keyed by another column (a join per chunk would hash
+        // the keys again for every chunk): polars' streaming engine, batch by batch.
+        _ => {
+            let sink = tally.clone();
+            pass_of(lf.clone())
+                .sink_batches(
+                    PlanCallback::new(move |df: DataFrame| {
+                        sink.lock().unwrap_or_else(|e| e.into_inner()).take(&df)?;
+                        counter.add(df.height() as u64);
+                        Ok(false)
+                    }),
+                    false,
+                    None,
+                )
+                .and_then(|q| q.collect_with_engine(Engine::Streaming))
+                .map_err(read_err(es))?;
+        }
+    }
     let mut tally = Arc::try_unwrap(tally)
         .map_err(|_| Error::Internal("the events tally is still shared".into()))?
         .into_inner()

@@ -22,6 +22,7 @@ mod activity;
 pub mod attributes;
 pub mod cache;
 pub mod codes;
+mod csv_chunks;
 pub mod dataset;
 pub mod detect;
 pub mod encoding;

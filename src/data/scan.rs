@@ -28,6 +28,24 @@ pub(super) fn row_label(format: &Format, idx: u64) -> String {
     }
 }
 
+/// How a CSV table's fields are read, by polars' scan and by the events' chunked reader
+/// alike: the file's `delimiter`, and the declared null markers besides the empty field.
+pub(super) fn csv_parse_options(spec: &TableSpec, delimiter: u8) -> CsvParseOptions {
+    // A quoted empty field (`""`, as Salesforce writes every empty value) is as empty as an
+    // unquoted one: without "" among the null values, polars reads it as the empty text,
+    // which would count as a value (a conversion date, a stage).
+    let nulls = NullValues::AllColumns(
+        std::iter::once("")
+            .chain(spec.null_values.iter().map(String::as_str))
+            .map(Into::into)
+            .collect(),
+    );
+    CsvParseOptions::default()
+        .with_separator(delimiter)
+        .with_null_values(Some(nulls))
+        .with_missing_is_null(true)
+}
+
 pub(super) fn read_err(spec: &TableSpec) -> impl FnOnce(PolarsError) -> Error + '_ {
     move |e| Error::Input {
         path: spec.shown.clone(),
@@ -68,12 +86,35 @@ pub(super) fn explain_read_error(spec: &TableSpec, polars: &str) -> Option<Strin
              it as UTF-8 (Excel: \"CSV UTF-8\")"
         ));
     }
-    if polars.contains("could not parse")
+    let malformed = polars.contains("CSV malformed");
+    if (polars.contains("could not parse") || malformed)
         && let Ok(Some(line)) = sniff::unclosed_quote(&spec.path)
     {
         return Some(format!(
             "line {line}: a field opens a quote (\") that is never closed, so the rest of the \
              file reads as one field; close the quote or remove it"
+        ));
+    }
+    // The rows the line counter finds are not those the field parser reads: quotes inside
+    // unquoted fields, an even number of them (an odd one is the unclosed quote above).
+    if malformed {
+        let number = |after: &str, until: char| -> Option<u64> {
+            polars
+                .split(after)
+                .nth(1)?
+                .split(until)
+                .next()?
+                .trim()
+                .parse()
+                .ok()
+        };
+        let (offset, len) = (number("byte offset ", ',')?, number("length ", ' ')?);
+        let first = sniff::line_of_offset(&spec.path, offset).ok()?;
+        let last = sniff::line_of_offset(&spec.path, offset + len.saturating_sub(1)).ok()?;
+        return Some(format!(
+            "lines {first}–{last}: a double quote inside a field that does not start with one \
+             (as in `5\" screen`) makes the rows ambiguous; quote that field \
+             (`\"5\"\" screen\"`) or remove the quote"
         ));
     }
     if polars.contains("could not parse") {
@@ -372,21 +413,13 @@ pub(super) fn scan(
                 }
                 seen.push(name);
             }
-            // A quoted empty field (`""`, as Salesforce writes every empty value) is as empty
-            // as an unquoted one: without "" among the null values, polars reads it as the
-            // empty text, which would count as a value (a conversion date, a stage).
-            let nulls = NullValues::AllColumns(
-                std::iter::once("")
-                    .chain(spec.null_values.iter().map(String::as_str))
-                    .map(Into::into)
-                    .collect(),
-            );
+            let parse = csv_parse_options(spec, s.delimiter);
             LazyCsvReader::new(PlRefPath::from(path_str))
-                .with_separator(s.delimiter)
+                .with_separator(parse.separator)
                 .with_has_header(true)
                 .with_infer_schema_length(Some(0))
-                .with_null_values(Some(nulls))
-                .with_missing_is_null(true)
+                .with_null_values(parse.null_values)
+                .with_missing_is_null(parse.missing_is_null)
                 .with_raise_if_empty(false)
                 .finish()
                 .map_err(read_err(spec))?

@@ -66,6 +66,10 @@ impl crate::data::Tagger for RuleTagger {
     fn key(&self) -> String {
         format!("rule tags v1\n{}", self.key)
     }
+
+    fn reads(&self) -> Vec<&'static str> {
+        self.tags.filters.iter().map(|f| f.column).collect()
+    }
 }
 
 impl RuleTags {
