@@ -61,21 +61,24 @@ pub(super) fn last_row_end(buf: &[u8], quote: Option<u8>, eol: u8) -> Option<usi
     None
 }
 
+/// The line ends of `buf` (which starts at the start of a row) outside quotes, in order.
+fn row_ends(buf: &[u8], quote: Option<u8>, eol: u8) -> impl Iterator<Item = usize> + '_ {
+    // Without a quote character every line end ends a row; the quote then never matches.
+    let q = quote.unwrap_or(eol);
+    let mut inside = false;
+    memchr::memchr2_iter(q, eol, buf).filter(move |&i| {
+        if buf[i] == eol {
+            return !inside;
+        }
+        inside = !inside;
+        false
+    })
+}
+
 /// The end (one past the line end) of the first row of `buf`, which starts at the start of
 /// a row; `None` when no row ends in it.
 pub(super) fn first_row_end(buf: &[u8], quote: Option<u8>, eol: u8) -> Option<usize> {
-    let Some(q) = quote else {
-        return memchr::memchr(eol, buf).map(|i| i + 1);
-    };
-    let mut inside = false;
-    for i in memchr::memchr2_iter(q, eol, buf) {
-        if buf[i] == q {
-            inside = !inside;
-        } else if !inside {
-            return Some(i + 1);
-        }
-    }
-    None
+    row_ends(buf, quote, eol).next().map(|i| i + 1)
 }
 
 /// How many rows `buf` (whole rows) holds as polars' line counter counts them: line ends
@@ -83,17 +86,7 @@ pub(super) fn first_row_end(buf: &[u8], quote: Option<u8>, eol: u8) -> Option<us
 fn rows_in(buf: &[u8], quote: Option<u8>, eol: u8, last: bool) -> usize {
     let ends = match quote.filter(|q| memchr::memchr(*q, buf).is_some()) {
         None => memchr::memchr_iter(eol, buf).count(),
-        Some(q) => {
-            let (mut inside, mut n) = (false, 0);
-            for i in memchr::memchr2_iter(q, eol, buf) {
-                if buf[i] == q {
-                    inside = !inside;
-                } else if !inside {
-                    n += 1;
-                }
-            }
-            n
-        }
+        Some(_) => row_ends(buf, quote, eol).count(),
     };
     ends + usize::from(last && buf.last().is_some_and(|&b| b != eol))
 }
@@ -301,17 +294,22 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn naive_last(buf: &[u8]) -> Option<usize> {
+    /// Every row end (one past a line end outside quotes), byte by byte.
+    fn naive_ends(buf: &[u8]) -> Vec<usize> {
         let mut inside = false;
-        let mut last = None;
+        let mut ends = Vec::new();
         for (i, &b) in buf.iter().enumerate() {
             if b == b'"' {
                 inside = !inside;
             } else if b == b'\n' && !inside {
-                last = Some(i + 1);
+                ends.push(i + 1);
             }
         }
-        last
+        ends
+    }
+
+    fn naive_last(buf: &[u8]) -> Option<usize> {
+        naive_ends(buf).last().copied()
     }
 
     #[test]
@@ -477,9 +475,12 @@ mod tests {
         }
 
         #[test]
-        fn last_row_end_is_the_naive_scan(bytes in proptest::collection::vec(
+        fn row_ends_are_the_naive_scans(bytes in proptest::collection::vec(
             proptest::sample::select(vec![b'a', b',', b'"', b'\n', b'\r']), 0..200)) {
             prop_assert_eq!(last_row_end(&bytes, Some(b'"'), b'\n'), naive_last(&bytes));
+            let ends: Vec<usize> = naive_ends(&bytes);
+            prop_assert_eq!(first_row_end(&bytes, Some(b'"'), b'\n'), ends.first().copied());
+            prop_assert_eq!(rows_in(&bytes, Some(b'"'), b'\n', false), ends.len());
         }
     }
 }
