@@ -87,16 +87,38 @@ pub(super) fn explain_read_error(spec: &TableSpec, polars: &str) -> Option<Strin
         ));
     }
     let malformed = polars.contains("CSV malformed");
+    let delim = || {
+        sniff::sniff(&spec.path, delimiter)
+            .map(|s| s.delimiter)
+            .unwrap_or(b',')
+    };
+    let stray = |lines: &[u64]| {
+        let shown: Vec<String> = lines.iter().map(u64::to_string).collect();
+        format!(
+            "line{} {}: a double quote inside a field that does not start with one (as in \
+             `5\" screen`) makes the rows ambiguous; quote that field (`\"5\"\" screen\"`) or \
+             remove the quote",
+            if lines.len() > 1 { "s" } else { "" },
+            shown.join(", ")
+        )
+    };
     if (polars.contains("could not parse") || malformed)
         && let Ok(Some(line)) = sniff::unclosed_quote(&spec.path)
     {
+        // An odd number of quotes: a stray one inside a field, or one that opens a field.
+        if let Ok(lines) = sniff::stray_quote_lines(&spec.path, delim(), (0, u64::MAX), 3)
+            && !lines.is_empty()
+        {
+            return Some(stray(&lines));
+        }
         return Some(format!(
             "line {line}: a field opens a quote (\") that is never closed, so the rest of the \
              file reads as one field; close the quote or remove it"
         ));
     }
     // The rows the line counter finds are not those the field parser reads: quotes inside
-    // unquoted fields, an even number of them (an odd one is the unclosed quote above).
+    // fields, an even number of them (an odd one is the unclosed quote above). The failed
+    // chunk's bytes hold the first of them.
     if malformed {
         let number = |after: &str, until: char| -> Option<u64> {
             polars
@@ -109,6 +131,11 @@ pub(super) fn explain_read_error(spec: &TableSpec, polars: &str) -> Option<Strin
                 .ok()
         };
         let (offset, len) = (number("byte offset ", ',')?, number("length ", ' ')?);
+        if let Ok(lines) = sniff::stray_quote_lines(&spec.path, delim(), (offset, offset + len), 3)
+            && !lines.is_empty()
+        {
+            return Some(stray(&lines));
+        }
         let first = sniff::line_of_offset(&spec.path, offset).ok()?;
         let last = sniff::line_of_offset(&spec.path, offset + len.saturating_sub(1)).ok()?;
         return Some(format!(

@@ -204,6 +204,33 @@ pub fn unclosed_quote(path: &Path) -> std::io::Result<Option<u64>> {
     Ok(quoted.then_some(open))
 }
 
+/// The lines (1-based, at most `max`) of double quotes inside a field, neither at its start
+/// nor at its end (`27" monitors`, `"automation"x`), in bytes `from..to` of `path`: what
+/// leaves a CSV file's rows ambiguous. An escaped quote (`""`) is not one.
+pub fn stray_quote_lines(
+    path: &Path,
+    delimiter: u8,
+    (from, to): (u64, u64),
+    max: usize,
+) -> std::io::Result<Vec<u64>> {
+    let edge = |b: u8| b == delimiter || b == b'\n' || b == b'\r' || b == b'"';
+    let (mut prev, mut pending, mut found) = (b'\n', None::<u64>, Vec::new());
+    walk(path, |line, _, offset, b| {
+        if let Some(l) = pending.take()
+            && !edge(b)
+            && found.last() != Some(&l)
+        {
+            found.push(l);
+        }
+        if b == b'"' && offset >= from && !edge(prev) {
+            pending = Some(line);
+        }
+        prev = b;
+        found.len() < max && offset < to
+    })?;
+    Ok(found)
+}
+
 /// The 1-based line holding byte `offset` of `path`.
 pub fn line_of_offset(path: &Path, offset: u64) -> std::io::Result<u64> {
     let mut at = 1;
@@ -298,6 +325,21 @@ mod tests {
         let p = dir.path().join("t.csv");
         std::fs::write(&p, text).unwrap();
         (dir, p)
+    }
+
+    #[test]
+    fn stray_quotes_are_those_inside_a_field() {
+        let text = "a,b\n1,27\" monitors\n2,\"say \"\"hi\"\"\"\n3,\"x,y\"\n4,\"a\"b\n5,\"\"\n6,5\" and 7\"\n";
+        let (_d, p) = write(text);
+        let all = (0, u64::MAX);
+        assert_eq!(stray_quote_lines(&p, b',', all, 9).unwrap(), vec![2, 5, 7]);
+        assert_eq!(stray_quote_lines(&p, b',', all, 1).unwrap(), vec![2]);
+        // From the byte where line 3 starts on.
+        let from = text.find("2,").unwrap() as u64;
+        assert_eq!(
+            stray_quote_lines(&p, b',', (from, u64::MAX), 9).unwrap(),
+            vec![5, 7]
+        );
     }
 
     #[test]
