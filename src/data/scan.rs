@@ -70,11 +70,13 @@ pub(super) fn explain_read_error(spec: &TableSpec, polars: &str) -> Option<Strin
             .ok()
             .and_then(|s| s.header.get(field).cloned())
     };
-    if polars.contains("invalid utf-8") {
-        let delim = sniff::sniff(&spec.path, delimiter)
+    let delim = || {
+        sniff::sniff(&spec.path, delimiter)
             .map(|s| s.delimiter)
-            .unwrap_or(b',');
-        let (line, field, byte) = sniff::first_invalid_utf8(&spec.path, delim).ok()??;
+            .unwrap_or(b',')
+    };
+    if polars.contains("invalid utf-8") {
+        let (line, field, byte) = sniff::first_invalid_utf8(&spec.path, delim()).ok()??;
         let column = header(field).map_or(String::new(), |h| format!(", column `{h}`"));
         let guess = super::encoding::head(&spec.path)
             .map(|h| super::encoding::guess(&h))
@@ -87,29 +89,27 @@ pub(super) fn explain_read_error(spec: &TableSpec, polars: &str) -> Option<Strin
         ));
     }
     let malformed = polars.contains("CSV malformed");
-    let delim = || {
-        sniff::sniff(&spec.path, delimiter)
-            .map(|s| s.delimiter)
-            .unwrap_or(b',')
-    };
-    let stray = |lines: &[u64]| {
-        let shown: Vec<String> = lines.iter().map(u64::to_string).collect();
+    // `at`: the lines of the quotes, or the range of lines that holds them.
+    let stray = |at: String| {
         format!(
-            "line{} {}: a double quote inside a field that does not start with one (as in \
+            "{at}: a double quote inside a field that does not start with one (as in \
              `5\" screen`) makes the rows ambiguous; quote that field (`\"5\"\" screen\"`) or \
-             remove the quote",
-            if lines.len() > 1 { "s" } else { "" },
-            shown.join(", ")
+             remove the quote"
         )
+    };
+    let lines = |lines: &[u64]| {
+        let shown: Vec<String> = lines.iter().map(u64::to_string).collect();
+        let s = if lines.len() > 1 { "s" } else { "" };
+        format!("line{s} {}", shown.join(", "))
     };
     if (polars.contains("could not parse") || malformed)
         && let Ok(Some(line)) = sniff::unclosed_quote(&spec.path)
     {
         // An odd number of quotes: a stray one inside a field, or one that opens a field.
-        if let Ok(lines) = sniff::stray_quote_lines(&spec.path, delim(), (0, u64::MAX), 3)
-            && !lines.is_empty()
+        if let Ok(found) = sniff::stray_quote_lines(&spec.path, delim(), (0, u64::MAX), 3)
+            && !found.is_empty()
         {
-            return Some(stray(&lines));
+            return Some(stray(lines(&found)));
         }
         return Some(format!(
             "line {line}: a field opens a quote (\") that is never closed, so the rest of the \
@@ -131,18 +131,14 @@ pub(super) fn explain_read_error(spec: &TableSpec, polars: &str) -> Option<Strin
                 .ok()
         };
         let (offset, len) = (number("byte offset ", ',')?, number("length ", ' ')?);
-        if let Ok(lines) = sniff::stray_quote_lines(&spec.path, delim(), (offset, offset + len), 3)
-            && !lines.is_empty()
+        if let Ok(found) = sniff::stray_quote_lines(&spec.path, delim(), (offset, offset + len), 3)
+            && !found.is_empty()
         {
-            return Some(stray(&lines));
+            return Some(stray(lines(&found)));
         }
         let first = sniff::line_of_offset(&spec.path, offset).ok()?;
         let last = sniff::line_of_offset(&spec.path, offset + len.saturating_sub(1)).ok()?;
-        return Some(format!(
-            "lines {first}–{last}: a double quote inside a field that does not start with one \
-             (as in `5\" screen`) makes the rows ambiguous; quote that field \
-             (`\"5\"\" screen\"`) or remove the quote"
-        ));
+        return Some(stray(format!("lines {first}–{last}")));
     }
     if polars.contains("could not parse") {
         let offset: u64 = polars
