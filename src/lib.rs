@@ -10,7 +10,7 @@
 //! Beside the stages: [`demo`] writes a synthetic dataset with a known ground truth; [`sql`]
 //! writes the scoring stage as one SQL query for warehouses and Spark. Below them all, shared
 //! by every stage: [`error`], [`units`], [`stats`], [`format`], [`timeparse`], [`timing`],
-//! [`progress`] and
+//! [`progress`], [`views`] (lookups keyed on a text column's views) and
 //! [`output`] (atomic writes). A module never imports one above it (`tests/it/layering.rs`).
 
 #![forbid(unsafe_code)]
@@ -38,6 +38,7 @@ pub mod stats;
 pub mod timeparse;
 pub mod timing;
 pub mod units;
+pub mod views;
 
 pub use error::{Error, ExitStatus, Result};
 

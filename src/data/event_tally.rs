@@ -38,23 +38,11 @@ impl TypeCodes {
     }
 
     fn codes(&self, c: &Column) -> PolarsResult<Column> {
-        let types = c.str()?;
         let mut local: HashMap<&str, u32, foldhash::fast::FixedState> = HashMap::default();
-        let mut out = Vec::with_capacity(types.len());
-        for t in types.iter() {
-            let code = match t {
-                None => NO_TYPE,
-                Some(t) => match local.get(t) {
-                    Some(&k) => k,
-                    None => {
-                        let k = self.code(t);
-                        local.insert(t, k);
-                        k
-                    }
-                },
-            };
-            out.push(code);
-        }
+        let out = crate::views::lookup(c.str()?, |t| match t {
+            None => NO_TYPE,
+            Some(t) => *local.entry(t).or_insert_with(|| self.code(t)),
+        });
         Ok(Column::new(c.name().clone(), out))
     }
 

@@ -119,7 +119,7 @@ impl LeadIndex {
                 rows.get(k).copied().filter(|&r| r != NONE)
             }),
             Ids::Int(m) => runs(c.i64()?.iter(), |v| m.get(&v).copied()),
-            Ids::Text(m) => runs(c.str()?.iter(), |v| m.get(v).copied()),
+            Ids::Text(m) => text_rows(c.str()?, |v| m.get(v).copied()),
         };
         Ok(out.with_name(c.name().clone()).into_column())
     }
@@ -130,9 +130,17 @@ impl LeadIndex {
                 "text ids looked up in an index of integer ids".into(),
             ));
         };
-        let out = runs(c.str()?.iter(), |v| m.get(v.trim()).copied());
+        let out = text_rows(c.str()?, |v| m.get(v.trim()).copied());
         Ok(out.with_name(c.name().clone()).into_column())
     }
+}
+
+/// `find` for each text id, looked up once per run of equal views ([`crate::views`]): a run
+/// of one lead's events, or an id a Parquet dictionary repeats.
+fn text_rows(ids: &StringChunked, find: impl Fn(&str) -> Option<u32>) -> UInt32Chunked {
+    crate::views::lookup(ids, |v| v.and_then(&find))
+        .into_iter()
+        .collect()
 }
 
 /// `find` for each id; exports often list a lead's events together, so an id equal to the one

@@ -135,29 +135,26 @@ impl RuleTags {
 
     /// Tags of one batch: `c[0]` the event types, then the present filter columns in order.
     fn tag(&self, c: &mut [Column], present: &[bool]) -> PolarsResult<Column> {
-        let types = c[0].str()?;
+        let n = c[0].len();
+        // Each column's lookups, once per distinct value as the batch holds it
+        // ([`crate::views`]); a filter column the events do not have matches no value.
+        let mut out = crate::views::lookup(c[0].str()?, |t| {
+            t.and_then(|t| self.by_type.get(t)).copied().unwrap_or(0)
+        });
         let mut columns = c[1..].iter();
-        let mut filters: Vec<(&Filter, Vec<Option<&str>>)> = Vec::new();
         for (f, p) in self.filters.iter().zip(present) {
-            let values = match p {
-                true => match columns.next() {
-                    Some(c) => c.str()?.iter().collect(),
-                    None => vec![None; types.len()],
-                },
-                false => vec![None; types.len()],
+            let column = if *p { columns.next() } else { None };
+            let listed = match column {
+                Some(c) => crate::views::lookup(c.str()?, |v| {
+                    v.and_then(|v| f.values.get(v)).copied().unwrap_or(0)
+                }),
+                None => vec![0; n],
             };
-            filters.push((f, values));
-        }
-        let mut out = Vec::with_capacity(types.len());
-        for (i, t) in types.iter().enumerate() {
-            let mut m = t.and_then(|t| self.by_type.get(t)).copied().unwrap_or(0);
-            if m & self.filtered != 0 {
-                for (f, values) in &filters {
-                    let listed = values[i].and_then(|v| f.values.get(v)).copied();
-                    m &= f.open | listed.unwrap_or(0);
+            for (m, l) in out.iter_mut().zip(listed) {
+                if *m & self.filtered != 0 {
+                    *m &= f.open | l;
                 }
             }
-            out.push(m);
         }
         Ok(Column::new(c[0].name().clone(), out))
     }

@@ -15,6 +15,7 @@ const LAYERS: &[&[&str]] = &[
         "timeparse",
         "timing",
         "progress",
+        "views",
     ],
     &["output", "saved"],
     &["data", "demo"],
