@@ -8,7 +8,8 @@
 
 For each size and kind it generates the demo world once (`leadcal demo --leads N`, cached in
 --worlds): `int` (integer lead ids, Parquet), `text` (ids like L0000001, `--ids text`), `csv`
-(integer ids, every table as CSV, `--format csv`). The world's files are read once before any
+(integer ids, every table as CSV, `--format csv`), `text-time` (the text world with its events
+in time order, as activity exports list them, rather than lead by lead). The world's files are read once before any
 timing (so every run finds them in the page cache).
 
 Then it runs --rounds rounds (at least 3). Each round runs every tool once, one after another,
@@ -55,7 +56,19 @@ KINDS = {
     "int": ("integer ids, Parquet", []),
     "text": ("text ids, Parquet", ["--ids", "text"]),
     "csv": ("integer ids, CSV", ["--format", "csv"]),
+    # The demo writes each lead's events together; an activity export usually lists them in
+    # time order, so that every event's lead is another one (the lookups of text ids at random).
+    "text-time": ("text ids, Parquet, events in time order", ["--ids", "text"]),
 }
+
+# Rewrites a world's events in time order (ties in the order written), with the interpreter
+# given by --python.
+SORT_BY_TIME = """
+import sys, polars as pl
+src, tmp = sys.argv[1], sys.argv[1] + ".sorting"
+pl.scan_parquet(src).sort("occurred_at", maintain_order=True).sink_parquet(tmp)
+import os; os.replace(tmp, src)
+"""
 
 FLOOR_DUCKDB = """
 import sys, duckdb
@@ -117,7 +130,7 @@ def capped(cmd, cap_bytes, env=None):
     return time.perf_counter() - t, cpu, peak, (p.returncode == 0 and not killed), err
 
 
-def world(leadcal, worlds, size, kind):
+def world(leadcal, python, worlds, size, kind):
     name = size if kind == "int" else f"{size}-{kind}"
     d = worlds / name
     ext = "csv" if kind == "csv" else "parquet"
@@ -126,6 +139,8 @@ def world(leadcal, worlds, size, kind):
         shutil.rmtree(d, ignore_errors=True)
         subprocess.run([leadcal, "demo", "--out", d, "--leads", str(SIZES[size])] + KINDS[kind][1],
                        check=True, stdout=subprocess.DEVNULL)
+        if kind == "text-time":
+            subprocess.run([python, "-c", SORT_BY_TIME, d / "events.parquet"], check=True)
     # Into the page cache, so that no run pays for the disk.
     for f in d.iterdir():
         with open(f, "rb") as fh:
@@ -234,7 +249,7 @@ def has_module(python, name):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="1M")
-    ap.add_argument("--kinds", default="int,text", help="comma-separated: int, text, csv")
+    ap.add_argument("--kinds", default="int,text", help="comma-separated: int, text, csv, text-time")
     ap.add_argument("--python", required=True, help="interpreter with requirements.txt installed")
     ap.add_argument("--worlds", default="/tmp/leadcal-bench")
     ap.add_argument("--leadcal", default=None, help="default: release build in CARGO_TARGET_DIR or target/")
@@ -265,7 +280,7 @@ def main():
     results = []
     for size in a.sizes.split(","):
         for kind in a.kinds.split(","):
-            name, d, ext = world(leadcal, worlds, size, kind)
+            name, d, ext = world(leadcal, a.python, worlds, size, kind)
             env = dict(os.environ, LEADCAL_TIMINGS="1")
             refs_run = [r for r in ["polars", "pandas"] if not (r == "pandas" and a.skip_pandas)]
             r = {"world": name, "kind": kind, "runs": {}, "states": [], "waited": [], "refs": refs_run}
