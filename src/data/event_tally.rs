@@ -83,6 +83,12 @@ pub(super) const CHECKS: [&str; 11] = [
     "__unlisted",
 ];
 
+fn too_many_tags() -> PolarsError {
+    PolarsError::ComputeError(
+        "the model's rules match the events in more than 65,535 combinations".into(),
+    )
+}
+
 /// Per event type (by code): rows, valid rows, unlisted codes.
 #[derive(Default, Clone, Copy)]
 pub(super) struct TypeCount {
@@ -93,8 +99,11 @@ pub(super) struct TypeCount {
 
 /// Everything the pass counts, and the events it keeps.
 pub(super) struct Tally {
-    /// `None` when the events are only checked.
+    /// `None` when the events are only checked, or for one batch's tally ([`Tally::batch`]).
     pub placer: Option<Placer>,
+    /// A batch's tally: the `(lead row, time, tag)` of each event to place, placed when the
+    /// batch is added to the pass's tally ([`Tally::add`]).
+    kept: Option<Vec<(u32, i64, u64)>>,
     pub created: Arc<Vec<i64>>,
     pub by_type: Vec<TypeCount>,
     /// Rows with an empty event type.
@@ -115,6 +124,7 @@ impl Tally {
     pub fn new(placer: Option<Placer>, created: Arc<Vec<i64>>) -> Self {
         Tally {
             placer,
+            kept: None,
             created,
             by_type: Vec::new(),
             no_type: 0,
@@ -126,6 +136,50 @@ impl Tally {
             first: None,
             last: None,
         }
+    }
+
+    /// One batch's tally, counted apart from the pass's (on the batch's own core, without the
+    /// pass's lock); `place` keeps its tagged events for [`Tally::add`] to place.
+    pub fn batch(df: &DataFrame, created: Arc<Vec<i64>>, place: bool) -> PolarsResult<Self> {
+        let mut t = Tally::new(None, created);
+        t.kept = place.then(|| Vec::with_capacity(df.height()));
+        t.take(df)?;
+        Ok(t)
+    }
+
+    /// Add a batch's tally ([`Tally::batch`]): every count is a sum, a minimum or a maximum,
+    /// so the order batches are added in does not matter; its kept events are placed.
+    pub fn add(&mut self, b: Tally) -> PolarsResult<()> {
+        if self.by_type.len() < b.by_type.len() {
+            self.by_type.resize(b.by_type.len(), TypeCount::default());
+        }
+        for (t, c) in self.by_type.iter_mut().zip(&b.by_type) {
+            t.rows += c.rows;
+            t.valid += c.valid;
+            t.unlisted += c.unlisted;
+        }
+        self.no_type += b.no_type;
+        self.rows += b.rows;
+        self.valid += b.valid;
+        for (s, c) in self.checks.iter_mut().zip(b.checks) {
+            *s += c;
+        }
+        self.unknown += b.unknown;
+        self.early += b.early;
+        self.first = match (self.first, b.first) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, y) => x.or(y),
+        };
+        self.last = match (self.last, b.last) {
+            (Some(x), Some(y)) => Some(x.max(y)),
+            (x, y) => x.or(y),
+        };
+        if let (Some(p), Some(kept)) = (self.placer.as_mut(), b.kept) {
+            for (row, time, tag) in kept {
+                p.push(row, time, tag).map_err(|_| too_many_tags())?;
+            }
+        }
+        Ok(())
     }
 
     /// One batch: `__type`, `__idx`, `__t`, `__tag`, `__valid` and the [`CHECKS`].
@@ -194,15 +248,12 @@ impl Tally {
             if time < self.created[row as usize] {
                 self.early += 1;
             }
-            if tag[i] != 0
-                && let Some(p) = self.placer.as_mut()
-            {
-                p.push(row, time, tag[i]).map_err(|_| {
-                    PolarsError::ComputeError(
-                        "the model's rules match the events in more than 65,535 combinations"
-                            .into(),
-                    )
-                })?;
+            if tag[i] != 0 {
+                if let Some(p) = self.placer.as_mut() {
+                    p.push(row, time, tag[i]).map_err(|_| too_many_tags())?;
+                } else if let Some(kept) = self.kept.as_mut() {
+                    kept.push((row, time, tag[i]));
+                }
             }
         }
         let unlisted = get("__unlisted")?;
@@ -222,5 +273,83 @@ impl Tally {
         let k = CHECKS.iter().position(|c| *c == name);
         debug_assert!(k.is_some(), "no check `{name}`");
         k.map_or(0, |k| self.checks[k])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A batch of the pass's columns from a simple generator: types (some empty), leads (some
+    /// unknown), times (some before the lead's creation), tags (some zero), validity and checks.
+    fn batch(n: usize, seed: u64) -> DataFrame {
+        let mut x = seed;
+        let mut next = move |m: u64| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) % m
+        };
+        let mut cols = Vec::new();
+        let mut types = Vec::new();
+        let (mut idx, mut t, mut tag, mut valid) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..n {
+            types.push(if next(9) == 0 {
+                NO_TYPE
+            } else {
+                next(5) as u32
+            });
+            idx.push((next(7) != 0).then(|| next(20) as u32));
+            t.push(Some(next(1000) as i64));
+            tag.push(next(4));
+            valid.push(next(5) != 0);
+        }
+        cols.push(Column::new("__type".into(), types));
+        cols.push(Column::new("__idx".into(), idx));
+        cols.push(Column::new("__t".into(), t));
+        cols.push(Column::new("__tag".into(), tag));
+        cols.push(Column::new("__valid".into(), valid));
+        for c in CHECKS {
+            let v: Vec<bool> = (0..n).map(|_| next(6) == 0).collect();
+            cols.push(Column::new(c.into(), v));
+        }
+        DataFrame::new(n, cols).unwrap()
+    }
+
+    fn counts(t: &Tally) -> impl PartialEq + std::fmt::Debug {
+        let types: Vec<_> = t
+            .by_type
+            .iter()
+            .map(|c| (c.rows, c.valid, c.unlisted))
+            .collect();
+        (
+            types,
+            (t.no_type, t.rows, t.valid, t.checks, t.unknown, t.early),
+            (t.first, t.last),
+        )
+    }
+
+    #[test]
+    fn batches_counted_apart_and_added_in_any_order_equal_one_tally() {
+        let created: Arc<Vec<i64>> = Arc::new((0..20).map(|k| k * 40).collect());
+        let parts: Vec<DataFrame> = (0..6).map(|k| batch(50 + 37 * k, k as u64)).collect();
+        let mut whole = Tally::new(Some(Placer::new(20, 0)), created.clone());
+        for p in &parts {
+            whole.take(p).unwrap();
+        }
+        let mut added = Tally::new(Some(Placer::new(20, 0)), created.clone());
+        for p in parts.iter().rev() {
+            added
+                .add(Tally::batch(p, created.clone(), true).unwrap())
+                .unwrap();
+        }
+        assert_eq!(counts(&whole), counts(&added));
+        assert!(whole.rows > 0 && whole.early > 0 && whole.unknown > 0);
+        let (a, b) = (whole.placer.take().unwrap(), added.placer.take().unwrap());
+        assert!(a.events() > 0);
+        assert_eq!(a.finish(), b.finish());
+        // Checked only: nothing is kept to place.
+        let checked = Tally::batch(&parts[0], created, false).unwrap();
+        assert!(checked.kept.is_none());
     }
 }

@@ -261,8 +261,8 @@ pub(super) fn load(
         std::thread::spawn(move || super::cache::file_sha256(&shown).ok())
     });
     // One pass: every check, the lead's row, the event type's code and the caller's tag are
-    // computed batch by batch on every core; the tally then counts each batch and keeps the
-    // tagged events of known leads.
+    // computed batch by batch on every core; each batch is then counted on its core, and its
+    // counts added and the tagged events of known leads placed under the pass's one lock.
     let codes = Arc::new(TypeCodes::default());
     let tag = match tags {
         Some(tags) => tags.expr(&tag_schema),
@@ -311,6 +311,9 @@ pub(super) fn load(
         tags.map(|_| Placer::new(n_leads, expected)),
         index.created.clone(),
     )));
+    // Each batch is counted on its own core; only adding its counts and placing its events
+    // take the lock.
+    let (created, place) = (index.created.clone(), tags.is_some());
     match (&es.format, keyed) {
         // CSV (not keyed by another column): the file is cut into chunks of whole rows and
         // each chunk is parsed and checked on its own core ([`super::csv_chunks`]).
@@ -340,7 +343,8 @@ pub(super) fn load(
                 |_, df: DataFrame| {
                     let raw = with_names(es, df.lazy(), "event_type", &etu);
                     let out = pass_of(raw).collect()?;
-                    tally.lock().unwrap_or_else(|e| e.into_inner()).take(&out)?;
+                    let batch = Tally::batch(&out, created.clone(), place)?;
+                    tally.lock().unwrap_or_else(|e| e.into_inner()).add(batch)?;
                     counter.add(out.height() as u64);
                     Ok(())
                 },
@@ -354,7 +358,8 @@ pub(super) fn load(
             pass_of(lf.clone())
                 .sink_batches(
                     PlanCallback::new(move |df: DataFrame| {
-                        sink.lock().unwrap_or_else(|e| e.into_inner()).take(&df)?;
+                        let batch = Tally::batch(&df, created.clone(), place)?;
+                        sink.lock().unwrap_or_else(|e| e.into_inner()).add(batch)?;
                         counter.add(df.height() as u64);
                         Ok(false)
                     }),
