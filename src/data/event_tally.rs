@@ -99,7 +99,7 @@ pub(super) struct TypeCount {
 
 /// Everything the pass counts, and the events it keeps.
 pub(super) struct Tally {
-    /// `None` when the events are only checked, or for one batch's tally ([`Tally::batch`]).
+    /// The pass's tally, when events are placed: what [`Tally::add`] places them in.
     pub placer: Option<Placer>,
     /// A batch's tally: the `(lead row, time, tag)` of each event to place, placed when the
     /// batch is added to the pass's tally ([`Tally::add`]).
@@ -182,8 +182,9 @@ impl Tally {
         Ok(())
     }
 
-    /// One batch: `__type`, `__idx`, `__t`, `__tag`, `__valid` and the [`CHECKS`].
-    pub fn take(&mut self, df: &DataFrame) -> PolarsResult<()> {
+    /// Count one batch (`__type`, `__idx`, `__t`, `__tag`, `__valid` and the [`CHECKS`]) into
+    /// this batch's tally.
+    fn take(&mut self, df: &DataFrame) -> PolarsResult<()> {
         let get = |c: &str| df.column(c).map(|c| c.as_materialized_series().rechunk());
         for (sum, name) in self.checks.iter_mut().zip(CHECKS) {
             *sum += get(name)?.bool()?.sum().unwrap_or(0) as u64;
@@ -248,12 +249,10 @@ impl Tally {
             if time < self.created[row as usize] {
                 self.early += 1;
             }
-            if tag[i] != 0 {
-                if let Some(p) = self.placer.as_mut() {
-                    p.push(row, time, tag[i]).map_err(|_| too_many_tags())?;
-                } else if let Some(kept) = self.kept.as_mut() {
-                    kept.push((row, time, tag[i]));
-                }
+            if tag[i] != 0
+                && let Some(kept) = self.kept.as_mut()
+            {
+                kept.push((row, time, tag[i]));
             }
         }
         let unlisted = get("__unlisted")?;
@@ -333,10 +332,14 @@ mod tests {
     fn batches_counted_apart_and_added_in_any_order_equal_one_tally() {
         let created: Arc<Vec<i64>> = Arc::new((0..20).map(|k| k * 40).collect());
         let parts: Vec<DataFrame> = (0..6).map(|k| batch(50 + 37 * k, k as u64)).collect();
-        let mut whole = Tally::new(Some(Placer::new(20, 0)), created.clone());
-        for p in &parts {
-            whole.take(p).unwrap();
+        let mut all = parts[0].clone();
+        for p in &parts[1..] {
+            all.vstack_mut(p).unwrap();
         }
+        let mut whole = Tally::new(Some(Placer::new(20, 0)), created.clone());
+        whole
+            .add(Tally::batch(&all, created.clone(), true).unwrap())
+            .unwrap();
         let mut added = Tally::new(Some(Placer::new(20, 0)), created.clone());
         for p in parts.iter().rev() {
             added
