@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use polars::prelude::*;
 
+use super::text_ids::TextIds;
 use crate::error::{Error, Result};
 
 type Map<K> = HashMap<K, u32, foldhash::fast::FixedState>;
@@ -27,7 +28,7 @@ enum Ids {
         rows: Vec<u32>,
     },
     Int(Map<i64>),
-    Text(Map<Box<str>>),
+    Text(TextIds),
 }
 
 /// Lead id to row, and each row's creation time (µs).
@@ -70,13 +71,7 @@ impl LeadIndex {
             }
             _ => {
                 let s = id.cast(&DataType::String).map_err(err())?;
-                let mut m = Map::with_capacity_and_hasher(n, Default::default());
-                for (row, v) in s.str().map_err(err())?.iter().enumerate() {
-                    if let Some(v) = v {
-                        m.entry(Box::from(v)).or_insert(row as u32);
-                    }
-                }
-                Ids::Text(m)
+                Ids::Text(TextIds::new(s.str().map_err(err())?.iter()))
             }
         };
         let created = leads
@@ -119,7 +114,7 @@ impl LeadIndex {
                 rows.get(k).copied().filter(|&r| r != NONE)
             }),
             Ids::Int(m) => runs(c.i64()?.iter(), |v| m.get(&v).copied()),
-            Ids::Text(m) => text_rows(c.str()?, |v| m.get(v).copied()),
+            Ids::Text(m) => text_rows(c.str()?, m, |v| v),
         };
         Ok(out.with_name(c.name().clone()).into_column())
     }
@@ -130,17 +125,48 @@ impl LeadIndex {
                 "text ids looked up in an index of integer ids".into(),
             ));
         };
-        let out = text_rows(c.str()?, |v| m.get(v.trim()).copied());
+        let out = text_rows(c.str()?, m, str::trim);
         Ok(out.with_name(c.name().clone()).into_column())
     }
 }
 
-/// `find` for each text id, looked up once per run of equal views ([`crate::views`]): a run
-/// of one lead's events, or an id a Parquet dictionary repeats.
-fn text_rows(ids: &StringChunked, find: impl Fn(&str) -> Option<u32>) -> UInt32Chunked {
-    crate::views::lookup(ids, |v| v.and_then(&find))
-        .into_iter()
-        .collect()
+/// The row of each text id (after `form`), looked up in batches ([`TextIds::get_batch`]); an id
+/// whose 16-byte view equals the row before's (a run of one lead's events, or one value of a
+/// Parquet dictionary) reuses that row's answer, as equal views of one array are equal values.
+fn text_rows(ids: &StringChunked, m: &TextIds, form: impl Fn(&str) -> &str) -> UInt32Chunked {
+    let mut out: Vec<Option<u32>> = Vec::with_capacity(ids.len());
+    let mut asked: Vec<&[u8]> = Vec::new();
+    let mut found: Vec<Option<u32>> = Vec::new();
+    // `chunks` gives each array as a trait object, whose nulls are read without naming
+    // polars' array trait.
+    for (arr, chunk) in ids.downcast_iter().zip(ids.chunks()) {
+        let validity = chunk.validity();
+        let valid = |i: usize| validity.is_none_or(|v| v.get_bit(i));
+        let views = arr.views();
+        // First the ids that start a run, then every row from their answers.
+        asked.clear();
+        for i in 0..views.len() {
+            if valid(i) && !(i > 0 && valid(i - 1) && views[i].as_u128() == views[i - 1].as_u128())
+            {
+                asked.push(form(arr.value(i)).as_bytes());
+            }
+        }
+        found.clear();
+        m.get_batch(&asked, &mut found);
+        let mut next = found.iter();
+        let mut last = None;
+        for i in 0..views.len() {
+            if !valid(i) {
+                out.push(None);
+                continue;
+            }
+            if !(i > 0 && valid(i - 1) && views[i].as_u128() == views[i - 1].as_u128()) {
+                last = next.next().copied().flatten();
+            }
+            out.push(last);
+        }
+    }
+    out.into_iter().collect()
 }
 
 /// `find` for each id; exports often list a lead's events together, so an id equal to the one
@@ -226,5 +252,72 @@ mod tests {
             Some(""),
         ]);
         assert_eq!(rows_of(leads, ev), want);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 200,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(5),
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// Text ids in several arrays, in runs, with nulls, padded, short and long, some built
+        /// apart and some gathered as a dictionary is decoded: each event finds the row a map
+        /// of first rows gives, as read and trimmed.
+        #[test]
+        fn text_ids_find_the_map_of_first_rows_in_any_array(
+            leads in proptest::collection::vec(
+                proptest::option::weighted(0.9, "[ab ]{0,3}|[a-c]{13,15}"), 1..40),
+            parts in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::option::weighted(0.85, "[ab ]{0,3}|[a-c]{13,15}"), 0..60),
+                1..4),
+            gather in proptest::bool::ANY,
+        ) {
+            use std::collections::HashMap;
+            let n = leads.len();
+            let frame = DataFrame::new(n, vec![
+                Column::new("lead_id".into(), &leads),
+                Column::new("created_at".into(), vec![0i64; n]),
+            ]).unwrap();
+            let mut first: HashMap<&str, u32> = HashMap::new();
+            for (r, v) in leads.iter().enumerate() {
+                if let Some(v) = v {
+                    first.entry(v.as_str()).or_insert(r as u32);
+                }
+            }
+            // Each part its own array; gathered, each value repeats one view.
+            let mut events: Option<StringChunked> = None;
+            for p in &parts {
+                let ca = if gather {
+                    let dict = StringChunked::new("lead_id".into(), p);
+                    let idx: IdxCa = (0..p.len())
+                        .map(|k| Some((k * 7 % p.len().max(1)) as IdxSize))
+                        .collect();
+                    dict.take(&idx).unwrap()
+                } else {
+                    StringChunked::new("lead_id".into(), p)
+                };
+                match &mut events {
+                    None => events = Some(ca),
+                    Some(e) => { e.append(&ca).unwrap(); }
+                }
+            }
+            let events = events.unwrap();
+            let values: Vec<Option<&str>> = events.iter().collect();
+            let index = LeadIndex::new(&frame).unwrap();
+            let col = events.clone().into_column();
+            let got: Vec<Option<u32>> = index.rows(&col).unwrap().u32().unwrap().iter().collect();
+            let want: Vec<Option<u32>> =
+                values.iter().map(|v| v.and_then(|v| first.get(v).copied())).collect();
+            proptest::prop_assert_eq!(got, want);
+            let got: Vec<Option<u32>> =
+                index.rows_trimmed(&col).unwrap().u32().unwrap().iter().collect();
+            let want: Vec<Option<u32>> = values
+                .iter()
+                .map(|v| v.and_then(|v| first.get(v.trim()).copied()))
+                .collect();
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 }
