@@ -9,7 +9,7 @@
 //! value itself; longer, its first bytes and where it sits in the array's buffers). A value a
 //! Parquet dictionary page decodes is the same view at every row, and equal views of one array
 //! are always equal values. The events pass looks up the event type and the rules' filter
-//! columns of every event (the lead id has a table of its own, `data/text_ids.rs`): keyed on
+//! columns of every event (the lead id has a table of its own, `data/id_table.rs`): keyed on
 //! the view, a lookup is a compare of 16 bytes in a small table instead of hashing and
 //! comparing the text. Unequal views of equal values (a CSV
 //! read, a long value stored twice) only cost the function's call.

@@ -7,15 +7,12 @@
 //! gathers the other columns of 50M events); dense integer ids are looked up by position; an
 //! id held by several rows (an error the leads checks report) points at its first row.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use polars::prelude::*;
 
-use super::text_ids::TextIds;
+use super::id_table::IdTable;
 use crate::error::{Error, Result};
-
-type Map<K> = HashMap<K, u32, foldhash::fast::FixedState>;
 
 /// No lead at this position of a dense index.
 const NONE: u32 = u32::MAX;
@@ -27,8 +24,9 @@ enum Ids {
         first: i64,
         rows: Vec<u32>,
     },
-    Int(Map<i64>),
-    Text(TextIds),
+    /// Other integer ids, keyed on their eight bytes.
+    Int(IdTable),
+    Text(IdTable),
 }
 
 /// Lead id to row, and each row's creation time (µs).
@@ -58,20 +56,12 @@ impl LeadIndex {
                         }
                         Ids::Dense { first: lo, rows }
                     }
-                    _ => {
-                        let mut m = Map::with_capacity_and_hasher(n, Default::default());
-                        for (row, v) in ids.iter().enumerate() {
-                            if let Some(v) = v {
-                                m.entry(v).or_insert(row as u32);
-                            }
-                        }
-                        Ids::Int(m)
-                    }
+                    _ => Ids::Int(IdTable::new(ids.iter().map(|v| v.map(i64::to_le_bytes)))),
                 }
             }
             _ => {
                 let s = id.cast(&DataType::String).map_err(err())?;
-                Ids::Text(TextIds::new(s.str().map_err(err())?.iter()))
+                Ids::Text(IdTable::new(s.str().map_err(err())?.iter()))
             }
         };
         let created = leads
@@ -113,7 +103,7 @@ impl LeadIndex {
                 let k = usize::try_from(v.checked_sub(*first)?).ok()?;
                 rows.get(k).copied().filter(|&r| r != NONE)
             }),
-            Ids::Int(m) => runs(c.i64()?.iter(), |v| m.get(&v).copied()),
+            Ids::Int(m) => int_rows(c.i64()?, m),
             Ids::Text(m) => text_rows(c.str()?, m, |v| v),
         };
         Ok(out.with_name(c.name().clone()).into_column())
@@ -130,10 +120,10 @@ impl LeadIndex {
     }
 }
 
-/// The row of each text id (after `form`), looked up in batches ([`TextIds::get_batch`]); an id
+/// The row of each text id (after `form`), looked up in batches ([`IdTable::get_batch`]); an id
 /// whose 16-byte view equals the row before's (a run of one lead's events, or one value of a
 /// Parquet dictionary) reuses that row's answer, as equal views of one array are equal values.
-fn text_rows(ids: &StringChunked, m: &TextIds, form: impl Fn(&str) -> &str) -> UInt32Chunked {
+fn text_rows(ids: &StringChunked, m: &IdTable, form: impl Fn(&str) -> &str) -> UInt32Chunked {
     let mut out: Vec<Option<u32>> = Vec::with_capacity(ids.len());
     let mut asked: Vec<&[u8]> = Vec::new();
     let mut found: Vec<Option<u32>> = Vec::new();
@@ -167,6 +157,33 @@ fn text_rows(ids: &StringChunked, m: &TextIds, form: impl Fn(&str) -> &str) -> U
         }
     }
     out.into_iter().collect()
+}
+
+/// The row of each integer id, looked up in batches ([`IdTable::get_batch`]); an id equal to the
+/// one before it (a run of one lead's events) reuses that lookup.
+fn int_rows(ids: &Int64Chunked, m: &IdTable) -> UInt32Chunked {
+    let mut asked: Vec<[u8; 8]> = Vec::new();
+    let mut last = None;
+    for v in ids.iter().flatten() {
+        if last != Some(v) {
+            asked.push(v.to_le_bytes());
+            last = Some(v);
+        }
+    }
+    let mut found = Vec::with_capacity(asked.len());
+    m.get_batch(&asked, &mut found);
+    let mut next = found.into_iter();
+    let (mut last, mut row) = (None, None);
+    ids.iter()
+        .map(|v| {
+            let v = v?;
+            if last != Some(v) {
+                row = next.next().flatten();
+                last = Some(v);
+            }
+            row
+        })
+        .collect()
 }
 
 /// `find` for each id; exports often list a lead's events together, so an id equal to the one
@@ -274,13 +291,12 @@ mod tests {
                 1..4),
             gather in proptest::bool::ANY,
         ) {
-            use std::collections::HashMap;
-            let n = leads.len();
+                        let n = leads.len();
             let frame = DataFrame::new(n, vec![
                 Column::new("lead_id".into(), &leads),
                 Column::new("created_at".into(), vec![0i64; n]),
             ]).unwrap();
-            let mut first: HashMap<&str, u32> = HashMap::new();
+            let mut first: std::collections::HashMap<&str, u32> = Default::default();
             for (r, v) in leads.iter().enumerate() {
                 if let Some(v) = v {
                     first.entry(v.as_str()).or_insert(r as u32);
@@ -317,6 +333,50 @@ mod tests {
                 .iter()
                 .map(|v| v.and_then(|v| first.get(v.trim()).copied()))
                 .collect();
+            proptest::prop_assert_eq!(got, want);
+        }
+
+        /// Integer ids spread too far for the dense index (negative, zero, the extremes), in
+        /// runs, with nulls and in several arrays: each event finds the row a map of first
+        /// rows gives.
+        #[test]
+        fn sparse_integer_ids_find_the_map_of_first_rows(
+            leads in proptest::collection::vec(proptest::option::weighted(0.9, -3i64..6), 1..40),
+            parts in proptest::collection::vec(
+                proptest::collection::vec(proptest::option::weighted(0.85, -4i64..7), 0..60),
+                1..4),
+        ) {
+            use std::collections::HashMap;
+            // Spread: each small value stands for one far apart from the others.
+            let far = |v: i64| match v {
+                -3 => i64::MIN,
+                5 => i64::MAX,
+                v => v * 1_000_000_007,
+            };
+            let leads: Vec<Option<i64>> = leads.iter().map(|v| v.map(far)).collect();
+            let n = leads.len();
+            let frame = DataFrame::new(n, vec![
+                Column::new("lead_id".into(), &leads),
+                Column::new("created_at".into(), vec![0i64; n]),
+            ]).unwrap();
+            let mut first: HashMap<i64, u32> = HashMap::new();
+            for (r, v) in leads.iter().enumerate() {
+                if let Some(v) = v {
+                    first.entry(*v).or_insert(r as u32);
+                }
+            }
+            let mut events: Option<Int64Chunked> = None;
+            for p in &parts {
+                let ca: Int64Chunked = p.iter().map(|v| v.map(far)).collect();
+                match &mut events {
+                    None => events = Some(ca),
+                    Some(e) => { e.append(&ca).unwrap(); }
+                }
+            }
+            let events = events.unwrap().with_name("lead_id".into());
+            let want: Vec<Option<u32>> =
+                events.iter().map(|v| v.and_then(|v| first.get(&v).copied())).collect();
+            let got = rows_of(frame, events.into_column());
             proptest::prop_assert_eq!(got, want);
         }
     }

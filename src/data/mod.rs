@@ -11,11 +11,12 @@
 //!
 //! One file per job: [`spec`] (the mapping), [`sniff`] (a CSV's delimiter and header),
 //! [`scan`] (opening a table, polars' errors in words), [`leads`], [`events`] (the pass),
-//! `lead_index` (a lead id's row), `text_ids` (text ids' rows, looked up in batches), `event_tally` (what the pass counts), [`placed`] (events
-//! per lead), [`cache`] (the pass's result kept for the next run), [`codes`], [`outcomes`], [`attributes`] (typing and value checks),
-//! [`personal`] (personal-data columns), [`presets`] (CRM export names), [`warehouse`] (a
-//! per-lead table made by `leadcal sql`), [`xlsx`] (Excel sheets), and [`dataset`] (the
-//! result and the order the tables are read in).
+//! `lead_index` (a lead id's row), `id_table` (lead ids' rows, looked up in batches),
+//! `event_tally` (what the pass counts), [`placed`] (events per lead), [`cache`] (the pass's
+//! result kept for the next run), [`codes`], [`outcomes`], [`attributes`] (typing and value
+//! checks), [`personal`] (personal-data columns), [`presets`] (CRM export names),
+//! [`warehouse`] (a per-lead table made by `leadcal sql`), [`xlsx`] (Excel sheets), and
+//! [`dataset`] (the result and the order the tables are read in).
 
 mod accounts;
 mod activity;
@@ -30,6 +31,7 @@ mod event_tally;
 pub mod events;
 pub mod footer;
 mod id_match;
+mod id_table;
 mod lead_index;
 pub mod leads;
 pub mod outcomes;
@@ -42,7 +44,6 @@ pub mod shape;
 pub mod sniff;
 pub mod spec;
 pub mod table;
-mod text_ids;
 pub mod types;
 pub mod warehouse;
 pub mod xlsx;

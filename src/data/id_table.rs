@@ -1,12 +1,14 @@
-//! Text lead ids to rows: an open-addressing table that looks ids up a batch at a time.
+//! Lead ids to rows: an open-addressing table that looks ids up a batch at a time.
 //!
-//! Input: the leads' text ids in row order (a null id is never found). Output: for each id
+//! Input: the leads' ids in row order, each as its bytes (a text id's UTF-8, an integer id's
+//! eight bytes), a null id never found. Output: for each id
 //! looked up, the row where it first occurs, or none. Guarantees: the same answer as a hash map
 //! from each id to its first row, for any ids and any hash (a property test checks it with
 //! hashes that collide on purpose); an id is matched by comparing its bytes, never by its hash
 //! alone.
 //!
-//! Why not a `HashMap<Box<str>, u32>`: activity exports list events in time order, so each
+//! Why not a `HashMap<Box<str>, u32>` (or `<i64, u32>`): activity exports list events in time
+//! order, so each
 //! event's lead is another one of a million, and a lookup in such a map waits for memory three
 //! times, one after the other (the control bytes, the slot, the boxed text). On the 1M world
 //! in time order those waits were 56% of the events pass. Here a slot is 16 bytes: the row
@@ -84,8 +86,8 @@ impl Probe {
     }
 }
 
-/// Text id → first row.
-pub(super) struct TextIds {
+/// Lead id → first row.
+pub(super) struct IdTable {
     slots: Vec<Slot>,
     mask: usize,
     /// Row `r`'s id is `bytes[starts[r]..starts[r + 1]]` (empty for a null id).
@@ -98,21 +100,21 @@ fn xxh3(b: &[u8]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(b)
 }
 
-impl TextIds {
+impl IdTable {
     /// The table of `ids` (row `r` is the `r`-th item); rows must fit in a `u32` below
     /// `u32::MAX`, as every row index of the events pass does.
-    pub fn new<'a>(ids: impl ExactSizeIterator<Item = Option<&'a str>>) -> Self {
+    pub fn new<B: AsRef<[u8]>>(ids: impl ExactSizeIterator<Item = Option<B>>) -> Self {
         Self::with_hash(ids, xxh3)
     }
 
-    fn with_hash<'a>(
-        ids: impl ExactSizeIterator<Item = Option<&'a str>>,
+    fn with_hash<B: AsRef<[u8]>>(
+        ids: impl ExactSizeIterator<Item = Option<B>>,
         hash: fn(&[u8]) -> u64,
     ) -> Self {
         let n = ids.len();
         // At most half full: a probe rarely goes past its first slot.
         let cap = (2 * n).max(BATCH).next_power_of_two();
-        let mut t = TextIds {
+        let mut t = IdTable {
             slots: vec![FREE; cap],
             mask: cap - 1,
             starts: Vec::with_capacity(n + 1),
@@ -121,12 +123,12 @@ impl TextIds {
         };
         t.starts.push(0);
         for (row, v) in ids.enumerate() {
-            if let Some(v) = v {
-                t.bytes.extend_from_slice(v.as_bytes());
+            if let Some(v) = &v {
+                t.bytes.extend_from_slice(v.as_ref());
             }
             t.starts.push(t.bytes.len());
-            if let Some(v) = v {
-                t.insert(row as u32, v.as_bytes());
+            if let Some(v) = &v {
+                t.insert(row as u32, v.as_ref());
             }
         }
         t
@@ -195,18 +197,19 @@ impl TextIds {
     }
 
     /// The row of each of `values`, pushed onto `out` in order.
-    pub fn get_batch(&self, values: &[&[u8]], out: &mut Vec<Option<u32>>) {
+    pub fn get_batch<B: AsRef<[u8]>>(&self, values: &[B], out: &mut Vec<Option<u32>>) {
         for chunk in values.chunks(BATCH) {
             let mut p = [Probe::default(); BATCH];
             let mut first = [FREE; BATCH];
             for (k, v) in chunk.iter().enumerate() {
+                let v = v.as_ref();
                 p[k] = Probe::new(v, (self.hash)(v));
             }
             for k in 0..chunk.len() {
                 first[k] = self.slots[p[k].h as usize & self.mask];
             }
             for (k, v) in chunk.iter().enumerate() {
-                let s = first[k];
+                let (v, s) = (v.as_ref(), first[k]);
                 let row = if s.row == EMPTY {
                     None
                 } else if self.holds(s, v, p[k]) {
@@ -259,7 +262,7 @@ mod tests {
             which in 0..3usize,
         ) {
             let hash: fn(&[u8]) -> u64 = [xxh3, by_length, at_the_end][which];
-            let t = TextIds::with_hash(leads.iter().map(|v| v.as_deref()), hash);
+            let t = IdTable::with_hash(leads.iter().map(|v| v.as_deref()), hash);
             let mut map: HashMap<&str, u32> = HashMap::new();
             for (r, v) in leads.iter().enumerate() {
                 if let Some(v) = v {
@@ -289,7 +292,7 @@ mod tests {
     fn ids_longer_than_a_slot_can_say_find_their_row() {
         let n = LONG as usize;
         let ids: Vec<String> = [n - 1, n, n + 1].iter().map(|&k| "x".repeat(k)).collect();
-        let t = TextIds::new(ids.iter().map(|v| Some(v.as_str())));
+        let t = IdTable::new(ids.iter().map(|v| Some(v.as_str())));
         for (r, v) in ids.iter().enumerate() {
             assert_eq!(t.get(v), Some(r as u32));
         }
