@@ -214,7 +214,7 @@ impl Tally {
         let (times, has_time) = (t.values().as_slice(), t.validity());
         let valid = valid.downcast_as_array();
         // The events of known leads, whose creation times are compared after the loop.
-        let mut placed: Vec<u32> = Vec::with_capacity(n);
+        let mut of_known: Vec<u32> = Vec::with_capacity(n);
         for i in 0..n {
             let code = types[i];
             let ok = valid.value(i) && valid.validity().is_none_or(|v| v.get_bit(i));
@@ -248,7 +248,7 @@ impl Tally {
                 continue;
             }
             let row = rows[i];
-            placed.push(i as u32);
+            of_known.push(i as u32);
             if tag[i] != 0
                 && let Some(kept) = self.kept.as_mut()
             {
@@ -258,7 +258,7 @@ impl Tally {
         // Apart from the loop above: in time order each event's lead is another one, and in
         // this short loop the loads of their creation times wait for memory together.
         let created = &self.created[..];
-        self.early += placed
+        self.early += of_known
             .iter()
             .map(|&i| (times[i as usize] < created[rows[i as usize] as usize]) as u64)
             .sum::<u64>();

@@ -133,11 +133,14 @@ fn text_rows(ids: &StringChunked, m: &IdTable, form: impl Fn(&str) -> &str) -> U
         let validity = chunk.validity();
         let valid = |i: usize| validity.is_none_or(|v| v.get_bit(i));
         let views = arr.views();
+        // A valid id whose view is not the valid row before's: looked up, not reused.
+        let starts = |i: usize| {
+            valid(i) && !(i > 0 && valid(i - 1) && views[i].as_u128() == views[i - 1].as_u128())
+        };
         // First the ids that start a run, then every row from their answers.
         asked.clear();
         for i in 0..views.len() {
-            if valid(i) && !(i > 0 && valid(i - 1) && views[i].as_u128() == views[i - 1].as_u128())
-            {
+            if starts(i) {
                 asked.push(form(arr.value(i)).as_bytes());
             }
         }
@@ -150,7 +153,7 @@ fn text_rows(ids: &StringChunked, m: &IdTable, form: impl Fn(&str) -> &str) -> U
                 out.push(None);
                 continue;
             }
-            if !(i > 0 && valid(i - 1) && views[i].as_u128() == views[i - 1].as_u128()) {
+            if starts(i) {
                 last = next.next().copied().flatten();
             }
             out.push(last);
