@@ -638,6 +638,23 @@ pub(super) fn load(
             "__id_raw",
         )?;
         let lead_examples = super::id_match::distinct_text(known.clone(), "lead_id")?;
+        // No event has an id at all (a column of empty fields, quoted or not, mapped as the
+        // lead id): nothing could be scored, so the table is refused rather than read as a
+        // world without behaviour. Fewer empty ids stay a warning: anonymous visits before a
+        // lead is known are common in activity exports.
+        if examples.is_empty() && tally.unknown == tally.valid {
+            ctx.push(
+                Severity::Error,
+                "no-lead-ids",
+                Some(idu),
+                tally.valid,
+                vec![],
+                format!(
+                    "column `{idu}`: every one of the {} events row(s) has an empty lead id, so no event can be used; check that dataset.toml maps the events' lead id to the column that holds it",
+                    thousands(tally.valid)
+                ),
+            );
+        }
         if !examples.is_empty()
             && let Some(p) = super::id_match::check(&super::id_match::Unmatched {
                 file: es.display(),
